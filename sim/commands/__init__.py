@@ -1,0 +1,1 @@
+"""Command groups of the ``sim`` CLI; each module defines ``register(app)``."""

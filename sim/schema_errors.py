@@ -1,0 +1,253 @@
+"""Turn pydantic validation errors into one-line messages with allowed values.
+
+The schema is walked along the error's location to find the field's declared bounds, choices and
+(for unknown keys) the allowed names, so that the message says what is allowed and what was given.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Sequence
+from typing import Any, Literal, get_args, get_origin
+
+from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from sim.schema import EVENT_TYPES, Scenario
+
+
+def suggest_path(name: str, allowed: Sequence[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest allowed name, or ``""``.
+
+    Args:
+        name: What was given.
+        allowed: The allowed names.
+
+    Returns:
+        The hint text.
+    """
+    match = difflib.get_close_matches(str(name), [str(a) for a in allowed], n=1, cutoff=0.6)
+    return f" {name!r} (did you mean {match[0]!r}?)" if match else f" {name!r}"
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip ``Annotated`` and ``Optional`` wrappers from an annotation."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in get_args(annotation) if a is not type(None)]
+            if len(args) == 1:
+                annotation = args[0]
+            else:
+                return annotation
+        else:
+            return annotation
+
+
+def _union_models(annotation: Any) -> list[type[BaseModel]]:
+    """Return the model classes of a (discriminated) union annotation."""
+    target = _unwrap(annotation)
+    if get_origin(target) not in (typing.Union, types.UnionType):
+        return []
+    args = get_args(target)
+    return [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+
+
+def _event_model(annotation: Any, raw: Any) -> type[BaseModel] | None:
+    """Pick the union member named by ``raw['type']``."""
+    for model in _union_models(annotation):
+        tag = model.model_fields.get("type")
+        if (
+            tag is not None
+            and isinstance(raw, dict)
+            and raw.get("type") in get_args(tag.annotation)
+        ):
+            return model
+    return None
+
+
+def walk(loc: Sequence[Any], data: Any) -> tuple[FieldInfo | None, list[str]]:
+    """Follow ``loc`` through the schema.
+
+    Args:
+        loc: A pydantic error location (field names, dict keys, list indices).
+        data: The raw data being validated, used to pick union members.
+
+    Returns:
+        The field info at ``loc`` (``None`` when it is not a declared field) and the names
+        allowed in the mapping that contains the last element of ``loc``.
+    """
+    annotation: Any = Scenario
+    info: FieldInfo | None = None
+    allowed: list[str] = list(Scenario.model_fields)
+    raw = data
+    for elem in loc:
+        target = _unwrap(annotation)
+        origin = get_origin(target)
+        if isinstance(target, type) and issubclass(target, BaseModel):
+            allowed = list(target.model_fields)
+            info = target.model_fields.get(str(elem))
+            if info is None:
+                return None, allowed
+            annotation = info.annotation
+        elif origin is dict:
+            allowed = list(raw) if isinstance(raw, dict) else []
+            annotation = get_args(target)[1]
+            info = None
+        elif origin in (list, tuple):
+            args = get_args(target)
+            annotation = args[int(elem)] if origin is tuple and len(args) > int(elem) else args[0]
+        elif _union_models(target):
+            model = _event_model(target, raw)
+            if model is None:
+                return None, allowed
+            annotation = model
+            target = model
+            allowed = list(model.model_fields)
+            info = model.model_fields.get(str(elem))
+            if info is None:
+                return None, allowed
+            annotation = info.annotation
+        else:
+            return info, allowed
+        raw = raw.get(elem) if isinstance(raw, dict) else None
+    # Tagged unions: resolve to the member for the final raw value.
+    if _union_models(annotation) and isinstance(raw, dict):
+        model = _event_model(annotation, raw)
+        if model is not None:
+            allowed = list(model.model_fields)
+    return info, allowed
+
+
+def schema_field_exists(parts: Sequence[str], data: dict[str, Any]) -> tuple[bool, list[str], str]:
+    """Tell whether ``parts`` names a settable field of the scenario schema.
+
+    Dict keys (actor names, timeline keys) must already exist in ``data``, except that a new
+    timeline event may be added as a whole mapping.
+
+    Args:
+        parts: The field path.
+        data: The merged scenario data.
+
+    Returns:
+        Whether the path is settable, the names allowed at the step that failed (or the last
+        step) and the name that failed (or the last name).
+    """
+    annotation: Any = Scenario
+    raw: Any = data
+    allowed: list[str] = list(Scenario.model_fields)
+    for depth, part in enumerate(parts):
+        target = _unwrap(annotation)
+        if _union_models(target):
+            model = _event_model(target, raw)
+            if model is None:
+                return False, [], part
+            target = model
+        if isinstance(target, type) and issubclass(target, BaseModel):
+            allowed = list(target.model_fields)
+            if part not in target.model_fields:
+                return False, allowed, part
+            annotation = target.model_fields[part].annotation
+        elif get_origin(target) is dict:
+            allowed = list(raw) if isinstance(raw, dict) else []
+            is_new_event = parts[0] == "timeline" and depth == 1 and len(parts) == 2
+            if part not in allowed and not is_new_event:
+                return False, allowed, part
+            annotation = get_args(target)[1]
+        else:
+            return False, [], part
+        raw = raw.get(part) if isinstance(raw, dict) else None
+    return True, allowed, parts[-1] if parts else ""
+
+
+def _bounds(info: FieldInfo | None) -> str:
+    """Describe a field's declared numeric bounds or choices."""
+    if info is None:
+        return ""
+    lo = hi = None
+    lo_open = hi_open = False
+    length = []
+    metadata = list(info.metadata)
+    annotation = info.annotation
+    while get_origin(annotation) is typing.Annotated:
+        metadata += list(get_args(annotation)[1:])
+        annotation = get_args(annotation)[0]
+    for meta in metadata:
+        if isinstance(meta, Ge):
+            lo = meta.ge
+        elif isinstance(meta, Gt):
+            lo, lo_open = meta.gt, True
+        elif isinstance(meta, Le):
+            hi = meta.le
+        elif isinstance(meta, Lt):
+            hi, hi_open = meta.lt, True
+        elif isinstance(meta, MinLen):
+            length.append(f"at least {meta.min_length} items")
+        elif isinstance(meta, MaxLen):
+            length.append(f"at most {meta.max_length} items")
+        elif isinstance(meta, FieldInfo):
+            inner = _bounds(meta)
+            if inner:
+                return inner
+    base = _unwrap(annotation)
+    if get_origin(base) is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(base))
+    if lo is not None or hi is not None:
+        left = ("(" if lo_open else "[") + (str(lo) if lo is not None else "-inf")
+        right = (str(hi) if hi is not None else "inf") + (")" if hi_open else "]")
+        kind = "an integer" if base is int else "a number"
+        return f"{kind} in {left}, {right}"
+    if length:
+        return ", ".join(length)
+    if isinstance(base, type):
+        return {bool: "true or false", int: "an integer", float: "a number", str: "text"}.get(
+            base, ""
+        )
+    return ""
+
+
+def describe_validation_error(exc: ValidationError, data: dict[str, Any]) -> tuple[str, str]:
+    """Describe the first error of a pydantic validation failure in one line.
+
+    Args:
+        exc: The pydantic error.
+        data: The raw data that failed.
+
+    Returns:
+        The dotted field path and the message (what is wrong, allowed values, given value).
+    """
+    err = exc.errors(include_url=False)[0]
+    loc = list(err["loc"])
+    if len(loc) > 2 and loc[0] == "timeline" and loc[2] in EVENT_TYPES:
+        del loc[2]  # the union's tag, not a field
+    field = ".".join(str(e) for e in loc)
+    kind = err["type"]
+    given = err.get("input")
+    info, allowed = walk(loc, data)
+    if kind == "extra_forbidden":
+        hint = suggest_path(str(loc[-1]), allowed)
+        return field, f"unknown field{hint}; allowed: {', '.join(allowed)}"
+    if kind == "missing":
+        return field, f"required field is missing; allowed: {_bounds(info) or 'see docs/ODD.md'}"
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        tags = err.get("ctx", {}).get("expected_tags", "")
+        return field, f"unknown event type {given!r}; allowed: {tags}" if kind.endswith(
+            "invalid"
+        ) else f"an event needs a `type`; allowed: {tags}"
+    if kind == "value_error":
+        message = str(err.get("ctx", {}).get("error", err["msg"]))
+        head, sep, rest = message.partition(": ")
+        if sep and " " not in head and "." in head:
+            return head, rest
+        return field, message
+    allowed_text = _bounds(info)
+    shown = repr(given) if not isinstance(given, dict | list) else type(given).__name__
+    text = err["msg"][0].lower() + err["msg"][1:]
+    if allowed_text:
+        return field, f"{text}; allowed: {allowed_text}; given: {shown}"
+    return field, f"{text}; given: {shown}"

@@ -1,0 +1,153 @@
+"""Writing results to disk: atomic files, the single-run layout and provenance.
+
+Every file is written to a temporary file in the same folder and then renamed over the target, so a
+reader never sees a half-written file. A single run's folder holds ``timeseries.parquet``,
+``summary.json`` and, written last, ``manifest.json``; a folder without a manifest is incomplete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from sim.errors import ResultsError
+from sim.runner import RunResult
+from sim.scenario import scenario_dict
+
+PACKAGES = ("policysim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success.
+
+    Args:
+        target: The final file.
+
+    Yields:
+        A temporary file path to write to. It is removed if the block raises.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(target: Path, writer: Callable[[IO[bytes]], None]) -> None:
+    """Write ``target`` atomically with ``writer(file)``, fsyncing before the rename."""
+    with atomic_path(target) as tmp, tmp.open("wb") as fh:
+        writer(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_json(target: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
+    write_atomic(target, lambda fh: fh.write(text.encode()))
+
+
+def write_parquet(target: Path, frame: pd.DataFrame) -> None:
+    """Write a DataFrame as Parquet, atomically."""
+    with atomic_path(target) as tmp:
+        frame.to_parquet(tmp, index=False)
+
+
+def versions() -> dict[str, str]:
+    """Return the Python version and the versions of the packages results depend on."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit() -> str | None:
+    """Return the git commit of the source tree, when it is a git checkout."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5,
+            check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = out.stdout.strip()
+    return commit if out.returncode == 0 and commit else None
+
+
+def provenance() -> dict[str, Any]:
+    """Return what is needed to reproduce results: versions, git commit, platform, command."""
+    return {
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "platform": platform.platform(),
+        "command": sys.argv,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def ensure_writable_dir(folder: Path) -> None:
+    """Create ``folder`` if needed and check that it is a writable directory.
+
+    Raises:
+        ResultsError: When it is a file, or cannot be created or written.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise ResultsError(f"{folder}: output path exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"{folder}: cannot create output folder ({exc.strerror})") from None
+    if not os.access(folder, os.W_OK):
+        raise ResultsError(f"{folder}: output folder is not writable")
+
+
+def write_run(result: RunResult, out: Path) -> Path:
+    """Write one run's results into ``out``: time series, summary, then the manifest.
+
+    Args:
+        result: The run.
+        out: The folder (created if needed).
+
+    Returns:
+        The folder.
+    """
+    ensure_writable_dir(out)
+    (out / "manifest.json").unlink(missing_ok=True)  # an old manifest must not vouch for new files
+    write_parquet(out / "timeseries.parquet", result.timeseries)
+    if result.firm_timeseries is not None:
+        write_parquet(out / "firms.parquet", result.firm_timeseries)
+    write_json(out / "summary.json", result.summary)
+    manifest = {
+        "kind": "run",
+        "scenario": result.scenario.name,
+        "scenario_hash": result.scenario_hash,
+        "seed": result.seed,
+        "months": result.scenario.months,
+        "wall_s": round(result.wall_s, 4),
+        **provenance(),
+        "resolved_scenario": scenario_dict(result.scenario),
+    }
+    write_json(out / "manifest.json", manifest)
+    return out
