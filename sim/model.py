@@ -29,7 +29,7 @@ from sim.agents.regulators import Regulator
 from sim.influence import InfluenceNetwork
 from sim.invariants import check_invariants
 from sim.metrics import reporters
-from sim.schema import Scenario
+from sim.schema import DIMENSIONS, Scenario
 from sim.timeline import apply_event, compile_timeline
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,8 @@ class PolicyModel(mesa.Model):
         self.firms.premium_ref = self.firms.premium.copy()
         self.datacollector = mesa.DataCollector(model_reporters=reporters())
         self._firm_rows: list[dict[str, Any]] = []
+        self._positions: list[np.ndarray] = []
+        self._networks: list[tuple[int, np.ndarray]] = []
 
     # -- construction helpers -------------------------------------------------------------------
 
@@ -317,6 +319,9 @@ class PolicyModel(mesa.Model):
         if self.check:
             check_invariants(self)
         self.datacollector.collect(self)
+        self._positions.append(self.influence.position.copy())
+        if self.month % 12 == 11 or self.month == self.scenario.months - 1:
+            self._networks.append((self.month, self.influence.weights()))
         if self.collect_firms:
             self._collect_firms()
 
@@ -331,6 +336,44 @@ class PolicyModel(mesa.Model):
         dates = [(self.start + i).to_timestamp() for i in range(len(df))]
         df.insert(0, "date", pd.to_datetime(dates))
         return df
+
+    def stakeholder_timeseries(self) -> pd.DataFrame:
+        """Return every stakeholder's position on each dimension per month (long by stakeholder).
+
+        Columns: ``date``, ``stakeholder``, ``kind``, ``clout``, ``salience`` and one column per
+        policy dimension.
+        """
+        net = self.influence
+        frames = []
+        for i, pos in enumerate(self._positions):
+            frame = pd.DataFrame(pos, columns=list(DIMENSIONS))
+            frame.insert(0, "salience", net.salience)
+            frame.insert(0, "clout", net.clout)
+            frame.insert(0, "kind", net.kinds)
+            frame.insert(0, "stakeholder", net.names)
+            frame.insert(0, "date", (self.start + i).to_timestamp())
+            frames.append(frame)
+        if not frames:
+            return pd.DataFrame(columns=["date", "stakeholder", "kind", "clout", "salience",
+                                         *DIMENSIONS])  # fmt: skip
+        return pd.concat(frames, ignore_index=True)
+
+    def network_timeseries(self, min_weight: float = 0.01) -> pd.DataFrame:
+        """Return the influence matrix W each December and in the last month (long format).
+
+        Args:
+            min_weight: Weights below this are left out.
+
+        Returns:
+            Columns ``date``, ``listener``, ``speaker``, ``weight``.
+        """
+        names = self.influence.names
+        rows = []
+        for month, w in self._networks:
+            date = (self.start + month).to_timestamp()
+            for i, j in zip(*np.nonzero(w >= min_weight), strict=True):
+                rows.append((date, names[i], names[j], float(w[i, j])))
+        return pd.DataFrame(rows, columns=["date", "listener", "speaker", "weight"])
 
     def firm_timeseries(self) -> pd.DataFrame:
         """Return each named firm's state per month (needs ``collect_firms=True``)."""

@@ -31,6 +31,9 @@ class RunResult:
         timeseries: One row per month: ``date`` and every declared metric.
         summary: Run-level outcomes (see :func:`sim.metrics.summarize`).
         wall_s: Wall-clock seconds the run took.
+        stakeholders: Each stakeholder's position per month (see
+            :meth:`~sim.model.PolicyModel.stakeholder_timeseries`).
+        network: The influence matrix each December and in the last month.
         firm_timeseries: Per-firm state per month when requested, else ``None``.
     """
 
@@ -40,6 +43,8 @@ class RunResult:
     timeseries: pd.DataFrame
     summary: dict[str, float | str]
     wall_s: float
+    stakeholders: pd.DataFrame = field(repr=False)
+    network: pd.DataFrame = field(repr=False)
     firm_timeseries: pd.DataFrame | None = field(default=None, repr=False)
 
 
@@ -93,5 +98,7 @@ def run_scenario(
         timeseries=timeseries,
         summary=summarize(timeseries),
         wall_s=time.perf_counter() - started,
+        stakeholders=model.stakeholder_timeseries(),
+        network=model.network_timeseries(),
         firm_timeseries=model.firm_timeseries() if collect_firms else None,
     )

@@ -138,6 +138,8 @@ def write_run(result: RunResult, out: Path) -> Path:
     write_parquet(out / "timeseries.parquet", result.timeseries)
     if result.firm_timeseries is not None:
         write_parquet(out / "firms.parquet", result.firm_timeseries)
+    write_parquet(out / "stakeholders.parquet", result.stakeholders)
+    write_parquet(out / "network.parquet", result.network)
     write_json(out / "summary.json", result.summary)
     manifest = {
         "kind": "run",
