@@ -189,7 +189,8 @@ class PolicyModel(mesa.Model):
             row: The sanctioned firm's row.
             kind: ``fine``, ``freeze`` or ``order``.
             amount_cny_bn: Fine amount (0 for other sanctions).
-            weight: Signal weight of the sanction for investors.
+            weight: Signal weight of the sanction for investors (regulators scale it by their
+                stringency: a sanction in a campaign says more than a routine one).
         """
         f = self.firms
         f.sanction_memory[row] += weight
@@ -263,13 +264,15 @@ class PolicyModel(mesa.Model):
     def _update_uncertainty(self) -> None:
         v = self.params.valuation
         decay = 0.5 ** (1.0 / v.uncertainty_halflife)
-        change = float(abs(self.policy[0] - self._last_policy[0]))
+        change = float(self.policy[0] - self._last_policy[0])
+        change = change if change > 0 else -v.easing_weight * change
         self._volatility = decay * self._volatility + (1.0 - decay) * change
-        self._market_memory *= decay
-        self.firms.sanction_memory *= decay
+        memory = 0.5 ** (1.0 / v.sanction_halflife)
+        self._market_memory *= memory
+        self.firms.sanction_memory *= memory
         self.firms.strikes *= 1.0 - self.params.enforcement.strike_decay
         self.uncertainty = v.volatility_scale * self._volatility + float(
-            np.tanh(self._market_memory / 2.0)
+            np.tanh(self._market_memory / v.sanction_saturation)
         )
 
     def jobs_index(self) -> float:

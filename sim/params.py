@@ -97,8 +97,8 @@ class FirmParams(_Group):
         0.1, 0.0, 1.0, "Compliance jump when a golden share is taken."
     )
     macro_beta: float = _p(1.0, 0.0, 5.0, "Sensitivity of firm growth to GDP growth above 6%.")
-    long_run_growth: float = _p(0.08, -0.5, 1.0, "Annual growth that underlying growth reverts to.")
-    growth_reversion: float = _p(0.03, 0.0, 1.0, "Monthly reversion of underlying growth.")
+    long_run_growth: float = _p(0.05, -0.5, 1.0, "Annual growth that underlying growth reverts to.")
+    growth_reversion: float = _p(0.05, 0.0, 1.0, "Monthly reversion of underlying growth.")
     base_split: tuple[Weight, Weight, Weight, Weight] = Field(
         (1.0, 1.5, 2.0, 0.5),
         description="Base budget weights of compliance, R&D, expansion and engagement.",
@@ -122,11 +122,18 @@ class ValuationParams(_Group):
         0.01, 0.0, 0.2, "Premium removed by a golden share (lower policy risk)."
     )
     b_export_control: float = _p(
-        0.03, 0.0, 1.0, "Premium per unit of blocked foreign chips x dependence."
+        0.05, 0.0, 1.0, "Premium per unit of blocked foreign chips x dependence."
     )
-    adjust_speed: float = _p(0.3, 0.0, 1.0, "Monthly adjustment of the premium to its target.")
-    uncertainty_halflife: float = _p(
-        6.0, 0.5, 60.0, "Half-life of uncertainty and sanction memory, months."
+    adjust_speed: float = _p(0.15, 0.0, 1.0, "Monthly adjustment of the premium to its target.")
+    uncertainty_halflife: float = _p(6.0, 0.5, 60.0, "Half-life of policy volatility, months.")
+    easing_weight: float = _p(
+        0.1, 0.0, 1.0, "Weight of an easing move relative to a tightening move in volatility."
+    )
+    sanction_saturation: float = _p(
+        3.0, 0.1, 100.0, "Market sanction memory at which its uncertainty reaches tanh(1)."
+    )
+    sanction_halflife: float = _p(
+        36.0, 0.5, 240.0, "Half-life of investors' memory of sanctions, months."
     )
     usd_per_cny: float = _p(0.145, 0.01, 1.0, "Exchange rate, US$ per CNY.")
 
@@ -143,7 +150,7 @@ class CityParams(_Group):
     subsidy_share: float = _p(
         0.3, 0.0, 1.0, "Share of a deal paid as subsidy from the city budget."
     )
-    deal_growth: float = _p(0.02, 0.0, 1.0, "Extra annual growth a deal gives the firm, fading.")
+    deal_growth: float = _p(0.01, 0.0, 1.0, "Extra annual growth a deal gives the firm, fading.")
     jobs_per_bn: float = _p(0.5, 0.0, 100.0, "Jobs index points per billion CNY invested.")
     lobby_strength: float = _p(0.5, 0.0, 5.0, "Softening of a city's position per unit growth gap.")
 

@@ -4,7 +4,8 @@ Events are grouped by month index (0 = the scenario's ``start``), in the order t
 scenario within a month. Events dated before ``start`` that set a state (stance, macro conditions,
 export controls, sourcing rules, listings, golden shares, fund capital) are applied before the first
 month in date order; one-off events dated before ``start`` (fines, freezes, investigations, deals,
-signals) are in the past and skipped.
+signals) are in the past and skipped. A fine or freeze imposed by the timeline closes the
+regulator's open investigation of that firm, if any (the sanction is how the case closed).
 """
 
 from __future__ import annotations
@@ -89,13 +90,15 @@ def apply_event(model: PolicyModel, timed: TimedEvent) -> None:
     elif ev.type == "fund_capital":
         m.fund(ev.fund).add_capital(ev.capital_cny_bn)
     elif ev.type == "fine":
-        m.regulator(ev.regulator).impose_fine(
-            m.firm_row(ev.firm),
-            share_of_revenue=ev.share_of_revenue,
-            amount_cny_bn=ev.amount_cny_bn,
+        regulator, row = m.regulator(ev.regulator), m.firm_row(ev.firm)
+        regulator.investigations.pop(row, None)  # the imposed fine closes any open case
+        regulator.impose_fine(
+            row, share_of_revenue=ev.share_of_revenue, amount_cny_bn=ev.amount_cny_bn
         )
     elif ev.type == "freeze":
-        m.regulator(ev.regulator).impose_freeze(m.firm_row(ev.firm), ev.kind, ev.months)
+        regulator, row = m.regulator(ev.regulator), m.firm_row(ev.firm)
+        regulator.investigations.pop(row, None)
+        regulator.impose_freeze(row, ev.kind, ev.months)
     elif ev.type == "investigation":
         m.regulator(ev.regulator).open_investigation(m.firm_row(ev.firm), ev.months)
     elif ev.type == "golden_share":

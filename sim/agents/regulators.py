@@ -157,7 +157,7 @@ class Regulator(mesa.Agent):
         jump = self.model.params.enforcement.fine_compliance_jump
         firms.compliance[row] += jump * (1.0 - firms.compliance[row])
         firms.strikes[row] += 1.0
-        self.model.record_sanction(row, "fine", amount, weight=1.0)
+        self.model.record_sanction(row, "fine", amount, weight=1.0 * self.stringency)
         return amount
 
     def impose_freeze(self, row: int, kind: str, months: int) -> None:
@@ -168,7 +168,7 @@ class Regulator(mesa.Agent):
         jump = self.model.params.enforcement.freeze_compliance_jump
         firms.compliance[row] += jump * (1.0 - firms.compliance[row])
         firms.strikes[row] += 1.5
-        self.model.record_sanction(row, "freeze", 0.0, weight=1.5)
+        self.model.record_sanction(row, "freeze", 0.0, weight=1.5 * self.stringency)
 
     def issue_order(self, row: int) -> None:
         """Issue a rectification order to firm ``row``: compliance rises, a half strike."""
@@ -176,4 +176,4 @@ class Regulator(mesa.Agent):
         jump = self.model.params.enforcement.order_compliance_jump
         firms.compliance[row] += jump * (1.0 - firms.compliance[row])
         firms.strikes[row] += 0.5
-        self.model.record_sanction(row, "order", 0.0, weight=0.25)
+        self.model.record_sanction(row, "order", 0.0, weight=0.25 * self.stringency)
