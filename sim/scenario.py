@@ -1,7 +1,8 @@
 """Scenario files: finding, reading, ``extends``, ``--set`` overrides, validation and hashing.
 
 A scenario is resolved in layers, later layers overriding earlier ones: the named actors of
-``sim/data/actors.yaml``, then each scenario in the ``extends`` chain (base first), then the
+``sim/data/actors.yaml``, the fitted parameters of ``sim/data/calibration.yaml`` (when present),
+then each scenario in the ``extends`` chain (base first), then the
 command-line overrides. Mappings merge key by key (``null`` removes a key); lists are replaced.
 The result is validated into a frozen :class:`~sim.schema.Scenario`; any problem raises a
 :class:`~sim.errors.ScenarioError` naming the file (and line), the field path, what is allowed and
@@ -29,6 +30,7 @@ from sim.yamlio import LineMap, parse_yaml, read_yaml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ACTORS_FILE = DATA_DIR / "actors.yaml"
+CALIBRATION_FILE = DATA_DIR / "calibration.yaml"
 PACKAGE_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 ENV_PATH = "POLICYSIM_SCENARIO_PATH"
 MAX_EXTENDS_DEPTH = 20
@@ -292,6 +294,14 @@ def apply_override(data: dict[str, Any], parts: Sequence[str], value: Any) -> No
     node[parts[-1]] = value
 
 
+def base_files() -> list[Path]:
+    """Return the data files every scenario starts from: the actors, then fitted parameters.
+
+    ``sim/data/calibration.yaml`` (written by ``sim calibrate``) is used when present.
+    """
+    return [ACTORS_FILE] + ([CALIBRATION_FILE] if CALIBRATION_FILE.is_file() else [])
+
+
 def resolve(
     name_or_path: str | Path, overrides: Iterable[str] = ()
 ) -> tuple[dict[str, Any], list[Layer]]:
@@ -304,8 +314,12 @@ def resolve(
     Returns:
         The merged data and the layers it came from (for error locations).
     """
-    actors, actor_lines = read_yaml(ACTORS_FILE)
-    layers = [Layer(str(ACTORS_FILE), actors, actor_lines)]
+    layers = []
+    for path in base_files():
+        data, lines = read_yaml(path)
+        if not isinstance(data, dict):
+            raise ScenarioError("must be a mapping of fields", file=str(path))
+        layers.append(Layer(str(path), data, lines))
     layers += _extends_chain(find_scenario(name_or_path))
     merged: dict[str, Any] = {}
     for layer in layers:
