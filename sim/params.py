@@ -189,12 +189,12 @@ class ChipParams(_Group):
 class SyntheticParams(_Group):
     """The synthetic long tail of smaller firms."""
 
-    revenue_median_cny_bn: float = _p(2.0, 0.001, 1e4, "Median annual revenue of a tail firm.")
-    revenue_sigma: float = _p(1.2, 0.0, 5.0, "Log-normal sigma of tail revenue.")
+    revenue_median_cny_bn: float = _p(0.05, 0.001, 1e4, "Median annual revenue of a tail firm.")
+    revenue_sigma: float = _p(1.0, 0.0, 5.0, "Log-normal sigma of tail revenue.")
     value_to_revenue: float = _p(
         0.4, 0.0, 100.0, "Market value (US$) per CNY of revenue, tail firms."
     )
-    listed_share: float = _p(0.5, 0.0, 1.0, "Share of tail firms that are listed.")
+    listed_share: float = _p(0.05, 0.0, 1.0, "Share of tail firms that are listed.")
 
 
 class Params(_Group):
