@@ -8,7 +8,7 @@ declares its bounds, so that a bad value is refused with the allowed range.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -319,6 +319,10 @@ class DealEvent(EventBase):
     amount_cny_bn: Annotated[float, Field(ge=0.0, le=1e4)]
 
 
+EVENT_MODELS: tuple[type[EventBase], ...] = (
+    StanceEvent, MacroEvent, SignalEvent, ExportControlEvent, SourcingRuleEvent, FundCapitalEvent,
+    FineEvent, FreezeEvent, InvestigationEvent, GoldenShareEvent, ListingEvent, DealEvent,
+)  # fmt: skip
 Event = Annotated[
     StanceEvent
     | MacroEvent
@@ -334,10 +338,10 @@ Event = Annotated[
     | DealEvent,
     Field(discriminator="type"),
 ]
-EVENT_TYPES: tuple[str, ...] = (
-    "stance", "macro", "signal", "export_control", "sourcing_rule", "fund_capital",
-    "fine", "freeze", "investigation", "golden_share", "listing", "deal",
-)  # fmt: skip
+#: The event types, read from each event model's ``type`` literal.
+EVENT_TYPES: tuple[str, ...] = tuple(
+    get_args(model.model_fields["type"].annotation)[0] for model in EVENT_MODELS
+)
 
 
 class Scenario(Frozen):
