@@ -165,10 +165,10 @@ def run_cmd(
     result = run_scenario(sc, seed, collect_firms=firms, check=check)
     write_run(result, folder)
     if quiet:
-        console.print(str(folder), markup=False, highlight=False)
+        sys.stdout.write(f"{folder}\n")
         return
     console.print(summary_table(result.summary, f"{sc.name}, seed {seed}, {sc.months} months"))
-    console.print(f"results written to {folder}", markup=False, highlight=False)
+    sys.stdout.write(f"results written to {folder}\n")
 
 
 def _register_command_modules() -> None:

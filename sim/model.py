@@ -27,12 +27,14 @@ from sim.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Inve
 from sim.agents.municipalities import Municipality
 from sim.agents.regulators import Regulator
 from sim.influence import InfluenceNetwork
-from sim.invariants import check_invariants
+from sim.invariants import check_invariants, money_balances
 from sim.metrics import reporters
 from sim.schema import DIMENSIONS, Scenario
 from sim.timeline import apply_event, compile_timeline
 
 log = logging.getLogger(__name__)
+
+FINE_COLUMNS = ("date", "regulator", "firm", "amount_cny_bn", "share_of_revenue", "legal_cap")
 
 FUND_CLASSES: dict[str, type[Fund]] = {
     "golden_share": GoldenShareFund,
@@ -75,6 +77,8 @@ class PolicyModel(mesa.Model):
         self.flows: Counter[str] = Counter()
         self.deal_jobs = 0.0
         self.treasury_cny_bn = 0.0
+        #: One record per fine: date, regulator, firm, amount, share of revenue, legal cap.
+        self.fine_records: list[tuple[pd.Timestamp, str, str, float, float, float]] = []
         cp = self.params.chips
         self.chips = ChipMarket(0.0, 0.0, 0.0, cp.performance_gap, 0.3)
 
@@ -105,14 +109,17 @@ class PolicyModel(mesa.Model):
         self.influence = InfluenceNetwork.build(
             self._stakeholders(), self.params.influence, (0.3, 0.3)
         )
+        index = self.influence.index
+        self._state_rows = [0] + [index[r.name] for r in self.regulators]
+        self._firm_cols = [index[name] for name in self.firms.names[: self.firms.n_named]]
+        self._volatility = 0.0
+        self._market_memory = 0.0
         self._before, self._by_month = compile_timeline(scenario)
         for timed in self._before:
             apply_event(self, timed)
         self.flows.clear()
         self.policy = self.influence.effective_policy()
         self._last_policy = self.policy.copy()
-        self._volatility = 0.0
-        self._market_memory = 0.0
         self.uncertainty = 0.0
         self.pressure = self._pressure()
         self.chips.self_reliance = float(self.policy[1])
@@ -182,8 +189,12 @@ class PolicyModel(mesa.Model):
         """Add a confidence signal that decays with ``half_life_months``."""
         self._signals.append((strength, half_life_months, self.month))
 
-    def record_sanction(self, row: int, kind: str, amount_cny_bn: float, *, weight: float) -> None:
+    def record_sanction(
+        self, row: int, kind: str, amount_cny_bn: float, *, weight: float, regulator: str = ""
+    ) -> None:
         """Book a sanction: counters, the firm's and the market's sanction memory.
+
+        A fine is also kept in :attr:`fine_records` (see :meth:`fines_table`).
 
         Args:
             row: The sanctioned firm's row.
@@ -191,6 +202,7 @@ class PolicyModel(mesa.Model):
             amount_cny_bn: Fine amount (0 for other sanctions).
             weight: Signal weight of the sanction for investors (regulators scale it by their
                 stringency: a sanction in a campaign says more than a routine one).
+            regulator: The sanctioning regulator's name (gives the fine's legal cap).
         """
         f = self.firms
         f.sanction_memory[row] += weight
@@ -200,8 +212,19 @@ class PolicyModel(mesa.Model):
         if kind == "fine":
             self.flows["fines_count"] += 1
             self.flows["fines_value_cny_bn"] += amount_cny_bn
+            self._record_fine(row, amount_cny_bn, regulator)
         else:
             self.flows[f"{kind}s"] += 1
+
+    def _record_fine(self, row: int, amount_cny_bn: float, regulator: str) -> None:
+        """Keep one fine's record: its size against domestic revenue and the legal cap."""
+        f = self.firms
+        domestic = float(f.revenue[row] * f.domestic_share[row])
+        share = amount_cny_bn / domestic if domestic > 0 else float("nan")
+        reg = self._regulator_by_name.get(regulator)
+        cap = reg.spec.legal_cap if reg is not None else float("nan")
+        name = f.names[row] if row < f.n_named else f"synthetic-{row - f.n_named}"
+        self.fine_records.append((self.date, regulator, name, amount_cny_bn, share, cap))
 
     def sign_deal(self, city: Municipality, row: int, amount_cny_bn: float, subsidy: float) -> None:
         """Book a cooperation deal between ``city`` and firm ``row``.
@@ -218,6 +241,7 @@ class PolicyModel(mesa.Model):
         f.deal_boost[row] += p.deal_growth
         self.deal_jobs += p.jobs_per_bn * amount_cny_bn
         city.deals += 1
+        city.subsidies_cny_bn += subsidy
         self.flows["deals_signed"] += 1
         self.flows["subsidies_cny_bn"] += subsidy
         if row < f.n_named:
@@ -275,6 +299,12 @@ class PolicyModel(mesa.Model):
             np.tanh(self._market_memory / v.sanction_saturation)
         )
 
+    def _engage(self) -> None:
+        """Named firms' engagement effort makes the centre and the regulators listen to them."""
+        n = self.firms.n_named
+        effort = self.params.influence.engagement_tie * self.firms.split[:n, 3]
+        self.influence.ties[np.ix_(self._state_rows, self._firm_cols)] += effort[None, :]
+
     def jobs_index(self) -> float:
         """Return the jobs proxy (100 at the start)."""
         ratio = float(self.firms.revenue.sum() / self.firms.revenue0.sum())
@@ -284,6 +314,7 @@ class PolicyModel(mesa.Model):
         """Advance the model by one month."""
         self.month = self.steps - 1
         self.flows.clear()
+        balances = money_balances(self) if self.check else None
         for timed in self._by_month.get(self.month, ()):
             apply_event(self, timed)
         self._update_signal()
@@ -304,15 +335,19 @@ class PolicyModel(mesa.Model):
         self.pressure = self._pressure()
         f.allocate_budget(self.pressure, 1.0 - float(self.policy[0]), float(self.policy[1]),
                           self.month, fp)  # fmt: skip
+        self._engage()
         f.update_compliance(fp)
         f.update_alignment(float(self.policy[1]), fp)
         f.grow(self.month, self.gdp_growth, fp)
+        cash = float(f.cash.sum())
         f.spend(fp)
+        self.flows["operating_cash_cny_bn"] += float(f.cash.sum()) - cash
         _, domestic = f.buy_compute(self.chips, self.params.chips)
         makers = np.flatnonzero(f.chip_maker)
         if makers.size and domestic > 0:
             share = np.sqrt(f.revenue0[makers])
             f.cash[makers] += domestic * share / share.sum()
+            self.flows["chip_sales_cny_bn"] += domestic
         f.update_capability(self.chips.performance_gap, self.params.chips)
 
         self._update_uncertainty()
@@ -320,10 +355,10 @@ class PolicyModel(mesa.Model):
         if investors is not None:
             investors.step()
         if self.check:
-            check_invariants(self)
+            check_invariants(self, balances)
         self.datacollector.collect(self)
         self._positions.append(self.influence.position.copy())
-        if self.month % 12 == 11 or self.month == self.scenario.months - 1:
+        if self.date.month == 12 or self.month == self.scenario.months - 1:
             self._networks.append((self.month, self.influence.weights()))
         if self.collect_firms:
             self._collect_firms()
@@ -347,19 +382,22 @@ class PolicyModel(mesa.Model):
         policy dimension.
         """
         net = self.influence
-        frames = []
-        for i, pos in enumerate(self._positions):
-            frame = pd.DataFrame(pos, columns=list(DIMENSIONS))
-            frame.insert(0, "salience", net.salience)
-            frame.insert(0, "clout", net.clout)
-            frame.insert(0, "kind", net.kinds)
-            frame.insert(0, "stakeholder", net.names)
-            frame.insert(0, "date", (self.start + i).to_timestamp())
-            frames.append(frame)
-        if not frames:
-            return pd.DataFrame(columns=["date", "stakeholder", "kind", "clout", "salience",
-                                         *DIMENSIONS])  # fmt: skip
-        return pd.concat(frames, ignore_index=True)
+        columns = ["date", "stakeholder", "kind", "clout", "salience", *DIMENSIONS]
+        if not self._positions:
+            return pd.DataFrame(columns=columns)
+        n_months, k = len(self._positions), len(net.names)
+        positions = np.concatenate(self._positions)
+        dates = pd.DatetimeIndex([(self.start + i).to_timestamp() for i in range(n_months)])
+        data = {
+            "date": dates.repeat(k),
+            "stakeholder": np.tile(np.asarray(net.names, dtype=object), n_months),
+            "kind": np.tile(np.asarray(net.kinds, dtype=object), n_months),
+            "clout": np.tile(net.clout, n_months),
+            "salience": np.tile(net.salience, n_months),
+        }
+        for j, dim in enumerate(DIMENSIONS):
+            data[dim] = positions[:, j]
+        return pd.DataFrame(data, columns=columns)
 
     def network_timeseries(self, min_weight: float = 0.01) -> pd.DataFrame:
         """Return the influence matrix W each December and in the last month (long format).
@@ -370,13 +408,30 @@ class PolicyModel(mesa.Model):
         Returns:
             Columns ``date``, ``listener``, ``speaker``, ``weight``.
         """
-        names = self.influence.names
-        rows = []
-        for month, w in self._networks:
-            date = (self.start + month).to_timestamp()
-            for i, j in zip(*np.nonzero(w >= min_weight), strict=True):
-                rows.append((date, names[i], names[j], float(w[i, j])))
-        return pd.DataFrame(rows, columns=["date", "listener", "speaker", "weight"])
+        names = np.asarray(self.influence.names, dtype=object)
+        columns = ["date", "listener", "speaker", "weight"]
+        kept = [(month, *np.nonzero(w >= min_weight), w) for month, w in self._networks]
+        counts = [len(i) for _, i, _, _ in kept]
+        if not sum(counts):
+            return pd.DataFrame([], columns=columns)
+        dates = pd.DatetimeIndex([(self.start + month).to_timestamp() for month, *_ in kept])
+        return pd.DataFrame(
+            {
+                "date": dates.repeat(counts),
+                "listener": names[np.concatenate([i for _, i, _, _ in kept])],
+                "speaker": names[np.concatenate([j for _, _, j, _ in kept])],
+                "weight": np.concatenate([w[i, j] for _, i, j, w in kept]),
+            },
+            columns=columns,
+        )
+
+    def fines_table(self) -> pd.DataFrame:
+        """Return one row per fine imposed during the run.
+
+        Columns: ``date``, ``regulator``, ``firm``, ``amount_cny_bn``, ``share_of_revenue`` (of
+        the firm's domestic annual revenue) and ``legal_cap`` (the regulator's cap, same basis).
+        """
+        return pd.DataFrame(self.fine_records, columns=list(FINE_COLUMNS))
 
     def firm_timeseries(self) -> pd.DataFrame:
         """Return each named firm's state per month (needs ``collect_firms=True``)."""

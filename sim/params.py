@@ -8,9 +8,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Weight = Annotated[float, Field(ge=0.0, le=100.0)]
+
+
+def as_tuple(value: object) -> object:
+    """Return a list as a tuple: files give lists where the schema keeps fixed-length tuples.
+
+    Scenarios are validated in strict mode (no silent type conversion), which would otherwise
+    refuse a YAML list for a tuple field.
+    """
+    return tuple(value) if isinstance(value, list) else value
+
+
+ListTuple = BeforeValidator(as_tuple)
 
 
 def _p(default: float, lo: float, hi: float, description: str) -> float:
@@ -42,7 +54,9 @@ class InfluenceParams(_Group):
     tie_weight: float = _p(
         2.0, 0.0, 50.0, "Extra listening weight a tie (deal, golden share) adds."
     )
-    engagement_tie: float = _p(0.5, 0.0, 50.0, "Tie strength gained per unit of engagement effort.")
+    engagement_tie: float = _p(
+        0.1, 0.0, 50.0, "Monthly tie of the centre and regulators to a firm per unit engagement."
+    )
     tie_decay: float = _p(0.02, 0.0, 1.0, "Monthly decay of ties.")
     cooptation: float = _p(
         0.02, 0.0, 1.0, "Monthly drift of a tied actor's anchor toward the state."
@@ -96,10 +110,13 @@ class FirmParams(_Group):
     golden_share_compliance: float = _p(
         0.1, 0.0, 1.0, "Compliance jump when a golden share is taken."
     )
+    cash_constraint: float = _p(
+        0.3, 0.0, 1.0, "Expansion weight kept by a firm whose cash is exhausted."
+    )
     macro_beta: float = _p(1.0, 0.0, 5.0, "Sensitivity of firm growth to GDP growth above 6%.")
     long_run_growth: float = _p(0.05, -0.5, 1.0, "Annual growth that underlying growth reverts to.")
     growth_reversion: float = _p(0.05, 0.0, 1.0, "Monthly reversion of underlying growth.")
-    base_split: tuple[Weight, Weight, Weight, Weight] = Field(
+    base_split: Annotated[tuple[Weight, Weight, Weight, Weight], ListTuple] = Field(
         (1.0, 1.5, 2.0, 0.5),
         description="Base budget weights of compliance, R&D, expansion and engagement.",
     )
@@ -141,6 +158,9 @@ class ValuationParams(_Group):
 class CityParams(_Group):
     """Municipal deals, subsidies and lobbying."""
 
+    growth_memory_months: float = _p(
+        12.0, 1.0, 60.0, "Months over which a city averages GDP growth to judge its gap."
+    )
     deal_rate: float = _p(0.6, 0.0, 10.0, "Deals per month at full growth gap and full support.")
     gap_scale: float = _p(0.02, 0.001, 1.0, "Growth gap (annual) that counts as a full gap.")
     support_threshold: float = _p(

@@ -35,6 +35,8 @@ class RunResult:
             :meth:`~sim.model.PolicyModel.stakeholder_timeseries`).
         network: The influence matrix each December and in the last month.
         firm_timeseries: Per-firm state per month when requested, else ``None``.
+        fines: One row per fine (see :meth:`~sim.model.PolicyModel.fines_table`); ``None`` when
+            the result was built without it.
     """
 
     scenario: Scenario
@@ -46,6 +48,7 @@ class RunResult:
     stakeholders: pd.DataFrame = field(repr=False)
     network: pd.DataFrame = field(repr=False)
     firm_timeseries: pd.DataFrame | None = field(default=None, repr=False)
+    fines: pd.DataFrame | None = field(default=None, repr=False)
 
 
 def check_seed(seed: object) -> int:
@@ -101,4 +104,5 @@ def run_scenario(
         stakeholders=model.stakeholder_timeseries(),
         network=model.network_timeseries(),
         firm_timeseries=model.firm_timeseries() if collect_firms else None,
+        fines=model.fines_table(),
     )

@@ -12,10 +12,11 @@ what was given.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ CALIBRATION_FILE = DATA_DIR / "calibration.yaml"
 PACKAGE_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 ENV_PATH = "POLICYSIM_SCENARIO_PATH"
 MAX_EXTENDS_DEPTH = 20
+ACTOR_TABLES = ("regulators", "cities", "funds", "firms", "timeline")
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ def _read_layer(path: Path) -> Layer:
         ScenarioError: When the file is empty or not a mapping.
     """
     data, lines = read_yaml(path)
-    if data is None:
+    if data is None or data == {}:
         raise ScenarioError("is empty; a scenario needs at least `name`", file=str(path))
     if not isinstance(data, dict):
         raise ScenarioError(
@@ -220,6 +222,8 @@ def _extends_chain(path: Path, stack: tuple[Path, ...] = ()) -> list[Layer]:
 def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     """Merge ``update`` into a copy of ``base``: mappings merge, ``None`` deletes, rest replaces.
 
+    ``None`` deletes at any depth, also inside a mapping that ``base`` does not have.
+
     Args:
         base: The lower layer.
         update: The higher layer.
@@ -231,11 +235,55 @@ def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     for key, value in update.items():
         if value is None:
             out.pop(key, None)
-        elif isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
+        elif isinstance(value, dict):
+            below = out.get(key)
+            out[key] = deep_merge(below if isinstance(below, dict) else {}, value)
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def _null_paths(data: dict[Any, Any], prefix: tuple[str, ...] = ()) -> Iterator[list[str]]:
+    """Yield the path of every ``null`` (a removal) in a layer."""
+    for key, value in data.items():
+        path = (*prefix, str(key))
+        if value is None:
+            yield list(path)
+        elif isinstance(value, dict):
+            yield from _null_paths(value, path)
+
+
+def _check_removals(layer: Layer, below: dict[str, Any], merged: dict[str, Any]) -> None:
+    """Refuse a ``null`` that removes nothing the schema knows: it is most likely a misspelling.
+
+    Args:
+        layer: The layer being merged.
+        below: The data merged from the layers under it.
+        merged: The data with the layer merged in.
+
+    Raises:
+        ScenarioError: Naming the key, with the names allowed there.
+    """
+    for parts in _null_paths(layer.data):
+        if parts[0] in ("name", "extends"):
+            continue
+        if len(parts) == 2 and parts[0] in ACTOR_TABLES:  # removing an actor or an event
+            table = below.get(parts[0])
+            allowed = [str(k) for k in table] if isinstance(table, dict) else []
+            ok, bad = parts[1] in allowed, parts[1]
+        else:
+            ok, allowed, bad = schema_field_exists(parts, below)
+            if not ok:
+                ok, allowed, bad = schema_field_exists(parts, merged)
+        if not ok:
+            field = ".".join(parts)
+            raise ScenarioError(
+                f"null removes a field or name, but{suggest_path(bad, allowed)} is not one here; "
+                f"allowed here: {', '.join(sorted(allowed)) or 'none'}",
+                file=layer.name,
+                field=field,
+                line=layer.lines.get(field),
+            )
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -278,6 +326,13 @@ def apply_override(data: dict[str, Any], parts: Sequence[str], value: Any) -> No
         ScenarioError: When the path names no field of the scenario schema.
     """
     dotted = ".".join(parts)
+    if parts[0] == "extends":
+        raise ScenarioError(
+            "cannot be changed with --set (the scenarios it extends are already merged); "
+            "allowed: write a scenario file that extends the ones you want",
+            file="--set",
+            field=dotted,
+        )
     ok, allowed, bad = schema_field_exists(parts, data)
     if not ok:
         hint = suggest_path(bad, allowed)
@@ -302,6 +357,24 @@ def base_files() -> list[Path]:
     return [ACTORS_FILE] + ([CALIBRATION_FILE] if CALIBRATION_FILE.is_file() else [])
 
 
+@functools.lru_cache(maxsize=8)
+def _base_layer(path: str, mtime_ns: int, size: int) -> Layer:
+    """Read one of the project's base data files, once per version of the file.
+
+    Args:
+        path: The file.
+        mtime_ns: Its modification time (a new version is read again).
+        size: Its size.
+
+    Returns:
+        The layer; its data is only read, never changed (merging copies it).
+    """
+    data, lines = read_yaml(Path(path))
+    if not isinstance(data, dict):
+        raise ScenarioError("must be a mapping of fields", file=path)
+    return Layer(path, data, lines)
+
+
 def resolve(
     name_or_path: str | Path, overrides: Iterable[str] = ()
 ) -> tuple[dict[str, Any], list[Layer]]:
@@ -316,14 +389,13 @@ def resolve(
     """
     layers = []
     for path in base_files():
-        data, lines = read_yaml(path)
-        if not isinstance(data, dict):
-            raise ScenarioError("must be a mapping of fields", file=str(path))
-        layers.append(Layer(str(path), data, lines))
+        stat = path.stat()
+        layers.append(_base_layer(str(path), stat.st_mtime_ns, stat.st_size))
     layers += _extends_chain(find_scenario(name_or_path))
     merged: dict[str, Any] = {}
     for layer in layers:
-        merged = deep_merge(merged, layer.data)
+        below, merged = merged, deep_merge(merged, layer.data)
+        _check_removals(layer, below, merged)
     top = layers[-1].data
     merged["name"] = top.get("name", Path(layers[-1].name).stem)
     merged["extends"] = top.get("extends")
@@ -348,7 +420,9 @@ def validate(data: dict[str, Any], layers: Sequence[Layer]) -> Scenario:
         ScenarioError: On the first invalid field, located in its file.
     """
     try:
-        return Scenario.model_validate(data)
+        # Strict: a value of the wrong type is refused, never converted ("12" is not 12, true is
+        # not 1); only integers are accepted where a number is meant.
+        return Scenario.model_validate(data, strict=True)
     except ValidationError as exc:
         field, message = describe_validation_error(exc, data)
         file, line = _locate(field, layers)

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.params import Params
+from sim.params import ListTuple, Params
 
 DOMAINS: tuple[str, ...] = ("data", "antitrust", "fintech", "industry", "trade")
 DIMENSIONS: tuple[str, ...] = ("platform_stringency", "self_reliance")
@@ -106,8 +106,8 @@ class RegulatorSpec(StakeholderSpec):
     legal_cap: Annotated[float, Field(ge=0.0, le=0.5)] = Field(
         0.10, description="Legal cap of a fine as a share of annual revenue."
     )
-    investigation_months: tuple[
-        Annotated[int, Field(ge=1, le=60)], Annotated[int, Field(ge=1, le=60)]
+    investigation_months: Annotated[
+        tuple[Annotated[int, Field(ge=1, le=60)], Annotated[int, Field(ge=1, le=60)]], ListTuple
     ] = Field((3, 9), description="Shortest and longest investigation, months.")
     p_fine: Unit = Field(0.6, description="Escalation propensity to a fine at full pressure.")
     p_freeze: Unit = Field(0.2, description="Escalation propensity to a freeze at full pressure.")

@@ -26,6 +26,14 @@ from sim.errors import ResultsError
 from sim.runner import RunResult
 from sim.scenario import scenario_dict
 
+
+def _current_umask() -> int:
+    """Return the process umask (reading it means setting it and setting it back at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 PACKAGES = ("policysim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
 
 
@@ -43,6 +51,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_current_umask())  # mkstemp makes 0600; follow the umask
     try:
         yield tmp_path
         os.replace(tmp_path, target)

@@ -1,11 +1,13 @@
 """The scenario timeline compiled to months, and the application of its events to a model.
 
 Events are grouped by month index (0 = the scenario's ``start``), in the order they appear in the
-scenario within a month. Events dated before ``start`` that set a state (stance, macro conditions,
-export controls, sourcing rules, listings, golden shares, fund capital) are applied before the first
-month in date order; one-off events dated before ``start`` (fines, freezes, investigations, deals,
-signals) are in the past and skipped. A fine or freeze imposed by the timeline closes the
-regulator's open investigation of that firm, if any (the sanction is how the case closed).
+scenario within a month, except that listings come last in their month (after any listing halt).
+Events dated before ``start`` that set a state (stance, macro conditions, export controls, sourcing
+rules, listings, golden shares, fund capital) are applied before the first month in date order,
+and so is a freeze still in force at ``start`` (for the months it has left); other events dated
+before ``start`` (fines, investigations, deals, signals, expired freezes) are in the past and
+skipped. A fine or freeze imposed by the timeline closes the regulator's open
+investigation of that firm, if any (the sanction is how the case closed).
 """
 
 from __future__ import annotations
@@ -57,12 +59,24 @@ def compile_timeline(scenario: Scenario) -> tuple[list[TimedEvent], dict[int, li
         TimedEvent(key, month_index(ev.date, scenario.start), ev)
         for key, ev in scenario.timeline.items()
     ]
-    before = sorted((t for t in timed if t.month < 0 and t.event.type in STATE_EVENTS),
-                    key=lambda t: t.month)  # fmt: skip
+    # Listings go last in their month, so that a listing halt dated the same month (Ant Group,
+    # Nov 2020) is in force when the listing is attempted, whatever the order of the files.
+    def order(t: TimedEvent) -> tuple[int, bool]:
+        return t.month, t.event.type == "listing"
+
+    before = sorted((t for t in timed if t.month < 0 and _in_force_at_start(t)), key=order)
     by_month: dict[int, list[TimedEvent]] = defaultdict(list)
-    for t in sorted((t for t in timed if t.month >= 0), key=lambda t: t.month):
+    for t in sorted((t for t in timed if t.month >= 0), key=order):
         by_month[t.month].append(t)
     return before, dict(by_month)
+
+
+def _in_force_at_start(timed: TimedEvent) -> bool:
+    """Tell whether an event dated before the start still shapes the first month."""
+    ev = timed.event
+    if ev.type == "freeze":
+        return timed.month + ev.months > 0
+    return ev.type in STATE_EVENTS
 
 
 def apply_event(model: PolicyModel, timed: TimedEvent) -> None:
@@ -98,7 +112,8 @@ def apply_event(model: PolicyModel, timed: TimedEvent) -> None:
     elif ev.type == "freeze":
         regulator, row = m.regulator(ev.regulator), m.firm_row(ev.firm)
         regulator.investigations.pop(row, None)
-        regulator.impose_freeze(row, ev.kind, ev.months)
+        # A freeze imposed before the start runs for what is left of it.
+        regulator.impose_freeze(row, ev.kind, ev.months + min(timed.month, 0))
     elif ev.type == "investigation":
         m.regulator(ev.regulator).open_investigation(m.firm_row(ev.firm), ev.months)
     elif ev.type == "golden_share":
@@ -107,6 +122,7 @@ def apply_event(model: PolicyModel, timed: TimedEvent) -> None:
         m.list_firm(m.firm_row(ev.firm), ev.market_value_usd_bn, timed.key)
     elif ev.type == "deal":
         city = m.city(ev.city)
-        subsidy = m.params.cities.subsidy_share * ev.amount_cny_bn
+        # The city pays the subsidy from what its budget holds; the investment happens anyway.
+        subsidy = min(m.params.cities.subsidy_share * ev.amount_cny_bn, max(city.budget_cny_bn, 0))
         city.budget_cny_bn -= subsidy
         m.sign_deal(city, m.firm_row(ev.firm), ev.amount_cny_bn, subsidy)

@@ -7,6 +7,7 @@ in size ("billion laughs"). The line of each mapping key is kept so that errors 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,26 @@ MAX_EXPANDED_NODES = 200_000
 
 LineMap = dict[str, int]
 
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-def _node_lines(node: yaml.Node, prefix: str, out: LineMap, depth: int, path: str) -> int:
-    """Record key lines under ``node`` and return the node's expanded size.
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """PyYAML's safe loader (libyaml when available), reading ``1e5`` as a number as YAML 1.2 does.
+
+    YAML 1.1 (PyYAML's default) reads ``1e5`` and ``2.5E-3`` as text, which would be refused as a
+    wrong type where a number is meant.
+    """
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def _node_lines(node: yaml.Node, prefix: str, out: LineMap, depth: int, path: str) -> None:
+    """Record the line of every mapping key and sequence item under ``node``.
 
     Args:
         node: The composed YAML node.
@@ -32,52 +50,95 @@ def _node_lines(node: yaml.Node, prefix: str, out: LineMap, depth: int, path: st
         depth: Current nesting depth.
         path: File name, for errors.
 
-    Returns:
-        The number of nodes ``node`` expands to once aliases are followed.
-
     Raises:
-        ScenarioError: When the nesting is deeper than :data:`MAX_DEPTH`.
+        ScenarioError: When the nesting (aliases followed) is deeper than :data:`MAX_DEPTH`.
     """
     if depth > MAX_DEPTH:
         raise ScenarioError(
             f"nesting deeper than {MAX_DEPTH} levels is not allowed", file=path, field=prefix
         )
-    size = 1
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = str(key_node.value)
+            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
             child = f"{prefix}.{key}" if prefix else key
             out.setdefault(child, key_node.start_mark.line + 1)
-            size += _node_lines(value_node, child, out, depth + 1, path)
+            _node_lines(value_node, child, out, depth + 1, path)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             child = f"{prefix}[{i}]"
             out.setdefault(child, item.start_mark.line + 1)
-            size += _node_lines(item, child, out, depth + 1, path)
-    return size
+            _node_lines(item, child, out, depth + 1, path)
 
 
-def _count_expanded(node: yaml.Node, memo: dict[int, int]) -> int:
-    """Count the nodes ``node`` expands to, without expanding it.
+def _count_expanded(node: yaml.Node, memo: dict[int, int], path: str) -> int:
+    """Count the nodes ``node`` expands to once aliases are followed, without expanding it.
 
     Args:
         node: A composed YAML node.
-        memo: Sizes already computed, keyed by node identity.
+        memo: Sizes already computed, keyed by node identity (``-1`` while in progress).
+        path: File name, for errors.
 
     Returns:
         The expanded node count.
+
+    Raises:
+        ScenarioError: When an alias refers to a node that contains it (a recursive structure).
     """
     key = id(node)
     if key in memo:
+        if memo[key] < 0:
+            raise ScenarioError(
+                "a YAML alias refers to a node that contains it (recursive data is not allowed)",
+                file=path,
+                line=node.start_mark.line + 1,
+            )
         return memo[key]
-    memo[key] = 1  # guards against recursive aliases
+    memo[key] = -1
     size = 1
     if isinstance(node, yaml.MappingNode):
-        size += sum(_count_expanded(k, memo) + _count_expanded(v, memo) for k, v in node.value)
+        for k, v in node.value:
+            size += _count_expanded(k, memo, path) + _count_expanded(v, memo, path)
     elif isinstance(node, yaml.SequenceNode):
-        size += sum(_count_expanded(v, memo) for v in node.value)
+        size += sum(_count_expanded(v, memo, path) for v in node.value)
     memo[key] = size
     return size
+
+
+def _check_events(text: str, path: str) -> None:
+    """Refuse deep nesting and too many aliases from the flat event stream, before composing.
+
+    Reading events needs no recursion, so this is safe on any input; composing a deeply nested
+    document with libyaml would otherwise overflow the C stack.
+
+    Args:
+        text: The document.
+        path: The file name used in error messages.
+
+    Raises:
+        ScenarioError: On malformed YAML, nesting deeper than :data:`MAX_DEPTH` or more than
+            :data:`MAX_ALIASES` aliases.
+    """
+    depth = n_aliases = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ScenarioError(
+                        f"nesting deeper than {MAX_DEPTH} levels is not allowed",
+                        file=path,
+                        line=event.start_mark.line + 1,
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                n_aliases += 1
+                if n_aliases > MAX_ALIASES:
+                    raise ScenarioError(
+                        f"uses more than {MAX_ALIASES} YAML aliases, the most allowed", file=path
+                    )
+    except yaml.YAMLError as exc:
+        raise ScenarioError(_yaml_message(exc), file=path, line=_yaml_line(exc)) from None
 
 
 def parse_yaml(text: str, path: str) -> tuple[Any, LineMap]:
@@ -91,55 +152,35 @@ def parse_yaml(text: str, path: str) -> tuple[Any, LineMap]:
         The parsed data and a map from dotted field path to line number.
 
     Raises:
-        ScenarioError: On malformed YAML, unsafe tags, alias bombs or deep nesting.
+        ScenarioError: On malformed YAML, unsafe tags, alias bombs, recursive aliases or deep
+            nesting.
     """
     if "\x00" in text:
         raise ScenarioError("not a text file (contains NUL bytes)", file=path)
-    n_aliases = sum(1 for tok in _safe_scan(text, path) if isinstance(tok, yaml.AliasToken))
-    if n_aliases > MAX_ALIASES:
-        raise ScenarioError(
-            f"uses {n_aliases} YAML aliases; at most {MAX_ALIASES} are allowed", file=path
-        )
+    _check_events(text, path)
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}
+        if _count_expanded(node, {}, path) > MAX_EXPANDED_NODES:
+            raise ScenarioError(
+                f"expands to more than {MAX_EXPANDED_NODES} values through aliases", file=path
+            )
+        lines: LineMap = {}
+        _node_lines(node, "", lines, 0, path)
+        data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise ScenarioError(_yaml_message(exc), file=path, line=_yaml_line(exc)) from None
-    except RecursionError:
-        raise ScenarioError(f"nesting deeper than {MAX_DEPTH} levels", file=path) from None
-    if node is None:
-        return None, {}
-    lines: LineMap = {}
-    if _count_expanded(node, {}) > MAX_EXPANDED_NODES:
+    except (ArithmeticError, LookupError, RecursionError, TypeError, ValueError) as exc:
+        # A value that does not fit its tag (``!!bool maybe``, ``!!int 0b2``, a 5000-digit int).
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
         raise ScenarioError(
-            f"expands to more than {MAX_EXPANDED_NODES} values through aliases", file=path
-        )
-    _node_lines(node, "", lines, 0, path)
-    try:
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
-    except yaml.YAMLError as exc:
-        raise ScenarioError(_yaml_message(exc), file=path, line=_yaml_line(exc)) from None
-    except (RecursionError, ValueError, OverflowError) as exc:
-        raise ScenarioError(f"cannot be read as YAML ({exc})", file=path) from None
+            f"malformed YAML: a value cannot be read as its type ({detail})", file=path
+        ) from None
+    finally:
+        loader.dispose()
     return data, lines
-
-
-def _safe_scan(text: str, path: str) -> list[yaml.Token]:
-    """Tokenize ``text``, turning scanner errors into :class:`ScenarioError`.
-
-    Args:
-        text: The document.
-        path: The file name used in error messages.
-
-    Returns:
-        The YAML tokens.
-
-    Raises:
-        ScenarioError: When the text is not valid YAML.
-    """
-    try:
-        return list(yaml.scan(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise ScenarioError(_yaml_message(exc), file=path, line=_yaml_line(exc)) from None
 
 
 def read_yaml(path: Path) -> tuple[Any, LineMap]:
@@ -156,12 +197,14 @@ def read_yaml(path: Path) -> tuple[Any, LineMap]:
     """
     name = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as fh:  # read no more than the limit, whatever the file's size
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(f"cannot be read ({exc.strerror or exc})", file=name) from None
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(
-            f"is {len(raw)} bytes; scenario files may be at most {MAX_FILE_BYTES}", file=name
+            f"is larger than {MAX_FILE_BYTES} bytes, the most a scenario or sweep file may be",
+            file=name,
         )
     try:
         text = raw.decode("utf-8")

@@ -151,6 +151,10 @@ class FirmPopulation:
         """Return, per firm and freeze kind, whether a freeze is in force at ``month``."""
         return self.freeze_until > month
 
+    def blocked(self, month: int) -> BoolArray:
+        """Return, per firm, whether an app removal or a licence freeze is in force at ``month``."""
+        return (self.freeze_until[:, 1] > month) | (self.freeze_until[:, 2] > month)
+
     def compute_total(self) -> FloatArray:
         """Return each firm's compute stock."""
         return self.compute_foreign + self.compute_domestic
@@ -174,7 +178,8 @@ class FirmPopulation:
 
         Weights start from ``params.base_split``; regulatory pressure (stringency x exposure and
         strikes) shifts weight to compliance and engagement, central support to expansion, the
-        self-reliance push (scaled by alignment) to R&D; an app or licence freeze blocks expansion.
+        self-reliance push (scaled by alignment) to R&D; an app or licence freeze blocks expansion,
+        and a firm without cash keeps only ``cash_constraint`` of its expansion weight.
 
         Args:
             pressure: Regulatory pressure on each firm.
@@ -186,16 +191,25 @@ class FirmPopulation:
         Returns:
             Shares, shape (n, 4), rows summing to 1.
         """
-        base = np.asarray(params.base_split, dtype=float)
-        frozen = self.frozen(month)
-        blocked = frozen[:, 1] | frozen[:, 2]
-        w = np.empty((self.n, len(USES)))
-        w[:, 0] = base[0] * (1.0 + params.pressure_response * pressure + self.strikes)
-        w[:, 1] = base[1] * (1.0 + self_reliance * self.alignment)
-        w[:, 2] = base[2] * (1.0 + params.support_response * support) * np.where(blocked, 0.1, 1.0)
-        w[:, 3] = base[3] * (1.0 + pressure)
-        total = w.sum(axis=1, keepdims=True)
-        self.split = np.divide(w, total, out=np.full_like(w, 0.25), where=total > 0)
+        base = params.base_split
+        blocked = self.blocked(month)
+        # One row per use (contiguous); ``split`` is its transpose, shape (n, 4).
+        w = np.empty((len(USES), self.n))
+        w[0] = base[0] * (1.0 + params.pressure_response * pressure + self.strikes)
+        w[1] = base[1] * (1.0 + self_reliance * self.alignment)
+        w[2] = base[2] * (1.0 + params.support_response * support) * np.where(blocked, 0.1, 1.0)
+        w[2] *= np.where(self.cash > 0.0, 1.0, params.cash_constraint)
+        w[3] = base[3] * (1.0 + pressure)
+        total = w[0] + w[1]
+        total += w[2]
+        total += w[3]
+        positive = total > 0
+        if positive.all():
+            w /= total
+        else:
+            np.divide(w, total, out=w, where=positive)
+            w[:, ~positive] = 0.25
+        self.split = w.T
         return self.split
 
     def update_compliance(self, params: FirmParams) -> None:
@@ -219,14 +233,13 @@ class FirmPopulation:
             gdp_growth: Annual GDP growth.
             params: Firm parameters.
         """
-        frozen = self.frozen(month)
         base_expansion = params.base_split[2] / max(sum(params.base_split), 1e-12)
         extra = self.split[:, 2] - base_expansion
         annual = (
             self.growth
             + params.macro_beta * (gdp_growth - 0.06)
             + params.expansion_growth * extra
-            - params.freeze_growth_penalty * (frozen[:, 1] | frozen[:, 2])
+            - params.freeze_growth_penalty * self.blocked(month)
             + self.deal_boost
         )
         self.revenue *= np.power(np.maximum(1.0 + annual, 0.05), 1.0 / 12.0)
@@ -237,11 +250,13 @@ class FirmPopulation:
         np.clip(exp, 0.0, 1.0, out=exp)
 
     def spend(self, params: FirmParams) -> FloatArray:
-        """Book the month's operating cash flow and R&D spend; return R&D spend (billion CNY)."""
+        """Book the month's operating cash flow and R&D spend; return R&D spend (billion CNY).
+
+        Cash may fall below zero (the firm borrows); fines and losses are never written off.
+        """
         monthly = self.revenue / 12.0
         self.rd_spend = monthly * (self.rd_intensity + params.budget_share * self.split[:, 1])
         self.cash += monthly * self.margin
-        np.maximum(self.cash, 0.0, out=self.cash)
         return self.rd_spend
 
     def buy_compute(self, market: ChipMarket, params: ChipParams) -> tuple[float, float]:

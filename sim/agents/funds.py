@@ -46,10 +46,19 @@ class Fund(mesa.Agent):
         self.spec = spec
         self.capital_cny_bn = spec.capital_cny_bn
         self.deployed_cny_bn = 0.0
+        #: New capital added and deployed money paid into firms' cash, since the start.
+        self.added_cny_bn = 0.0
+        self.paid_to_firms_cny_bn = 0.0
 
     def add_capital(self, amount_cny_bn: float) -> None:
         """Add new capital (e.g. a new fund phase)."""
         self.capital_cny_bn += amount_cny_bn
+        self.added_cny_bn += amount_cny_bn
+
+    def pay_firms(self, rows: int | np.ndarray, amounts: float | np.ndarray) -> None:
+        """Pay deployed money into firms' cash (booked for the money-conservation check)."""
+        self.model.firms.cash[rows] += amounts
+        self.paid_to_firms_cny_bn += float(np.sum(amounts))
 
     def deploy(self, amount_cny_bn: float) -> float:
         """Take up to ``amount_cny_bn`` from undeployed capital; return what was deployed."""
@@ -73,7 +82,7 @@ class Fund(mesa.Agent):
         cost = m.params.funds.stake_cost_cny_bn
         if firms.golden_share[row] or self.capital_cny_bn < cost:
             return False
-        firms.cash[row] += self.deploy(cost)
+        self.pay_firms(row, self.deploy(cost))
         firms.golden_share[row] = True
         fp = m.params.firms
         firms.alignment[row] += fp.golden_share_alignment * (1.0 - firms.alignment[row])
@@ -124,7 +133,7 @@ class ChipFund(Fund):
         makers = np.flatnonzero(firms.chip_maker)
         if makers.size and amount > 0:
             share = np.sqrt(firms.revenue0[makers])
-            firms.cash[makers] += 0.5 * amount * share / share.sum()
+            self.pay_firms(makers, 0.5 * amount * share / share.sum())
         cp = m.params.chips
         m.chips.performance_gap = cp.performance_gap * 0.5 ** (
             self.invested_cny_bn / cp.gap_halving_cny_bn
@@ -148,7 +157,7 @@ class GuidanceFund(Fund):
         if firms.alignment[row] < self.model.params.funds.guidance_alignment_min:
             return 0.0
         amount = self.deploy(self.spec.deploy_rate * deal_cny_bn)
-        firms.cash[row] += amount
+        self.pay_firms(row, amount)
         return amount
 
 

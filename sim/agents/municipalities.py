@@ -1,6 +1,7 @@
 """Municipal governments: growth gaps, cooperation deals, subsidies and lobbying.
 
-A city perceives its growth as a six-month moving average of GDP growth. When growth falls short of
+A city perceives its growth as an exponential moving average of GDP growth over
+``growth_memory_months``. When growth falls short of
 its target and the centre's stance is supportive, it offers deals: Poisson with mean
 ``deal_rate * min(gap / gap_scale, 1) * support``, where ``support = 1 - caution * stance /
 support_threshold`` (clipped to [0, 1]) rises with confidence signals. A deal goes to a hosted firm
@@ -42,6 +43,9 @@ class Municipality(mesa.Agent):
         self.growth_seen = model.gdp_growth
         self.budget_cny_bn = spec.budget_cny_bn
         self.deals = 0
+        #: Budget refilled and subsidies paid since the start (for the money-conservation check).
+        self.refilled_cny_bn = 0.0
+        self.subsidies_cny_bn = 0.0
 
     @property
     def growth_gap(self) -> float:
@@ -53,18 +57,18 @@ class Municipality(mesa.Agent):
         p = self.model.params.cities
         stance = float(self.model.influence.position[0, 0])
         raw = 1.0 - self.spec.caution * stance / p.support_threshold
-        return float(np.clip(raw + 0.5 * max(self.model.signal, 0.0), 0.0, 1.0))
+        return min(max(raw + 0.5 * max(self.model.signal, 0.0), 0.0), 1.0)
 
     def step(self) -> None:
         """Update perceived growth and budget, offer deals, and lobby."""
         m = self.model
         p = m.params.cities
-        self.growth_seen += (m.gdp_growth - self.growth_seen) / 6.0
-        self.budget_cny_bn = min(
-            self.budget_cny_bn + self.spec.budget_cny_bn / 12.0, self.spec.budget_cny_bn
-        )
+        self.growth_seen += (m.gdp_growth - self.growth_seen) / m.params.cities.growth_memory_months
+        refilled = min(self.budget_cny_bn + self.spec.budget_cny_bn / 12.0, self.spec.budget_cny_bn)
+        self.refilled_cny_bn += refilled - self.budget_cny_bn
+        self.budget_cny_bn = refilled
         gap = self.growth_gap
-        rate = p.deal_rate * float(np.clip(gap / p.gap_scale, 0.0, 1.0)) * self.support()
+        rate = p.deal_rate * min(max(gap / p.gap_scale, 0.0), 1.0) * self.support()
         n_deals = int(m.rng.poisson(rate)) if rate > 0 else 0
         for _ in range(n_deals):
             amount = p.deal_size_cny_bn * float(np.exp(m.rng.normal(-0.125, 0.5)))
@@ -75,7 +79,7 @@ class Municipality(mesa.Agent):
             self.budget_cny_bn -= subsidy
             m.sign_deal(self, row, amount, subsidy)
         anchor = self.spec.position.platform_stringency - p.lobby_strength * max(gap, 0.0)
-        m.influence.anchor[m.influence.index[self.name], 0] = float(np.clip(anchor, 0.0, 1.0))
+        m.influence.anchor[m.influence.index[self.name], 0] = min(max(anchor, 0.0), 1.0)
 
     def choose_firm(self) -> int:
         """Draw the firm to court: home firms weigh ``home_pull``, size and alignment help."""

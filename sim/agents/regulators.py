@@ -6,8 +6,9 @@ investigations is Poisson with mean ``capacity * stringency ** stringency_power`
 with probability proportional to
 ``revenue ** targeting_power * exposure[domain] * (1 - compliance)``.
 An investigation closes by the responsive-regulation pyramid (Ayres and Braithwaite): the pressure
-``z = stringency * (1 - compliance) + strike_weight * strikes`` makes a freeze, a fine, a
-rectification order or a warning more or less likely, and past sanctions (strikes) escalate it.
+``z = (stringency + strike_weight * strikes) * (1 - compliance)`` makes a freeze, a fine, a
+rectification order or a warning more or less likely: past sanctions (strikes) escalate it, and
+compliance steps it down again.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class Regulator(mesa.Agent):
     def step(self) -> None:
         """Update stringency, close due investigations and open new ones."""
         m = self.model
-        target = float(np.clip(m.policy[self.dimension] + self.spec.mandate, 0.0, 1.0))
+        target = min(max(float(m.policy[self.dimension] + self.spec.mandate), 0.0), 1.0)
         self.stringency += m.params.enforcement.stringency_speed * (target - self.stringency)
         self.close_due()
         self.open_new()
@@ -98,10 +99,8 @@ class Regulator(mesa.Agent):
     def pressure(self, row: int) -> float:
         """Return the pyramid pressure ``z`` on firm ``row``."""
         firms = self.model.firms
-        return float(
-            self.stringency * (1.0 - firms.compliance[row])
-            + self.model.params.enforcement.strike_weight * firms.strikes[row]
-        )
+        strikes = self.model.params.enforcement.strike_weight * firms.strikes[row]
+        return float((self.stringency + strikes) * (1.0 - firms.compliance[row]))
 
     def sanction(self, row: int) -> str:
         """Close an investigation into firm ``row``: warning, order, fine or freeze.
@@ -157,7 +156,9 @@ class Regulator(mesa.Agent):
         jump = self.model.params.enforcement.fine_compliance_jump
         firms.compliance[row] += jump * (1.0 - firms.compliance[row])
         firms.strikes[row] += 1.0
-        self.model.record_sanction(row, "fine", amount, weight=1.0 * self.stringency)
+        self.model.record_sanction(
+            row, "fine", amount, weight=1.0 * self.stringency, regulator=self.name
+        )
         return amount
 
     def impose_freeze(self, row: int, kind: str, months: int) -> None:

@@ -1,0 +1,1 @@
+"""The policysim test suite."""
