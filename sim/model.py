@@ -358,7 +358,7 @@ class PolicyModel(mesa.Model):
             check_invariants(self, balances)
         self.datacollector.collect(self)
         self._positions.append(self.influence.position.copy())
-        if self.date.month == 12 or self.month == self.scenario.months - 1:
+        if (self.start.month + self.month) % 12 == 0 or self.month == self.scenario.months - 1:
             self._networks.append((self.month, self.influence.weights()))
         if self.collect_firms:
             self._collect_firms()
@@ -410,17 +410,26 @@ class PolicyModel(mesa.Model):
         """
         names = np.asarray(self.influence.names, dtype=object)
         columns = ["date", "listener", "speaker", "weight"]
-        kept = [(month, *np.nonzero(w >= min_weight), w) for month, w in self._networks]
-        counts = [len(i) for _, i, _, _ in kept]
+        months: list[int] = []
+        listeners: list[np.ndarray] = []
+        speakers: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        for month, w in self._networks:
+            i, j = np.nonzero(w >= min_weight)
+            months.append(month)
+            listeners.append(i)
+            speakers.append(j)
+            weights.append(w[i, j])
+        counts = [len(i) for i in listeners]
         if not sum(counts):
             return pd.DataFrame([], columns=columns)
-        dates = pd.DatetimeIndex([(self.start + month).to_timestamp() for month, *_ in kept])
+        dates = pd.DatetimeIndex([(self.start + month).to_timestamp() for month in months])
         return pd.DataFrame(
             {
                 "date": dates.repeat(counts),
-                "listener": names[np.concatenate([i for _, i, _, _ in kept])],
-                "speaker": names[np.concatenate([j for _, _, j, _ in kept])],
-                "weight": np.concatenate([w[i, j] for _, i, j, w in kept]),
+                "listener": names[np.concatenate(listeners)],
+                "speaker": names[np.concatenate(speakers)],
+                "weight": np.concatenate(weights),
             },
             columns=columns,
         )

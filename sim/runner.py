@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import mesa
 import pandas as pd
 
 from sim.metrics import summarize
@@ -94,7 +95,7 @@ def run_scenario(
     for _ in range(scenario.months):
         model.step()
     timeseries = model.timeseries()
-    return RunResult(
+    result = RunResult(
         scenario=scenario,
         scenario_hash=scenario_hash(scenario),
         seed=seed,
@@ -106,3 +107,20 @@ def run_scenario(
         firm_timeseries=model.firm_timeseries() if collect_firms else None,
         fines=model.fines_table(),
     )
+    release_model(model)
+    return result
+
+
+def release_model(model: mesa.Model) -> None:
+    """Let a finished model be garbage-collected.
+
+    Mesa 3.3 keeps every model ever built as a key of the class attribute ``mesa.Agent._ids``
+    (mesa/mesa#3179, fixed upstream by #3180), so a process running thousands of runs would grow
+    without bound; the model's key is dropped here.
+
+    Args:
+        model: A model no longer needed.
+    """
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)

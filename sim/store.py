@@ -8,6 +8,7 @@ reader never sees a half-written file. A single run's folder holds ``timeseries.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -80,8 +81,21 @@ def write_parquet(target: Path, frame: pd.DataFrame) -> None:
         frame.to_parquet(tmp, index=False)
 
 
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    return tuple(_read_versions().items())
+
+
 def versions() -> dict[str, str]:
-    """Return the Python version and the versions of the packages results depend on."""
+    """Return the Python version and the versions of the packages results depend on.
+
+    Read once per process: they cannot change while it runs.
+    """
+    return dict(_versions())
+
+
+def _read_versions() -> dict[str, str]:
+    """Read the versions from the installed packages' metadata."""
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -91,8 +105,9 @@ def versions() -> dict[str, str]:
     return out
 
 
+@functools.cache
 def git_commit() -> str | None:
-    """Return the git commit of the source tree, when it is a git checkout."""
+    """Return the git commit of the source tree, when it is a git checkout (once per process)."""
     root = Path(__file__).resolve().parent.parent
     try:
         out = subprocess.run(
