@@ -9,9 +9,9 @@ Measures, in one run on this machine:
    same seeds, every month collected), both serial: the ratio of their wall times. Mesa's
    runner calls a model class with keyword parameters, so a small adapter,
    :class:`ScenarioModel`, builds a :class:`~sim.model.PolicyModel` from a scenario name;
-3. the peak memory (``ru_maxrss``) of a fresh process running 100 and then 2,000 short runs
-   (12 months) serially, and its growth over the same process after a warm-up batch (target:
-   flat, ratio of peaks <= 1.1).
+3. the peak memory (``VmHWM``, see ``benchmarks.common.peak_rss_mb``) of a fresh process
+   running 100 and then 2,000 short runs (12 months) serially, and its growth over the same
+   process after a warm-up batch (target: flat, ratio of peaks <= 1.1).
 
 ``python -m benchmarks.bench_batch [--quick] [--json]``; ``run(quick)`` returns the figures.
 """
@@ -35,20 +35,21 @@ MEMORY_TARGET = 1.1
 SCENARIOS = ("baseline", "crackdown", "thaw", "export_controls")
 
 MEMORY_CHILD = """
-import json, resource, sys, tempfile, time
+import json, sys, tempfile, time
+from benchmarks.common import peak_rss_mb
 from sim import run_batch
 n, months = int(sys.argv[1]), int(sys.argv[2])
 with tempfile.TemporaryDirectory() as tmp:
     run_batch(["baseline"], replicates=2, months=months, executor="serial", out=tmp + "/warm")
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_mb()
     t0 = time.perf_counter()
     res = run_batch(["baseline"], replicates=n, months=months, executor="serial", out=tmp + "/b")
     wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = peak_rss_mb()
     if res.manifest["counts"]["done"] != n:
         raise SystemExit("the memory batch did not finish every run")
-print(json.dumps({"runs": n, "peak_rss_mb": after / 1024, "after_warmup_mb": before / 1024,
-                  "growth_mb": (after - before) / 1024, "wall_s": wall}))
+print(json.dumps({"runs": n, "peak_rss_mb": after, "after_warmup_mb": before,
+                  "growth_mb": after - before, "wall_s": wall}))
 """
 
 

@@ -7,11 +7,37 @@ path, what is allowed and what was given. The CLI prints that line and exits wit
 
 from __future__ import annotations
 
+import re
+
+_LINE_BREAKS = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+\s*")
+
+
+def printable(text: str) -> str:
+    r"""Return ``text`` with every character that is not printable (or is a line break) escaped.
+
+    Keeps an error message on one line and shows a stray control character in a name as, for
+    example, ``\x1d`` instead of hiding it.
+
+    Example:
+        >>> printable("a" + chr(10) + "b")
+        'a\\nb'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
 
 class PolicysimError(Exception):
-    """Base class of every error caused by user input or user files."""
+    """Base class of every error caused by user input or user files.
+
+    Its text is always one line: line breaks (and the spaces around them) become one space, other
+    unprintable characters are escaped.
+    """
 
     exit_code: int = 2
+
+    def __str__(self) -> str:
+        return printable(_LINE_BREAKS.sub(" ", super().__str__()).strip())
 
 
 class ScenarioError(PolicysimError, ValueError):
@@ -38,12 +64,12 @@ class ScenarioError(PolicysimError, ValueError):
         self.detail = message
         where = []
         if file:
-            where.append(f"{file}:{line}" if line else file)
+            where.append(printable(f"{file}:{line}" if line else file))
         if field:
-            where.append(field)
+            where.append(printable(field))
         prefix = ": ".join(where)
-        text = f"{prefix}: {message}" if prefix else message
-        super().__init__(" ".join(text.split()))
+        message = " ".join(message.split())
+        super().__init__(f"{prefix}: {message}" if prefix else message)
 
 
 class ResultsError(PolicysimError):

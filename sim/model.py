@@ -15,7 +15,7 @@ Order of a month (see docs/ODD.md, "Process overview and scheduling"):
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import defaultdict
 from typing import Any
 
 import mesa
@@ -29,12 +29,14 @@ from sim.agents.regulators import Regulator
 from sim.influence import InfluenceNetwork
 from sim.invariants import check_invariants, money_balances
 from sim.metrics import reporters
-from sim.schema import DIMENSIONS, Scenario
+from sim.observation import FINE_COLUMNS, RunRecords
+from sim.params import Params
+from sim.schema import Scenario
 from sim.timeline import apply_event, compile_timeline
 
 log = logging.getLogger(__name__)
 
-FINE_COLUMNS = ("date", "regulator", "firm", "amount_cny_bn", "share_of_revenue", "legal_cap")
+__all__ = ["FINE_COLUMNS", "FUND_CLASSES", "PolicyModel"]
 
 FUND_CLASSES: dict[str, type[Fund]] = {
     "golden_share": GoldenShareFund,
@@ -44,7 +46,7 @@ FUND_CLASSES: dict[str, type[Fund]] = {
 }
 
 
-class PolicyModel(mesa.Model):
+class PolicyModel(RunRecords, mesa.Model):
     """State-platform interactions under one scenario.
 
     Args:
@@ -52,7 +54,38 @@ class PolicyModel(mesa.Model):
         collect_firms: Also record each named firm's state every month (``firm_timeseries``).
         check: Check model invariants every month and raise on the first violation.
         rng: Seed or generator for all randomness (passed to :class:`mesa.Model`).
+
+    The tables a run returns (``timeseries``, ``stakeholder_timeseries``, ...) come from
+    :class:`~sim.observation.RunRecords`.
     """
+
+    scenario: Scenario
+    params: Params
+    check: bool
+    collect_firms: bool
+    #: Month being (or last) simulated, 0 for the first.
+    month: int
+    start: pd.Period
+    gdp_growth: float
+    risk_appetite: float
+    export_control_tier: int
+    signal: float
+    #: This month's flows (counts and amounts) by name; missing names read as 0.
+    flows: dict[str, float]
+    deal_jobs: float
+    treasury_cny_bn: float
+    chips: ChipMarket
+    firms: FirmPopulation
+    regulators: list[Regulator]
+    cities: list[Municipality]
+    funds: list[Fund]
+    firm_agents: list[PlatformFirm]
+    influence: InfluenceNetwork
+    #: Effective policy, one value per dimension.
+    policy: np.ndarray
+    uncertainty: float
+    #: Regulatory pressure on each firm.
+    pressure: np.ndarray
 
     def __init__(
         self,
@@ -74,11 +107,11 @@ class PolicyModel(mesa.Model):
         self.export_control_tier = 0
         self._signals: list[tuple[float, float, int]] = []
         self.signal = 0.0
-        self.flows: Counter[str] = Counter()
+        self.flows = defaultdict(float)
         self.deal_jobs = 0.0
         self.treasury_cny_bn = 0.0
         #: One record per fine: date, regulator, firm, amount, share of revenue, legal cap.
-        self.fine_records: list[tuple[pd.Timestamp, str, str, float, float, float]] = []
+        self.fine_records = []
         cp = self.params.chips
         self.chips = ChipMarket(0.0, 0.0, 0.0, cp.performance_gap, 0.3)
 
@@ -127,9 +160,9 @@ class PolicyModel(mesa.Model):
         self.firms.premium = investors.target_premium() if investors else np.zeros(self.firms.n)
         self.firms.premium_ref = self.firms.premium.copy()
         self.datacollector = mesa.DataCollector(model_reporters=reporters())
-        self._firm_rows: list[dict[str, Any]] = []
-        self._positions: list[np.ndarray] = []
-        self._networks: list[tuple[int, np.ndarray]] = []
+        self._firm_rows = []
+        self._positions = []
+        self._networks = []
 
     # -- construction helpers -------------------------------------------------------------------
 
@@ -356,10 +389,7 @@ class PolicyModel(mesa.Model):
             investors.step()
         if self.check:
             check_invariants(self, balances)
-        self.datacollector.collect(self)
-        self._positions.append(self.influence.position.copy())
-        if (self.start.month + self.month) % 12 == 0 or self.month == self.scenario.months - 1:
-            self._networks.append((self.month, self.influence.weights()))
+        self._record_month()
         if self.collect_firms:
             self._collect_firms()
 
@@ -367,81 +397,3 @@ class PolicyModel(mesa.Model):
         date = self.date
         for agent in self.firm_agents:
             self._firm_rows.append({"date": date, **agent.state()})
-
-    def timeseries(self) -> pd.DataFrame:
-        """Return the collected metrics, one row per simulated month, with a ``date`` column."""
-        df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        dates = [(self.start + i).to_timestamp() for i in range(len(df))]
-        df.insert(0, "date", pd.to_datetime(dates))
-        return df
-
-    def stakeholder_timeseries(self) -> pd.DataFrame:
-        """Return every stakeholder's position on each dimension per month (long by stakeholder).
-
-        Columns: ``date``, ``stakeholder``, ``kind``, ``clout``, ``salience`` and one column per
-        policy dimension.
-        """
-        net = self.influence
-        columns = ["date", "stakeholder", "kind", "clout", "salience", *DIMENSIONS]
-        if not self._positions:
-            return pd.DataFrame(columns=columns)
-        n_months, k = len(self._positions), len(net.names)
-        positions = np.concatenate(self._positions)
-        dates = pd.DatetimeIndex([(self.start + i).to_timestamp() for i in range(n_months)])
-        data = {
-            "date": dates.repeat(k),
-            "stakeholder": np.tile(np.asarray(net.names, dtype=object), n_months),
-            "kind": np.tile(np.asarray(net.kinds, dtype=object), n_months),
-            "clout": np.tile(net.clout, n_months),
-            "salience": np.tile(net.salience, n_months),
-        }
-        for j, dim in enumerate(DIMENSIONS):
-            data[dim] = positions[:, j]
-        return pd.DataFrame(data, columns=columns)
-
-    def network_timeseries(self, min_weight: float = 0.01) -> pd.DataFrame:
-        """Return the influence matrix W each December and in the last month (long format).
-
-        Args:
-            min_weight: Weights below this are left out.
-
-        Returns:
-            Columns ``date``, ``listener``, ``speaker``, ``weight``.
-        """
-        names = np.asarray(self.influence.names, dtype=object)
-        columns = ["date", "listener", "speaker", "weight"]
-        months: list[int] = []
-        listeners: list[np.ndarray] = []
-        speakers: list[np.ndarray] = []
-        weights: list[np.ndarray] = []
-        for month, w in self._networks:
-            i, j = np.nonzero(w >= min_weight)
-            months.append(month)
-            listeners.append(i)
-            speakers.append(j)
-            weights.append(w[i, j])
-        counts = [len(i) for i in listeners]
-        if not sum(counts):
-            return pd.DataFrame([], columns=columns)
-        dates = pd.DatetimeIndex([(self.start + month).to_timestamp() for month in months])
-        return pd.DataFrame(
-            {
-                "date": dates.repeat(counts),
-                "listener": names[np.concatenate(listeners)],
-                "speaker": names[np.concatenate(speakers)],
-                "weight": np.concatenate(weights),
-            },
-            columns=columns,
-        )
-
-    def fines_table(self) -> pd.DataFrame:
-        """Return one row per fine imposed during the run.
-
-        Columns: ``date``, ``regulator``, ``firm``, ``amount_cny_bn``, ``share_of_revenue`` (of
-        the firm's domestic annual revenue) and ``legal_cap`` (the regulator's cap, same basis).
-        """
-        return pd.DataFrame(self.fine_records, columns=list(FINE_COLUMNS))
-
-    def firm_timeseries(self) -> pd.DataFrame:
-        """Return each named firm's state per month (needs ``collect_firms=True``)."""
-        return pd.DataFrame(self._firm_rows)

@@ -37,7 +37,7 @@ def _p(default: float, lo: float, hi: float, description: str) -> float:
     Returns:
         A pydantic field (typed as float for the checker).
     """
-    return Field(default, ge=lo, le=hi, description=description)  # type: ignore[no-any-return]
+    return Field(default, ge=lo, le=hi, description=description)
 
 
 class _Group(BaseModel):

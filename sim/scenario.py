@@ -1,4 +1,4 @@
-"""Scenario files: finding, reading, ``extends``, ``--set`` overrides, validation and hashing.
+"""Scenario files: finding, reading, ``extends``, validation and hashing.
 
 A scenario is resolved in layers, later layers overriding earlier ones: the named actors of
 ``sim/data/actors.yaml``, the fitted parameters of ``sim/data/calibration.yaml`` (when present),
@@ -7,16 +7,17 @@ command-line overrides. Mappings merge key by key (``null`` removes a key); list
 The result is validated into a frozen :class:`~sim.schema.Scenario`; any problem raises a
 :class:`~sim.errors.ScenarioError` naming the file (and line), the field path, what is allowed and
 what was given.
+
+Merging layers lives in :mod:`sim.layers` and ``--set`` overrides in :mod:`sim.overrides`; their
+public names are re-exported here.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,26 +26,50 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
+from sim.layers import (
+    ACTOR_TABLES,
+    ACTORS_FILE,
+    CALIBRATION_FILE,
+    DATA_DIR,
+    Layer,
+    base_files,
+    base_layers,
+    check_removals,
+    deep_merge,
+)
+from sim.overrides import apply_override, parse_override
 from sim.schema import Scenario
-from sim.schema_errors import describe_validation_error, schema_field_exists, suggest_path
-from sim.yamlio import LineMap, parse_yaml, read_yaml
+from sim.schema_errors import describe_validation_error, suggest_path
+from sim.yamlio import read_yaml
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
-ACTORS_FILE = DATA_DIR / "actors.yaml"
-CALIBRATION_FILE = DATA_DIR / "calibration.yaml"
+__all__ = [
+    "ACTORS_FILE",
+    "ACTOR_TABLES",
+    "CALIBRATION_FILE",
+    "DATA_DIR",
+    "ENV_PATH",
+    "PACKAGE_SCENARIOS",
+    "Layer",
+    "ScenarioInfo",
+    "apply_override",
+    "base_files",
+    "deep_merge",
+    "find_scenario",
+    "list_scenarios",
+    "load_scenario",
+    "parse_override",
+    "resolve",
+    "scenario_dict",
+    "scenario_dirs",
+    "scenario_hash",
+    "scenario_yaml",
+    "validate",
+    "with_overrides",
+]
+
 PACKAGE_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 ENV_PATH = "POLICYSIM_SCENARIO_PATH"
 MAX_EXTENDS_DEPTH = 20
-ACTOR_TABLES = ("regulators", "cities", "funds", "firms", "timeline")
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One source of scenario data, kept to point errors at the right file and line."""
-
-    name: str
-    data: dict[str, Any]
-    lines: LineMap
 
 
 @dataclass(frozen=True)
@@ -219,162 +244,6 @@ def _extends_chain(path: Path, stack: tuple[Path, ...] = ()) -> list[Layer]:
     return chain
 
 
-def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``update`` into a copy of ``base``: mappings merge, ``None`` deletes, rest replaces.
-
-    ``None`` deletes at any depth, also inside a mapping that ``base`` does not have.
-
-    Args:
-        base: The lower layer.
-        update: The higher layer.
-
-    Returns:
-        A new merged mapping.
-    """
-    out = copy.deepcopy(base)
-    for key, value in update.items():
-        if value is None:
-            out.pop(key, None)
-        elif isinstance(value, dict):
-            below = out.get(key)
-            out[key] = deep_merge(below if isinstance(below, dict) else {}, value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def _null_paths(data: dict[Any, Any], prefix: tuple[str, ...] = ()) -> Iterator[list[str]]:
-    """Yield the path of every ``null`` (a removal) in a layer."""
-    for key, value in data.items():
-        path = (*prefix, str(key))
-        if value is None:
-            yield list(path)
-        elif isinstance(value, dict):
-            yield from _null_paths(value, path)
-
-
-def _check_removals(layer: Layer, below: dict[str, Any], merged: dict[str, Any]) -> None:
-    """Refuse a ``null`` that removes nothing the schema knows: it is most likely a misspelling.
-
-    Args:
-        layer: The layer being merged.
-        below: The data merged from the layers under it.
-        merged: The data with the layer merged in.
-
-    Raises:
-        ScenarioError: Naming the key, with the names allowed there.
-    """
-    for parts in _null_paths(layer.data):
-        if parts[0] in ("name", "extends"):
-            continue
-        if len(parts) == 2 and parts[0] in ACTOR_TABLES:  # removing an actor or an event
-            table = below.get(parts[0])
-            allowed = [str(k) for k in table] if isinstance(table, dict) else []
-            ok, bad = parts[1] in allowed, parts[1]
-        else:
-            ok, allowed, bad = schema_field_exists(parts, below)
-            if not ok:
-                ok, allowed, bad = schema_field_exists(parts, merged)
-        if not ok:
-            field = ".".join(parts)
-            raise ScenarioError(
-                f"null removes a field or name, but{suggest_path(bad, allowed)} is not one here; "
-                f"allowed here: {', '.join(sorted(allowed)) or 'none'}",
-                file=layer.name,
-                field=field,
-                line=layer.lines.get(field),
-            )
-
-
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """Parse one ``--set path.to.field=value`` override.
-
-    Args:
-        text: The override as typed.
-
-    Returns:
-        The field path as a list of keys and the value parsed as YAML.
-
-    Raises:
-        ScenarioError: When the text is not ``path=value``.
-    """
-    if "=" not in text:
-        raise ScenarioError(
-            f"expected FIELD.PATH=VALUE (e.g. regulators.SAMR.fine_rate=0.06), got {text!r}",
-            file="--set",
-        )
-    key, raw = text.split("=", 1)
-    parts = [p.strip() for p in key.strip().split(".")]
-    if not all(parts):
-        raise ScenarioError(f"empty field name in {key!r}", file="--set", field=key)
-    try:
-        value, _ = parse_yaml(raw, f"--set {key}")
-    except ScenarioError as exc:
-        raise ScenarioError(exc.detail, file="--set", field=key) from None
-    return parts, value
-
-
-def apply_override(data: dict[str, Any], parts: Sequence[str], value: Any) -> None:
-    """Set ``value`` at ``parts`` in ``data`` (in place), refusing unknown fields.
-
-    Args:
-        data: The merged scenario data.
-        parts: The field path.
-        value: The new value.
-
-    Raises:
-        ScenarioError: When the path names no field of the scenario schema.
-    """
-    dotted = ".".join(parts)
-    if parts[0] == "extends":
-        raise ScenarioError(
-            "cannot be changed with --set (the scenarios it extends are already merged); "
-            "allowed: write a scenario file that extends the ones you want",
-            file="--set",
-            field=dotted,
-        )
-    ok, allowed, bad = schema_field_exists(parts, data)
-    if not ok:
-        hint = suggest_path(bad, allowed)
-        raise ScenarioError(
-            f"unknown field or name{hint}; allowed here: {', '.join(sorted(allowed)) or 'none'}",
-            file="--set",
-            field=dotted,
-        )
-    node = data
-    for part in parts[:-1]:
-        if not isinstance(node.get(part), dict):
-            node[part] = {}
-        node = node[part]
-    node[parts[-1]] = value
-
-
-def base_files() -> list[Path]:
-    """Return the data files every scenario starts from: the actors, then fitted parameters.
-
-    ``sim/data/calibration.yaml`` (written by ``sim calibrate``) is used when present.
-    """
-    return [ACTORS_FILE] + ([CALIBRATION_FILE] if CALIBRATION_FILE.is_file() else [])
-
-
-@functools.lru_cache(maxsize=8)
-def _base_layer(path: str, mtime_ns: int, size: int) -> Layer:
-    """Read one of the project's base data files, once per version of the file.
-
-    Args:
-        path: The file.
-        mtime_ns: Its modification time (a new version is read again).
-        size: Its size.
-
-    Returns:
-        The layer; its data is only read, never changed (merging copies it).
-    """
-    data, lines = read_yaml(Path(path))
-    if not isinstance(data, dict):
-        raise ScenarioError("must be a mapping of fields", file=path)
-    return Layer(path, data, lines)
-
-
 def resolve(
     name_or_path: str | Path, overrides: Iterable[str] = ()
 ) -> tuple[dict[str, Any], list[Layer]]:
@@ -387,15 +256,12 @@ def resolve(
     Returns:
         The merged data and the layers it came from (for error locations).
     """
-    layers = []
-    for path in base_files():
-        stat = path.stat()
-        layers.append(_base_layer(str(path), stat.st_mtime_ns, stat.st_size))
+    layers = base_layers()
     layers += _extends_chain(find_scenario(name_or_path))
     merged: dict[str, Any] = {}
     for layer in layers:
         below, merged = merged, deep_merge(merged, layer.data)
-        _check_removals(layer, below, merged)
+        check_removals(layer, below, merged)
     top = layers[-1].data
     merged["name"] = top.get("name", Path(layers[-1].name).stem)
     merged["extends"] = top.get("extends")

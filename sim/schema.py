@@ -8,17 +8,18 @@ declares its bounds, so that a bad value is refused with the allowed range.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.params import ListTuple, Params
 
-DOMAINS: tuple[str, ...] = ("data", "antitrust", "fintech", "industry", "trade")
+Domain = Literal["data", "antitrust", "fintech", "industry", "trade"]
+DOMAINS: tuple[Domain, ...] = ("data", "antitrust", "fintech", "industry", "trade")
 DIMENSIONS: tuple[str, ...] = ("platform_stringency", "self_reliance")
 FREEZE_KINDS: tuple[str, ...] = ("listing_halt", "app_removal", "licence_freeze")
 
-Domain = Literal["data", "antitrust", "fintech", "industry", "trade"]
 Dimension = Literal["platform_stringency", "self_reliance"]
 FreezeKind = Literal["listing_halt", "app_removal", "licence_freeze"]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -388,7 +389,7 @@ class Scenario(Frozen):
         return self
 
 
-def _check_ref(ref: str, table: dict[str, object], path: str, what: str) -> None:
+def _check_ref(ref: str, table: Mapping[str, object], path: str, what: str) -> None:
     """Raise when ``ref`` is not a key of ``table``.
 
     Args:

@@ -180,7 +180,8 @@ def _bounds(info: FieldInfo | None) -> str:
     """Describe a field's declared numeric bounds or choices."""
     if info is None:
         return ""
-    lo = hi = None
+    lo: object = None  # the bounds are only shown, so any value will do
+    hi: object = None
     lo_open = hi_open = False
     length = []
     metadata = list(info.metadata)

@@ -61,7 +61,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         raise
 
 
-def write_atomic(target: Path, writer: Callable[[IO[bytes]], None]) -> None:
+def write_atomic(target: Path, writer: Callable[[IO[bytes]], object]) -> None:
     """Write ``target`` atomically with ``writer(file)``, fsyncing before the rename."""
     with atomic_path(target) as tmp, tmp.open("wb") as fh:
         writer(fh)

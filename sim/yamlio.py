@@ -25,7 +25,7 @@ LineMap = dict[str, int]
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """PyYAML's safe loader (libyaml when available), reading ``1e5`` as a number as YAML 1.2 does.
 
     YAML 1.1 (PyYAML's default) reads ``1e5`` and ``2.5E-3`` as text, which would be refused as a
@@ -127,7 +127,7 @@ def _check_events(text: str, path: str) -> None:
                     raise ScenarioError(
                         f"nesting deeper than {MAX_DEPTH} levels is not allowed",
                         file=path,
-                        line=event.start_mark.line + 1,
+                        line=event.start_mark.line + 1 if event.start_mark else None,
                     )
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1

@@ -97,18 +97,18 @@ class FirmPopulation:
                 np.full(m, sectors.index("other") if m else 0, dtype=np.int64),
             ]
         )
-        self.revenue = col([f.revenue_cny_bn for f in named], rev_tail)
-        self.growth = col([f.revenue_growth for f in named], rng.normal(0.1, 0.1, m))
-        self.domestic_share = col([f.domestic_share for f in named], 0.95)
-        self.margin = col([f.margin for f in named], rng.normal(0.08, 0.05, m))
-        self.cash = col([f.cash_cny_bn for f in named], rev_tail * 0.2)
-        self.market_value = col(
+        self.revenue: FloatArray = col([f.revenue_cny_bn for f in named], rev_tail)
+        self.growth: FloatArray = col([f.revenue_growth for f in named], rng.normal(0.1, 0.1, m))
+        self.domestic_share: FloatArray = col([f.domestic_share for f in named], 0.95)
+        self.margin: FloatArray = col([f.margin for f in named], rng.normal(0.08, 0.05, m))
+        self.cash: FloatArray = col([f.cash_cny_bn for f in named], rev_tail * 0.2)
+        self.market_value: FloatArray = col(
             [f.market_value_usd_bn for f in named], rev_tail * synthetic.value_to_revenue
         )
         self.listed: BoolArray = np.concatenate(
             [np.array([f.listed for f in named], dtype=bool), listed_tail]
         )
-        self.exposure = np.vstack(
+        self.exposure: FloatArray = np.vstack(
             [
                 np.array(
                     [[f.exposure.get(d, 0.1) for d in DOMAINS] for f in named], dtype=float
@@ -116,34 +116,36 @@ class FirmPopulation:
                 exposure_tail,
             ]
         )
-        self.compliance = col([f.compliance for f in named], rng.uniform(0.3, 0.7, m))
-        self.alignment = col([f.alignment for f in named], rng.uniform(0.3, 0.6, m))
-        self.rd_intensity = col([f.rd_intensity for f in named], rng.uniform(0.02, 0.12, m))
+        self.compliance: FloatArray = col([f.compliance for f in named], rng.uniform(0.3, 0.7, m))
+        self.alignment: FloatArray = col([f.alignment for f in named], rng.uniform(0.3, 0.6, m))
+        self.rd_intensity: FloatArray = col(
+            [f.rd_intensity for f in named], rng.uniform(0.02, 0.12, m)
+        )
         compute = col([f.compute for f in named], rev_tail / 500.0)
         foreign = col([f.foreign_chip_share for f in named], 0.9)
-        self.compute_foreign = compute * foreign
-        self.compute_domestic = compute * (1.0 - foreign)
-        self.ai_capability = col([f.ai_capability for f in named], rev_tail / 500.0)
+        self.compute_foreign: FloatArray = compute * foreign
+        self.compute_domestic: FloatArray = compute * (1.0 - foreign)
+        self.ai_capability: FloatArray = col([f.ai_capability for f in named], rev_tail / 500.0)
         self.chip_maker: BoolArray = np.concatenate(
             [np.array([f.chip_maker for f in named], dtype=bool), np.zeros(m, dtype=bool)]
         )
         self.golden_share: BoolArray = np.concatenate(
             [np.array([f.golden_share for f in named], dtype=bool), np.zeros(m, dtype=bool)]
         )
-        self.strikes = np.zeros(self.n)
-        self.sanction_memory = np.zeros(self.n)
-        self.freeze_until = np.zeros((self.n, len(FREEZE_KINDS)), dtype=np.int64)
-        self.deal_boost = np.zeros(self.n)
-        self.split = np.zeros((self.n, len(USES)))
-        self.rd_spend = np.zeros(self.n)
-        self.premium = np.zeros(self.n)
+        self.strikes: FloatArray = np.zeros(self.n)
+        self.sanction_memory: FloatArray = np.zeros(self.n)
+        self.freeze_until: IntArray = np.zeros((self.n, len(FREEZE_KINDS)), dtype=np.int64)
+        self.deal_boost: FloatArray = np.zeros(self.n)
+        self.split: FloatArray = np.zeros((self.n, len(USES)))
+        self.rd_spend: FloatArray = np.zeros(self.n)
+        self.premium: FloatArray = np.zeros(self.n)
         # Valuation reference:
         # market value = value_ref * revenue / revenue_ref * exp(-D (p - p_ref)).
-        self.value_ref = self.market_value.copy()
-        self.revenue_ref = self.revenue.copy()
-        self.premium_ref = np.zeros(self.n)
-        self.revenue0 = self.revenue.copy()
-        self.ai_capability0 = float(self.ai_capability.sum())
+        self.value_ref: FloatArray = self.market_value.copy()
+        self.revenue_ref: FloatArray = self.revenue.copy()
+        self.premium_ref: FloatArray = np.zeros(self.n)
+        self.revenue0: FloatArray = self.revenue.copy()
+        self.ai_capability0: float = float(self.ai_capability.sum())
 
     # -- derived quantities -------------------------------------------------------------------
 
@@ -339,7 +341,7 @@ class PlatformFirm(mesa.Agent):
 
     @property
     def _pop(self) -> FirmPopulation:
-        return self.model.firms  # type: ignore[attr-defined, no-any-return]
+        return self.model.firms
 
     @property
     def compliance(self) -> float:

@@ -43,7 +43,7 @@ class Regulator(mesa.Agent):
         self.spec = spec
         self.domain = DOMAINS.index(spec.domain)
         self.dimension = DIMENSIONS.index(spec.dimension)
-        self.stringency = spec.stringency
+        self.stringency: float = spec.stringency
         #: Open investigations: firm row -> month index at which it closes.
         self.investigations: dict[int, int] = {}
         self.outcomes: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
