@@ -151,7 +151,7 @@ def _outcome_vector(design: pd.DataFrame, means: pd.Series, outcome: str) -> np.
 
 def sobol_indices(
     problem: dict[str, Any], design: pd.DataFrame, means: pd.Series, outcome: str, *,
-    columns: Sequence[str] | None = None, calc_second_order: bool = True, seed: int = 0,
+    columns: Sequence[str] | None = None, calc_second_order: bool = True, seed: int = 1,
 ) -> pd.DataFrame:  # fmt: skip
     """Compute first-order and total Sobol indices with SALib from a Sobol sweep.
 
@@ -162,7 +162,8 @@ def sobol_indices(
         outcome: The outcome's name (for messages).
         columns: The design columns of the problem's parameters, in order (default: its names).
         calc_second_order: Whether the sample was drawn with second-order terms.
-        seed: Seed of SALib's bootstrap for the confidence intervals.
+        seed: Seed of SALib's bootstrap for the confidence intervals (SALib reads 0 as "no
+            seed", so the default is 1: figures are the same on every redraw).
 
     Returns:
         One row per parameter: ``parameter``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` (the
@@ -196,7 +197,7 @@ def sobol_indices(
 
 def morris_indices(
     problem: dict[str, Any], design: pd.DataFrame, means: pd.Series, outcome: str, *,
-    columns: Sequence[str] | None = None, num_levels: int = 4, seed: int = 0,
+    columns: Sequence[str] | None = None, num_levels: int = 4, seed: int = 1,
 ) -> pd.DataFrame:  # fmt: skip
     """Compute Morris elementary-effect statistics (mu*, its interval, sigma) with SALib.
 
@@ -207,7 +208,8 @@ def morris_indices(
         outcome: The outcome's name (for messages).
         columns: The design columns of the problem's parameters, in order (default: its names).
         num_levels: The sampler's number of grid levels.
-        seed: Seed of SALib's bootstrap for the confidence intervals.
+        seed: Seed of SALib's bootstrap for the confidence intervals (SALib reads 0 as "no
+            seed", so the default is 1: figures are the same on every redraw).
 
     Returns:
         One row per parameter: ``parameter``, ``mu_star``, ``mu_star_conf``, ``sigma``, ``mu``.

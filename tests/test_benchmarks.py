@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from benchmarks.bench_run import MONTH_PHASES, PHASES, PhaseProfiler
 from sim.model import PolicyModel
+from sim.observation import RunRecords
 from sim.runner import run_scenario
 from tests.helpers import short
 
 
 def test_phase_profiler_wraps_every_phase_and_restores_the_model() -> None:
-    before = {attr: vars(PolicyModel)[attr] for _, where, attr in PHASES
-              if where == "sim.model:PolicyModel"}  # fmt: skip
+    classes = {"sim.model:PolicyModel": PolicyModel, "sim.observation:RunRecords": RunRecords}
+    before = {(where, attr): vars(classes[where])[attr] for _, where, attr in PHASES
+              if where in classes}  # fmt: skip
     profiler = PhaseProfiler()
     with profiler.installed():
         run_scenario(short("history_2020_2025", months=3), seed=0)
     assert profiler.missing == []
     assert set(profiler.seconds) >= MONTH_PHASES
     assert sum(profiler.seconds.values()) > 0.0
-    assert {attr: vars(PolicyModel)[attr] for attr in before} == before
+    assert {(w, a): vars(classes[w])[a] for w, a in before} == before
