@@ -1,7 +1,7 @@
 """The ``sim`` command line: thin wrappers that parse arguments and call the library.
 
 Core commands live here (``list``, ``show``, ``run``); other command groups live in
-``sim/commands/`` as modules with a ``register(app)`` function and are added automatically.
+``sim/cli_commands/`` as modules with a ``register(app)`` function and are added automatically.
 Every error a user can cause is printed as one line on stderr and exits with code 2.
 """
 
@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sim import commands
+from sim import cli_commands
 from sim.errors import PolicysimError
 
 app = typer.Typer(
@@ -172,9 +172,9 @@ def run_cmd(
 
 
 def _register_command_modules() -> None:
-    """Add the command groups defined in ``sim/commands/``."""
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+    """Add the command groups defined in ``sim/cli_commands/``."""
+    for info in sorted(pkgutil.iter_modules(cli_commands.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{cli_commands.__name__}.{info.name}")
         register = getattr(module, "register", None)
         if callable(register):
             register(app)

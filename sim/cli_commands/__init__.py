@@ -1,0 +1,1 @@
+"""Command groups of the ``sim`` CLI (the terminal side); each module defines ``register(app)``."""

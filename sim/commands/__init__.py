@@ -1,1 +1,0 @@
-"""Command groups of the ``sim`` CLI; each module defines ``register(app)``."""
