@@ -12,13 +12,12 @@ from pathlib import Path
 
 import numpy as np
 from annotated_types import Ge, Le
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.errors import ScenarioError
 from sim.params import Params
 from sim.scenario import DATA_DIR
-from sim.targets import TargetSet, data_file_error
-from sim.yamlio import read_yaml
+from sim.targets import TargetSet, load_data_file
 
 FREE_FILE = DATA_DIR / "free_parameters.yaml"
 
@@ -137,15 +136,7 @@ def load_free_parameters(path: str | Path | None = None, targets: TargetSet | No
         ScenarioError: When the file is missing or a field is invalid (file, line, field).
     """
     file = Path(path) if path is not None else FREE_FILE
-    if not file.is_file():
-        raise ScenarioError("no such free-parameters file", file=str(file))
-    raw, lines = read_yaml(file)
-    if not isinstance(raw, dict):
-        raise ScenarioError("a free-parameters file must be a mapping of fields", file=str(file))
-    try:
-        spec = CalibrationSpec.model_validate(raw)
-    except ValidationError as exc:
-        raise data_file_error(exc, str(file), lines) from None
+    spec, lines = load_data_file(file, CalibrationSpec, "free-parameters")
     if targets is not None:
         for i, name in enumerate(spec.held_out):
             if name not in targets.targets:

@@ -142,6 +142,20 @@ def _band_frame(frame: pd.DataFrame, metric: str, band: str) -> pd.DataFrame:
     raise ValueError(f"band must be 'ci' or 'range', got {band!r}")
 
 
+def _mean_band(ax: Axes, stats: pd.DataFrame, name: str, color: str, factor: float) -> None:
+    """Draw one scenario's mean line over time and its shaded band (``low`` to ``high``)."""
+    ax.plot(
+        stats["date"],
+        stats["mean"] * factor,
+        color=color,
+        label=name,
+        zorder=3,
+        linestyle=scenario_linestyle(name),
+    )
+    ax.fill_between(stats["date"], stats["low"] * factor, stats["high"] * factor,
+                    color=color, alpha=0.18, linewidth=0, zorder=2)  # fmt: skip
+
+
 def _band_note(band: str, n: pd.Series, *, paired: bool = False) -> str:
     """Say what the line and band are and how many runs (or pairs) each scenario has."""
     lo, hi = int(n.min()), int(n.max())
@@ -193,16 +207,7 @@ def timeseries_figure(
             s = stats.loc[stats["scenario"] == name].sort_values("date")
             if s.empty:
                 continue
-            ax.plot(
-                s["date"],
-                s["mean"] * scale.factor,
-                color=colors[name],
-                label=name,
-                zorder=3,
-                linestyle=scenario_linestyle(name),
-            )
-            ax.fill_between(s["date"], s["low"] * scale.factor, s["high"] * scale.factor,
-                            color=colors[name], alpha=0.18, linewidth=0, zorder=2)  # fmt: skip
+            _mean_band(ax, s, name, colors[name], scale.factor)
         date_axis(ax)
         ax.set_xlim(stats["date"].min(), stats["date"].max())
         ax.set_ylabel(scale.label + (", cumulative" if cum else ""))
@@ -261,16 +266,7 @@ def difference_timeseries_figure(
         ax.axhline(0.0, color=colors.get(baseline, "black"), linewidth=1.0, zorder=2)
         for name in names:
             s = stats.loc[stats["scenario"] == name].sort_values("date")
-            ax.plot(
-                s["date"],
-                s["mean"] * scale.factor,
-                color=colors[name],
-                label=name,
-                zorder=3,
-                linestyle=scenario_linestyle(name),
-            )
-            ax.fill_between(s["date"], s["low"] * scale.factor, s["high"] * scale.factor,
-                            color=colors[name], alpha=0.18, linewidth=0, zorder=2)  # fmt: skip
+            _mean_band(ax, s, name, colors[name], scale.factor)
         date_axis(ax)
         ax.set_xlim(stats["date"].min(), stats["date"].max())
         ax.set_ylabel(f"{label}{', cumulative' if cum else ''}, minus {baseline}")

@@ -10,7 +10,7 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
@@ -176,6 +176,24 @@ def schema_field_exists(parts: Sequence[str], data: dict[str, Any]) -> tuple[boo
     return True, allowed, parts[-1] if parts else ""
 
 
+def field_metadata(info: FieldInfo) -> tuple[list[Any], Any]:
+    """Return a field's constraints, those of ``Annotated`` layers included, and its bare type.
+
+    Args:
+        info: The pydantic field.
+
+    Returns:
+        ``(metadata, annotation)``: the field's metadata followed by each ``Annotated`` layer's,
+        outermost first, and the annotation inside the last layer.
+    """
+    metadata = list(info.metadata)
+    annotation = info.annotation
+    while get_origin(annotation) is typing.Annotated:
+        metadata += list(get_args(annotation)[1:])
+        annotation = get_args(annotation)[0]
+    return metadata, annotation
+
+
 def _bounds(info: FieldInfo | None) -> str:
     """Describe a field's declared numeric bounds or choices."""
     if info is None:
@@ -184,11 +202,7 @@ def _bounds(info: FieldInfo | None) -> str:
     hi: object = None
     lo_open = hi_open = False
     length = []
-    metadata = list(info.metadata)
-    annotation = info.annotation
-    while get_origin(annotation) is typing.Annotated:
-        metadata += list(get_args(annotation)[1:])
-        annotation = get_args(annotation)[0]
+    metadata, annotation = field_metadata(info)
     for meta in metadata:
         if isinstance(meta, Ge):
             lo = meta.ge
@@ -223,6 +237,26 @@ def _bounds(info: FieldInfo | None) -> str:
             base, ""
         )
     return ""
+
+
+def value_error_message(err: Mapping[str, Any], field: str) -> tuple[str, str]:
+    """Return the field and message of a data file's pydantic ``value_error``.
+
+    A validator's message that starts with one word and ``": "`` names a field below ``field``
+    (``"high: must exceed low"`` at ``range`` is ``must exceed low`` at ``range.high``).
+
+    Args:
+        err: One error of ``ValidationError.errors()``.
+        field: The dotted path of the model that raised it.
+
+    Returns:
+        The field path and the message.
+    """
+    message = str(err.get("ctx", {}).get("error", err["msg"]))
+    head, sep, rest = message.partition(": ")
+    if sep and " " not in head:
+        return ".".join([field, head]) if field else head, rest
+    return field, message
 
 
 def describe_validation_error(exc: ValidationError, data: dict[str, Any]) -> tuple[str, str]:

@@ -49,11 +49,10 @@ from sim.sweep_schema import (
     SweepSpec,
     check_size,
     design_size,
-    field_line_keys,
     resolve_reference,
     validation_error,
 )
-from sim.yamlio import LineMap, read_yaml
+from sim.yamlio import LineMap, field_line, read_yaml
 
 
 @dataclass(frozen=True)
@@ -359,8 +358,7 @@ def _check_parameter(
 
     def error(message: str, sub: str) -> ScenarioError:
         at = f"{field}.{sub}"
-        line = next((lines[k] for k in field_line_keys(at) if lines.get(k)), None)
-        return ScenarioError(message, file=file, field=at, line=line)
+        return ScenarioError(message, file=file, field=at, line=field_line(at, lines))
 
     if kind is None:
         try:

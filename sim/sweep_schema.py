@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.errors import ScenarioError
 from sim.params import ListTuple
-from sim.schema_errors import expected_values, explain, suggest_path
-from sim.yamlio import LineMap
+from sim.schema_errors import expected_values, explain, suggest_path, value_error_message
+from sim.yamlio import LineMap, field_line
 
 Level = bool | int | float | str
 MAX_DESIGN_POINTS = 1_000_000
@@ -150,20 +150,10 @@ def validation_error(
         expected = expected_values(err["loc"], raw, SweepSpec)
         message = "required field is missing" + (f"; allowed: {expected}" if expected else "")
     elif kind == "value_error":
-        message = str(err.get("ctx", {}).get("error", err["msg"]))
-        head, sep, rest = message.partition(": ")
-        if sep and " " not in head:
-            field, message = ".".join([field, head]) if field else head, rest
+        field, message = value_error_message(err, field)
     else:
         message = explain(err, raw, SweepSpec)
-    line = next((lines[k] for k in field_line_keys(field) if lines.get(k)), None)
-    return ScenarioError(message, file=file, field=field or None, line=line)
-
-
-def field_line_keys(field: str) -> list[str]:
-    """Return ``field`` and its parents, longest first, to look up its line."""
-    parts = field.split(".")
-    return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+    return ScenarioError(message, file=file, field=field or None, line=field_line(field, lines))
 
 
 def design_size(spec: SweepSpec) -> int | None:

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import ScenarioError
 from sim.metrics import METRIC_NAMES
-from sim.schema_errors import suggest_path
-from sim.yamlio import LineMap, read_yaml
+from sim.schema_errors import suggest_path, value_error_message
+from sim.yamlio import LineMap, field_line, read_yaml
 
 TARGETS_FILE = Path(__file__).resolve().parent / "data" / "targets.yaml"
+_M = TypeVar("_M", bound=BaseModel)
 STATS = ("sum", "mean", "median", "min", "max", "first", "last", "change", "count")
 FINE_COLUMNS = ("amount_cny_bn", "share_of_revenue", "legal_cap", "over_cap", "cap_headroom")
 DATE_KEYS = ("peak_date", "trough_date")
@@ -245,17 +246,11 @@ def data_file_error(exc: ValidationError, file: str, lines: LineMap) -> Scenario
     elif kind == "missing":
         message = "required field is missing"
     elif kind == "value_error":
-        message = str(err.get("ctx", {}).get("error", err["msg"]))
-        head, sep, rest = message.partition(": ")
-        if sep and " " not in head:
-            field, message = ".".join([field, head]) if field else head, rest
+        field, message = value_error_message(err, field)
     else:
         shown = type(given).__name__ if isinstance(given, dict | list) else repr(given)
         message = f"{err['msg'][0].lower()}{err['msg'][1:]}; given: {shown}"
-    parts = field.split(".")
-    keys = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
-    line = next((lines[k] for k in keys if lines.get(k)), None)
-    return ScenarioError(message, file=file, field=field or None, line=line)
+    return ScenarioError(message, file=file, field=field or None, line=field_line(field, lines))
 
 
 def load_targets(path: str | Path | None = None) -> TargetSet:
@@ -271,12 +266,30 @@ def load_targets(path: str | Path | None = None) -> TargetSet:
         ScenarioError: When the file is missing or any field is invalid (file, line, field).
     """
     file = Path(path) if path is not None else TARGETS_FILE
+    targets, _ = load_data_file(file, TargetSet, "targets")
+    return targets
+
+
+def load_data_file(file: Path, model: type[_M], kind: str) -> tuple[_M, LineMap]:
+    """Read and check a YAML data file against its schema.
+
+    Args:
+        file: The YAML file.
+        model: The file's schema.
+        kind: What the file holds, for messages (``targets``, ``free-parameters``).
+
+    Returns:
+        The checked file and the line of each dotted field path.
+
+    Raises:
+        ScenarioError: When the file is missing or any field is invalid (file, line, field).
+    """
     if not file.is_file():
-        raise ScenarioError("no such targets file", file=str(file))
+        raise ScenarioError(f"no such {kind} file", file=str(file))
     raw, lines = read_yaml(file)
     if not isinstance(raw, dict):
-        raise ScenarioError("a targets file must be a mapping of fields", file=str(file))
+        raise ScenarioError(f"a {kind} file must be a mapping of fields", file=str(file))
     try:
-        return TargetSet.model_validate(raw)
+        return model.model_validate(raw), lines
     except ValidationError as exc:
         raise data_file_error(exc, str(file), lines) from None

@@ -213,6 +213,21 @@ def read_yaml(path: Path) -> tuple[Any, LineMap]:
     return parse_yaml(text, name)
 
 
+def field_line(field: str, lines: LineMap) -> int | None:
+    """Return the line of a dotted field path, or of its nearest parent that has one.
+
+    Args:
+        field: The dotted field path.
+        lines: Line of each dotted field path (see :func:`read_yaml`).
+
+    Returns:
+        The line number, or ``None`` when neither the field nor a parent has one.
+    """
+    parts = field.split(".")
+    keys = (".".join(parts[:i]) for i in range(len(parts), 0, -1))
+    return next((lines[k] for k in keys if lines.get(k)), None)
+
+
 def _yaml_line(exc: yaml.YAMLError) -> int | None:
     """Return the 1-based line of a YAML error, when it has one."""
     mark = getattr(exc, "problem_mark", None)

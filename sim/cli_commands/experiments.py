@@ -7,9 +7,8 @@ input; 130 when interrupted (run the same command again to finish).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -28,6 +27,7 @@ from rich.text import Text
 from sim.cli import console, err_console, fail, format_usd, handle_errors
 
 if TYPE_CHECKING:
+    from sim.experiment import Plan
     from sim.results import Results
 
 Replicates = Annotated[int, typer.Option(help="Runs per scenario (or design point).", min=1)]
@@ -119,12 +119,36 @@ class _Bar:
         self.progress.stop()
 
 
-def _execute(name: str, quiet: bool, run: Callable[[Any], Results], report: bool) -> None:
-    """Run a batch or sweep with a progress bar, then summarize and set the exit code."""
-    bar = _Bar(name, enabled=not quiet and console.is_terminal)
+def _execute(
+    plan: Plan,
+    *,
+    out: Path | None,
+    executor: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    resume: bool,
+    force: bool,
+    fail_fast: bool,
+    quiet: bool,
+    report: bool,
+) -> None:
+    """Run a batch or sweep plan with a progress bar, then summarize and set the exit code."""
+    from sim.execution import run_plan
+
+    bar = _Bar(plan.name, enabled=not quiet and console.is_terminal)
     try:
         with bar:
-            results = run(bar)
+            results = run_plan(
+                plan,
+                out=out,
+                executor=executor,
+                workers=workers,
+                scheduler=scheduler,
+                resume=resume,
+                force=force,
+                fail_fast=fail_fast,
+                progress=bar,
+            )
     except KeyboardInterrupt:
         fail("interrupted; the runs finished so far are kept: run the same command to resume", 130)
         return
@@ -237,7 +261,6 @@ def batch_cmd(
     report: Report = False,
 ) -> None:
     """Run scenarios x replicates (common random numbers) into one results folder."""
-    from sim.execution import run_plan
     from sim.experiment import plan_batch
 
     if bool(scenarios) == all_:
@@ -250,20 +273,16 @@ def batch_cmd(
         months=months,
     )
     _execute(
-        plan.name,
-        quiet,
-        lambda bar: run_plan(
-            plan,
-            out=out,
-            executor=executor,
-            workers=workers,
-            scheduler=scheduler,
-            resume=resume,
-            force=force,
-            fail_fast=fail_fast,
-            progress=bar,
-        ),
-        report,
+        plan,
+        out=out,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        force=force,
+        fail_fast=fail_fast,
+        quiet=quiet,
+        report=report,
     )
 
 
@@ -287,25 +306,20 @@ def sweep_cmd(
     report: Report = False,
 ) -> None:
     """Run a sweep file's design points x replicates into one results folder."""
-    from sim.execution import run_plan
     from sim.experiment import plan_sweep
 
     plan = plan_sweep(sweep, replicates=replicates, seed=seed, overrides=set_ or [], months=months)
     _execute(
-        plan.name,
-        quiet,
-        lambda bar: run_plan(
-            plan,
-            out=out,
-            executor=executor,
-            workers=workers,
-            scheduler=scheduler,
-            resume=resume,
-            force=force,
-            fail_fast=fail_fast,
-            progress=bar,
-        ),
-        report,
+        plan,
+        out=out,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        force=force,
+        fail_fast=fail_fast,
+        quiet=quiet,
+        report=report,
     )
 
 

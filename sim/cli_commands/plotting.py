@@ -18,6 +18,9 @@ class Format(StrEnum):
     pdf = "pdf"
 
 
+Folder = Annotated[Path, typer.Argument(help="Batch or sweep results folder.")]
+
+
 def register(app: typer.Typer) -> None:
     """Add ``plot`` and ``report`` to the ``sim`` app."""
     from sim.cli import console, handle_errors
@@ -25,7 +28,7 @@ def register(app: typer.Typer) -> None:
     @app.command("plot")
     @handle_errors
     def plot_cmd(
-        folder: Annotated[Path, typer.Argument(help="Batch or sweep results folder.")],
+        folder: Folder,
         metric: Annotated[
             list[str] | None,
             typer.Option("--metric", "-m", help="Metric to plot (repeatable) [default: all]."),
@@ -48,7 +51,7 @@ def register(app: typer.Typer) -> None:
     @app.command("report")
     @handle_errors
     def report_cmd(
-        folder: Annotated[Path, typer.Argument(help="Batch or sweep results folder.")],
+        folder: Folder,
         metric: Annotated[
             list[str] | None,
             typer.Option("--metric", "-m", help="Metric to show (repeatable) [default: all]."),

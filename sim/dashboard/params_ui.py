@@ -13,10 +13,9 @@ Nothing here imports Solara: the mapping is plain Python and is tested without a
 from __future__ import annotations
 
 import math
-import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args, get_origin
+from typing import Any, Literal
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic.fields import FieldInfo
@@ -25,7 +24,7 @@ from sim.errors import ScenarioError
 from sim.runner import check_seed
 from sim.scenario import load_scenario, scenario_dict
 from sim.schema import Scenario
-from sim.schema_errors import walk
+from sim.schema_errors import field_metadata, walk
 
 MAIN_FIELDS: tuple[str, ...] = (
     "months",
@@ -85,11 +84,7 @@ def _numeric_bounds(info: FieldInfo) -> tuple[float | None, float | None, type |
         ``(lo, hi, base)``; a bound is ``None`` when the schema declares none.
     """
     lo = hi = None
-    metadata = list(info.metadata)
-    annotation = info.annotation
-    while get_origin(annotation) is typing.Annotated:
-        metadata += list(get_args(annotation)[1:])
-        annotation = get_args(annotation)[0]
+    metadata, annotation = field_metadata(info)
     for meta in metadata:
         if isinstance(meta, FieldInfo):
             inner_lo, inner_hi, _ = _numeric_bounds(meta)
