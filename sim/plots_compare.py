@@ -9,7 +9,6 @@ the counterfactual cost (or gain) of a policy, with the interval of the mean per
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -24,8 +23,8 @@ from sim.style import (
     figure_style,
     metric_infos,
     order_scenarios,
-    outcome_label,
     outcome_unit,
+    panel_title,
     scenario_colors,
     unit_scale,
 )
@@ -41,7 +40,6 @@ MARKET_VALUE_OUTCOMES: tuple[str, ...] = (
 )  # fmt: skip
 """Peak and trough outcomes of market value (see :func:`sim.metrics.summarize`)."""
 
-TITLE_WIDTH = 24  # characters per line of a panel title, at three panels per row
 
 
 def standard_outcomes(
@@ -102,7 +100,7 @@ def _dot_panels(
                     markeredgecolor="white", markeredgewidth=0.6, zorder=4)  # fmt: skip
         if zero_line:
             ax.axvline(0.0, color="0.3", linewidth=0.9, zorder=1)
-        ax.set_title(textwrap.fill(outcome_label(outcome), TITLE_WIDTH), loc="left", fontsize=9)
+        panel_title(ax, outcome)
         label = "percentage points" if zero_line and unit == "share" else scale.label
         ax.set_xlabel(label + xlabel_suffix)
         ax.grid(axis="y", visible=False)

@@ -29,6 +29,7 @@ from sim.style import (
     order_scenarios,
     outcome_label,
     outcome_unit,
+    panel_title,
     scenario_colors,
     scenario_linestyle,
     unit_scale,
@@ -38,7 +39,6 @@ MAX_LEVELS = 25  # a parameter with more distinct values is binned
 N_BINS = 10
 INDEX_COLORS = {"S1": "#88CCEE", "ST": "#332288"}
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
-TITLE_WIDTH = 24  # characters per line of a panel title, at three panels per row
 
 
 def sweep_frame(
@@ -259,7 +259,7 @@ def sobol_figure(
         for ax, outcome in zip(axes.flat, outcomes, strict=False):
             table = indices[outcome]
             y = np.arange(len(table))[::-1]
-            ax.set_title(textwrap.fill(outcome_label(outcome), TITLE_WIDTH), loc="left", fontsize=9)
+            panel_title(ax, outcome)
             ax.grid(axis="y", visible=False)
             if table[["S1", "ST"]].isna().all().all():
                 ax.text(0.5, 0.5, "does not vary\nover the design", transform=ax.transAxes,
@@ -321,8 +321,7 @@ def morris_figure(
         for ax, outcome in zip(axes.flat, outcomes, strict=False):
             table = indices[outcome]
             unit = outcome_unit(outcome, infos)
-            ax.set_title(textwrap.fill(outcome_label(outcome), TITLE_WIDTH), loc="left",
-                         fontsize=9)  # fmt: skip
+            panel_title(ax, outcome)
             if not np.nanmax(table[["mu_star", "sigma"]].to_numpy(), initial=0.0) > 0:
                 ax.text(0.5, 0.5, "does not vary\nover the design", transform=ax.transAxes,
                         ha="center", va="center", color="0.4", fontsize=8)  # fmt: skip

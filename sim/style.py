@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import textwrap
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -218,6 +219,14 @@ def outcome_label(key: str) -> str:
         if key.startswith(prefix):
             return f"{humanize(key.removeprefix(prefix))}, {suffix}"
     return humanize(key)
+
+
+PANEL_TITLE_WIDTH = 24  # characters per line of a panel title, at three panels per row
+
+
+def panel_title(ax: Any, outcome: str) -> None:
+    """Title a panel with the outcome's label, wrapped to fit three panels per row."""
+    ax.set_title(textwrap.fill(outcome_label(outcome), PANEL_TITLE_WIDTH), loc="left", fontsize=9)
 
 
 @dataclass(frozen=True)
