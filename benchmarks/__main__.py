@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out or ROOT / "results" / "benchmarks" / name
 
     from benchmarks import bench_population, bench_run, common
-    from sim.store import ensure_writable_dir, write_json
+    from sim.results.store import ensure_writable_dir, write_json
 
     ensure_writable_dir(out.parent)
     started = time.perf_counter()

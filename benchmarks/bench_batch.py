@@ -8,7 +8,8 @@ Measures, in one run on this machine:
 2. :func:`sim.run_batch` against Mesa's ``mesa.batch_run`` on the same runs (same scenarios,
    same seeds, every month collected), both serial: the ratio of their wall times. Mesa's
    runner calls a model class with keyword parameters, so a small adapter,
-   :class:`ScenarioModel`, builds a :class:`~sim.model.PolicyModel` from a scenario name;
+   :class:`ScenarioModel`, builds a :class:`~sim.model.policy_model.PolicyModel` from a scenario
+   name;
 3. the peak memory (``VmHWM``, see ``benchmarks.common.peak_rss_mb``) of a fresh process
    running 100 and then 2,000 short runs (12 months) serially, and its growth over the same
    process after a warm-up batch (target: flat, ratio of peaks <= 1.1).
@@ -27,8 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.model import PolicyModel
-from sim.schema import Scenario
+from sim.model.policy_model import PolicyModel
+from sim.scenario.schema import Scenario
 
 SPEEDUP_TARGET = 1.8
 MEMORY_TARGET = 1.1
@@ -55,7 +56,7 @@ print(json.dumps({"runs": n, "peak_rss_mb": after, "after_warmup_mb": before,
 
 @functools.cache
 def _scenario(name: str, months: int) -> Scenario:
-    from sim.scenario import load_scenario
+    from sim.scenario.loader import load_scenario
 
     return load_scenario(name, [f"months={months}"])
 
@@ -130,10 +131,10 @@ def speedup(replicates: int, months: int = 72, rounds: int = 1) -> dict[str, Any
     speed-up can be read as a share of what the hardware allows (``efficiency``).
 
     The worker processes are forked from a server process that imports policysim once per
-    Python session (:func:`sim.executors.process_context`); that start-up is timed apart and
-    reported both ways.
+    Python session (:func:`sim.experiments.executors.process_context`); that start-up is timed apart
+    and reported both ways.
     """
-    from sim.executors import ProcessExecutor
+    from sim.experiments.executors import ProcessExecutor
 
     t0 = time.perf_counter()
     with ProcessExecutor(1) as ex:  # starts the server (it imports policysim) and one worker
@@ -171,7 +172,7 @@ def speedup(replicates: int, months: int = 72, rounds: int = 1) -> dict[str, Any
 def _mesa(replicates: int, months: int, processes: int) -> float:
     from mesa.batchrunner import batch_run
 
-    from sim.experiment import spawn_seeds
+    from sim.experiments.plan import spawn_seeds
 
     t0 = time.perf_counter()
     rows = batch_run(

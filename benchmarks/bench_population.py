@@ -9,8 +9,8 @@ one process on one core, this measures agent-steps per second of:
   (:class:`benchmarks.reference_firms.ReferenceFirmModel`), the yardstick;
 * ``boltzmann``: Mesa's own BoltzmannWealth example with as many agents as firms (on a grid with
   one cell per agent), a yardstick common to Mesa models;
-* ``model``: a whole :class:`sim.model.PolicyModel` month (regulators, funds, cities, firms,
-  investors, metrics) at that population, for context.
+* ``model``: a whole :class:`sim.model.policy_model.PolicyModel` month (regulators, funds, cities,
+  firms, investors, metrics) at that population, for context.
 
 The reference and BoltzmannWealth are capped (100k firms in the full run, 10k with ``--quick``):
 above the cap the table shows the ratio against their rate at the cap, marked as extrapolated
@@ -69,8 +69,8 @@ def memory_probe() -> None:
 
 
 def _population_model(n_firms: int) -> Any:
-    from sim.model import PolicyModel
-    from sim.scenario import load_scenario
+    from sim.model.policy_model import PolicyModel
+    from sim.scenario.loader import load_scenario
 
     named = len(load_scenario(SCENARIO).firms)
     scenario = load_scenario(SCENARIO, [f"n_synthetic_firms={max(n_firms - named, 0)}"])
@@ -139,7 +139,7 @@ def _ratios(rows: list[dict[str, Any]]) -> None:
 
 def memory(n_firms: int = MEMORY_FIRMS, months: int = 12) -> dict[str, Any]:
     """Return peak RSS of a whole ``baseline`` run with ``n_firms`` firms, in a fresh process."""
-    from sim.scenario import load_scenario
+    from sim.scenario.loader import load_scenario
 
     named = len(load_scenario("baseline").firms)
     out = run_child(_PROBE, str(n_firms - named), str(months), "baseline")

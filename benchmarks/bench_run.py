@@ -2,8 +2,9 @@
 
 Measures, for ``history_2020_2025`` with its default population:
 
-* the time of :func:`sim.runner.run_scenario` and of :func:`sim.store.write_run` (best and
-  median of several runs; CPU time of the process, so that other programs' load does not count,
+* the time of :func:`sim.model.runner.run_scenario` and of
+  :func:`sim.results.run_files.write_run` (best and median of several runs; CPU time of the
+  process, so that other programs' load does not count,
   with wall-clock time beside it: writing also waits for the disk);
 * a phase profile: the benchmark wraps the model's methods (nothing is added to the model) and
   books each call's own CPU time, less that of the wrapped calls inside it, to one phase: building
@@ -36,40 +37,40 @@ SCENARIO = "history_2020_2025"
 
 #: (phase, "module:Class" or "module", attribute) wrapped by the phase profile, in table order.
 PHASES: tuple[tuple[str, str, str], ...] = (
-    ("build model", "sim.model:PolicyModel", "__init__"),
-    ("timeline", "sim.model", "apply_event"),
-    ("timeline", "sim.model:PolicyModel", "_update_signal"),
-    ("influence", "sim.influence:InfluenceNetwork", "step"),
-    ("influence", "sim.influence:InfluenceNetwork", "effective_policy"),
-    ("regulators", "sim.agents.regulators:Regulator", "step"),
-    ("funds", "sim.agents.funds:Fund", "step"),
-    ("funds", "sim.agents.funds:GoldenShareFund", "step"),
-    ("funds", "sim.agents.funds:ChipFund", "step"),
-    ("cities", "sim.agents.municipalities:Municipality", "step"),
-    ("firms", "sim.model:PolicyModel", "_pressure"),
-    ("firms", "sim.agents.firms:FirmPopulation", "allocate_budget"),
-    ("firms", "sim.agents.firms:FirmPopulation", "update_compliance"),
-    ("firms", "sim.agents.firms:FirmPopulation", "update_alignment"),
-    ("firms", "sim.agents.firms:FirmPopulation", "grow"),
-    ("firms", "sim.agents.firms:FirmPopulation", "spend"),
-    ("firms", "sim.agents.firms:FirmPopulation", "buy_compute"),
-    ("firms", "sim.agents.firms:FirmPopulation", "update_capability"),
-    ("investors", "sim.model:PolicyModel", "_update_uncertainty"),
-    ("investors", "sim.agents.funds:Investors", "step"),
+    ("build model", "sim.model.policy_model:PolicyModel", "__init__"),
+    ("timeline", "sim.model.policy_model", "apply_event"),
+    ("timeline", "sim.model.policy_model:PolicyModel", "_update_signal"),
+    ("influence", "sim.model.influence:InfluenceNetwork", "step"),
+    ("influence", "sim.model.influence:InfluenceNetwork", "effective_policy"),
+    ("regulators", "sim.model.agents.regulators:Regulator", "step"),
+    ("funds", "sim.model.agents.funds:Fund", "step"),
+    ("funds", "sim.model.agents.funds:GoldenShareFund", "step"),
+    ("funds", "sim.model.agents.funds:ChipFund", "step"),
+    ("cities", "sim.model.agents.municipalities:Municipality", "step"),
+    ("firms", "sim.model.policy_model:PolicyModel", "_pressure"),
+    ("firms", "sim.model.agents.firms:FirmPopulation", "allocate_budget"),
+    ("firms", "sim.model.agents.firms:FirmPopulation", "update_compliance"),
+    ("firms", "sim.model.agents.firms:FirmPopulation", "update_alignment"),
+    ("firms", "sim.model.agents.firms:FirmPopulation", "grow"),
+    ("firms", "sim.model.agents.firms:FirmPopulation", "spend"),
+    ("firms", "sim.model.agents.firms:FirmPopulation", "buy_compute"),
+    ("firms", "sim.model.agents.firms:FirmPopulation", "update_capability"),
+    ("investors", "sim.model.policy_model:PolicyModel", "_update_uncertainty"),
+    ("investors", "sim.model.agents.funds:Investors", "step"),
     ("metric collection", "mesa.datacollection:DataCollector", "collect"),
-    ("step (rest)", "sim.model:PolicyModel", "step"),
-    ("metric collection", "sim.observation:RunRecords", "_record_month"),
-    ("results assembly", "sim.observation:RunRecords", "timeseries"),
-    ("results assembly", "sim.observation:RunRecords", "stakeholder_timeseries"),
-    ("results assembly", "sim.observation:RunRecords", "network_timeseries"),
-    ("results assembly", "sim.observation:RunRecords", "fines_table"),
-    ("results assembly", "sim.runner", "summarize"),
-    ("results assembly", "sim.runner", "scenario_hash"),
-    ("run (rest)", "sim.runner", "run_scenario"),
-    ("output: Parquet", "sim.store", "write_parquet"),
-    ("output: JSON", "sim.store", "write_json"),
-    ("output: provenance", "sim.store", "provenance"),
-    ("output (rest)", "sim.store", "write_run"),
+    ("step (rest)", "sim.model.policy_model:PolicyModel", "step"),
+    ("metric collection", "sim.model.observation:RunRecords", "_record_month"),
+    ("results assembly", "sim.model.observation:RunRecords", "timeseries"),
+    ("results assembly", "sim.model.observation:RunRecords", "stakeholder_timeseries"),
+    ("results assembly", "sim.model.observation:RunRecords", "network_timeseries"),
+    ("results assembly", "sim.model.observation:RunRecords", "fines_table"),
+    ("results assembly", "sim.model.runner", "summarize"),
+    ("results assembly", "sim.model.runner", "scenario_hash"),
+    ("run (rest)", "sim.model.runner", "run_scenario"),
+    ("output: Parquet", "sim.results.store", "write_parquet"),
+    ("output: JSON", "sim.results.store", "write_json"),
+    ("output: provenance", "sim.results.store", "provenance"),
+    ("output (rest)", "sim.results.run_files", "write_run"),
 )
 #: Phases inside a month: timed only while ``PolicyModel.step`` runs.
 MONTH_PHASES = frozenset(
@@ -134,13 +135,13 @@ class PhaseProfiler:
 
 def _one_run(scenario: Any, seed: int, folder: Path) -> dict[str, float]:
     """Run and write one run; return the CPU and wall-clock seconds of each."""
-    from sim import store
-    from sim.runner import run_scenario
+    from sim.model.runner import run_scenario
+    from sim.results import run_files
 
     w0, c0 = time.perf_counter(), time.process_time()
     result = run_scenario(scenario, seed)
     w1, c1 = time.perf_counter(), time.process_time()
-    store.write_run(result, folder)
+    run_files.write_run(result, folder)
     w2, c2 = time.perf_counter(), time.process_time()
     return {"run_cpu": c1 - c0, "run_wall": w1 - w0, "write_cpu": c2 - c1, "write_wall": w2 - w1}
 
@@ -189,7 +190,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     Returns:
         Timings, the phase profile and the package profile, JSON-ready.
     """
-    from sim.scenario import load_scenario
+    from sim.scenario.loader import load_scenario
 
     scenario = load_scenario(SCENARIO)
     runs = 5 if quick else 30

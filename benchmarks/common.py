@@ -121,7 +121,7 @@ def _memory_gb() -> float | None:
 
 def machine() -> dict[str, Any]:
     """Return a description of the machine and software the benchmark ran on."""
-    from sim.store import git_commit, versions
+    from sim.results.store import git_commit, versions
 
     try:
         load = [round(x, 2) for x in os.getloadavg()]

@@ -3,9 +3,10 @@
 The benchmarks measure the model's vectorized firm rules against a yardstick written the way a Mesa
 model is usually written: one :class:`ReferenceFirm` agent per firm holding its state as Python
 attributes, with a ``step()`` that applies the firm rules of
-:class:`sim.agents.firms.FirmPopulation` to that one firm, scheduled with ``shuffle_do("step")``.
+:class:`sim.model.agents.firms.FirmPopulation` to that one firm, scheduled with
+``shuffle_do("step")``.
 
-Both implement the same month, in the order :meth:`sim.model.PolicyModel.step` runs it:
+Both implement the same month, in the order :meth:`sim.model.policy_model.PolicyModel.step` runs it:
 
 1. regulatory pressure on each firm (exposure x regulators' stringency);
 2. ``allocate_budget``, ``update_compliance``, ``update_alignment``, ``grow``, ``spend``,
@@ -15,7 +16,7 @@ Both implement the same month, in the order :meth:`sim.model.PolicyModel.step` r
 
 The inputs of a month (regulators' stringency, the effective policy, GDP growth, the chip market)
 are held fixed in a :class:`MonthInputs`, so that the two implementations can be run side by side
-from the same state and compared (``tests/test_reference_equivalence.py``).
+from the same state and compared (``tests/model/test_reference_equivalence.py``).
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.agents.firms import ANTITRUST, ChipMarket, FirmPopulation
-from sim.params import ChipParams, FirmParams
+from sim.model.agents.chips import ChipMarket
+from sim.model.agents.firms import ANTITRUST, FirmPopulation
+from sim.scenario.params import ChipParams, FirmParams
 
 if TYPE_CHECKING:
-    from sim.model import PolicyModel
+    from sim.model.policy_model import PolicyModel
 
 #: Firm state compared between the implementations: name -> FirmPopulation attribute.
 STATE_FIELDS = (

@@ -1,12 +1,13 @@
 """Generate the tables of ``docs/ODD.md`` from the code and the data files.
 
-The scenario schema (``sim/schema.py``), the parameters with their defaults and bounds
-(``sim/params.py``), the metrics (``sim/metrics.py``), the named actors (``sim/data/actors.yaml``)
-and the shipped scenarios' timelines (``scenarios/*.yaml``) are rendered as Markdown tables between
-``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->`` markers in ``docs/ODD.md``; the text
-around them is written by hand. Units, meanings missing from the schema, the "how computed" of
-each metric and the sources of timeline events are kept in ``docs/odd_notes.yaml``; a missing one
-renders as ``(undocumented)``, which ``tests/test_odd.py`` refuses.
+The scenario schema (``sim/scenario/schema.py``), the parameters with their defaults and bounds
+(``sim/scenario/params.py``), the metrics (``sim/model/metrics.py``), the named actors
+(``sim/data/actors.yaml``) and the shipped scenarios' timelines (``scenarios/*.yaml``) are rendered
+as Markdown tables between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->`` markers in
+``docs/ODD.md``; the text around them is written by hand. Units, meanings missing from the schema,
+the "how computed" of each metric and the sources of timeline events are kept in
+``docs/odd_notes.yaml``; a missing one renders as ``(undocumented)``, which ``tests/test_odd.py``
+refuses.
 
 Usage::
 
@@ -30,14 +31,16 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim import schema
-from sim.metrics import METRICS, summarize
-from sim.params import Params
-from sim.runner import run_scenario
-from sim.scenario import ACTORS_FILE, PACKAGE_SCENARIOS, resolve
-from sim.scenario import load_scenario as _load_scenario
-from sim.schema import EVENT_TYPES, EventBase, Scenario, StakeholderSpec
-from sim.store import write_atomic
+from sim.model.metrics import METRICS, summarize
+from sim.model.runner import run_scenario
+from sim.results.store import write_atomic
+from sim.scenario import schema
+from sim.scenario.base import DOMAINS
+from sim.scenario.events import EVENT_TYPES, EventBase
+from sim.scenario.loader import ACTORS_FILE, PACKAGE_SCENARIOS, resolve
+from sim.scenario.loader import load_scenario as _load_scenario
+from sim.scenario.params import Params
+from sim.scenario.schema import Scenario, StakeholderSpec
 
 ODD = Path(__file__).resolve().parent / "ODD.md"
 UNDOCUMENTED = "(undocumented)"
@@ -211,13 +214,13 @@ def event_fields() -> str:
     return "\n".join(parts)
 
 
-MODEL_CODE = ("model.py", "influence.py", "timeline.py", "metrics.py", "agents/*.py")
+MODEL_CODE = ("*.py", "agents/*.py")  # below sim/model/
 
 
 @functools.cache
 def _model_sources() -> dict[str, str]:
-    root = Path(schema.__file__).resolve().parent
-    return {str(path.relative_to(root.parent)): path.read_text(encoding="utf-8")
+    root = Path(schema.__file__).resolve().parents[1] / "model"
+    return {str(path.relative_to(root.parents[1])): path.read_text(encoding="utf-8")
             for pattern in MODEL_CODE for path in sorted(root.glob(pattern))}  # fmt: skip
 
 
@@ -268,7 +271,7 @@ def metrics_table() -> str:
 
 
 def summary_table() -> str:
-    """The run-level outcomes of :func:`sim.metrics.summarize`."""
+    """The run-level outcomes of :func:`sim.model.metrics.summarize`."""
     result = run_scenario(_load_scenario("baseline", ["months=3"]), seed=0)
     keys = summarize(result.timeseries)
     rows = []
@@ -328,9 +331,9 @@ def actors_tables() -> str:
           _with(f.market_value_usd_bn, notes.get((n, "market_value_usd_bn"))), f.listed, f.source)
          for n, f in sc.firms.items()]))  # fmt: skip
     parts.append("#### Firms: behavioural attributes (modelling judgements)\n\n" + table(
-        ["firm", *schema.DOMAINS, "domestic_share", "compliance", "alignment", "rd_intensity",
+        ["firm", *DOMAINS, "domestic_share", "compliance", "alignment", "rd_intensity",
          "compute", "foreign_chip_share", "ai_capability", "chip_maker", "golden_share"],
-        [(n, *(f.exposure.get(d, 0.1) for d in schema.DOMAINS), f.domestic_share, f.compliance,
+        [(n, *(f.exposure.get(d, 0.1) for d in DOMAINS), f.domestic_share, f.compliance,
           f.alignment, f.rd_intensity, f.compute, f.foreign_chip_share, f.ai_capability,
           f.chip_maker, f.golden_share) for n, f in sc.firms.items()]))  # fmt: skip
     p = sc.params.influence

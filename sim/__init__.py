@@ -11,15 +11,15 @@ The public API:
 from typing import Any
 
 from sim.errors import PolicysimError, ScenarioError
-from sim.runner import RunResult, run_scenario
-from sim.scenario import load_scenario
+from sim.model.runner import RunResult, run_scenario
+from sim.scenario.loader import load_scenario
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "run_batch": "sim.experiment",
-    "run_sweep": "sim.experiment",
-    "load_results": "sim.results",
+    "run_batch": "sim.experiments.batch",
+    "run_sweep": "sim.experiments.batch",
+    "load_results": "sim.results.load",
 }
 
 

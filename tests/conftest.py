@@ -1,6 +1,6 @@
 """Suite-wide pytest options and fixtures.
 
-``--update-golden`` rewrites the golden regression files in ``tests/golden/`` from the current
+``--update-golden`` rewrites the golden regression files in ``tests/model/golden/`` from the current
 model instead of comparing against them; nothing else ever writes them.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import ENV_PATH
+from sim.scenario.loader import ENV_PATH
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -20,7 +20,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--update-golden",
         action="store_true",
         default=False,
-        help="Rewrite tests/golden/*.json from the current model instead of comparing.",
+        help="Rewrite tests/model/golden/*.json from the current model instead of comparing.",
     )
 
 

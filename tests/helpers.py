@@ -10,10 +10,10 @@ import functools
 
 import pandas as pd
 
-from sim.model import PolicyModel
-from sim.runner import RunResult, run_scenario
-from sim.scenario import PACKAGE_SCENARIOS, load_scenario
-from sim.schema import Scenario
+from sim.model.policy_model import PolicyModel
+from sim.model.runner import RunResult, run_scenario
+from sim.scenario.loader import PACKAGE_SCENARIOS, load_scenario
+from sim.scenario.schema import Scenario
 
 SHIPPED: tuple[str, ...] = tuple(sorted(p.stem for p in PACKAGE_SCENARIOS.glob("*.yaml")))
 """The scenarios shipped in the project's ``scenarios/`` folder."""

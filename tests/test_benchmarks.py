@@ -7,14 +7,15 @@ renamed, its phase would silently go missing from the profile.
 from __future__ import annotations
 
 from benchmarks.bench_run import MONTH_PHASES, PHASES, PhaseProfiler
-from sim.model import PolicyModel
-from sim.observation import RunRecords
-from sim.runner import run_scenario
+from sim.model.observation import RunRecords
+from sim.model.policy_model import PolicyModel
+from sim.model.runner import run_scenario
 from tests.helpers import short
 
 
 def test_phase_profiler_wraps_every_phase_and_restores_the_model() -> None:
-    classes = {"sim.model:PolicyModel": PolicyModel, "sim.observation:RunRecords": RunRecords}
+    classes = {"sim.model.policy_model:PolicyModel": PolicyModel,
+               "sim.model.observation:RunRecords": RunRecords}
     before = {(where, attr): vars(classes[where])[attr] for _, where, attr in PHASES
               if where in classes}  # fmt: skip
     profiler = PhaseProfiler()

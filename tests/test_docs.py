@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.scenario import load_scenario
+from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -33,7 +33,7 @@ MODULES = _modules_with_examples()
 
 
 def test_the_core_modules_have_examples() -> None:
-    assert {"sim.scenario", "sim.runner"} <= set(MODULES)
+    assert {"sim.scenario.loader", "sim.model.runner"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -20,8 +20,8 @@ from sim.dashboard.components import COMPONENTS
 from sim.dashboard.live import DashboardModel
 from sim.dashboard.params_ui import model_params
 from sim.errors import PolicysimError
-from sim.scenario import list_scenarios, load_scenario
-from sim.schema import Scenario
+from sim.scenario.loader import list_scenarios, load_scenario
+from sim.scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
 

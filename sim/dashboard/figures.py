@@ -22,8 +22,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
-from sim.metrics import METRICS_BY_NAME
-from sim.style import KIND_COLORS, figure_style, scenario_colors, unit_scale
+from sim.model.metrics import METRICS_BY_NAME
+from sim.model.units import unit_scale
+from sim.plots.style import KIND_COLORS, figure_style, scenario_colors
 
 BASELINE_COLOR = "0.55"
 EVENT_COLOR = "0.35"

@@ -28,14 +28,15 @@ from sim.dashboard.params_ui import (
     parse_seed,
 )
 from sim.errors import PolicysimError, ResultsError, ScenarioError
-from sim.model import PolicyModel
-from sim.runner import run_scenario
-from sim.schema import Scenario
-from sim.store import ensure_writable_dir, write_run
+from sim.model.policy_model import PolicyModel
+from sim.model.runner import run_scenario
+from sim.results.run_files import write_run
+from sim.results.store import ensure_writable_dir
+from sim.scenario.loader import BASELINE
+from sim.scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
 
-BASELINE = "baseline"
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ def default_folder(model: DashboardModel) -> Path:
 def save_run(model: DashboardModel, folder: Path | None = None) -> Path:
     """Write the run so far as ``sim run`` writes it (time series, firms, summary, manifest...).
 
-    The run is redone through :func:`sim.runner.run_scenario` for the months reached, with the
+    The run is redone through :func:`sim.model.runner.run_scenario` for the months reached, with the
     same scenario, overrides and seed: it gives the same numbers as the page, and the folder is
     the one ``sim run SOURCE --seed S --set ... --months N --firms`` writes.
 

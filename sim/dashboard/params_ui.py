@@ -2,10 +2,10 @@
 
 Which fields the page offers is declared here as data (:data:`MAIN_FIELDS`, plus every regulator's
 fine rate); each control's bounds, type and help text are read from the pydantic schema
-(:mod:`sim.schema`, :mod:`sim.params`), never repeated by hand. The values a user sets go back
-into a scenario the way ``--set`` does on the command line, through
-:func:`sim.scenario.load_scenario`, so the page refuses an invalid value with the very message the
-CLI prints.
+(:mod:`sim.scenario.schema`, :mod:`sim.scenario.params`), never repeated by hand. The values a user
+sets go back into a scenario the way ``--set`` does on the command line, through
+:func:`sim.scenario.loader.load_scenario`, so the page refuses an invalid value with the very
+message the CLI prints.
 
 Nothing here imports Solara: the mapping is plain Python and is tested without a browser.
 """
@@ -21,10 +21,10 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic.fields import FieldInfo
 
 from sim.errors import ScenarioError
-from sim.runner import check_seed
-from sim.scenario import load_scenario, scenario_dict
-from sim.schema import Scenario
-from sim.schema_errors import field_metadata, walk
+from sim.model.runner import check_seed
+from sim.scenario.fields import field_metadata, walk
+from sim.scenario.loader import BASELINE, load_scenario, scenario_dict
+from sim.scenario.schema import Scenario
 
 MAIN_FIELDS: tuple[str, ...] = (
     "months",
@@ -190,7 +190,7 @@ def model_params(source: str, scenario: Scenario, seed: int = 0) -> dict[str, An
     params[SEED_KEY] = {"type": "InputText", "value": str(seed), "label": "seed"}
     params[BASELINE_KEY] = {
         "type": "Checkbox",
-        "value": scenario.name != "baseline",
+        "value": scenario.name != BASELINE,
         "label": "draw the baseline beside it (same seed)",
     }
     for c in controls_for(scenario):

@@ -20,7 +20,7 @@ from sim.dashboard.components import COMPONENTS, RunStatus  # noqa: E402
 from sim.dashboard.live import DashboardModel  # noqa: E402
 from sim.dashboard.params_ui import model_params  # noqa: E402
 from sim.errors import ScenarioError  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.scenario.loader import load_scenario  # noqa: E402
 from tests.helpers import scenario  # noqa: E402
 
 

@@ -16,7 +16,7 @@ from sim.dashboard.figures import (
     network_figure,
 )
 from sim.dashboard.live import DashboardModel, marked_events
-from sim.metrics import METRICS_BY_NAME
+from sim.model.metrics import METRICS_BY_NAME
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from sim.dashboard.live import (
     save_run,
 )
 from sim.errors import ResultsError
-from sim.runner import run_scenario
+from sim.model.runner import run_scenario
 from tests.helpers import scenario
 
 

@@ -25,8 +25,8 @@ from sim.dashboard.params_ui import (
     parse_seed,
 )
 from sim.errors import ScenarioError
-from sim.scenario import scenario_dict
-from sim.schema import Scenario
+from sim.scenario.loader import scenario_dict
+from sim.scenario.schema import Scenario
 from tests.helpers import scenario
 
 MESA_INPUT_TYPES = {"SliderInt", "SliderFloat", "InputText", "Checkbox", "Select"}

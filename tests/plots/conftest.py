@@ -1,7 +1,7 @@
 """Small stored batch and sweep folders for the figure, report and plot-command tests.
 
-They are made once per session by :func:`sim.experiment.run_batch` and
-:func:`sim.experiment.run_sweep` (serially, 24 months), with exactly the layout ``sim batch``
+They are made once per session by :func:`sim.experiments.batch.run_batch` and
+:func:`sim.experiments.batch.run_sweep` (serially, 24 months), with exactly the layout ``sim batch``
 and ``sim sweep`` write. Tests must not change them; tests that need a changed folder copy one.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.experiment import run_batch, run_sweep
+from sim.experiments.batch import run_batch, run_sweep
 
 MONTHS = 24
 BATCH_SCENARIOS = ("baseline", "crackdown", "history_2020_2025")

@@ -1,4 +1,4 @@
-"""Figures from stored batch and sweep folders: sim.plots and its figure functions."""
+"""Figures from stored batch and sweep folders: sim.plots.render and its figure functions."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import pytest
 from matplotlib.colors import to_hex
 
 from sim.errors import ResultsError
-from sim.plot_data import Event, load_batch
-from sim.plot_plan import plan_figures
-from sim.plots import (
+from sim.plots.compare import HEADLINE_METRICS, standard_outcomes
+from sim.plots.data import Event, load_batch
+from sim.plots.influence import network_dates
+from sim.plots.plan import plan_figures
+from sim.plots.render import (
     comparison_figure,
     influence_network_figure,
     plot_results,
@@ -21,9 +23,7 @@ from sim.plots import (
     stakeholder_positions_figure,
     timeseries_figure,
 )
-from sim.plots_compare import HEADLINE_METRICS, standard_outcomes
-from sim.plots_influence import network_dates
-from sim.style import SCENARIO_COLORS, scenario_colors
+from sim.plots.style import SCENARIO_COLORS, scenario_colors
 from tests.plots.conftest import BATCH_SCENARIOS, copy_folder, mark_failed
 from tests.plots.images import assert_nontrivial_png, overlapping_texts
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-import sim.experiment
-import sim.model
-import sim.runner
+import sim.experiments.batch
+import sim.model.policy_model
+import sim.model.runner
 from sim.errors import ResultsError
-from sim.plot_data import load_batch
-from sim.plot_plan import plan_figures
-from sim.report import build_report, outcome_columns, write_report
+from sim.plots.data import load_batch
+from sim.plots.plan import plan_figures
+from sim.plots.report import build_report, outcome_columns, write_report
 from tests.plots.conftest import BATCH_SCENARIOS, copy_folder, mark_failed
 
 METRICS = ["market_value_usd"]
@@ -29,10 +29,10 @@ def _no_model(*_args: object, **_kwargs: object) -> None:
 @pytest.fixture
 def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make any attempt to run the model fail the test."""
-    monkeypatch.setattr(sim.runner, "run_scenario", _no_model)
-    monkeypatch.setattr(sim.experiment, "run_batch", _no_model)
-    monkeypatch.setattr(sim.experiment, "run_sweep", _no_model)
-    monkeypatch.setattr(sim.model.PolicyModel, "step", _no_model)
+    monkeypatch.setattr(sim.model.runner, "run_scenario", _no_model)
+    monkeypatch.setattr(sim.experiments.batch, "run_batch", _no_model)
+    monkeypatch.setattr(sim.experiments.batch, "run_sweep", _no_model)
+    monkeypatch.setattr(sim.model.policy_model.PolicyModel, "step", _no_model)
 
 
 def test_report_is_self_contained_with_every_figure_and_the_summary(

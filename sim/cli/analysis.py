@@ -1,0 +1,296 @@
+"""``sim validate``, ``sim analyze`` and ``sim calibrate``: is the model credible, and why.
+
+Exit codes: 0 on success; 1 when ``sim validate`` finds a target under its pass threshold; 2 on
+bad input; 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sim.cli.common import console, err_console, handle_errors
+from sim.model.units import format_usd
+
+if TYPE_CHECKING:
+    from sim.analysis.calibration import CalibrationResult
+    from sim.analysis.sensitivity import SensitivityReport
+    from sim.analysis.validation import ValidationReport
+
+Workers = Annotated[
+    int | None,
+    typer.Option(help="Worker processes (1 runs in this process) [default: CPU cores].", min=1),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; tables only.")]
+TargetsFile = Annotated[
+    Path | None, typer.Option("--targets", help="Targets file [default: sim/data/targets.yaml].")
+]
+
+
+@contextmanager
+def _progress(total: int, label: str, quiet: bool) -> Iterator[Callable[[int], None] | None]:
+    """Yield a callback that advances a progress bar on stderr (None when quiet)."""
+    if quiet:
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _fmt(value: float) -> str:
+    """Format a number compactly for tables."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    if abs(value) >= 1e9:
+        return format_usd(value)
+    return f"{value:.4g}"
+
+
+def _short(text: str, width: int = 24) -> str:
+    """Return ``text`` cut to ``width`` characters (with an ellipsis), markup escaped."""
+    text = text.split(" (")[0]
+    return escape(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def _month(decimal_year: float) -> str:
+    """Return a decimal year (2021.083) as ``YYYY-MM`` text."""
+    if not math.isfinite(decimal_year):
+        return "-"
+    months = int(round(decimal_year * 12))
+    return f"{months // 12}-{months % 12 + 1:02d}"
+
+
+def validation_table(report: ValidationReport) -> Table:
+    """Build the table of pass rates per target, with each target's first check."""
+    from sim.analysis.target_checks import describe_check
+    from sim.analysis.targets import DateCheck
+
+    table = Table(title=f"Validation: {report.targets.scenario}, {len(report.seeds)} seeds, "
+                        f"threshold {report.threshold:.0%}")  # fmt: skip
+    for name, justify in (("target", "left"), ("fact", "right"), ("pass rate", "right"),
+                          ("95% CI", "right"), ("median", "right"), ("observed", "right"),
+                          ("first check", "left")):  # fmt: skip
+        table.add_column(name, justify=justify, no_wrap=name != "first check")  # type: ignore[arg-type]
+    for _, r in report.pass_rates().iterrows():
+        target = report.targets.targets[r["target"]]
+        first = target.checks[0]
+        median = float(r["value_median"])
+        shown = _month(median) if isinstance(first, DateCheck) else _fmt(median)
+        observed = r["observed"]
+        table.add_row(
+            r["target"], str(r["fact"]), f"{r['pass_rate']:.0%}",
+            f"{r['ci_low']:.0%}-{r['ci_high']:.0%}", shown,
+            _fmt(observed) if isinstance(observed, float) else _short(str(observed)),
+            escape(describe_check(first) + (f" (+{len(target.checks) - 1})"
+                                            if len(target.checks) > 1 else "")),
+            style=None if r["ok"] else "bold red",
+        )  # fmt: skip
+    return table
+
+
+@handle_errors
+def validate_cmd(
+    seeds: Annotated[int, typer.Option(help="Seeds (replicates) to run.", min=1)] = 100,
+    seed: Annotated[
+        int, typer.Option(help="Master seed; the seeds are spawned from it.", min=0)
+    ] = 0,
+    workers: Workers = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Pass rate each target needs [default: the targets file's, 0.9].", min=0.0, max=1.0
+        ),
+    ] = None,  # fmt: skip
+    targets: TargetsFile = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a field of every scenario: PATH=VALUE (repeatable)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/validation"),
+    quiet: Quiet = False,
+) -> None:
+    """Check the model against the stylized facts of the record, over many seeds.
+
+    Reads the targets of sim/data/targets.yaml (or --targets), runs the history scenario and the
+    baseline with the same seeds, checks every target on each seed, prints the pass rate per
+    target and writes validation.json, checks.parquet and validation.png. Exits 1 when a
+    target's pass rate is under the threshold.
+    """
+    from sim.analysis.targets import load_targets
+    from sim.analysis.validation import resolve_scenarios, run_validation, write_validation
+    from sim.experiments.executors import make_executor
+    from sim.experiments.plan import spawn_seeds
+    from sim.plots.validation import plot_validation
+
+    tg = load_targets(targets)
+    scenarios = resolve_scenarios(tg, set_ or [])
+    seed_list = spawn_seeds(seed, seeds)
+    with make_executor(None, workers) as ex, _progress(seeds, "validate", quiet) as advance:
+        report = run_validation(tg, seed_list, threshold=threshold, executor=ex,
+                                progress=advance, scenarios=scenarios)  # fmt: skip
+    report.meta.update({"master_seed": seed, "overrides": list(set_ or []),
+                        "targets_file": str(targets or "sim/data/targets.yaml")})  # fmt: skip
+    path = write_validation(report, out)
+    plot_validation(report, out)
+    console.print(validation_table(report))
+    console.print(f"every target met on {report.all_targets_rate:.0%} of seeds; "
+                  f"written to {path.parent}", markup=False, highlight=False)  # fmt: skip
+    if not report.passed:
+        err_console.print(f"error: under the {report.threshold:.0%} threshold: "
+                          f"{', '.join(report.failing)}", markup=False)  # fmt: skip
+        raise typer.Exit(1)
+
+
+def sensitivity_tables(report: SensitivityReport) -> list[Table]:
+    """Build one table per outcome: the indices per parameter, and the seed-noise share."""
+    tables = []
+    for o in report.outcomes:
+        n = o.noise
+        title = (f"{report.method.capitalize()} indices of {o.outcome} ({report.scenario}); "
+                 f"seed noise {n.seed_noise_share:.0%} of run variance, "
+                 f"{n.noise_in_means_share:.0%} of point-mean variance")  # fmt: skip
+        table = Table(title=title)
+        table.add_column("parameter")
+        cols = [c for c in o.indices.columns if c != "parameter"]
+        for c in cols:
+            table.add_column(c, justify="right")
+        key = "ST" if report.method == "sobol" else "mu_star"
+        for _, r in o.indices.sort_values(key, ascending=False).iterrows():
+            table.add_row(str(r["parameter"]), *[_fmt(float(r[c])) for c in cols])
+        tables.append(table)
+    return tables
+
+
+@handle_errors
+def analyze_cmd(
+    folder: Annotated[Path, typer.Argument(help="A sweep folder with a sobol or morris design.")],
+    outcome: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--outcome",
+            "-o",
+            help="Outcome to analyse (repeatable) [default: the sweep file's outcomes].",
+        ),
+    ] = None,  # fmt: skip
+    scenario: Annotated[
+        str | None, typer.Option(help="Scenario to analyse when the sweep holds several.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.", min=1)] = 1,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: the sweep folder].")
+    ] = None,
+) -> None:
+    """Sobol or Morris sensitivity indices of a sweep's outcomes, replicates averaged.
+
+    Writes sensitivity.csv and sensitivity.json into the sweep folder (or --out) and prints one
+    table per outcome with the share of its variance due to seed noise.
+    """
+    from sim.analysis.sensitivity import analyze_sweep, write_sensitivity
+
+    report = analyze_sweep(folder, outcome, scenario=scenario, seed=seed)
+    csv_path, _ = write_sensitivity(report, out or folder)
+    for table in sensitivity_tables(report):
+        console.print(table)
+    console.print(f"{report.n_points} points x {report.replicates} replicates; written to "
+                  f"{csv_path.parent}", markup=False, highlight=False)  # fmt: skip
+
+
+def calibration_table(result: CalibrationResult) -> Table:
+    """Build the table of start and fitted values, and the losses."""
+    table = Table(title="Calibration " + ("accepted" if result.accepted else "not accepted"))
+    for name in ("parameter", "path", "bounds", "start", "fitted"):
+        table.add_column(name, justify="left" if name in ("parameter", "path") else "right")
+    for (name, p), a, b in zip(result.spec.parameters.items(), result.start, result.fitted,
+                               strict=True):  # fmt: skip
+        table.add_row(name, p.path, f"[{p.bounds[0]:g}, {p.bounds[1]:g}]", f"{a:.4g}", f"{b:.4g}")
+    fl, hl = result.fit_loss, result.holdout_loss
+    table.add_row("loss (fit seeds)", "", "", f"{fl['start']:.4g}", f"{fl['fitted']:.4g}")
+    table.add_row("loss (held out)", "", "", f"{hl['start']:.4g}", f"{hl['fitted']:.4g}")
+    rates = {k: r.all_targets_rate for k, r in result.holdout.items()}
+    table.add_row("all targets met (held out)", "", "", f"{rates['start']:.0%}",
+                  f"{rates['fitted']:.0%}")  # fmt: skip
+    return table
+
+
+@handle_errors
+def calibrate_cmd(
+    budget: Annotated[
+        int, typer.Option(help="Loss evaluations (population x generations).", min=1)
+    ] = 40,  # fmt: skip
+    seeds: Annotated[
+        int | None, typer.Option(help="Fit seeds [default: the free-parameters file's].", min=1)
+    ] = None,
+    holdout_seeds: Annotated[
+        int | None, typer.Option(help="Held-out seeds [default: the file's].", min=1)
+    ] = None,
+    population: Annotated[
+        int | None, typer.Option(help="Candidates per generation [default: 2 x parameters].", min=5)
+    ] = None,  # fmt: skip
+    workers: Workers = None,
+    seed: Annotated[int, typer.Option(help="Seed of the optimiser.", min=0)] = 0,
+    free: Annotated[
+        Path | None,
+        typer.Option(help="Free-parameters file [default: sim/data/free_parameters.yaml]."),
+    ] = None,
+    targets: TargetsFile = None,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write/--no-write", help="Write sim/data/calibration.yaml when the fit is accepted."
+        ),
+    ] = True,  # fmt: skip
+    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("results/calibration"),
+    quiet: Quiet = False,
+) -> None:
+    """Fit the free behavioural parameters to the targets (differential evolution, fixed seeds).
+
+    Checks the fit against the current values on held-out seeds and writes the fitted values to
+    sim/data/calibration.yaml only when every target meets its threshold there and the held-out
+    loss is lower. Writes calibration.json and the evaluations into --out.
+    """
+    from sim.analysis.calibration import calibrate, write_calibration_file, write_calibration_report
+    from sim.analysis.free_parameters import load_free_parameters
+    from sim.analysis.targets import load_targets
+    from sim.experiments.executors import make_executor
+    from sim.experiments.plan import spawn_seeds
+
+    tg = load_targets(targets)
+    spec = load_free_parameters(free, tg)
+    n_fit = seeds or spec.seeds.fit
+    n_hold = holdout_seeds or spec.seeds.holdout
+    spawned = spawn_seeds(spec.seeds.master, n_fit + n_hold)
+    pop = population or max(5, 2 * len(spec.parameters))
+    total = (budget // pop * pop + 2) * n_fit + 2 * n_hold
+    with make_executor(None, workers) as ex, _progress(total, "calibrate", quiet) as advance:
+        result = calibrate(spec, tg, budget=budget, population=population,
+                           fit_seeds=spawned[:n_fit], holdout_seeds=spawned[n_fit:],
+                           executor=ex, progress=advance, seed=seed)  # fmt: skip
+    path = write_calibration_report(result, out)
+    console.print(calibration_table(result))
+    for reason in result.reasons:
+        console.print(f"- {reason}", markup=False, highlight=False)
+    if result.accepted and write:
+        written = write_calibration_file(result)
+        console.print(f"fitted values written to {written}", markup=False, highlight=False)
+    else:
+        console.print(f"calibration file left as it is; the fitted values are in "
+                      f"{path.parent / 'fitted.yaml'}", markup=False, highlight=False)  # fmt: skip
+    console.print(f"report written to {path.parent}", markup=False, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sim validate``, ``sim analyze`` and ``sim calibrate`` to the CLI."""
+    app.command("validate")(validate_cmd)
+    app.command("analyze")(analyze_cmd)
+    app.command("calibrate")(calibrate_cmd)

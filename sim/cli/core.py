@@ -1,0 +1,111 @@
+"""``sim list``, ``sim show`` and ``sim run``: scenarios and single runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from sim.cli.common import console, fail, handle_errors
+from sim.model.units import format_usd
+
+
+@handle_errors
+def list_cmd() -> None:
+    """List the scenarios on the search path, one line each with its description."""
+    from sim.scenario.loader import list_scenarios
+
+    infos = list_scenarios()
+    if not infos:
+        fail("no scenarios found on the search path")
+    width = max(len(i.name) for i in infos)
+    for info in infos:
+        sys.stdout.write(f"{info.name:<{width}}  {info.description}\n")
+
+
+@handle_errors
+def show_cmd(
+    scenario: Annotated[str, typer.Argument(help="Scenario name or YAML file.")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a field: PATH=VALUE (repeatable)."),
+    ] = None,
+) -> None:
+    """Print the fully resolved scenario (after extends and overrides) as YAML."""
+    from sim.scenario.loader import load_scenario, scenario_hash, scenario_yaml
+
+    sc = load_scenario(scenario, set_ or [])
+    sys.stdout.write(f"# sha256: {scenario_hash(sc)}\n")
+    sys.stdout.write(scenario_yaml(sc))
+
+
+def summary_table(summary: dict[str, Any], title: str) -> Table:
+    """Build a rich table of a run summary with readable units."""
+    from sim.model.metrics import METRICS_BY_NAME
+
+    table = Table(title=title, show_lines=False)
+    table.add_column("outcome")
+    table.add_column("value", justify="right")
+    for key, value in summary.items():
+        name = key.removeprefix("final_").removeprefix("total_")
+        unit = METRICS_BY_NAME[name].unit if name in METRICS_BY_NAME else ""
+        if key.endswith("_usd") or unit == "USD":
+            text = format_usd(float(value))
+        elif isinstance(value, float):
+            text = f"{value:,.4g}"
+        else:
+            text = str(value)
+        table.add_row(key, text)
+    return table
+
+
+@handle_errors
+def run_cmd(
+    scenario: Annotated[str, typer.Argument(help="Scenario name or YAML file.")],
+    seed: Annotated[int, typer.Option(help="Random seed (non-negative integer).", min=0)] = 0,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a field: PATH=VALUE (repeatable)."),
+    ] = None,
+    months: Annotated[
+        int | None, typer.Option(help="Months to simulate (overrides the scenario).", min=1)
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output folder [default: results/<scenario>/seed-<seed>]."),
+    ] = None,
+    firms: Annotated[bool, typer.Option("--firms", help="Also write firms.parquet.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Check model invariants every month.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the folder.")] = False,
+) -> None:
+    """Run one scenario with one seed, print a summary and write results."""
+    from sim.model.runner import run_scenario
+    from sim.results.run_files import write_run
+    from sim.results.store import ensure_writable_dir
+    from sim.scenario.loader import load_scenario
+
+    overrides = list(set_ or [])
+    if months is not None:
+        overrides.append(f"months={months}")
+    sc = load_scenario(scenario, overrides)
+    folder = out if out is not None else Path("results") / sc.name / f"seed-{seed}"
+    ensure_writable_dir(folder)
+    result = run_scenario(sc, seed, collect_firms=firms, check=check)
+    write_run(result, folder)
+    if quiet:
+        sys.stdout.write(f"{folder}\n")
+        return
+    console.print(summary_table(result.summary, f"{sc.name}, seed {seed}, {sc.months} months"))
+    sys.stdout.write(f"results written to {folder}\n")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sim list``, ``sim show`` and ``sim run`` to the CLI."""
+    app.command("list")(list_cmd)
+    app.command("show")(show_cmd)
+    app.command("run")(run_cmd)

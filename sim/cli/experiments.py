@@ -1,0 +1,330 @@
+"""``sim batch`` and ``sim sweep``: many runs, one folder, a progress bar and a summary.
+
+Exit codes: 0 when every run succeeded; 1 when some runs failed (after a table of them); 2 on bad
+input; 130 when interrupted (run the same command again to finish).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from sim.cli.common import console, err_console, fail, handle_errors
+from sim.model.units import format_usd
+
+if TYPE_CHECKING:
+    from sim.experiments.plan import Plan
+    from sim.results.load import Results
+
+Replicates = Annotated[int, typer.Option(help="Runs per scenario (or design point).", min=1)]
+Seed = Annotated[int, typer.Option(help="Master seed; per-run seeds are spawned from it.", min=0)]
+Workers = Annotated[
+    int | None, typer.Option(help="Worker processes [default: the number of CPU cores].", min=1)
+]
+Executor = Annotated[
+    str | None,
+    typer.Option(
+        help="serial, processes or dask [default: processes; serial when --workers is 1]."
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(help="Address of a running Dask scheduler, e.g. tcp://host:8786."),
+]
+Out = Annotated[
+    Path | None, typer.Option(help="Output folder [default: results/<name>-<timestamp>].")
+]
+Resume = Annotated[
+    bool,
+    typer.Option(
+        "--resume/--no-resume", help="Finish the same batch if the folder (or results/) holds it."
+    ),
+]
+Force = Annotated[
+    bool, typer.Option("--force", help="Replace a different batch in --out instead of refusing.")
+]
+FailFast = Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failed run.")]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar or tables: one summary line.")
+]
+Set = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a field of every scenario: PATH=VALUE (repeatable)."),
+]
+Months = Annotated[
+    int | None, typer.Option(help="Months to simulate (overrides the scenarios).", min=1)
+]
+Report = Annotated[
+    bool, typer.Option("--report", help="Then draw the figures and write the report.")
+]
+
+
+class RateColumn(ProgressColumn):
+    """Runs per second."""
+
+    def render(self, task: Task) -> Text:
+        """Render the rate."""
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.1f} runs/s" if speed else "- runs/s", style="progress.data.speed")
+
+
+class _Bar:
+    """A rich progress bar fed by the library's (done, failed, total) callback."""
+
+    def __init__(self, name: str, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.perf_counter()
+        self.first: int | None = None
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("[red]{task.fields[failed]} failed"),
+            RateColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not enabled,
+        )
+        self.task = self.progress.add_task(name, total=None, failed=0)
+
+    def __call__(self, done: int, failed: int, total: int) -> None:
+        if self.first is None:  # runs done before this session do not count toward the rate
+            self.first = done
+            self.progress.reset(self.task, total=total, completed=done, failed=failed)
+        else:
+            self.progress.update(self.task, completed=done, failed=failed)
+
+    def __enter__(self) -> _Bar:
+        if self.enabled:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def _execute(
+    plan: Plan,
+    *,
+    out: Path | None,
+    executor: str | None,
+    workers: int | None,
+    scheduler: str | None,
+    resume: bool,
+    force: bool,
+    fail_fast: bool,
+    quiet: bool,
+    report: bool,
+) -> None:
+    """Run a batch or sweep plan with a progress bar, then summarize and set the exit code."""
+    from sim.experiments.execution import run_plan
+
+    bar = _Bar(plan.name, enabled=not quiet and console.is_terminal)
+    try:
+        with bar:
+            results = run_plan(
+                plan,
+                out=out,
+                executor=executor,
+                workers=workers,
+                scheduler=scheduler,
+                resume=resume,
+                force=force,
+                fail_fast=fail_fast,
+                progress=bar,
+            )
+    except KeyboardInterrupt:
+        fail("interrupted; the runs finished so far are kept: run the same command to resume", 130)
+        return
+    elapsed = time.perf_counter() - bar.started
+    counts = results.manifest["counts"]
+    already = f" ({bar.first} done before)" if bar.first else ""
+    line = (
+        f"{results.kind} {results.manifest['name']}: {counts['done']}/{counts['total']} runs done"
+        f"{already}, {counts['failed']} failed, in {elapsed:.1f} s -> {results.folder}"
+    )
+    if not quiet:
+        console.print(_sweep_table(results) if results.kind == "sweep" else _batch_table(results))
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if counts["failed"]:
+        err_console.print(_failure_table(results))
+    if report:
+        _report(results.folder)
+    if counts["failed"] or counts["done"] < counts["total"]:
+        raise typer.Exit(1)
+
+
+def _batch_table(results: Results) -> Table:
+    """Per scenario: runs, failures and the means of a few outcomes."""
+    table = Table(title=f"{results.manifest['name']}: means over replicates")
+    for col in (
+        "scenario",
+        "runs ok",
+        "failed",
+        "final market value",
+        "peak-to-trough loss",
+        "fines",
+    ):
+        table.add_column(col, justify="left" if col == "scenario" else "right")
+    runs, summary = results.runs, results.summary
+    for name in results.manifest["scenarios"]:
+        rows = summary[summary["scenario"] == name]
+        n_failed = int((runs[runs["scenario"] == name]["status"] != "ok").sum())
+        keys = ("final_market_value_usd", "peak_to_trough_loss_usd", "total_fines_value_usd")
+        means = [rows[k].mean() if len(rows) else float("nan") for k in keys]
+        table.add_row(
+            name, str(len(rows)), str(n_failed), *(format_usd(v) if v == v else "-" for v in means)
+        )
+    return table
+
+
+def _sweep_table(results: Results) -> Table:
+    """Per declared outcome: mean, min and max over every successful run."""
+    design = results.manifest["design"]
+    table = Table(
+        title=f"{results.manifest['name']}: {design['kind']} design, "
+        f"{design['n_points']} points x {design['replicates']} replicates"
+    )
+    for col in ("outcome", "mean", "min", "max"):
+        table.add_column(col, justify="left" if col == "outcome" else "right")
+    for key in design["outcomes"]:
+        values = results.summary.get(key)
+        ok = values is not None and not values.empty
+        stats = [values.mean(), values.min(), values.max()] if ok else []
+        fmt = format_usd if key.endswith("_usd") else (lambda v: f"{v:,.4g}")
+        table.add_row(key, *(fmt(float(v)) for v in stats) if stats else ("-",) * 3)
+    return table
+
+
+def _failure_table(results: Results, limit: int = 20) -> Table:
+    """The failed runs (first ``limit``) with their seeds and errors."""
+    failed = results.failed
+    table = Table(
+        title=f"{len(failed)} failed runs" + (f" (first {limit})" if len(failed) > limit else "")
+    )
+    for col in ("run_id", "scenario", "replicate", "seed", "error"):
+        table.add_column(col)
+    for row in failed.head(limit).itertuples():
+        table.add_row(
+            *(str(getattr(row, c)) for c in ("run_id", "scenario", "replicate", "seed", "error"))
+        )
+    return table
+
+
+def _report(folder: Path) -> None:
+    """Draw the figures and write the report of a results folder."""
+    try:
+        from sim.plots.render import plot_results
+        from sim.plots.report import write_report
+    except ImportError as exc:
+        fail(f"--report needs sim.plots.render and sim.plots.report ({exc})")
+        return
+    plot_results(folder)
+    path = write_report(folder)
+    console.print(f"report written to {path or folder}", markup=False, highlight=False)
+
+
+@handle_errors
+def batch_cmd(
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help="Scenario names or YAML files.", show_default=False)
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every scenario on the search path.")] = False,
+    replicates: Replicates = 10,
+    seed: Seed = 0,
+    workers: Workers = None,
+    executor: Executor = None,
+    scheduler: Scheduler = None,
+    out: Out = None,
+    resume: Resume = True,
+    force: Force = False,
+    fail_fast: FailFast = False,
+    quiet: Quiet = False,
+    set_: Set = None,
+    months: Months = None,
+    report: Report = False,
+) -> None:
+    """Run scenarios x replicates (common random numbers) into one results folder."""
+    from sim.experiments.plan import plan_batch
+
+    if bool(scenarios) == all_:
+        fail("give scenario names or --all (not both)")
+    plan = plan_batch(
+        None if all_ else scenarios,
+        replicates=replicates,
+        seed=seed,
+        overrides=set_ or [],
+        months=months,
+    )
+    _execute(
+        plan,
+        out=out,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        force=force,
+        fail_fast=fail_fast,
+        quiet=quiet,
+        report=report,
+    )
+
+
+@handle_errors
+def sweep_cmd(
+    sweep: Annotated[str, typer.Argument(help="Sweep file, or a sweep name in scenarios/sweeps/.")],
+    replicates: Annotated[
+        int | None, typer.Option(help="Runs per design point [default: the file's].", min=1)
+    ] = None,
+    seed: Seed = 0,
+    workers: Workers = None,
+    executor: Executor = None,
+    scheduler: Scheduler = None,
+    out: Out = None,
+    resume: Resume = True,
+    force: Force = False,
+    fail_fast: FailFast = False,
+    quiet: Quiet = False,
+    set_: Set = None,
+    months: Months = None,
+    report: Report = False,
+) -> None:
+    """Run a sweep file's design points x replicates into one results folder."""
+    from sim.experiments.plan import plan_sweep
+
+    plan = plan_sweep(sweep, replicates=replicates, seed=seed, overrides=set_ or [], months=months)
+    _execute(
+        plan,
+        out=out,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        force=force,
+        fail_fast=fail_fast,
+        quiet=quiet,
+        report=report,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sim batch`` and ``sim sweep`` to the CLI."""
+    app.command("batch")(batch_cmd)
+    app.command("sweep")(sweep_cmd)

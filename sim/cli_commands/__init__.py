@@ -1,1 +1,0 @@
-"""Command groups of the ``sim`` CLI (the terminal side); each module defines ``register(app)``."""

@@ -1,0 +1,294 @@
+"""Batches and sweeps: many runs of many scenarios, seeded once, streamed to one folder.
+
+:func:`plan_batch` plans scenarios x replicates; :func:`plan_sweep` plans the points of a sweep
+file's design x replicates. Both plan every run up front (a :class:`RunSpec` each, in canonical
+order), skip the runs a previous, interrupted attempt already finished, execute the rest on an
+executor (:mod:`sim.experiments.executors`) and write each run as it lands
+(:mod:`sim.results.folder`).
+
+Seeds: one master seed; ``SeedSequence(master).spawn(replicates)`` gives one seed per replicate,
+and replicate ``k`` of every scenario (or design point) uses the same seed (common random
+numbers), so differences between scenarios are not noise. A run is keyed by the content hash of
+(scenario hash, seed, policysim version): that key drives resume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim import __version__
+from sim.errors import ScenarioError
+from sim.experiments.sweep_schema import MAX_RUNS
+from sim.scenario.loader import list_scenarios, load_scenario, scenario_hash, with_overrides
+from sim.scenario.schema import Scenario
+
+
+def spawn_seeds(master: int, n: int) -> list[int]:
+    """Return ``n`` per-replicate seeds spawned from one master seed.
+
+    Args:
+        master: The master seed (non-negative integer).
+        n: Number of replicates.
+
+    Returns:
+        Seeds in ``[0, 2**63 - 1]``, the same for the same ``master`` whatever ``n`` is extended to.
+
+    Example:
+        >>> spawn_seeds(1, 3)[:2] == spawn_seeds(1, 2)
+        True
+    """
+    children = np.random.SeedSequence(master).spawn(n)
+    return [int(c.generate_state(1, dtype=np.uint64)[0] >> 1) for c in children]
+
+
+def run_key(scenario_hash: str, seed: int, version: str = __version__) -> str:
+    """Return a run's content key: a short hash of (scenario hash, seed, policysim version)."""
+    return hashlib.sha256(f"{scenario_hash}:{seed}:{version}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One planned run: what to run, with which seed, and where it goes in the results.
+
+    Attributes:
+        index: Place in the canonical order.
+        run_id: Content key (see :func:`run_key`).
+        scenario: The scenario's name (a sweep's base scenario for every point).
+        base: The scenario to run, before ``overrides``.
+        overrides: ``path=value`` overrides of a sweep point (empty in a batch).
+        scenario_hash: Hash of the scenario actually run.
+        replicate: Replicate number ``k``; seed ``k`` is shared by every scenario or point.
+        seed: The run's seed.
+        point_id: The sweep's design point, or None in a batch.
+        params: The swept parameters' values, as ``(name, value)`` pairs.
+        detail: Keep stakeholder positions and the influence network (replicate 0).
+    """
+
+    index: int
+    run_id: str
+    scenario: str
+    base: Scenario = field(repr=False)
+    overrides: tuple[str, ...]
+    scenario_hash: str
+    replicate: int
+    seed: int
+    point_id: int | None = None
+    params: tuple[tuple[str, Any], ...] = ()
+    detail: bool = False
+
+    def ids(self) -> dict[str, Any]:
+        """Return the identifying columns added to every table row of this run."""
+        out: dict[str, Any] = {"run_id": self.run_id, "scenario": self.scenario}
+        if self.point_id is not None:
+            out["point_id"] = self.point_id
+        return {**out, "replicate": self.replicate, "seed": self.seed}
+
+
+@dataclass
+class Plan:
+    """Every run of a batch or sweep, in canonical order, with what the manifest records."""
+
+    kind: str
+    name: str
+    specs: list[RunSpec]
+    scenarios: dict[str, Scenario]
+    master_seed: int
+    seeds: list[int]
+    design: dict[str, Any]
+    param_types: dict[str, str] = field(default_factory=dict)
+    points: list[dict[str, Any]] | None = None
+
+    @property
+    def spec_hash(self) -> str:
+        """Fingerprint of the runs (their keys, in order): equal plans resume each other."""
+        text = json.dumps([self.kind, list(self.param_types), [s.run_id for s in self.specs]])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def width(self) -> int:
+        """Digits of the run index in file names."""
+        return max(6, len(str(len(self.specs))))
+
+
+def _keyed(specs: list[dict[str, Any]]) -> list[RunSpec]:
+    """Number the runs and give each its key (repeated content gets an occurrence suffix)."""
+    seen: dict[str, int] = {}
+    out = []
+    for i, s in enumerate(specs):
+        key = run_key(s["scenario_hash"], s["seed"])
+        seen[key] = seen.get(key, 0) + 1
+        run_id = key if seen[key] == 1 else run_key(f"{s['scenario_hash']}#{seen[key]}", s["seed"])
+        out.append(RunSpec(index=i, run_id=run_id, **s))
+    return out
+
+
+def plan_batch(
+    scenarios: Sequence[str | Path | Scenario] | None = None,
+    *,
+    replicates: int = 10,
+    seed: int = 0,
+    overrides: Sequence[str] = (),
+    months: int | None = None,
+) -> Plan:
+    """Plan scenarios x replicates.
+
+    Args:
+        scenarios: Names, files or loaded scenarios; None for every scenario on the search path.
+        replicates: Runs per scenario (at least 1).
+        seed: The master seed.
+        overrides: ``path=value`` overrides applied to every scenario.
+        months: Months to simulate (overrides every scenario).
+
+    Returns:
+        The plan.
+
+    Raises:
+        ScenarioError: On a bad scenario, override or count, before anything runs.
+    """
+    _check_counts(replicates, seed)
+    extra = [*overrides, *([f"months={months}"] if months is not None else [])]
+    chosen = list(scenarios) if scenarios is not None else [i.name for i in list_scenarios()]
+    if not chosen:
+        raise ScenarioError("no scenarios given and none found on the search path")
+    resolved: dict[str, Scenario] = {}
+    for item in chosen:
+        try:
+            if isinstance(item, Scenario):
+                sc = with_overrides(item, extra) if extra else item
+            else:
+                sc = load_scenario(item, extra)
+        except ScenarioError as exc:
+            raise ScenarioError(f"scenario {getattr(item, 'name', item)}: {exc}") from None
+        if sc.name in resolved:
+            raise ScenarioError(f"scenario {sc.name!r} is given twice; give each scenario once")
+        resolved[sc.name] = sc
+    _check_counts(replicates, seed, len(resolved))
+    seeds = spawn_seeds(seed, replicates)
+    rows = []
+    for sc in resolved.values():
+        h = scenario_hash(sc)
+        for k, s in enumerate(seeds):
+            rows.append(
+                dict(
+                    scenario=sc.name,
+                    base=sc,
+                    overrides=(),
+                    scenario_hash=h,
+                    replicate=k,
+                    seed=s,
+                    detail=k == 0,
+                )
+            )
+    name = "all" if scenarios is None else "-".join(resolved)[:60]
+    design = {
+        "kind": "batch",
+        "scenarios": list(resolved),
+        "replicates": replicates,
+        "overrides": extra,
+    }
+    return Plan("batch", name, _keyed(rows), resolved, seed, seeds, design)
+
+
+def plan_sweep(
+    sweep: str | Path | Any,
+    *,
+    replicates: int | None = None,
+    seed: int = 0,
+    overrides: Sequence[str] = (),
+    months: int | None = None,
+) -> Plan:
+    """Plan a sweep's design points x replicates.
+
+    Args:
+        sweep: A sweep file or name (see :mod:`sim.experiments.sweep`), or a loaded
+            :class:`~sim.experiments.sweep.Sweep`.
+        replicates: Runs per design point (default: the sweep file's ``replicates``).
+        seed: The master seed.
+        overrides: ``path=value`` overrides applied to the base scenario.
+        months: Months to simulate (overrides the base scenario).
+
+    Returns:
+        The plan.
+
+    Raises:
+        ScenarioError: On a bad sweep file or a design point the scenario schema refuses.
+    """
+    from sim.experiments.sweep import Sweep, load_sweep
+    from sim.experiments.sweep_schema import design_size
+
+    sw = sweep if isinstance(sweep, Sweep) else load_sweep(sweep, list(overrides), months)
+    n_rep = replicates if replicates is not None else sw.spec.replicates
+    _check_counts(n_rep, seed, design_size(sw.spec) or 1)
+    points = sw.points()
+    seeds = spawn_seeds(seed, n_rep)
+    rows = []
+    for pid, point in enumerate(points):
+        ov = sw.overrides(point)
+        try:
+            h = scenario_hash(with_overrides(sw.base, ov))
+        except ScenarioError as exc:
+            raise ScenarioError(
+                f"design point {pid} ({', '.join(ov)}): {exc.detail}",
+                file=str(sw.file),
+                field="design",
+            ) from None
+        for k, s in enumerate(seeds):
+            rows.append(
+                dict(
+                    scenario=sw.base.name,
+                    base=sw.base,
+                    overrides=tuple(ov),
+                    scenario_hash=h,
+                    replicate=k,
+                    seed=s,
+                    point_id=pid,
+                    params=tuple(point.items()),
+                    detail=k == 0,
+                )
+            )
+    d = sw.spec.design
+    design = {
+        "sweep_file": str(sw.file),
+        "sweep": sw.raw,
+        "base": sw.base.name,
+        "kind": d.kind,
+        "samples": d.samples,
+        "design_seed": d.seed,
+        "n_points": len(points),
+        "replicates": n_rep,
+        "parameters": {p.name: p.describe() for p in sw.parameters},
+        "problem": sw.problem(),
+        "outcomes": list(sw.spec.outcomes),
+    }
+    types = {p.name: p.type for p in sw.parameters}
+    return Plan(
+        "sweep",
+        sw.spec.name,
+        _keyed(rows),
+        {sw.base.name: sw.base},
+        seed,
+        seeds,
+        design,
+        types,
+        points,
+    )
+
+
+def _check_counts(replicates: int, seed: int, units: int = 1) -> None:
+    """Refuse a bad replicate count or seed, or more than ``MAX_RUNS`` runs of ``units``."""
+    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
+        raise ScenarioError(f"--replicates: must be an integer >= 1, given {replicates!r}")
+    if units * replicates > MAX_RUNS:
+        raise ScenarioError(
+            f"--replicates: {units} x {replicates} is {units * replicates} runs; "
+            f"allowed: at most {MAX_RUNS} runs in one batch or sweep"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ScenarioError(f"--seed: must be a non-negative integer, given {seed!r}")

@@ -1,0 +1,242 @@
+"""Reproduce one run of a batch or sweep from its manifest and compare it bit for bit.
+
+:func:`rerun` rebuilds the run's scenario from the manifest (the resolved scenario, plus the
+design point's overrides in a sweep), checks that it hashes to the recorded ``scenario_hash``,
+runs it with the recorded seed through the same code path as the batch
+(:func:`sim.experiments.execution.execute_run`) and compares every dataset part and the run's
+outcomes with what is stored: the Parquet bytes (against the recorded SHA-256) and the values, bit
+for bit. Nothing is written to the folder.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import ResultsError, ScenarioError
+from sim.results.layout import PARTS, read_manifest
+from sim.results.verify import digest
+from sim.scenario.loader import Layer, scenario_hash, validate, with_overrides
+from sim.scenario.schema import Scenario
+
+_RUN_ID = re.compile(r"[0-9A-Za-z_]{1,64}")
+
+
+@dataclass
+class RerunReport:
+    """What :func:`rerun` found.
+
+    Attributes:
+        run_id: The run.
+        scenario: Its scenario's name.
+        seed: Its seed.
+        compared: What was compared, one short line each.
+        differences: One line per difference; empty when the run was reproduced exactly.
+        notes: Remarks that do not make the run differ (another git commit, another Parquet
+            encoder).
+    """
+
+    run_id: str
+    scenario: str
+    seed: int
+    compared: list[str] = field(default_factory=list)
+    differences: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def identical(self) -> bool:
+        """Whether every stored value was reproduced bit for bit."""
+        return not self.differences
+
+
+def find_record(folder: Path, run_id: str) -> tuple[Path, dict[str, Any]]:
+    """Return the record file and record of run ``run_id``.
+
+    Raises:
+        ResultsError: When there is no such run (the message shows some run ids).
+    """
+    if not _RUN_ID.fullmatch(run_id):
+        raise ResultsError(f"--run-id: {run_id!r} is not a run id; allowed: the run_id column "
+                           "of runs.parquet (letters and digits)")  # fmt: skip
+    matches = sorted((folder / PARTS).glob(f"*-{run_id}.json"))
+    if not matches:
+        known = [p.stem.partition("-")[2] for p in sorted((folder / PARTS).glob("*.json"))[:3]]
+        raise ResultsError(
+            f"{folder}: no run {run_id!r}; allowed: a run_id of runs.parquet"
+            + (f", e.g. {', '.join(known)}" if known else " (no run is recorded yet)")
+        )
+    try:
+        record = json.loads(matches[0].read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{matches[0]}: unreadable run record ({exc})") from None
+    run = record.get("run") if isinstance(record, dict) else None
+    if not isinstance(run, dict) or not all(k in run for k in ("seed", "replicate", "scenario")):
+        raise ResultsError(f"{matches[0]}: unreadable run record (no run, seed or replicate)")
+    return matches[0], record
+
+
+def run_scenario_of(manifest: dict[str, Any], run: dict[str, Any]) -> tuple[Scenario, list[str]]:
+    """Rebuild a run's base scenario and overrides from the manifest.
+
+    Args:
+        manifest: The folder's manifest.
+        run: The run's row (its record's ``run``).
+
+    Returns:
+        The base scenario and the design point's ``path=value`` overrides (empty in a batch).
+
+    Raises:
+        ResultsError: When the manifest lacks the scenario or it no longer validates.
+    """
+    from sim.scenario.overrides import format_override_value
+
+    name = run.get("scenario")
+    data = manifest.get("resolved_scenarios", {}).get(name)
+    if not isinstance(data, dict):
+        raise ResultsError(f"the manifest holds no resolved scenario {name!r}")
+    try:
+        base = validate(data, [Layer(f"manifest scenario {name}", data, {})])
+    except ScenarioError as exc:
+        raise ResultsError(f"the manifest's scenario {name!r} no longer validates: {exc}") from None
+    overrides = []
+    if manifest.get("kind") == "sweep":
+        for param, spec in manifest.get("design", {}).get("parameters", {}).items():
+            overrides.append(f"{spec['path']}={format_override_value(run[param])}")
+    return base, overrides
+
+
+def rerun(folder: str | Path, run_id: str) -> RerunReport:
+    """Run one recorded run again and compare it with what is stored, bit for bit.
+
+    Args:
+        folder: A batch or sweep folder.
+        run_id: The run (the ``run_id`` column of ``runs.parquet``).
+
+    Returns:
+        The comparison; ``.identical`` tells whether it was reproduced exactly.
+
+    Raises:
+        ResultsError: When the folder, the run or its scenario cannot be read.
+    """
+    from sim import __version__
+    from sim.experiments.execution import execute_run
+    from sim.experiments.plan import RunSpec
+    from sim.results.store import git_commit
+
+    path = Path(folder)
+    manifest = read_manifest(path)
+    record_file, record = find_record(path, run_id)
+    run = record["run"]
+    report = RerunReport(run_id, str(run.get("scenario")), int(run["seed"]))
+    if manifest.get("git_commit") not in (None, git_commit()):
+        report.notes.append(f"the batch ran at git commit {manifest.get('git_commit')}, this is "
+                            f"{git_commit()}")  # fmt: skip
+    if manifest.get("versions", {}).get("policysim") not in (None, __version__):
+        report.notes.append("the batch ran another policysim version")
+    base, overrides = run_scenario_of(manifest, run)
+    try:
+        scenario = with_overrides(base, overrides) if overrides else base
+    except ScenarioError as exc:
+        raise ResultsError(f"the run's design point no longer validates: {exc}") from None
+    h = scenario_hash(scenario)
+    if h != run.get("scenario_hash"):
+        report.differences.append(f"scenario hash {h[:12]}... differs from the recorded "
+                                  f"{str(run.get('scenario_hash'))[:12]}...")  # fmt: skip
+        return report
+    stem = record_file.stem
+    checksums: dict[str, str] = record.get("checksums") or {}
+    names = [name for name in ("stakeholders", "network") if (path / name / f"{stem}.parquet")
+             .exists() or f"{name}/{stem}.parquet" in checksums]  # fmt: skip
+    spec = RunSpec(
+        index=int(stem.partition("-")[0]), run_id=run_id, scenario=report.scenario, base=base,
+        overrides=tuple(overrides), scenario_hash=h, replicate=int(run["replicate"]),
+        seed=report.seed, point_id=run.get("point_id"),
+        params=tuple((p, run[p]) for p in manifest.get("design", {}).get("parameters", {})),
+        detail=bool(names),
+    )  # fmt: skip
+    outcome = execute_run(spec)
+    fresh_run = outcome.record["run"]
+    if (fresh_run["status"], fresh_run["error"]) != (run.get("status"), run.get("error")):
+        report.differences.append(
+            f"status {fresh_run['status']!r} ({fresh_run['error']}), recorded "
+            f"{run.get('status')!r} ({run.get('error')})"
+        )
+        return report
+    for name, data in outcome.parts.items():
+        _compare_part(path, f"{name}/{stem}.parquet", data, checksums, report)
+    _compare_summary(record.get("summary"), outcome.record.get("summary"), report)
+    return report
+
+
+def _compare_part(
+    folder: Path, rel: str, data: bytes, checksums: dict[str, str], report: RerunReport
+) -> None:
+    """Compare a fresh part with the stored one: bytes against the digest, then values."""
+    stored_path = folder / rel
+    if not stored_path.is_file():
+        report.differences.append(f"{rel}: not stored")
+        return
+    try:
+        stored = pd.read_parquet(stored_path)
+    except (OSError, ValueError) as exc:
+        report.differences.append(f"{rel}: the stored part cannot be read ({exc})")
+        return
+    fresh = pd.read_parquet(io.BytesIO(data))
+    report.compared.append(f"{rel} ({len(fresh)} rows x {fresh.shape[1]} columns)")
+    difference = first_difference(stored, fresh)
+    if difference:
+        report.differences.append(f"{rel}: {difference}")
+    elif rel in checksums and digest(data) != checksums[rel]:
+        report.notes.append(f"{rel}: same values, other Parquet bytes (another pyarrow?)")
+
+
+def _compare_summary(stored: Any, fresh: Any, report: RerunReport) -> None:
+    """Compare the run's outcomes exactly (as the record stores them, in JSON)."""
+    if stored is None and fresh is None:
+        return
+    report.compared.append(f"summary ({len(fresh or {})} outcomes)")
+    a = json.loads(json.dumps(stored, default=str))
+    b = json.loads(json.dumps(fresh, default=str))
+    if a != b:
+        keys = sorted(set(a or {}) | set(b or {}))
+        key = next((k for k in keys if (a or {}).get(k) != (b or {}).get(k)), "?")
+        report.differences.append(f"summary: {key}: stored {(a or {}).get(key)!r}, rerun "
+                                  f"{(b or {}).get(key)!r}")  # fmt: skip
+
+
+def first_difference(stored: pd.DataFrame, fresh: pd.DataFrame) -> str | None:
+    """Return where two frames first differ bit for bit (columns, types, values), or None.
+
+    Floats are compared by their bits, so ``-0.0`` differs from ``0.0`` and NaNs must match.
+    """
+    if list(stored.columns) != list(fresh.columns):
+        return f"columns differ: stored {list(stored.columns)}, rerun {list(fresh.columns)}"
+    if len(stored) != len(fresh):
+        return f"stored {len(stored)} rows, rerun {len(fresh)}"
+    for column in stored.columns:
+        a, b = stored[column].to_numpy(), fresh[column].to_numpy()
+        if a.dtype != b.dtype:
+            return f"{column}: stored type {a.dtype}, rerun {b.dtype}"
+        if a.dtype.kind in "fiumM" and a.dtype.itemsize in (1, 2, 4, 8):
+            bits = np.dtype(f"u{a.dtype.itemsize}")
+            same = np.ascontiguousarray(a).view(bits) == np.ascontiguousarray(b).view(bits)
+        else:
+            same = np.array([x == y for x, y in zip(a, b, strict=True)], dtype=bool)
+        if not same.all():
+            row = int(np.flatnonzero(~same)[0])
+            return f"{column}: row {row}: stored {_show(a[row])}, rerun {_show(b[row])}"
+    return None
+
+
+def _show(value: Any) -> str:
+    """Return a value as plain Python shows it (``-0.0``, not ``np.float64(-0.0)``)."""
+    if isinstance(value, np.datetime64):
+        return str(value)
+    return repr(value.item() if isinstance(value, np.generic) else value)

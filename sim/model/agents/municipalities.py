@@ -1,0 +1,89 @@
+"""Municipal governments: growth gaps, cooperation deals, subsidies and lobbying.
+
+A city perceives its growth as an exponential moving average of GDP growth over
+``growth_memory_months``. When growth falls short of
+its target and the centre's stance is supportive, it offers deals: Poisson with mean
+``deal_rate * min(gap / gap_scale, 1) * support``, where ``support = 1 - caution * stance /
+support_threshold`` (clipped to [0, 1]) rises with confidence signals. A deal goes to a hosted firm
+(weight ``home_pull``) or a courted one (a regional-HQ bid), adds investment, a subsidy paid
+from the city's budget, a growth boost and jobs, and ties the city and the firm. Cities lobby for
+a softer line: their anchor on platform stringency falls in proportion to the growth gap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.scenario.schema import CitySpec
+
+if TYPE_CHECKING:
+    from sim.model.policy_model import PolicyModel
+
+
+class Municipality(mesa.Agent):
+    """A city government (Beijing, Hangzhou, Shenzhen, ...).
+
+    Args:
+        model: The model.
+        name: City name.
+        spec: Its scenario specification.
+        index: Its index among cities (firms' ``hq`` refers to it).
+    """
+
+    model: PolicyModel
+
+    def __init__(self, model: PolicyModel, *, name: str, spec: CitySpec, index: int) -> None:
+        super().__init__(model)
+        self.name = name
+        self.spec = spec
+        self.index = index
+        self.growth_seen = model.gdp_growth
+        self.budget_cny_bn = spec.budget_cny_bn
+        self.deals = 0
+        #: Budget refilled and subsidies paid since the start (for the money-conservation check).
+        self.refilled_cny_bn = 0.0
+        self.subsidies_cny_bn = 0.0
+
+    @property
+    def growth_gap(self) -> float:
+        """Annual growth target minus perceived growth."""
+        return self.spec.growth_target - self.growth_seen
+
+    def support(self) -> float:
+        """How supportive the centre looks to this city, in [0, 1]."""
+        p = self.model.params.cities
+        stance = float(self.model.influence.position[0, 0])
+        raw = 1.0 - self.spec.caution * stance / p.support_threshold
+        return min(max(raw + 0.5 * max(self.model.signal, 0.0), 0.0), 1.0)
+
+    def step(self) -> None:
+        """Update perceived growth and budget, offer deals, and lobby."""
+        m = self.model
+        p = m.params.cities
+        self.growth_seen += (m.gdp_growth - self.growth_seen) / m.params.cities.growth_memory_months
+        refilled = min(self.budget_cny_bn + self.spec.budget_cny_bn / 12.0, self.spec.budget_cny_bn)
+        self.refilled_cny_bn += refilled - self.budget_cny_bn
+        self.budget_cny_bn = refilled
+        gap = self.growth_gap
+        rate = p.deal_rate * min(max(gap / p.gap_scale, 0.0), 1.0) * self.support()
+        n_deals = int(m.rng.poisson(rate)) if rate > 0 else 0
+        for _ in range(n_deals):
+            amount = p.deal_size_cny_bn * float(np.exp(m.rng.normal(-0.125, 0.5)))
+            subsidy = p.subsidy_share * amount
+            if subsidy > self.budget_cny_bn:
+                break
+            row = self.choose_firm()
+            self.budget_cny_bn -= subsidy
+            m.sign_deal(self, row, amount, subsidy)
+        anchor = self.spec.position.platform_stringency - p.lobby_strength * max(gap, 0.0)
+        m.influence.anchor[m.influence.index[self.name], 0] = min(max(anchor, 0.0), 1.0)
+
+    def choose_firm(self) -> int:
+        """Draw the firm to court: home firms weigh ``home_pull``, size and alignment help."""
+        firms = self.model.firms
+        weights = np.sqrt(firms.revenue) * (1.0 + firms.alignment)
+        weights = weights * np.where(firms.hq == self.index, self.spec.home_pull, 1.0)
+        return int(self.model.rng.choice(firms.n, p=weights / weights.sum()))

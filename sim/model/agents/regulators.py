@@ -1,0 +1,181 @@
+"""Regulators: stringency that follows policy, investigations, and the enforcement pyramid.
+
+Each month a regulator moves its stringency toward the effective policy of its dimension (plus its
+mandate), closes the investigations that are due, and opens new ones. The number of new
+investigations is Poisson with mean ``capacity * stringency ** stringency_power``; targets are drawn
+with probability proportional to
+``revenue ** targeting_power * exposure[domain] * (1 - compliance)``.
+An investigation closes by the responsive-regulation pyramid (Ayres and Braithwaite): the pressure
+``z = (stringency + strike_weight * strikes) * (1 - compliance)`` makes a freeze, a fine, a
+rectification order or a warning more or less likely: past sanctions (strikes) escalate it, and
+compliance steps it down again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.scenario.base import DIMENSIONS, DOMAINS, FREEZE_KINDS
+from sim.scenario.schema import RegulatorSpec
+
+if TYPE_CHECKING:
+    from sim.model.policy_model import PolicyModel
+
+OUTCOMES = ("warning", "order", "fine", "freeze")
+
+
+class Regulator(mesa.Agent):
+    """A central regulator (CAC, SAMR, PBoC, MIIT, MOFCOM/NDRC).
+
+    Args:
+        model: The model.
+        name: Short name, e.g. ``SAMR``.
+        spec: Its scenario specification.
+    """
+
+    model: PolicyModel
+
+    def __init__(self, model: PolicyModel, *, name: str, spec: RegulatorSpec) -> None:
+        super().__init__(model)
+        self.name = name
+        self.spec = spec
+        self.domain = DOMAINS.index(spec.domain)
+        self.dimension = DIMENSIONS.index(spec.dimension)
+        self.stringency: float = spec.stringency
+        #: Open investigations: firm row -> month index at which it closes.
+        self.investigations: dict[int, int] = {}
+        self.outcomes: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+
+    def step(self) -> None:
+        """Update stringency, close due investigations and open new ones."""
+        m = self.model
+        target = min(max(float(m.policy[self.dimension] + self.spec.mandate), 0.0), 1.0)
+        self.stringency += m.params.enforcement.stringency_speed * (target - self.stringency)
+        self.close_due()
+        self.open_new()
+
+    # -- investigations -------------------------------------------------------------------------
+
+    def open_investigation(self, row: int, months: int) -> None:
+        """Open an investigation into firm ``row`` that closes after ``months``."""
+        end = self.model.month + months
+        self.investigations[row] = max(end, self.investigations.get(row, 0))
+
+    def open_new(self) -> None:
+        """Open this month's investigations on targets drawn by size, exposure and compliance."""
+        m = self.model
+        p = m.params.enforcement
+        rate = self.spec.capacity * self.stringency**p.stringency_power
+        n_new = int(m.rng.poisson(rate)) if rate > 0 else 0
+        if n_new == 0:
+            return
+        firms = m.firms
+        weights = (
+            np.power(firms.revenue, p.targeting_power)
+            * firms.exposure[:, self.domain]
+            * (1.0 - firms.compliance)
+        )
+        if self.investigations:
+            weights[np.fromiter(self.investigations, dtype=np.int64)] = 0.0
+        candidates = int(np.count_nonzero(weights > 0))
+        n_new = min(n_new, candidates)
+        if n_new == 0:
+            return
+        rows = m.rng.choice(firms.n, size=n_new, replace=False, p=weights / weights.sum())
+        lo, hi = self.spec.investigation_months
+        for row, months in zip(rows, m.rng.integers(lo, hi + 1, size=n_new), strict=True):
+            self.open_investigation(int(row), int(months))
+
+    def close_due(self) -> None:
+        """Close the investigations that are due by the enforcement pyramid."""
+        m = self.model
+        due = [row for row, end in self.investigations.items() if end <= m.month]
+        for row in due:
+            del self.investigations[row]
+            self.sanction(row)
+
+    def pressure(self, row: int) -> float:
+        """Return the pyramid pressure ``z`` on firm ``row``."""
+        firms = self.model.firms
+        strikes = self.model.params.enforcement.strike_weight * firms.strikes[row]
+        return float((self.stringency + strikes) * (1.0 - firms.compliance[row]))
+
+    def sanction(self, row: int) -> str:
+        """Close an investigation into firm ``row``: warning, order, fine or freeze.
+
+        Args:
+            row: The firm's row.
+
+        Returns:
+            The outcome.
+        """
+        z = self.pressure(row)
+        zc = min(z, 1.0)
+        p_freeze = self.spec.p_freeze * zc * self.stringency
+        p_fine = self.spec.p_fine * zc
+        u = float(self.model.rng.random())
+        if u < p_freeze:
+            outcome = "freeze"
+            self.impose_freeze(row, self.spec.freeze_kind, self.spec.freeze_months)
+        elif u < p_freeze + p_fine:
+            outcome = "fine"
+            share = min(self.spec.fine_rate * (0.75 + 0.5 * zc), self.spec.legal_cap)
+            self.impose_fine(row, share_of_revenue=share)
+        elif z > 0.15:
+            outcome = "order"
+            self.issue_order(row)
+        else:
+            outcome = "warning"
+        self.outcomes[outcome] += 1
+        return outcome
+
+    # -- sanctions ------------------------------------------------------------------------------
+
+    def impose_fine(
+        self, row: int, *, share_of_revenue: float | None = None, amount_cny_bn: float | None = None
+    ) -> float:
+        """Fine firm ``row``: cash falls, compliance rises, investors take note.
+
+        Args:
+            row: The firm's row.
+            share_of_revenue: Fine as a share of domestic annual revenue (capped at the legal cap).
+            amount_cny_bn: Or a fixed amount, billion CNY (also capped).
+
+        Returns:
+            The fine, billion CNY.
+        """
+        firms = self.model.firms
+        domestic = float(firms.revenue[row] * firms.domestic_share[row])
+        cap = self.spec.legal_cap * domestic
+        if amount_cny_bn is None:
+            amount_cny_bn = (share_of_revenue or 0.0) * domestic
+        amount = min(amount_cny_bn, cap)
+        firms.cash[row] -= amount
+        jump = self.model.params.enforcement.fine_compliance_jump
+        firms.compliance[row] += jump * (1.0 - firms.compliance[row])
+        firms.strikes[row] += 1.0
+        self.model.record_sanction(
+            row, "fine", amount, weight=1.0 * self.stringency, regulator=self.name
+        )
+        return amount
+
+    def impose_freeze(self, row: int, kind: str, months: int) -> None:
+        """Freeze firm ``row`` (listing halt, app removal or licence freeze) for ``months``."""
+        firms = self.model.firms
+        k = FREEZE_KINDS.index(kind)
+        firms.freeze_until[row, k] = max(firms.freeze_until[row, k], self.model.month + months)
+        jump = self.model.params.enforcement.freeze_compliance_jump
+        firms.compliance[row] += jump * (1.0 - firms.compliance[row])
+        firms.strikes[row] += 1.5
+        self.model.record_sanction(row, "freeze", 0.0, weight=1.5 * self.stringency)
+
+    def issue_order(self, row: int) -> None:
+        """Issue a rectification order to firm ``row``: compliance rises, a half strike."""
+        firms = self.model.firms
+        jump = self.model.params.enforcement.order_compliance_jump
+        firms.compliance[row] += jump * (1.0 - firms.compliance[row])
+        firms.strikes[row] += 0.5
+        self.model.record_sanction(row, "order", 0.0, weight=0.25 * self.stringency)

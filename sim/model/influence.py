@@ -1,0 +1,150 @@
+"""The stakeholder influence layer: positions, ties, Friedkin-Johnsen updating, effective policy.
+
+Every stakeholder i (the central leadership, regulators, cities, funds, named firms) holds a
+position x_i on each policy dimension, an anchor (its own ideal, x_i(0) in Friedkin-Johnsen), a
+salience s_i, a clout k_i and a susceptibility lambda_i. Each month:
+
+* the influence matrix W is built from clout, salience and ties:
+  ``w_ij ∝ k_j s_j (1 + tie_weight T_ij)``, row-normalized (who listens to whom);
+* positions update by Friedkin-Johnsen: ``x(t+1) = Λ W x(t) + (I - Λ) x(0)``;
+* the effective policy on each dimension is the clout-and-salience-weighted mean position
+  ``Σ k_i s_i x_i / Σ k_i s_i`` (Bueno de Mesquita); the centre, whose position is the scenario's
+  stance, is the heaviest voice.
+
+Ties come from deals (city-firm), golden shares (firm-fund and firm-centre) and engagement (the
+state listening to a firm); they decay each month. Tied actors' anchors drift toward the state's
+position (co-optation, KTAB's "pragmatic affinity").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.scenario.base import DIMENSIONS
+from sim.scenario.params import InfluenceParams
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class InfluenceNetwork:
+    """Positions, anchors and ties of all stakeholders.
+
+    Attributes:
+        names: Stakeholder names; index 0 is the central leadership.
+        kinds: Stakeholder family of each (``center``, ``regulator``, ``city``, ``fund``,
+            ``investors``, ``firm``); all but firms and investors speak for the state.
+        clout: Capability k_i.
+        salience: Salience s_i.
+        susceptibility: Friedkin-Johnsen lambda_i (0 = stubborn).
+        anchor: Own ideal positions x(0), shape (n, n_dims).
+        position: Current positions x(t), shape (n, n_dims).
+        ties: Tie strengths T_ij (i listens more to j), shape (n, n).
+    """
+
+    names: list[str]
+    kinds: list[str]
+    clout: FloatArray
+    salience: FloatArray
+    susceptibility: FloatArray
+    anchor: FloatArray
+    position: FloatArray
+    ties: FloatArray
+    params: InfluenceParams
+    index: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.index = {name: i for i, name in enumerate(self.names)}
+
+    @classmethod
+    def build(
+        cls,
+        members: list[tuple[str, str, float, float, float, tuple[float, float]]],
+        params: InfluenceParams,
+        center_position: tuple[float, float],
+    ) -> InfluenceNetwork:
+        """Create the network with the central leadership first.
+
+        Args:
+            members: ``(name, kind, clout, salience, susceptibility, (x_stringency, x_self))``.
+            params: Influence parameters.
+            center_position: The centre's initial stance.
+
+        Returns:
+            The network.
+        """
+        rows = [("center", "center", params.center_clout, params.center_salience, 0.0,
+                 center_position), *members]  # fmt: skip
+        n = len(rows)
+        anchor = np.array([r[5] for r in rows], dtype=float)
+        return cls(
+            names=[r[0] for r in rows],
+            kinds=[r[1] for r in rows],
+            clout=np.array([r[2] for r in rows], dtype=float),
+            salience=np.array([r[3] for r in rows], dtype=float),
+            susceptibility=np.array([r[4] for r in rows], dtype=float),
+            anchor=anchor,
+            position=anchor.copy(),
+            ties=np.zeros((n, n)),
+            params=params,
+        )
+
+    def set_center(self, stance: tuple[float, float]) -> None:
+        """Set the centre's stance (its anchor and position) from the timeline."""
+        self.anchor[0] = stance
+        self.position[0] = stance
+
+    def add_tie(self, listener: str, speaker: str, strength: float) -> None:
+        """Strengthen how much ``listener`` listens to ``speaker``.
+
+        Args:
+            listener: Name of the listening stakeholder.
+            speaker: Name of the stakeholder listened to.
+            strength: Tie strength added.
+        """
+        i, j = self.index.get(listener), self.index.get(speaker)
+        if i is not None and j is not None and i != j:
+            self.ties[i, j] += strength
+
+    def weights(self) -> FloatArray:
+        """Return the row-stochastic influence matrix W."""
+        voice = self.clout * self.salience
+        w = voice[None, :] * (1.0 + self.params.tie_weight * self.ties)
+        totals = w.sum(axis=1, keepdims=True)
+        return np.divide(w, totals, out=np.full_like(w, 1.0 / len(w)), where=totals > 0)
+
+    def step(self) -> None:
+        """Advance positions one month by Friedkin-Johnsen, then decay ties and co-opt anchors."""
+        lam = self.susceptibility[:, None]
+        self.position = lam * (self.weights() @ self.position) + (1.0 - lam) * self.anchor
+        np.clip(self.position, 0.0, 1.0, out=self.position)
+        # Co-optation: actors tied to the state drift toward the state's position.
+        state = [i for i, k in enumerate(self.kinds) if k not in ("firm", "investors")]
+        state_ties = self.ties[:, state].sum(axis=1)
+        drift = self.params.cooptation * np.minimum(state_ties, 1.0)[:, None]
+        drift[0] = 0.0
+        self.anchor += drift * (self.position[0][None, :] - self.anchor)
+        self.ties *= 1.0 - self.params.tie_decay
+
+    def effective_policy(self) -> FloatArray:
+        """Return the clout-and-salience-weighted mean position on each dimension."""
+        voice = self.clout * self.salience
+        total = voice.sum()
+        if total <= 0:
+            return np.asarray(self.position[0], dtype=float).copy()
+        return np.asarray((voice @ self.position) / total, dtype=float)
+
+    def equilibrium(self) -> FloatArray:
+        """Return the Friedkin-Johnsen equilibrium ``(I - ΛW)^-1 (I - Λ) x(0)`` for current W."""
+        lam = np.diag(self.susceptibility)
+        n = len(self.names)
+        return np.asarray(
+            np.linalg.solve(np.eye(n) - lam @ self.weights(), (np.eye(n) - lam) @ self.anchor),
+            dtype=float,
+        )
+
+
+DIMENSION_INDEX = {name: i for i, name in enumerate(DIMENSIONS)}

@@ -1,0 +1,177 @@
+"""The outcome metrics, declared once.
+
+Each :class:`Metric` has a name, a unit, a description, whether it is a monthly flow or a stock, and
+the vectorized reduction that computes it from a model. The DataCollector, the stored tables, the
+summaries, the plots and the docs all read :data:`METRICS`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from sim.model.policy_model import PolicyModel
+
+BN = 1e9
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A declared outcome metric.
+
+    Attributes:
+        name: Column name in the time series.
+        unit: Unit, e.g. ``USD``, ``share`` (0-1), ``count``, ``index``.
+        description: What it measures.
+        kind: ``stock`` (a level at the end of the month) or ``flow`` (a monthly total).
+        compute: Function of the model returning the value for the current month.
+    """
+
+    name: str
+    unit: str
+    description: str
+    kind: Literal["stock", "flow"]
+    compute: Callable[[PolicyModel], float]
+
+
+def _listed_value(m: PolicyModel) -> float:
+    f = m.firms
+    return float(f.market_value[f.listed].sum() * BN)
+
+
+def _unlisted_value(m: PolicyModel) -> float:
+    f = m.firms
+    return float(f.market_value[~f.listed].sum() * BN)
+
+
+def _share(num: np.ndarray, den: np.ndarray) -> float:
+    total = float(den.sum())
+    return float(num.sum()) / total if total > 0 else 0.0
+
+
+def _usd(m: PolicyModel, cny_bn: float) -> float:
+    return float(cny_bn * BN * m.params.valuation.usd_per_cny)
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("market_value_usd", "USD", "Total market value of listed firms.", "stock",
+           _listed_value),
+    Metric("unlisted_value_usd", "USD", "Total private value of unlisted firms.", "stock",
+           _unlisted_value),
+    Metric("fines_count", "count", "Fines imposed this month.", "flow",
+           lambda m: float(m.flows["fines_count"])),
+    Metric("fines_value_usd", "USD", "Value of fines imposed this month.", "flow",
+           lambda m: _usd(m, m.flows["fines_value_cny_bn"])),
+    Metric("mean_compliance", "share", "Mean compliance of firms.", "stock",
+           lambda m: float(m.firms.compliance.mean())),
+    Metric("mean_alignment", "share", "Mean alignment of firms with state goals.", "stock",
+           lambda m: float(m.firms.alignment.mean())),
+    Metric("expansion_share", "share", "Revenue-weighted share of budgets spent on expansion.",
+           "stock", lambda m: _share(m.firms.split[:, 2] * m.firms.revenue, m.firms.revenue)),
+    Metric("open_investigations", "count", "Investigations open at the end of the month.", "stock",
+           lambda m: float(sum(len(r.investigations) for r in m.regulators))),
+    Metric("freezes_active", "count", "Freezes (listing halts, app removals, licence freezes) in "
+           "force.", "stock", lambda m: float(np.count_nonzero(m.firms.frozen(m.month)))),
+    Metric("deals_signed", "count", "City cooperation deals signed this month.", "flow",
+           lambda m: float(m.flows["deals_signed"])),
+    Metric("subsidies_usd", "USD", "City subsidies paid this month.", "flow",
+           lambda m: _usd(m, m.flows["subsidies_cny_bn"])),
+    Metric("fund_capital_deployed_usd", "USD", "State fund capital deployed this month.", "flow",
+           lambda m: _usd(m, m.flows["fund_capital_deployed_cny_bn"])),
+    Metric("golden_shares", "count", "Firms in which the state holds a golden share.", "stock",
+           lambda m: float(np.count_nonzero(m.firms.golden_share))),
+    Metric("rd_spend_usd", "USD", "R&D spend of all firms this month.", "flow",
+           lambda m: _usd(m, float(m.firms.rd_spend.sum()))),
+    Metric("ai_capability", "index", "Total AI capability, 1 at the start.", "stock",
+           lambda m: float(m.firms.ai_capability.sum()) / max(m.firms.ai_capability0, 1e-12)),
+    Metric("foreign_compute_share", "share", "Foreign-chip share of the compute stock.", "stock",
+           lambda m: _share(m.firms.compute_foreign, m.firms.compute_total())),
+    Metric("domestic_compute_share", "share", "Domestic-chip share of the compute stock.", "stock",
+           lambda m: _share(m.firms.compute_domestic, m.firms.compute_total())),
+    Metric("chip_self_reliance", "share", "Domestic share of effective (performance-weighted) "
+           "compute.", "stock", lambda m: _share(
+               m.firms.compute_domestic * (1.0 - m.chips.performance_gap),
+               m.firms.effective_compute(m.chips.performance_gap))),
+    Metric("domestic_performance_gap", "share", "Shortfall of domestic chips' performance.",
+           "stock", lambda m: float(m.chips.performance_gap)),
+    Metric("effective_stringency", "share", "Effective policy on platform stringency.", "stock",
+           lambda m: float(m.policy[0])),
+    Metric("effective_self_reliance", "share", "Effective policy on self-reliance.", "stock",
+           lambda m: float(m.policy[1])),
+    Metric("central_stance", "share", "The central leadership's stance on platform stringency.",
+           "stock", lambda m: float(m.influence.position[0, 0])),
+    Metric("mean_regulator_stringency", "share", "Mean stringency of the regulators.", "stock",
+           lambda m: float(np.mean([r.stringency for r in m.regulators]))),
+    Metric("regulatory_uncertainty", "index", "Policy volatility plus recent sanctions.", "stock",
+           lambda m: float(m.uncertainty)),
+    Metric("mean_premium", "share", "Value-weighted required risk premium on listed firms.",
+           "stock", lambda m: _share(m.firms.premium * m.firms.market_value * m.firms.listed,
+                                     m.firms.market_value * m.firms.listed)),
+    Metric("hhi", "index", "Revenue-weighted Herfindahl-Hirschman index of sectors (0-10,000).",
+           "stock", lambda m: m.firms.hhi()),
+    Metric("jobs_index", "index", "Jobs proxy: 100 x revenue^0.6 relative to the start, plus "
+           "jobs from deals.", "stock", lambda m: m.jobs_index()),
+)  # fmt: skip
+
+METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
+METRICS_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
+
+
+def reporters() -> dict[str, Callable[[PolicyModel], float]]:
+    """Return the Mesa DataCollector model reporters for every declared metric."""
+    return {m.name: m.compute for m in METRICS}
+
+
+def summarize(timeseries: pd.DataFrame) -> dict[str, float | str]:
+    """Summarize one run's time series into run-level outcomes.
+
+    Flows are totalled; stocks give their final value; market value also gives its peak, trough
+    after the peak, the peak-to-trough loss and drawdown, and their dates.
+
+    Args:
+        timeseries: One row per month with a ``date`` column and every metric.
+
+    Returns:
+        Run-level outcomes (numbers, and dates as ``YYYY-MM`` text).
+    """
+    out: dict[str, float | str] = {}
+    for metric in METRICS:
+        col = timeseries[metric.name].to_numpy(dtype=float)
+        key = f"total_{metric.name}" if metric.kind == "flow" else f"final_{metric.name}"
+        out[key] = float(col.sum() if metric.kind == "flow" else col[-1])
+    mv = timeseries["market_value_usd"].to_numpy(dtype=float)
+    dates = pd.to_datetime(timeseries["date"])
+    i_peak = int(np.argmax(mv))
+    i_trough = i_peak + int(np.argmin(mv[i_peak:]))
+    out["peak_market_value_usd"] = float(mv[i_peak])
+    out["peak_date"] = dates.iloc[i_peak].strftime("%Y-%m")
+    out["trough_market_value_usd"] = float(mv[i_trough])
+    out["trough_date"] = dates.iloc[i_trough].strftime("%Y-%m")
+    out["peak_to_trough_loss_usd"] = float(mv[i_peak] - mv[i_trough])
+    out["max_drawdown"] = float(1.0 - mv[i_trough] / mv[i_peak]) if mv[i_peak] > 0 else 0.0
+    out["recovery_from_trough"] = float(mv[-1] / mv[i_trough] - 1.0) if mv[i_trough] > 0 else 0.0
+    return out
+
+
+@functools.cache
+def summary_types() -> dict[str, str]:
+    """Return each run-level outcome's name and type (``float`` or ``str``).
+
+    Found by summarizing a two-month series of the declared metrics, so it follows
+    :func:`sim.model.metrics.summarize` without repeating it.
+    """
+    frame = pd.DataFrame({"date": pd.to_datetime(["2020-01-01", "2020-02-01"])})
+    for name in METRIC_NAMES:
+        frame[name] = [1.0, 2.0]
+    return {k: "str" if isinstance(v, str) else "float" for k, v in summarize(frame).items()}
+
+
+def numeric_outcomes() -> list[str]:
+    """Return the run-level outcomes that are numbers (those a sweep may name)."""
+    return [k for k, t in summary_types().items() if t == "float"]

@@ -1,0 +1,125 @@
+"""What a run records each month, and the tables built from the records.
+
+:class:`RunRecords` is a mixin of :class:`~sim.model.policy_model.PolicyModel`: after each month the
+model calls :meth:`RunRecords._record_month` (the declared metrics, every stakeholder's position,
+the influence matrix each December); at the end of a run the methods here turn the records into the
+tables that :func:`~sim.model.runner.run_scenario` returns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.scenario.base import DIMENSIONS
+
+if TYPE_CHECKING:
+    from sim.model.influence import InfluenceNetwork
+    from sim.scenario.schema import Scenario
+
+FINE_COLUMNS = ("date", "regulator", "firm", "amount_cny_bn", "share_of_revenue", "legal_cap")
+
+
+class RunRecords:
+    """Mixin for the model: monthly records and the result tables built from them.
+
+    The model sets these attributes in its constructor.
+    """
+
+    scenario: Scenario
+    start: pd.Period
+    month: int
+    influence: InfluenceNetwork
+    datacollector: Any  # mesa.DataCollector (mesa ships no type information)
+    #: One record per fine: date, regulator, firm, amount, share of revenue, legal cap.
+    fine_records: list[tuple[pd.Timestamp, str, str, float, float, float]]
+    _firm_rows: list[dict[str, Any]]
+    _positions: list[np.ndarray]
+    _networks: list[tuple[int, np.ndarray]]
+
+    def _record_month(self) -> None:
+        """Record the month: the metrics, the positions, and W each December and at the end."""
+        self.datacollector.collect(self)
+        self._positions.append(self.influence.position.copy())
+        if (self.start.month + self.month) % 12 == 0 or self.month == self.scenario.months - 1:
+            self._networks.append((self.month, self.influence.weights()))
+
+    def timeseries(self) -> pd.DataFrame:
+        """Return the collected metrics, one row per simulated month, with a ``date`` column."""
+        df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        dates = [(self.start + i).to_timestamp() for i in range(len(df))]
+        df.insert(0, "date", pd.to_datetime(dates))
+        return df
+
+    def stakeholder_timeseries(self) -> pd.DataFrame:
+        """Return every stakeholder's position on each dimension per month (long by stakeholder).
+
+        Columns: ``date``, ``stakeholder``, ``kind``, ``clout``, ``salience`` and one column per
+        policy dimension.
+        """
+        net = self.influence
+        columns = ["date", "stakeholder", "kind", "clout", "salience", *DIMENSIONS]
+        if not self._positions:
+            return pd.DataFrame(columns=columns)
+        n_months, k = len(self._positions), len(net.names)
+        positions = np.concatenate(self._positions)
+        dates = pd.DatetimeIndex([(self.start + i).to_timestamp() for i in range(n_months)])
+        data = {
+            "date": dates.repeat(k),
+            "stakeholder": np.tile(np.asarray(net.names, dtype=object), n_months),
+            "kind": np.tile(np.asarray(net.kinds, dtype=object), n_months),
+            "clout": np.tile(net.clout, n_months),
+            "salience": np.tile(net.salience, n_months),
+        }
+        for j, dim in enumerate(DIMENSIONS):
+            data[dim] = positions[:, j]
+        return pd.DataFrame(data, columns=columns)
+
+    def network_timeseries(self, min_weight: float = 0.01) -> pd.DataFrame:
+        """Return the influence matrix W each December and in the last month (long format).
+
+        Args:
+            min_weight: Weights below this are left out.
+
+        Returns:
+            Columns ``date``, ``listener``, ``speaker``, ``weight``.
+        """
+        names = np.asarray(self.influence.names, dtype=object)
+        columns = ["date", "listener", "speaker", "weight"]
+        months: list[int] = []
+        listeners: list[np.ndarray] = []
+        speakers: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        for month, w in self._networks:
+            i, j = np.nonzero(w >= min_weight)
+            months.append(month)
+            listeners.append(i)
+            speakers.append(j)
+            weights.append(w[i, j])
+        counts = [len(i) for i in listeners]
+        if not sum(counts):
+            return pd.DataFrame([], columns=columns)
+        dates = pd.DatetimeIndex([(self.start + month).to_timestamp() for month in months])
+        return pd.DataFrame(
+            {
+                "date": dates.repeat(counts),
+                "listener": names[np.concatenate(listeners)],
+                "speaker": names[np.concatenate(speakers)],
+                "weight": np.concatenate(weights),
+            },
+            columns=columns,
+        )
+
+    def fines_table(self) -> pd.DataFrame:
+        """Return one row per fine imposed during the run.
+
+        Columns: ``date``, ``regulator``, ``firm``, ``amount_cny_bn``, ``share_of_revenue`` (of
+        the firm's domestic annual revenue) and ``legal_cap`` (the regulator's cap, same basis).
+        """
+        return pd.DataFrame(self.fine_records, columns=list(FINE_COLUMNS))
+
+    def firm_timeseries(self) -> pd.DataFrame:
+        """Return each named firm's state per month (needs ``collect_firms=True``)."""
+        return pd.DataFrame(self._firm_rows)

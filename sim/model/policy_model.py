@@ -1,0 +1,400 @@
+"""The policy model: one Mesa model, one step per month.
+
+Order of a month (see docs/ODD.md, "Process overview and scheduling"):
+
+1. the timeline's events for the month apply (stance, macro, export controls, fines, ...);
+2. stakeholders' positions update (Friedkin-Johnsen) and the effective policy is read;
+3. regulators (in random order) update stringency, close and open investigations;
+4. funds act: the golden-share fund, the chip fund (guidance funds act within deals);
+5. cities (in random order) offer deals and lobby;
+6. firms split their budgets, update compliance and alignment, grow, spend, buy compute;
+7. uncertainty is updated and investors reprice every firm;
+8. the declared metrics are collected.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.model.agents.chips import ChipMarket
+from sim.model.agents.firms import FirmPopulation, PlatformFirm
+from sim.model.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Investors
+from sim.model.agents.municipalities import Municipality
+from sim.model.agents.regulators import Regulator
+from sim.model.influence import InfluenceNetwork
+from sim.model.invariants import check_invariants, money_balances
+from sim.model.metrics import reporters
+from sim.model.observation import FINE_COLUMNS, RunRecords
+from sim.model.timeline import apply_event, compile_timeline
+from sim.scenario.params import Params
+from sim.scenario.schema import Scenario
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FINE_COLUMNS", "FUND_CLASSES", "PolicyModel"]
+
+FUND_CLASSES: dict[str, type[Fund]] = {
+    "golden_share": GoldenShareFund,
+    "chip": ChipFund,
+    "guidance": GuidanceFund,
+    "investors": Investors,
+}
+
+
+class PolicyModel(RunRecords, mesa.Model):
+    """State-platform interactions under one scenario.
+
+    Args:
+        scenario: The validated scenario.
+        collect_firms: Also record each named firm's state every month (``firm_timeseries``).
+        check: Check model invariants every month and raise on the first violation.
+        rng: Seed or generator for all randomness (passed to :class:`mesa.Model`).
+
+    The tables a run returns (``timeseries``, ``stakeholder_timeseries``, ...) come from
+    :class:`~sim.model.observation.RunRecords`.
+    """
+
+    scenario: Scenario
+    params: Params
+    check: bool
+    collect_firms: bool
+    #: Month being (or last) simulated, 0 for the first.
+    month: int
+    start: pd.Period
+    gdp_growth: float
+    risk_appetite: float
+    export_control_tier: int
+    signal: float
+    #: This month's flows (counts and amounts) by name; missing names read as 0.
+    flows: dict[str, float]
+    deal_jobs: float
+    treasury_cny_bn: float
+    chips: ChipMarket
+    firms: FirmPopulation
+    regulators: list[Regulator]
+    cities: list[Municipality]
+    funds: list[Fund]
+    firm_agents: list[PlatformFirm]
+    influence: InfluenceNetwork
+    #: Effective policy, one value per dimension.
+    policy: np.ndarray
+    uncertainty: float
+    #: Regulatory pressure on each firm.
+    pressure: np.ndarray
+
+    def __init__(
+        self,
+        *,
+        scenario: Scenario,
+        collect_firms: bool = False,
+        check: bool = False,
+        rng: int | np.random.Generator | np.random.SeedSequence | None = None,
+    ) -> None:
+        super().__init__(rng=rng)
+        self.scenario = scenario
+        self.params = scenario.params
+        self.check = check
+        self.collect_firms = collect_firms
+        self.month = 0
+        self.start = pd.Period(scenario.start, freq="M")
+        self.gdp_growth = 0.06
+        self.risk_appetite = 0.0
+        self.export_control_tier = 0
+        self._signals: list[tuple[float, float, int]] = []
+        self.signal = 0.0
+        self.flows = defaultdict(float)
+        self.deal_jobs = 0.0
+        self.treasury_cny_bn = 0.0
+        #: One record per fine: date, regulator, firm, amount, share of revenue, legal cap.
+        self.fine_records = []
+        cp = self.params.chips
+        self.chips = ChipMarket(0.0, 0.0, 0.0, cp.performance_gap, 0.3)
+
+        city_names = list(scenario.cities)
+        self.firms = FirmPopulation(
+            specs=scenario.firms,
+            city_names=city_names,
+            n_synthetic=scenario.n_synthetic_firms,
+            synthetic=self.params.synthetic,
+            rng=self.rng,
+        )
+        self.regulators = [Regulator(self, name=n, spec=s) for n, s in scenario.regulators.items()]
+        self.cities = [
+            Municipality(self, name=n, spec=s, index=i)
+            for i, (n, s) in enumerate(scenario.cities.items())
+        ]
+        self.funds = [FUND_CLASSES[s.kind](self, name=n, spec=s) for n, s in scenario.funds.items()]
+        self.firm_agents = [
+            PlatformFirm(self, name=name, row=i) for i, name in enumerate(self.firms.names)
+        ]
+        self._regulator_by_name = {r.name: r for r in self.regulators}
+        self._city_by_name = {c.name: c for c in self.cities}
+        self._fund_by_name = {f.name: f for f in self.funds}
+        self._firm_row = {name: i for i, name in enumerate(self.firms.names)}
+        self._reg_domains = np.array([r.domain for r in self.regulators], dtype=np.int64)
+        self._max_named_revenue = float(self.firms.revenue[: self.firms.n_named].max())
+
+        self.influence = InfluenceNetwork.build(
+            self._stakeholders(), self.params.influence, (0.3, 0.3)
+        )
+        index = self.influence.index
+        self._state_rows = [0] + [index[r.name] for r in self.regulators]
+        self._firm_cols = [index[name] for name in self.firms.names[: self.firms.n_named]]
+        self._volatility = 0.0
+        self._market_memory = 0.0
+        self._before, self._by_month = compile_timeline(scenario)
+        for timed in self._before:
+            apply_event(self, timed)
+        self.flows.clear()
+        self.policy = self.influence.effective_policy()
+        self._last_policy = self.policy.copy()
+        self.uncertainty = 0.0
+        self.pressure = self._pressure()
+        self.chips.self_reliance = float(self.policy[1])
+        investors = self.investors
+        self.firms.premium = investors.target_premium() if investors else np.zeros(self.firms.n)
+        self.firms.premium_ref = self.firms.premium.copy()
+        self.datacollector = mesa.DataCollector(model_reporters=reporters())
+        self._firm_rows = []
+        self._positions = []
+        self._networks = []
+
+    # -- construction helpers -------------------------------------------------------------------
+
+    def _stakeholders(self) -> list[tuple[str, str, float, float, float, tuple[float, float]]]:
+        rows: list[tuple[str, str, float, float, float, tuple[float, float]]] = []
+        sc = self.scenario
+        groups: list[tuple[str, dict[str, Any]]] = [
+            ("regulator", dict(sc.regulators)),
+            ("city", dict(sc.cities)),
+            ("fund", {k: v for k, v in sc.funds.items() if v.kind != "investors"}),
+            ("investors", {k: v for k, v in sc.funds.items() if v.kind == "investors"}),
+            ("firm", dict(sc.firms)),
+        ]
+        for kind, specs in groups:
+            for name, s in specs.items():
+                pos = (s.position.platform_stringency, s.position.self_reliance)
+                if kind == "regulator":
+                    pos = (s.stringency, s.position.self_reliance)
+                rows.append((name, kind, s.clout, s.salience, s.susceptibility, pos))
+        return rows
+
+    # -- lookups ---------------------------------------------------------------------------------
+
+    def regulator(self, name: str) -> Regulator:
+        """Return the regulator called ``name``."""
+        return self._regulator_by_name[name]
+
+    def city(self, name: str) -> Municipality:
+        """Return the city called ``name``."""
+        return self._city_by_name[name]
+
+    def fund(self, name: str) -> Fund:
+        """Return the fund called ``name``."""
+        return self._fund_by_name[name]
+
+    def firm_row(self, name: str) -> int:
+        """Return the row of the named firm ``name``."""
+        return self._firm_row[name]
+
+    def firm(self, name: str) -> PlatformFirm:
+        """Return the agent of the named firm ``name``."""
+        return self.firm_agents[self._firm_row[name]]
+
+    @property
+    def investors(self) -> Investors | None:
+        """The investors' agent, if the scenario has one."""
+        return next((f for f in self.funds if isinstance(f, Investors)), None)
+
+    @property
+    def date(self) -> pd.Timestamp:
+        """The first day of the month being (or last) simulated."""
+        return (self.start + max(self.month, 0)).to_timestamp()
+
+    # -- events called by agents and the timeline -------------------------------------------------
+
+    def add_signal(self, strength: float, half_life_months: float) -> None:
+        """Add a confidence signal that decays with ``half_life_months``."""
+        self._signals.append((strength, half_life_months, self.month))
+
+    def record_sanction(
+        self, row: int, kind: str, amount_cny_bn: float, *, weight: float, regulator: str = ""
+    ) -> None:
+        """Book a sanction: counters, the firm's and the market's sanction memory.
+
+        A fine is also kept in :attr:`fine_records` (see :meth:`fines_table`).
+
+        Args:
+            row: The sanctioned firm's row.
+            kind: ``fine``, ``freeze`` or ``order``.
+            amount_cny_bn: Fine amount (0 for other sanctions).
+            weight: Signal weight of the sanction for investors (regulators scale it by their
+                stringency: a sanction in a campaign says more than a routine one).
+            regulator: The sanctioning regulator's name (gives the fine's legal cap).
+        """
+        f = self.firms
+        f.sanction_memory[row] += weight
+        size = np.sqrt(max(float(f.revenue[row]), 0.0) / self._max_named_revenue)
+        self._market_memory += weight * float(size)
+        self.treasury_cny_bn += amount_cny_bn
+        if kind == "fine":
+            self.flows["fines_count"] += 1
+            self.flows["fines_value_cny_bn"] += amount_cny_bn
+            self._record_fine(row, amount_cny_bn, regulator)
+        else:
+            self.flows[f"{kind}s"] += 1
+
+    def _record_fine(self, row: int, amount_cny_bn: float, regulator: str) -> None:
+        """Keep one fine's record: its size against domestic revenue and the legal cap."""
+        f = self.firms
+        domestic = float(f.revenue[row] * f.domestic_share[row])
+        share = amount_cny_bn / domestic if domestic > 0 else float("nan")
+        reg = self._regulator_by_name.get(regulator)
+        cap = reg.spec.legal_cap if reg is not None else float("nan")
+        name = f.names[row] if row < f.n_named else f"synthetic-{row - f.n_named}"
+        self.fine_records.append((self.date, regulator, name, amount_cny_bn, share, cap))
+
+    def sign_deal(self, city: Municipality, row: int, amount_cny_bn: float, subsidy: float) -> None:
+        """Book a cooperation deal between ``city`` and firm ``row``.
+
+        Args:
+            city: The city.
+            row: The firm's row.
+            amount_cny_bn: Investment of the deal, billion CNY.
+            subsidy: Part of it paid by the city as a subsidy, billion CNY.
+        """
+        f = self.firms
+        p = self.params.cities
+        f.cash[row] += subsidy
+        f.deal_boost[row] += p.deal_growth
+        self.deal_jobs += p.jobs_per_bn * amount_cny_bn
+        city.deals += 1
+        city.subsidies_cny_bn += subsidy
+        self.flows["deals_signed"] += 1
+        self.flows["subsidies_cny_bn"] += subsidy
+        if row < f.n_named:
+            name = f.names[row]
+            self.influence.add_tie(city.name, name, 1.0)
+            self.influence.add_tie(name, city.name, 1.0)
+        for fund in self.funds:
+            if isinstance(fund, GuidanceFund):
+                fund.co_invest(row, amount_cny_bn)
+
+    def list_firm(self, row: int, value_usd_bn: float | None, key: str) -> bool:
+        """List firm ``row`` unless a listing halt is in force.
+
+        Args:
+            row: The firm's row.
+            value_usd_bn: Its value at listing (keeps its modelled value when ``None``).
+            key: The timeline key, for the log.
+
+        Returns:
+            Whether it listed.
+        """
+        f = self.firms
+        if f.frozen(self.month)[row, 0]:
+            log.info("listing %s refused: listing halt in force", key)
+            self.flows["listings_refused"] += 1
+            return False
+        f.listed[row] = True
+        if value_usd_bn is not None:
+            f.rebase_value(row, value_usd_bn)
+        return True
+
+    # -- the month --------------------------------------------------------------------------------
+
+    def _pressure(self) -> np.ndarray:
+        stringency = np.array([r.stringency for r in self.regulators])
+        if stringency.size == 0:
+            return np.zeros(self.firms.n)
+        exposure = self.firms.exposure[:, self._reg_domains]
+        return np.asarray(exposure @ stringency / len(stringency), dtype=float)
+
+    def _update_signal(self) -> None:
+        self.signal = float(sum(s * 0.5 ** ((self.month - t0) / hl) for s, hl, t0 in self._signals))
+
+    def _update_uncertainty(self) -> None:
+        v = self.params.valuation
+        decay = 0.5 ** (1.0 / v.uncertainty_halflife)
+        change = float(self.policy[0] - self._last_policy[0])
+        change = change if change > 0 else -v.easing_weight * change
+        self._volatility = decay * self._volatility + (1.0 - decay) * change
+        memory = 0.5 ** (1.0 / v.sanction_halflife)
+        self._market_memory *= memory
+        self.firms.sanction_memory *= memory
+        self.firms.strikes *= 1.0 - self.params.enforcement.strike_decay
+        self.uncertainty = v.volatility_scale * self._volatility + float(
+            np.tanh(self._market_memory / v.sanction_saturation)
+        )
+
+    def _engage(self) -> None:
+        """Named firms' engagement effort makes the centre and the regulators listen to them."""
+        n = self.firms.n_named
+        effort = self.params.influence.engagement_tie * self.firms.split[:n, 3]
+        self.influence.ties[np.ix_(self._state_rows, self._firm_cols)] += effort[None, :]
+
+    def jobs_index(self) -> float:
+        """Return the jobs proxy (100 at the start)."""
+        ratio = float(self.firms.revenue.sum() / self.firms.revenue0.sum())
+        return 100.0 * ratio**0.6 + self.deal_jobs
+
+    def step(self) -> None:
+        """Advance the model by one month."""
+        self.month = self.steps - 1
+        self.flows.clear()
+        balances = money_balances(self) if self.check else None
+        for timed in self._by_month.get(self.month, ()):
+            apply_event(self, timed)
+        self._update_signal()
+
+        self.influence.step()
+        self._last_policy = self.policy
+        self.policy = self.influence.effective_policy()
+        self.chips.self_reliance = float(self.policy[1])
+
+        self.agents_by_type[Regulator].shuffle_do("step")
+        for fund in self.funds:
+            if not isinstance(fund, Investors):
+                fund.step()
+        self.agents_by_type[Municipality].shuffle_do("step")
+
+        f = self.firms
+        fp = self.params.firms
+        self.pressure = self._pressure()
+        f.allocate_budget(self.pressure, 1.0 - float(self.policy[0]), float(self.policy[1]),
+                          self.month, fp)  # fmt: skip
+        self._engage()
+        f.update_compliance(fp)
+        f.update_alignment(float(self.policy[1]), fp)
+        f.grow(self.month, self.gdp_growth, fp)
+        cash = float(f.cash.sum())
+        f.spend(fp)
+        self.flows["operating_cash_cny_bn"] += float(f.cash.sum()) - cash
+        _, domestic = f.buy_compute(self.chips, self.params.chips)
+        makers = np.flatnonzero(f.chip_maker)
+        if makers.size and domestic > 0:
+            share = np.sqrt(f.revenue0[makers])
+            f.cash[makers] += domestic * share / share.sum()
+            self.flows["chip_sales_cny_bn"] += domestic
+        f.update_capability(self.chips.performance_gap, self.params.chips)
+
+        self._update_uncertainty()
+        investors = self.investors
+        if investors is not None:
+            investors.step()
+        if self.check:
+            check_invariants(self, balances)
+        self._record_month()
+        if self.collect_firms:
+            self._collect_firms()
+
+    def _collect_firms(self) -> None:
+        date = self.date
+        for agent in self.firm_agents:
+            self._firm_rows.append({"date": date, **agent.state()})

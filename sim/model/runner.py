@@ -1,0 +1,127 @@
+"""The one pure entry point: run one scenario with one seed.
+
+:func:`run_scenario` is what the CLI, batches, sweeps, tests and benchmarks call. It builds a
+:class:`~sim.model.policy_model.PolicyModel` seeded with ``seed`` (through
+``numpy.random.SeedSequence``), runs every month and returns a :class:`RunResult`; it touches no
+file and no global state.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import mesa
+import pandas as pd
+
+from sim.model.metrics import summarize
+from sim.model.policy_model import PolicyModel
+from sim.scenario.loader import scenario_hash
+from sim.scenario.schema import Scenario
+
+MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one run.
+
+    Attributes:
+        scenario: The resolved scenario that was run.
+        scenario_hash: SHA-256 of the scenario's canonical form.
+        seed: The seed the run used.
+        timeseries: One row per month: ``date`` and every declared metric.
+        summary: Run-level outcomes (see :func:`sim.model.metrics.summarize`).
+        wall_s: Wall-clock seconds the run took.
+        stakeholders: Each stakeholder's position per month (see
+            :meth:`~sim.model.policy_model.PolicyModel.stakeholder_timeseries`).
+        network: The influence matrix each December and in the last month.
+        firm_timeseries: Per-firm state per month when requested, else ``None``.
+        fines: One row per fine (see :meth:`~sim.model.policy_model.PolicyModel.fines_table`);
+            ``None`` when the result was built without it.
+    """
+
+    scenario: Scenario
+    scenario_hash: str
+    seed: int
+    timeseries: pd.DataFrame
+    summary: dict[str, float | str]
+    wall_s: float
+    stakeholders: pd.DataFrame = field(repr=False)
+    network: pd.DataFrame = field(repr=False)
+    firm_timeseries: pd.DataFrame | None = field(default=None, repr=False)
+    fines: pd.DataFrame | None = field(default=None, repr=False)
+
+
+def check_seed(seed: object) -> int:
+    """Return ``seed`` as an int in ``[0, 2**63 - 1]`` or raise ``ValueError``.
+
+    Args:
+        seed: The proposed seed.
+
+    Returns:
+        The seed.
+
+    Raises:
+        ValueError: When it is not a non-negative integer in range.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed must be an integer in [0, {MAX_SEED}], got {seed!r}")
+    return seed
+
+
+def run_scenario(
+    scenario: Scenario, seed: int, *, collect_firms: bool = False, check: bool = False
+) -> RunResult:
+    """Run ``scenario`` for its ``months`` with ``seed``.
+
+    Args:
+        scenario: A validated scenario (see :func:`sim.scenario.loader.load_scenario`).
+        seed: Non-negative integer seed; the same seed gives identical results.
+        collect_firms: Also return each named firm's monthly state.
+        check: Check model invariants every month (slower); raise on a violation.
+
+    Returns:
+        The run's time series, summary and provenance.
+
+    Example:
+        >>> from sim import load_scenario, run_scenario
+        >>> result = run_scenario(load_scenario("baseline", ["months=6"]), seed=1)
+        >>> len(result.timeseries)
+        6
+    """
+    seed = check_seed(seed)
+    started = time.perf_counter()
+    model = PolicyModel(scenario=scenario, collect_firms=collect_firms, check=check, rng=seed)
+    for _ in range(scenario.months):
+        model.step()
+    timeseries = model.timeseries()
+    result = RunResult(
+        scenario=scenario,
+        scenario_hash=scenario_hash(scenario),
+        seed=seed,
+        timeseries=timeseries,
+        summary=summarize(timeseries),
+        wall_s=time.perf_counter() - started,
+        stakeholders=model.stakeholder_timeseries(),
+        network=model.network_timeseries(),
+        firm_timeseries=model.firm_timeseries() if collect_firms else None,
+        fines=model.fines_table(),
+    )
+    release_model(model)
+    return result
+
+
+def release_model(model: mesa.Model) -> None:
+    """Let a finished model be garbage-collected.
+
+    Mesa 3.3 keeps every model ever built as a key of the class attribute ``mesa.Agent._ids``
+    (mesa/mesa#3179, fixed upstream by #3180), so a process running thousands of runs would grow
+    without bound; the model's key is dropped here.
+
+    Args:
+        model: A model no longer needed.
+    """
+    ids = getattr(mesa.Agent, "_ids", None)
+    if isinstance(ids, dict):
+        ids.pop(model, None)

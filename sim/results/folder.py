@@ -1,0 +1,237 @@
+"""Writing a batch or sweep folder: streaming writes, resume, the manifest's counts.
+
+The layout is :mod:`sim.results.layout`. Every file is written atomically; a run counts as done
+once its record exists, so a batch killed at any moment resumes without losing or duplicating a
+run. ``runs.parquet``, ``summary.parquet`` and the manifest's counts are rebuilt from the records,
+streaming, as runs land.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import shutil
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.errors import ResultsError
+from sim.results.layout import (
+    DATASETS,
+    DESIGN,
+    MANIFEST,
+    PARTS,
+    RUNS,
+    SUMMARY,
+    manifest_or_none,
+    record_files,
+)
+from sim.model.metrics import summary_types
+from sim.results.store import atomic_path, ensure_writable_dir, write_json
+from sim.results.verify import manifest_checksums, part_checksums
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1000
+RUN_STATUS_COLUMNS = ("scenario_hash", "status", "error", "wall_s")
+_ARROW = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "bool": pa.bool_()}
+
+
+def runs_schema(param_types: dict[str, str], *, sweep: bool) -> pa.Schema:
+    """Return the schema of ``runs.parquet``.
+
+    Args:
+        param_types: Swept parameter names and types (``int``, ``float``, ``str``, ``bool``).
+        sweep: Whether the folder is a sweep (adds ``point_id``).
+
+    Returns:
+        The Arrow schema.
+    """
+    fields = [("run_id", pa.string()), ("scenario", pa.string()), ("scenario_hash", pa.string())]
+    fields += [("point_id", pa.int64())] if sweep else []
+    fields += [("replicate", pa.int64()), ("seed", pa.int64())]
+    fields += [(name, _ARROW[kind]) for name, kind in param_types.items()]
+    fields += [("status", pa.string()), ("error", pa.string()), ("wall_s", pa.float64())]
+    return pa.schema(fields)
+
+
+def summary_schema(runs: pa.Schema) -> pa.Schema:
+    """Return the schema of ``summary.parquet``: the run's ids and parameters, then outcomes."""
+    ids = [f for f in runs if f.name not in RUN_STATUS_COLUMNS]
+    outcomes = [pa.field(k, _ARROW[t]) for k, t in summary_types().items()]
+    return pa.schema(ids + outcomes)
+
+
+class BatchFolder:
+    """The files of one batch or sweep.
+
+    Args:
+        path: The folder.
+        width: Digits of the zero-padded run index in file names.
+    """
+
+    def __init__(self, path: Path, width: int = 6) -> None:
+        self.path = Path(path)
+        self.width = width
+
+    @property
+    def manifest_path(self) -> Path:
+        """The manifest file."""
+        return self.path / MANIFEST
+
+    def stem(self, index: int, run_id: str) -> str:
+        """Return the file name stem of a run: ``<zero-padded index>-<run_id>``."""
+        return f"{index:0{self.width}d}-{run_id}"
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        """Return the manifest, or ``None`` when there is none."""
+        return manifest_or_none(self.path)
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Write the manifest atomically, with the checksums of the batch's files."""
+        write_json(self.manifest_path, {**manifest, "checksums": manifest_checksums(self.path)})
+
+    def has_batch_files(self) -> bool:
+        """Whether the folder holds a manifest, records or datasets of a batch."""
+        names = (MANIFEST, RUNS, SUMMARY, DESIGN, PARTS, *DATASETS)
+        return any((self.path / n).exists() for n in names)
+
+    def clear(self) -> None:
+        """Remove the batch's own files (and nothing else) from the folder."""
+        for name in (PARTS, *DATASETS):
+            shutil.rmtree(self.path / name, ignore_errors=True)
+        for name in (MANIFEST, RUNS, SUMMARY, DESIGN):
+            (self.path / name).unlink(missing_ok=True)
+
+    def clean_temporary(self) -> int:
+        """Remove temporary files a killed batch left behind; return how many."""
+        count = 0
+        for folder in (self.path, *(self.path / n for n in (PARTS, *DATASETS))):
+            for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():
+                tmp.unlink(missing_ok=True)
+                count += 1
+        return count
+
+    def write_run(self, stem: str, record: dict[str, Any], parts: dict[str, bytes]) -> None:
+        """Write one finished run: its dataset parts, then its record (the commit marker).
+
+        Files are renamed into place but not flushed to the device: a killed process loses
+        nothing the operating system has been handed; a crash of the machine may lose recent runs,
+        which a resumed batch then runs again.
+
+        Args:
+            stem: The run's file stem (see :meth:`stem`).
+            record: ``{"run": runs row, "summary": outcomes or None}``.
+            parts: Dataset name (``timeseries``, ``stakeholders``, ``network``) to Parquet bytes.
+        """
+        record = {**record, "checksums": part_checksums(stem, parts)}
+        for name, data in parts.items():
+            with atomic_path(self.path / name / f"{stem}.parquet") as tmp:
+                tmp.write_bytes(data)
+        text = json.dumps(record, default=str)
+        with atomic_path(self.path / PARTS / f"{stem}.json") as tmp:
+            tmp.write_text(text)
+
+    def record_files(self) -> list[Path]:
+        """Return the run records in canonical order."""
+        return record_files(self.path)
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Yield the run records in canonical order, reading one file at a time."""
+        for path in self.record_files():
+            try:
+                yield json.loads(path.read_text())
+            except (OSError, ValueError) as exc:
+                raise ResultsError(f"{path}: unreadable run record ({exc})") from None
+
+    def finished(self) -> dict[str, str]:
+        """Return each recorded run's stem and status (``ok`` or ``failed``)."""
+        out = {}
+        for path in self.record_files():
+            try:
+                out[path.stem] = json.loads(path.read_text())["run"]["status"]
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise ResultsError(f"{path}: unreadable run record ({exc})") from None
+        return out
+
+    def consolidate(self, runs: pa.Schema) -> dict[str, int]:
+        """Rebuild ``runs.parquet`` and ``summary.parquet`` from the records, streaming.
+
+        Args:
+            runs: The schema of ``runs.parquet`` (see :func:`runs_schema`).
+
+        Returns:
+            Counts of recorded runs: ``done`` (ok or failed) and ``failed``.
+        """
+        counts = {"done": 0, "failed": 0}
+
+        def run_rows() -> Iterator[dict[str, Any]]:
+            for record in self.records():
+                counts["done"] += 1
+                counts["failed"] += record["run"]["status"] != "ok"
+                yield record["run"]
+
+        def summary_rows() -> Iterator[dict[str, Any]]:
+            for record in self.records():
+                if record.get("summary") is not None:
+                    yield {**record["run"], **record["summary"]}
+
+        _write_streaming(self.path / RUNS, runs, run_rows())
+        _write_streaming(self.path / SUMMARY, summary_schema(runs), summary_rows())
+        return counts
+
+
+def _write_streaming(target: Path, schema: pa.Schema, rows: Iterable[dict[str, Any]]) -> None:
+    """Write rows to a Parquet file in chunks (flat memory), atomically."""
+    source = iter(rows)
+    with atomic_path(target) as tmp, pq.ParquetWriter(tmp, schema) as writer:
+        while chunk := list(islice(source, CHUNK)):
+            writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
+
+
+def open_folder(path: Path, *, spec_hash: str, kind: str, resume: bool, force: bool) -> bool:
+    """Prepare ``path`` for a batch; tell whether it resumes one already there.
+
+    Args:
+        path: The output folder (created when missing).
+        spec_hash: Fingerprint of the batch's runs (see :func:`sim.experiments.plan.Plan.spec_hash`).
+        kind: ``batch`` or ``sweep``, for messages.
+        resume: Finish the same batch if the folder holds it.
+        force: Replace a different batch (or ignore other files) instead of refusing.
+
+    Returns:
+        ``True`` when an existing batch with the same runs is resumed.
+
+    Raises:
+        ResultsError: When the folder holds another batch, or this batch without ``resume``, or
+            other files, and ``force`` is not given.
+    """
+    ensure_writable_dir(path)
+    folder = BatchFolder(path)
+    manifest = folder.read_manifest() if (path / MANIFEST).exists() else None
+    if manifest is not None and manifest.get("spec_hash") == spec_hash and resume:
+        return True
+    if folder.has_batch_files():
+        if not force:
+            if manifest is not None and manifest.get("spec_hash") == spec_hash:
+                raise ResultsError(
+                    f"{path}: already holds this {kind}; drop --no-resume to finish it, "
+                    "or add --force to start it again"
+                )
+            raise ResultsError(
+                f"{path}: holds a different batch (other scenarios, seeds, replicates, design or "
+                "policysim version); choose another --out, or add --force to replace it"
+            )
+        folder.clear()
+    elif any(path.iterdir()) and not force:
+        raise ResultsError(
+            f"{path}: folder is not empty and holds no batch; choose another --out, "
+            "or add --force to write into it"
+        )
+    return False

@@ -1,0 +1,77 @@
+"""The layout of a batch or sweep folder, said once: file names and the manifest.
+
+A batch (or sweep) folder holds::
+
+    manifest.json      what was run, with which seeds and versions, and how far it got
+    runs.parquet       one row per finished run: ids, seed, swept parameters, status, error, wall_s
+    summary.parquet    run-level outcomes of every successful run
+    design.parquet     sweeps only: the design matrix, one row per point_id
+    timeseries/        Parquet dataset: run_id, scenario, replicate, seed, date, every metric
+    stakeholders/      Parquet dataset: stakeholder positions, replicate 0 of each scenario or point
+    network/           Parquet dataset: influence matrices, replicate 0 of each scenario or point
+    parts/             one JSON record per finished run, written last: the run's commit marker
+
+Every run's files are named ``<index>-<run_id>`` (``index`` is the run's place in the canonical
+order), so a dataset read with ``pandas.read_parquet(folder / "timeseries")`` comes back in
+canonical order.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sim.errors import ResultsError
+
+MANIFEST = "manifest.json"
+RUNS = "runs.parquet"
+SUMMARY = "summary.parquet"
+DESIGN = "design.parquet"
+PARTS = "parts"
+DATASETS = ("timeseries", "stakeholders", "network")
+TABLES = (RUNS, SUMMARY, DESIGN)
+KINDS = ("batch", "sweep")
+
+
+def manifest_or_none(folder: Path) -> dict[str, Any] | None:
+    """Return a folder's manifest, or ``None`` when it has none.
+
+    Raises:
+        ResultsError: When the manifest is unreadable or not a JSON object.
+    """
+    path = folder / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{path}: unreadable manifest ({exc})") from None
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: manifest is not a JSON object")
+    return data
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """Return a batch or sweep folder's manifest.
+
+    Raises:
+        ResultsError: When the folder holds no batch or sweep manifest.
+    """
+    if not folder.is_dir():
+        raise ResultsError(f"{folder}: not a folder")
+    manifest = manifest_or_none(folder)
+    if manifest is None:
+        raise ResultsError(f"{folder}: not a batch or sweep folder (no {MANIFEST})")
+    if manifest.get("kind") not in KINDS:
+        raise ResultsError(
+            f"{folder}: manifest kind is {manifest.get('kind')!r}; allowed: {', '.join(KINDS)} "
+            "(a batch or sweep folder; single runs are read with pandas directly)"
+        )
+    return manifest
+
+
+def record_files(folder: Path) -> list[Path]:
+    """Return a folder's run records (``parts/*.json``) in canonical order."""
+    parts = folder / PARTS
+    return sorted(parts.glob("*.json")) if parts.is_dir() else []

@@ -1,0 +1,137 @@
+"""Reading a batch or sweep folder back: :func:`load_results`."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.errors import ResultsError
+from sim.results.layout import DESIGN, RUNS, SUMMARY, read_manifest
+
+
+class Results:
+    """A batch or sweep folder, loaded.
+
+    The small tables (``manifest``, ``runs``, ``summary``) are read at once; the datasets
+    (``timeseries``, ``stakeholders``, ``network``) and ``design`` are read on first access.
+
+    Attributes:
+        folder: The folder.
+        manifest: The manifest.
+        runs: One row per finished run (see the module docs).
+        summary: Run-level outcomes of every successful run.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.manifest: dict[str, Any] = read_manifest(self.folder)
+        self.runs = self._table(RUNS)
+        self.summary = self._table(SUMMARY)
+
+    def _table(self, name: str) -> pd.DataFrame:
+        path = self.folder / name
+        if not path.exists():
+            raise ResultsError(f"{path}: missing; the batch has not recorded any run yet")
+        return _read_parquet(path, self.folder)
+
+    def _dataset(self, name: str) -> pd.DataFrame:
+        """Read a dataset's parts of the runs in ``runs.parquet`` (committed runs only).
+
+        A part written by a killed batch just before its run's record is not read.
+        """
+        path = self.folder / name
+        committed = set(self.runs["run_id"]) if "run_id" in self.runs else set()
+        files = [p for p in sorted(path.glob("*.parquet")) if p.stem.partition("-")[2] in committed]
+        if not files:
+            return pd.DataFrame()
+        return _read_parquet(files, self.folder)
+
+    @functools.cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """Every successful run's monthly metrics, in canonical run order."""
+        return self._dataset("timeseries")
+
+    @functools.cached_property
+    def stakeholders(self) -> pd.DataFrame:
+        """Stakeholder positions for replicate 0 of each scenario or design point."""
+        return self._dataset("stakeholders")
+
+    @functools.cached_property
+    def network(self) -> pd.DataFrame:
+        """Influence matrices for replicate 0 of each scenario or design point."""
+        return self._dataset("network")
+
+    @functools.cached_property
+    def design(self) -> pd.DataFrame | None:
+        """The sweep's design matrix (``point_id`` and one column per parameter), else None."""
+        path = self.folder / DESIGN
+        return pd.read_parquet(path) if path.exists() else None
+
+    @property
+    def kind(self) -> str:
+        """``batch`` or ``sweep``."""
+        return str(self.manifest["kind"])
+
+    @property
+    def complete(self) -> bool:
+        """Whether every planned run finished and none failed."""
+        return self.manifest.get("status") == "complete"
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """The rows of ``runs`` whose run raised."""
+        return self.runs[self.runs["status"] != "ok"]
+
+    def __repr__(self) -> str:
+        counts = self.manifest.get("counts", {})
+        return (
+            f"Results({str(self.folder)!r}, kind={self.kind!r}, "
+            f"status={self.manifest.get('status')!r}, done={counts.get('done')}, "
+            f"failed={counts.get('failed')}, total={counts.get('total')})"
+        )
+
+
+def _read_parquet(source: Path | list[Path], folder: Path) -> pd.DataFrame:
+    """Read Parquet, turning a corrupted or unreadable file into a one-line ResultsError."""
+    try:
+        return pd.read_parquet(source)  # type: ignore[arg-type]  # a list of files works too
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        files = source if isinstance(source, list) else [source]
+        bad = next((f for f in files if not _readable(f)), files[0])
+        reason = " ".join(str(exc).split())[:200]
+        raise ResultsError(
+            f"{bad}: corrupted or unreadable Parquet ({reason}); check the folder with "
+            f"`sim verify {folder}`"
+        ) from None
+
+
+def _readable(path: Path) -> bool:
+    """Tell whether a Parquet file can be read."""
+    try:
+        pq.read_metadata(path)
+        pq.read_table(path)
+    except (OSError, ValueError, pa.ArrowException):
+        return False
+    return True
+
+
+def load_results(folder: str | Path) -> Results:
+    """Load a batch or sweep folder.
+
+    Args:
+        folder: The folder written by :func:`sim.run_batch`, :func:`sim.run_sweep`, ``sim batch``
+            or ``sim sweep``.
+
+    Returns:
+        The loaded results: ``.runs``, ``.summary`` and ``.manifest`` at once, ``.timeseries``,
+        ``.stakeholders``, ``.network`` and ``.design`` on first access.
+
+    Raises:
+        ResultsError: When the folder is not a batch or sweep folder.
+    """
+    return Results(Path(folder))

@@ -1,0 +1,144 @@
+"""Writing files safely, and provenance: what every stage that writes results needs.
+
+Every file is written to a temporary file in the same folder and then renamed over the target, so a
+reader never sees a half-written file. Nothing here knows the model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from sim.errors import ResultsError
+
+
+def _current_umask() -> int:
+    """Return the process umask (reading it means setting it and setting it back at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+PACKAGES = ("policysim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success.
+
+    Args:
+        target: The final file.
+
+    Yields:
+        A temporary file path to write to. It is removed if the block raises.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    os.chmod(tmp_path, 0o666 & ~_current_umask())  # mkstemp makes 0600; follow the umask
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(target: Path, writer: Callable[[IO[bytes]], object]) -> None:
+    """Write ``target`` atomically with ``writer(file)``, fsyncing before the rename."""
+    with atomic_path(target) as tmp, tmp.open("wb") as fh:
+        writer(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_json(target: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
+    write_atomic(target, lambda fh: fh.write(text.encode()))
+
+
+def write_parquet(target: Path, frame: pd.DataFrame) -> None:
+    """Write a DataFrame as Parquet, atomically."""
+    with atomic_path(target) as tmp:
+        frame.to_parquet(tmp, index=False)
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    return tuple(_read_versions().items())
+
+
+def versions() -> dict[str, str]:
+    """Return the Python version and the versions of the packages results depend on.
+
+    Read once per process: they cannot change while it runs.
+    """
+    return dict(_versions())
+
+
+def _read_versions() -> dict[str, str]:
+    """Read the versions from the installed packages' metadata."""
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+@functools.cache
+def git_commit() -> str | None:
+    """Return the git commit of the source tree, when it is a git checkout (once per process)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5,
+            check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = out.stdout.strip()
+    return commit if out.returncode == 0 and commit else None
+
+
+def provenance() -> dict[str, Any]:
+    """Return what is needed to reproduce results: versions, git commit, platform, command."""
+    return {
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "platform": platform.platform(),
+        "command": sys.argv,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def ensure_writable_dir(folder: Path) -> None:
+    """Create ``folder`` if needed and check that it is a writable directory.
+
+    Raises:
+        ResultsError: When it is a file, or cannot be created or written.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise ResultsError(f"{folder}: output path exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"{folder}: cannot create output folder ({exc.strerror})") from None
+    if not os.access(folder, os.W_OK):
+        raise ResultsError(f"{folder}: output folder is not writable")

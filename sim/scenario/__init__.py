@@ -1,0 +1,31 @@
+"""Stage 1, scenarios: the schema, parameters, layers, overrides, safe YAML and loading.
+
+A scenario is read and validated here and nowhere else; every later stage takes a
+:class:`Scenario`.
+"""
+
+from sim.scenario.loader import (
+    BASELINE,
+    ScenarioInfo,
+    find_scenario,
+    list_scenarios,
+    load_scenario,
+    scenario_dict,
+    scenario_hash,
+    scenario_yaml,
+    with_overrides,
+)
+from sim.scenario.schema import Scenario
+
+__all__ = [
+    "BASELINE",
+    "Scenario",
+    "ScenarioInfo",
+    "find_scenario",
+    "list_scenarios",
+    "load_scenario",
+    "scenario_dict",
+    "scenario_hash",
+    "scenario_yaml",
+    "with_overrides",
+]

@@ -1,0 +1,182 @@
+"""Scenario layers: the base data files, the layer record, and merging layers.
+
+A scenario is built from layers, lowest first: the named actors of ``sim/data/actors.yaml``, the
+fitted parameters of ``sim/data/calibration.yaml`` (when present), the scenarios of an ``extends``
+chain, then ``--set`` overrides. :func:`deep_merge` merges one layer onto the layers below it
+(mappings merge key by key, ``null`` removes a key, lists are replaced) and
+:func:`check_removals` refuses a ``null`` that removes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sim.errors import ScenarioError
+from sim.scenario.fields import schema_field_exists, suggest_path
+from sim.scenario.schema import Scenario
+from sim.scenario.yamlio import LineMap, read_yaml
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+ACTORS_FILE = DATA_DIR / "actors.yaml"
+CALIBRATION_FILE = DATA_DIR / "calibration.yaml"
+ACTOR_TABLES = ("regulators", "cities", "funds", "firms", "timeline")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One source of scenario data, kept to point errors at the right file and line."""
+
+    name: str
+    data: dict[str, Any]
+    lines: LineMap
+
+
+def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``update`` into a copy of ``base``: mappings merge, ``None`` deletes, rest replaces.
+
+    ``None`` deletes at any depth, also inside a mapping that ``base`` does not have.
+
+    Args:
+        base: The lower layer.
+        update: The higher layer.
+
+    Returns:
+        A new merged mapping.
+    """
+    out = copy.deepcopy(base)
+    for key, value in update.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict):
+            below = out.get(key)
+            out[key] = deep_merge(below if isinstance(below, dict) else {}, value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _null_paths(data: dict[Any, Any], prefix: tuple[str, ...] = ()) -> Iterator[list[str]]:
+    """Yield the path of every ``null`` (a removal) in a layer."""
+    for key, value in data.items():
+        path = (*prefix, str(key))
+        if value is None:
+            yield list(path)
+        elif isinstance(value, dict):
+            yield from _null_paths(value, path)
+
+
+def check_removals(layer: Layer, below: dict[str, Any], merged: dict[str, Any]) -> None:
+    """Refuse a ``null`` that removes nothing the schema knows: it is most likely a misspelling.
+
+    Args:
+        layer: The layer being merged.
+        below: The data merged from the layers under it.
+        merged: The data with the layer merged in.
+
+    Raises:
+        ScenarioError: Naming the key, with the names allowed there.
+    """
+    for parts in _null_paths(layer.data):
+        if parts[0] in ("name", "extends"):
+            continue
+        if len(parts) == 2 and parts[0] in ACTOR_TABLES:  # removing an actor or an event
+            table = below.get(parts[0])
+            allowed = [str(k) for k in table] if isinstance(table, dict) else []
+            ok, bad = parts[1] in allowed, parts[1]
+        else:
+            ok, allowed, bad = schema_field_exists(parts, below)
+            if not ok:
+                ok, allowed, bad = schema_field_exists(parts, merged)
+        if not ok:
+            field = ".".join(parts)
+            raise ScenarioError(
+                f"null removes a field or name, but{suggest_path(bad, allowed)} is not one here; "
+                f"allowed here: {', '.join(sorted(allowed)) or 'none'}",
+                file=layer.name,
+                field=field,
+                line=layer.lines.get(field),
+            )
+
+
+def base_files() -> list[Path]:
+    """Return the data files every scenario starts from: the actors, then fitted parameters.
+
+    ``sim/data/calibration.yaml`` (written by ``sim calibrate``) is used when present.
+    """
+    return [ACTORS_FILE] + ([CALIBRATION_FILE] if CALIBRATION_FILE.is_file() else [])
+
+
+@functools.lru_cache(maxsize=8)
+def _base_layer(path: str, mtime_ns: int, size: int) -> Layer:
+    """Read one of the project's base data files, once per version of the file.
+
+    Args:
+        path: The file.
+        mtime_ns: Its modification time (a new version is read again).
+        size: Its size.
+
+    Returns:
+        The layer; its data is only read, never changed (merging copies it).
+    """
+    data, lines = read_yaml(Path(path))
+    if not isinstance(data, dict):
+        raise ScenarioError("must be a mapping of fields", file=path)
+    return Layer(path, data, lines)
+
+
+def base_layers() -> list[Layer]:
+    """Return the layers of the base data files (see :func:`base_files`), lowest first.
+
+    Each file is read once per version (modification time and size) and cached.
+    """
+    layers = []
+    for path in base_files():
+        stat = path.stat()
+        layers.append(_base_layer(str(path), stat.st_mtime_ns, stat.st_size))
+    return layers
+
+
+def locate(field: str, layers: Sequence[Layer]) -> tuple[str | None, int | None]:
+    """Find the layer (file and line) that set ``field`` or its nearest parent.
+
+    Args:
+        field: Dotted field path.
+        layers: The layers, lowest first.
+
+    Returns:
+        The file name and line, each ``None`` when unknown.
+    """
+    parts = field.split(".") if field else []
+    for depth in range(len(parts), 0, -1):
+        key = ".".join(parts[:depth])
+        for layer in reversed(layers):
+            if key in layer.lines:
+                return layer.name, (layer.lines[key] or None)
+    return (layers[-1].name if layers else None), None
+
+
+def first_breaking_layer(layers: Sequence[Layer]) -> Layer:
+    """Return the lowest layer whose merge makes the scenario invalid (``--set`` when no file does).
+
+    Args:
+        layers: The layers, lowest first; ``--set`` overrides, if any, come last.
+    """
+    merged: dict[str, Any] = {}
+    files = [layer for layer in layers if layer.name != "--set"]
+    for layer in files:
+        merged = deep_merge(merged, layer.data)
+        if layer.name in {str(path) for path in base_files()}:
+            continue
+        candidate = {**merged, "name": "check", "extends": None}
+        try:
+            Scenario.model_validate(candidate, strict=True)
+        except ValidationError:
+            return layer
+    return layers[-1]

@@ -1,0 +1,371 @@
+"""Scenario files: finding, reading, ``extends``, validation and hashing.
+
+A scenario is resolved in layers, later layers overriding earlier ones: the named actors of
+``sim/data/actors.yaml``, the fitted parameters of ``sim/data/calibration.yaml`` (when present),
+then each scenario in the ``extends`` chain (base first), then the
+command-line overrides. Mappings merge key by key (``null`` removes a key); lists are replaced.
+The result is validated into a frozen :class:`~sim.scenario.schema.Scenario`; any problem raises a
+:class:`~sim.errors.ScenarioError` naming the file (and line), the field path, what is allowed and
+what was given.
+
+Merging layers lives in :mod:`sim.scenario.layers` and ``--set`` overrides in
+:mod:`sim.scenario.overrides`; their public names are re-exported here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from sim.errors import ScenarioError
+from sim.scenario.fields import suggest_path
+from sim.scenario.layers import (
+    ACTOR_TABLES,
+    ACTORS_FILE,
+    CALIBRATION_FILE,
+    DATA_DIR,
+    Layer,
+    base_files,
+    base_layers,
+    check_removals,
+    deep_merge,
+    first_breaking_layer,
+    locate,
+)
+from sim.scenario.overrides import apply_override, parse_override
+from sim.scenario.schema import Scenario
+from sim.scenario.schema_errors import describe_validation_error
+from sim.scenario.yamlio import read_yaml
+
+__all__ = [
+    "ACTORS_FILE",
+    "ACTOR_TABLES",
+    "CALIBRATION_FILE",
+    "DATA_DIR",
+    "ENV_PATH",
+    "PACKAGE_SCENARIOS",
+    "Layer",
+    "ScenarioInfo",
+    "apply_override",
+    "base_files",
+    "deep_merge",
+    "find_scenario",
+    "list_scenarios",
+    "load_scenario",
+    "parse_override",
+    "resolve",
+    "scenario_dict",
+    "scenario_dirs",
+    "scenario_hash",
+    "scenario_yaml",
+    "validate",
+    "with_overrides",
+]
+
+PACKAGE_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+ENV_PATH = "POLICYSIM_SCENARIO_PATH"
+BASELINE = "baseline"  # the counterfactual scenario others are compared with
+MAX_EXTENDS_DEPTH = 20
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    """A shipped or user scenario found on the search path."""
+
+    name: str
+    description: str
+    path: Path
+
+
+def scenario_dirs() -> list[Path]:
+    """Return the scenario search path, in lookup order.
+
+    The folders in ``$POLICYSIM_SCENARIO_PATH`` (separated by the OS path separator), then
+    ``./scenarios`` of the working directory, then the project's shipped ``scenarios/``.
+
+    Returns:
+        Existing folders, without duplicates.
+    """
+    candidates = [Path(p) for p in os.environ.get(ENV_PATH, "").split(os.pathsep) if p]
+    candidates += [Path.cwd() / "scenarios", PACKAGE_SCENARIOS]
+    seen: list[Path] = []
+    for folder in candidates:
+        resolved = folder.resolve()
+        if resolved.is_dir() and resolved not in seen:
+            seen.append(resolved)
+    return seen
+
+
+def list_scenarios() -> list[ScenarioInfo]:
+    """List the scenarios on the search path (first one wins for a repeated name).
+
+    Returns:
+        One entry per scenario name, sorted by name.
+    """
+    found: dict[str, ScenarioInfo] = {}
+    for folder in scenario_dirs():
+        for path in sorted(folder.glob("*.yaml")):
+            if path.stem in found:
+                continue
+            try:
+                data, _ = read_yaml(path)
+            except ScenarioError:
+                data = None
+            description = data.get("description", "") if isinstance(data, dict) else ""
+            found[path.stem] = ScenarioInfo(path.stem, " ".join(str(description).split()), path)
+    return [found[k] for k in sorted(found)]
+
+
+def find_scenario(name_or_path: str | Path, *, relative_to: Path | None = None) -> Path:
+    """Find a scenario file by name (on the search path) or by path.
+
+    Args:
+        name_or_path: A scenario name such as ``crackdown`` or a path to a YAML file.
+        relative_to: For ``extends``: the folder of the extending file, searched first.
+
+    Returns:
+        The file.
+
+    Raises:
+        ScenarioError: When no such scenario exists; the message lists the known ones.
+    """
+    text = str(name_or_path)
+    as_path = Path(text)
+    if relative_to is None and (as_path.suffix in {".yaml", ".yml"} or os.sep in text):
+        if as_path.is_file():
+            return as_path
+        raise ScenarioError(f"no such scenario file: {text}")
+    if not text or any(c in text for c in "/\\") or text.startswith("."):
+        raise ScenarioError(
+            f"{text!r} is not a scenario name; `extends` takes a name such as 'baseline'"
+        )
+    folders = ([relative_to] if relative_to else []) + scenario_dirs()
+    for folder in folders:
+        candidate = folder / f"{text}.yaml"
+        if candidate.is_file():
+            return candidate
+    known = sorted({p.stem for f in scenario_dirs() for p in f.glob("*.yaml")})
+    hint = suggest_path(text, known)
+    raise ScenarioError(
+        f"unknown scenario{hint}; known: {', '.join(known) or 'none'}"
+        f" (search path: {os.pathsep.join(str(f) for f in scenario_dirs())})"
+    )
+
+
+def _read_layer(path: Path) -> Layer:
+    """Read one scenario file as a layer.
+
+    Args:
+        path: The YAML file.
+
+    Returns:
+        The layer.
+
+    Raises:
+        ScenarioError: When the file is empty or not a mapping.
+    """
+    data, lines = read_yaml(path)
+    if data is None or data == {}:
+        raise ScenarioError("is empty; a scenario needs at least `name`", file=str(path))
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"must be a mapping of fields, got {type(data).__name__}", file=str(path)
+        )
+    return Layer(str(path), data, lines)
+
+
+def _parents(layer: Layer) -> list[str]:
+    """Return the scenario names a layer extends, in merge order.
+
+    Args:
+        layer: A scenario file's layer.
+
+    Returns:
+        The parent names (empty when it extends nothing).
+
+    Raises:
+        ScenarioError: When ``extends`` is not a name or a list of names.
+    """
+    parent = layer.data.get("extends")
+    if parent is None:
+        return []
+    names = parent if isinstance(parent, list) else [parent]
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ScenarioError(
+            f"must be a scenario name or a list of names, got {parent!r}",
+            file=layer.name,
+            field="extends",
+            line=layer.lines.get("extends"),
+        )
+    return names
+
+
+def _extends_chain(path: Path, stack: tuple[Path, ...] = ()) -> list[Layer]:
+    """Read a scenario and its ``extends`` ancestors, bases first.
+
+    A scenario may extend several parents; their chains are merged in order, each ancestor once
+    (where it first appears), then the scenario itself.
+
+    Args:
+        path: The scenario file.
+        stack: Files being resolved above this one (to detect cycles).
+
+    Returns:
+        Layers from the root ancestors to ``path``.
+
+    Raises:
+        ScenarioError: On cyclic, missing or too deep ``extends``.
+    """
+    resolved = path.resolve()
+    if resolved in stack:
+        cycle = " -> ".join(p.stem for p in [*stack, resolved])
+        raise ScenarioError(f"cyclic extends: {cycle}", file=str(stack[0]), field="extends")
+    if len(stack) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(
+            f"extends chain deeper than {MAX_EXTENDS_DEPTH}", file=str(path), field="extends"
+        )
+    layer = _read_layer(path)
+    chain: list[Layer] = []
+    for name in _parents(layer):
+        try:
+            parent = find_scenario(name, relative_to=path.parent)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                exc.detail, file=layer.name, field="extends", line=layer.lines.get("extends")
+            ) from None
+        for ancestor in _extends_chain(parent, (*stack, resolved)):
+            if all(Path(a.name).resolve() != Path(ancestor.name).resolve() for a in chain):
+                chain.append(ancestor)
+    chain.append(layer)
+    return chain
+
+
+def resolve(
+    name_or_path: str | Path, overrides: Iterable[str] = ()
+) -> tuple[dict[str, Any], list[Layer]]:
+    """Resolve a scenario into merged raw data, before validation.
+
+    Args:
+        name_or_path: Scenario name or file.
+        overrides: ``path=value`` overrides, applied last in order.
+
+    Returns:
+        The merged data and the layers it came from (for error locations).
+    """
+    layers = base_layers()
+    layers += _extends_chain(find_scenario(name_or_path))
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        below, merged = merged, deep_merge(merged, layer.data)
+        check_removals(layer, below, merged)
+    top = layers[-1].data
+    merged["name"] = top.get("name", Path(layers[-1].name).stem)
+    merged["extends"] = top.get("extends")
+    for text in overrides:
+        parts, value = parse_override(text)
+        apply_override(merged, parts, value)
+        layers.append(Layer("--set", {}, {".".join(parts): 0}))
+    return merged, layers
+
+
+def validate(data: dict[str, Any], layers: Sequence[Layer]) -> Scenario:
+    """Validate merged data into a :class:`Scenario`.
+
+    Args:
+        data: Merged scenario data.
+        layers: Where the data came from, for error locations.
+
+    Returns:
+        The frozen scenario.
+
+    Raises:
+        ScenarioError: On the first invalid field, located in its file.
+    """
+    try:
+        # Strict: a value of the wrong type is refused, never converted ("12" is not 12, true is
+        # not 1); only integers are accepted where a number is meant.
+        return Scenario.model_validate(data, strict=True)
+    except ValidationError as exc:
+        field, message = describe_validation_error(exc, data)
+        file, line = locate(field, layers)
+        base = {str(path) for path in base_files()}
+        if file in base:
+            # The base data validate on their own: a higher layer made this field invalid (by
+            # removing what it refers to, say). Name that layer, and where the field is set.
+            culprit = first_breaking_layer(layers)
+            message = f"{message} (the field is set in {file}{f':{line}' if line else ''})"
+            file, line = culprit.name, None
+        raise ScenarioError(message, file=file, field=field or None, line=line) from None
+
+
+
+def load_scenario(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """Load, resolve and validate a scenario.
+
+    Args:
+        name_or_path: A shipped scenario name (``crackdown``) or a YAML file path.
+        overrides: ``--set`` style overrides such as ``regulators.SAMR.fine_rate=0.06``.
+
+    Returns:
+        The frozen, validated scenario.
+
+    Raises:
+        ScenarioError: When anything about the scenario is invalid.
+
+    Example:
+        >>> from sim.scenario.loader import load_scenario
+        >>> load_scenario("crackdown", ["months=12"]).months
+        12
+    """
+    data, layers = resolve(name_or_path, list(overrides))
+    return validate(data, layers)
+
+
+def with_overrides(scenario: Scenario, overrides: Iterable[str]) -> Scenario:
+    """Return a copy of a validated scenario with overrides applied and re-validated.
+
+    Args:
+        scenario: A validated scenario.
+        overrides: ``path=value`` overrides.
+
+    Returns:
+        The new scenario.
+    """
+    data = scenario.model_dump(mode="json")
+    layers = [Layer(f"scenario {scenario.name}", data, {})]
+    for text in overrides:
+        parts, value = parse_override(text)
+        apply_override(data, parts, value)
+        layers.append(Layer("--set", {}, {".".join(parts): 0}))
+    return validate(data, layers)
+
+
+def scenario_dict(scenario: Scenario) -> dict[str, Any]:
+    """Return the scenario as plain JSON-compatible data."""
+    return scenario.model_dump(mode="json")
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """Return the SHA-256 of the scenario's canonical JSON form.
+
+    Args:
+        scenario: A validated scenario.
+
+    Returns:
+        64 hex digits; equal scenarios have equal hashes.
+    """
+    text = json.dumps(scenario_dict(scenario), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def scenario_yaml(scenario: Scenario) -> str:
+    """Return the fully resolved scenario as YAML text."""
+    return yaml.safe_dump(scenario_dict(scenario), sort_keys=False, allow_unicode=True, width=100)
