@@ -59,7 +59,8 @@ def test_the_names_the_readme_documents_are_exported(name: str) -> None:
 def test_each_stage_names_its_public_face() -> None:
     import importlib
 
-    for layer in ("scenario", "model", "results", "experiments", "analysis", "plots", "cli"):
+    for layer in ("scenario", "model", "results", "experiments", "analysis", "plots", "dashboard",
+                  "cli"):
         package = importlib.import_module(f"sim.{layer}")
         assert package.__all__, layer
         for name in package.__all__:

@@ -6,3 +6,7 @@ from the scenario schema to its controls in :mod:`sim.dashboard.params_ui` and t
 in :mod:`sim.dashboard.live`. Importing this package imports neither Solara nor Mesa's
 visualization.
 """
+
+from sim.dashboard.live import DashboardModel
+
+__all__ = ["DashboardModel"]
