@@ -65,3 +65,33 @@ def test_each_stage_names_its_public_face() -> None:
         assert package.__all__, layer
         for name in package.__all__:
             assert hasattr(package, name), f"sim.{layer}.{name}"
+
+
+def dotted_references() -> list[str]:
+    """Every ``sim.…`` name cited in backticks in the code's docstrings, the README and docs/."""
+    files = [*(ROOT / "sim").rglob("*.py"), ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+    pattern = re.compile(r"`~?(sim(?:\.[A-Za-z_]\w*)+)`")
+    return sorted({m.group(1) for f in files for m in pattern.finditer(f.read_text("utf-8"))})
+
+
+def resolves(reference: str) -> bool:
+    """Whether a dotted name is a module, or an attribute chain below the longest module in it."""
+    import importlib
+
+    parts = reference.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False
+
+
+def test_every_cited_name_exists_where_the_text_says() -> None:
+    missing = [ref for ref in dotted_references() if not resolves(ref)]
+    assert not missing, f"cited but not found: {missing}"
