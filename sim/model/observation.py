@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.model.mesa_interface import RUN_COLUMNS
 from sim.scenario.base import DIMENSIONS
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class RunRecords:
     def timeseries(self) -> pd.DataFrame:
         """Return the collected metrics, one row per simulated month, with a ``date`` column."""
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        df = df.drop(columns=[c for c in RUN_COLUMNS if c in df.columns])
         dates = [(self.start + i).to_timestamp() for i in range(len(df))]
         df.insert(0, "date", pd.to_datetime(dates))
         return df
