@@ -25,6 +25,8 @@ from sim.scenario.schema import Scenario
 if TYPE_CHECKING:
     from sim.model.policy_model import PolicyModel
 
+#: What a model is built from: a validated scenario, a scenario name or a YAML file.
+ScenarioSource = Scenario | str | os.PathLike[str]
 #: Random sources Mesa accepts as ``seed`` or ``rng``.
 RandomSource = int | np.random.Generator | np.random.SeedSequence | None
 #: The DataCollector's columns that are not metrics: the month's date and the scenario's name.
@@ -32,7 +34,7 @@ RUN_COLUMNS: tuple[str, ...] = ("date", "scenario")
 
 
 def model_inputs(
-    scenario: Scenario | str | os.PathLike[str],
+    scenario: ScenarioSource,
     overrides: Mapping[str, Any],
     *,
     seed: RandomSource = None,

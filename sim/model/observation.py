@@ -30,6 +30,7 @@ class RunRecords:
     """
 
     scenario: Scenario
+    running: bool
     start: pd.Period
     month: int
     influence: InfluenceNetwork
@@ -41,8 +42,13 @@ class RunRecords:
     _networks: list[tuple[int, np.ndarray]]
 
     def _record_month(self) -> None:
-        """Record the month: the metrics, the positions, and W each December and at the end."""
+        """Record the month: the metrics, the positions, and W each December and at the end.
+
+        After the scenario's last month ``running`` turns false (Mesa's ``batch_run`` stops).
+        """
         self.datacollector.collect(self)
+        if self.month >= self.scenario.months - 1:
+            self.running = False
         self._positions.append(self.influence.position.copy())
         if (self.start.month + self.month) % 12 == 0 or self.month == self.scenario.months - 1:
             self._networks.append((self.month, self.influence.weights()))

@@ -15,7 +15,6 @@ Order of a month (see docs/ODD.md, "Process overview and scheduling"):
 from __future__ import annotations
 
 import logging
-import os
 from collections import defaultdict
 from typing import Any
 
@@ -30,10 +29,9 @@ from sim.model.agents.municipalities import Municipality
 from sim.model.agents.regulators import Regulator
 from sim.model.influence import InfluenceNetwork
 from sim.model.invariants import check_invariants, money_balances
-from sim.model.mesa_interface import RandomSource, collector_reporters, model_inputs
+from sim.model.mesa_interface import RandomSource, ScenarioSource, collector_reporters, model_inputs
 from sim.model.observation import FINE_COLUMNS, RunRecords
 from sim.model.timeline import apply_event, compile_timeline
-from sim.scenario.loader import BASELINE
 from sim.scenario.params import Params
 from sim.scenario.schema import Scenario
 
@@ -53,19 +51,14 @@ class PolicyModel(RunRecords, mesa.Model):
     """State-platform interactions under one scenario.
 
     Args:
-        scenario: A validated scenario, a scenario name (``crackdown``) or a YAML file.
+        scenario: A validated scenario, a scenario name or a YAML file.
         collect_firms: Also record each named firm's state every month (``firm_timeseries``).
         check: Check model invariants every month and raise on the first violation.
-        seed: Mesa's seed; the same seed gives the same run as ``rng=seed`` and as
-            ``run_scenario(scenario, seed)``. Give ``seed`` or ``rng``, not both.
-        rng: Seed, ``SeedSequence`` or ``Generator`` for all randomness.
-        **overrides: Any scenario field by its dotted path, with a typed value (numpy scalars
-            too): ``PolicyModel("crackdown", seed=1, **{"regulators.SAMR.fine_rate": 0.06})``.
+        seed: Mesa's seed; the same as ``rng=seed`` and ``run_scenario(scenario, seed)``.
+        rng: Seed, ``SeedSequence`` or ``Generator`` for all randomness (not with ``seed``).
+        **overrides: Scenario fields by dotted path, typed (see :mod:`sim.model.mesa_interface`).
 
-    ``running`` turns false after the scenario's last month, so Mesa's ``batch_run`` runs each
-    model for exactly the scenario's months; its DataCollector also records each month's
-    ``date`` and the scenario's name (see :mod:`sim.model.mesa_interface`). The tables a run
-    returns (``timeseries``, ``stakeholder_timeseries``, ...) come from
+    The tables a run returns (``timeseries``, ``stakeholder_timeseries``, ...) come from
     :class:`~sim.model.observation.RunRecords`.
     """
 
@@ -97,16 +90,9 @@ class PolicyModel(RunRecords, mesa.Model):
     #: Regulatory pressure on each firm.
     pressure: np.ndarray
 
-    def __init__(
-        self,
-        scenario: Scenario | str | os.PathLike[str] = BASELINE,
-        *,
-        collect_firms: bool = False,
-        check: bool = False,
-        seed: RandomSource = None,
-        rng: RandomSource = None,
-        **overrides: Any,
-    ) -> None:
+    def __init__(self, scenario: ScenarioSource = "baseline", *, collect_firms: bool = False,
+                 check: bool = False, seed: RandomSource = None, rng: RandomSource = None,
+                 **overrides: Any) -> None:  # fmt: skip
         scenario, rng = model_inputs(scenario, overrides, seed=seed, rng=rng)
         super().__init__(rng=rng)
         self.scenario = scenario
@@ -405,8 +391,6 @@ class PolicyModel(RunRecords, mesa.Model):
         self._record_month()
         if self.collect_firms:
             self._collect_firms()
-        if self.month >= self.scenario.months - 1:
-            self.running = False
 
     def _collect_firms(self) -> None:
         date = self.date
