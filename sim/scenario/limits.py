@@ -73,6 +73,20 @@ def _value(data: Mapping[str, Any], parts: Sequence[str], owner: type[BaseModel]
     return node
 
 
+def field_type(data: Mapping[str, Any], path: str) -> Any:
+    """Return the bare type of the field at ``path`` (``None`` when it is no field).
+
+    That is ``float``, ``int``, ``bool``, ``str``, a ``Literal[...]`` of its choices, or another
+    annotation.
+
+    Args:
+        data: Scenario data (validated or merged raw data), to follow actor names.
+        path: Dotted field path.
+    """
+    info, _ = walk(path.split("."), data)
+    return _unwrap(field_metadata(info)[1]) if info is not None else None
+
+
 def data_range(data: Mapping[str, Any], path: str) -> tuple[Bound, Bound]:
     """Return the range of the numeric field at ``path`` that validates with the rest of ``data``.
 
@@ -88,10 +102,9 @@ def data_range(data: Mapping[str, Any], path: str) -> tuple[Bound, Bound]:
     """
     parts = path.split(".")
     info, _ = walk(parts, data)
-    owner = _owner(parts, data)
-    base = _unwrap(field_metadata(info)[1]) if info is not None else None
-    if info is None or base not in (int, float):
+    if info is None or field_type(data, path) not in (int, float):
         raise ScenarioError("names no numeric field of the scenario schema", field=path)
+    owner = _owner(parts, data)
     lo, hi = stated_bounds(info)
     caps: dict[str, str] = getattr(owner, "caps", {})
     name = parts[-1]
