@@ -166,6 +166,13 @@ def _lookup(table_: dict[str, str], cls: type[BaseModel], name: str) -> str | No
     return table_.get(f"{cls.__name__}.{name}", table_.get(name))
 
 
+def limits_text(cls: type[BaseModel], name: str) -> str:
+    """Render the other fields of the same model that cap a field or that it caps."""
+    caps: dict[str, str] = getattr(cls, "caps", {})
+    text = f", at most `{caps[name]}`" if name in caps else ""
+    return text + "".join(f", at least `{f}`" for f, limit in caps.items() if limit == name)
+
+
 def field_table(cls: type[BaseModel], skip: Iterable[str] = ()) -> str:
     """Render a model's fields: name, unit, allowed values, default, meaning."""
     rows = []
@@ -176,8 +183,8 @@ def field_table(cls: type[BaseModel], skip: Iterable[str] = ()) -> str:
         unit = _lookup(notes("field_units"), cls, name) or UNDOCUMENTED
         allowed = _lookup(notes("field_allowed"), cls, name)
         allowed = allowed or bounds(info.annotation, info.metadata)
-        rows.append((f"`{name}`", unit, allowed or "any",
-                     _default(info), meaning))  # fmt: skip
+        allowed = (allowed or "any") + limits_text(cls, name)
+        rows.append((f"`{name}`", unit, allowed, _default(info), meaning))
     return table(["field", "unit", "allowed", "default", "meaning"], rows)
 
 

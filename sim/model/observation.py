@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.model.mesa_interface import RUN_COLUMNS
 from sim.scenario.base import DIMENSIONS
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class RunRecords:
     """
 
     scenario: Scenario
+    running: bool
     start: pd.Period
     month: int
     influence: InfluenceNetwork
@@ -40,8 +42,13 @@ class RunRecords:
     _networks: list[tuple[int, np.ndarray]]
 
     def _record_month(self) -> None:
-        """Record the month: the metrics, the positions, and W each December and at the end."""
+        """Record the month: the metrics, the positions, and W each December and at the end.
+
+        After the scenario's last month ``running`` turns false (Mesa's ``batch_run`` stops).
+        """
         self.datacollector.collect(self)
+        if self.month >= self.scenario.months - 1:
+            self.running = False
         self._positions.append(self.influence.position.copy())
         if (self.start.month + self.month) % 12 == 0 or self.month == self.scenario.months - 1:
             self._networks.append((self.month, self.influence.weights()))
@@ -49,6 +56,7 @@ class RunRecords:
     def timeseries(self) -> pd.DataFrame:
         """Return the collected metrics, one row per simulated month, with a ``date`` column."""
         df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        df = df.drop(columns=[c for c in RUN_COLUMNS if c in df.columns])
         dates = [(self.start + i).to_timestamp() for i in range(len(df))]
         df.insert(0, "date", pd.to_datetime(dates))
         return df

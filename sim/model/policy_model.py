@@ -29,7 +29,7 @@ from sim.model.agents.municipalities import Municipality
 from sim.model.agents.regulators import Regulator
 from sim.model.influence import InfluenceNetwork
 from sim.model.invariants import check_invariants, money_balances
-from sim.model.metrics import reporters
+from sim.model.mesa_interface import RandomSource, ScenarioSource, collector_reporters, model_inputs
 from sim.model.observation import FINE_COLUMNS, RunRecords
 from sim.model.timeline import apply_event, compile_timeline
 from sim.scenario.params import Params
@@ -51,10 +51,12 @@ class PolicyModel(RunRecords, mesa.Model):
     """State-platform interactions under one scenario.
 
     Args:
-        scenario: The validated scenario.
+        scenario: A validated scenario, a scenario name or a YAML file.
         collect_firms: Also record each named firm's state every month (``firm_timeseries``).
         check: Check model invariants every month and raise on the first violation.
-        rng: Seed or generator for all randomness (passed to :class:`mesa.Model`).
+        seed: Mesa's seed; the same as ``rng=seed`` and ``run_scenario(scenario, seed)``.
+        rng: Seed, ``SeedSequence`` or ``Generator`` for all randomness (not with ``seed``).
+        **overrides: Scenario fields by dotted path, typed (see :mod:`sim.model.mesa_interface`).
 
     The tables a run returns (``timeseries``, ``stakeholder_timeseries``, ...) come from
     :class:`~sim.model.observation.RunRecords`.
@@ -88,14 +90,10 @@ class PolicyModel(RunRecords, mesa.Model):
     #: Regulatory pressure on each firm.
     pressure: np.ndarray
 
-    def __init__(
-        self,
-        *,
-        scenario: Scenario,
-        collect_firms: bool = False,
-        check: bool = False,
-        rng: int | np.random.Generator | np.random.SeedSequence | None = None,
-    ) -> None:
+    def __init__(self, scenario: ScenarioSource = "baseline", *, collect_firms: bool = False,
+                 check: bool = False, seed: RandomSource = None, rng: RandomSource = None,
+                 **overrides: Any) -> None:  # fmt: skip
+        scenario, rng = model_inputs(scenario, overrides, seed=seed, rng=rng)
         super().__init__(rng=rng)
         self.scenario = scenario
         self.params = scenario.params
@@ -160,7 +158,7 @@ class PolicyModel(RunRecords, mesa.Model):
         investors = self.investors
         self.firms.premium = investors.target_premium() if investors else np.zeros(self.firms.n)
         self.firms.premium_ref = self.firms.premium.copy()
-        self.datacollector = mesa.DataCollector(model_reporters=reporters())
+        self.datacollector = mesa.DataCollector(model_reporters=collector_reporters())
         self._firm_rows = []
         self._positions = []
         self._networks = []

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Domain = Literal["data", "antitrust", "fintech", "industry", "trade"]
 DOMAINS: tuple[Domain, ...] = ("data", "antitrust", "fintech", "industry", "trade")
@@ -19,10 +19,39 @@ Clout = Annotated[float, Field(ge=0.0, le=1000.0)]
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
+class LimitError(ValueError):
+    """A field is above the field of the same model that caps it (see :attr:`Frozen.caps`).
+
+    Args:
+        field: The capped field's name.
+        value: Its value.
+        limit: The name of the field that caps it.
+        cap: The cap's value.
+    """
+
+    def __init__(self, field: str, value: float, limit: str, cap: float) -> None:
+        self.field = field
+        self.value = value
+        self.limit = limit
+        self.cap = cap
+        super().__init__(f"{field}: {value} is above {limit} {cap}; allowed: {field} <= {limit}")
+
+
 class Frozen(BaseModel):
     """Base of every schema model: frozen, strict about keys, finite numbers only."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    #: Fields capped by another field of the same model, ``{field: limiting field}``: the
+    #: field's valid range is its stated range cut at the other field's value.
+    caps: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="after")
+    def _within_caps(self) -> Self:
+        for name, limit in self.caps.items():
+            value, cap = getattr(self, name), getattr(self, limit)
+            if value > cap:
+                raise LimitError(name, value, limit, cap)
+        return self
 
 
 def parse_month(value: object) -> str:

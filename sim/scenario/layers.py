@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.scenario.fields import schema_field_exists, suggest_path
+from sim.scenario.overrides import OVERRIDE_SOURCES
 from sim.scenario.schema import Scenario
 from sim.scenario.yamlio import LineMap, read_yaml
 
@@ -153,13 +154,31 @@ def locate(field: str, layers: Sequence[Layer]) -> tuple[str | None, int | None]
     Returns:
         The file name and line, each ``None`` when unknown.
     """
+    found = setting_layer(field, layers)
+    if found is None:
+        return (layers[-1].name if layers else None), None
+    index, key = found
+    return layers[index].name, (layers[index].lines[key] or None)
+
+
+def setting_layer(field: str, layers: Sequence[Layer]) -> tuple[int, str] | None:
+    """Find the highest layer that set ``field`` or, failing that, its nearest parent.
+
+    Args:
+        field: Dotted field path.
+        layers: The layers, lowest first.
+
+    Returns:
+        The layer's index and the path it sets (``field`` or a parent), or ``None`` when no
+        layer sets the field or any parent of it.
+    """
     parts = field.split(".") if field else []
     for depth in range(len(parts), 0, -1):
         key = ".".join(parts[:depth])
-        for layer in reversed(layers):
-            if key in layer.lines:
-                return layer.name, (layer.lines[key] or None)
-    return (layers[-1].name if layers else None), None
+        for index in range(len(layers) - 1, -1, -1):
+            if key in layers[index].lines:
+                return index, key
+    return None
 
 
 def first_breaking_layer(layers: Sequence[Layer]) -> Layer:
@@ -169,7 +188,7 @@ def first_breaking_layer(layers: Sequence[Layer]) -> Layer:
         layers: The layers, lowest first; ``--set`` overrides, if any, come last.
     """
     merged: dict[str, Any] = {}
-    files = [layer for layer in layers if layer.name != "--set"]
+    files = [layer for layer in layers if layer.name not in OVERRIDE_SOURCES]
     for layer in files:
         merged = deep_merge(merged, layer.data)
         if layer.name in {str(path) for path in base_files()}:

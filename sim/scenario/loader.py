@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
+from sim.scenario.base import LimitError
 from sim.scenario.fields import suggest_path
 from sim.scenario.layers import (
     ACTOR_TABLES,
@@ -40,7 +41,8 @@ from sim.scenario.layers import (
     first_breaking_layer,
     locate,
 )
-from sim.scenario.overrides import apply_override, parse_override
+from sim.scenario.limits import describe_limit
+from sim.scenario.overrides import Overrides, apply_override, override_items, parse_override
 from sim.scenario.schema import Scenario
 from sim.scenario.schema_errors import describe_validation_error
 from sim.scenario.yamlio import read_yaml
@@ -54,7 +56,9 @@ __all__ = [
     "PACKAGE_SCENARIOS",
     "Layer",
     "ScenarioInfo",
+    "Overrides",
     "apply_override",
+    "apply_overrides",
     "base_files",
     "deep_merge",
     "find_scenario",
@@ -249,13 +253,14 @@ def _extends_chain(path: Path, stack: tuple[Path, ...] = ()) -> list[Layer]:
 
 
 def resolve(
-    name_or_path: str | Path, overrides: Iterable[str] = ()
+    name_or_path: str | Path, overrides: Overrides = ()
 ) -> tuple[dict[str, Any], list[Layer]]:
     """Resolve a scenario into merged raw data, before validation.
 
     Args:
         name_or_path: Scenario name or file.
-        overrides: ``path=value`` overrides, applied last in order.
+        overrides: ``path=value`` texts or a mapping of field path to value, applied last in
+            order.
 
     Returns:
         The merged data and the layers it came from (for error locations).
@@ -269,11 +274,25 @@ def resolve(
     top = layers[-1].data
     merged["name"] = top.get("name", Path(layers[-1].name).stem)
     merged["extends"] = top.get("extends")
-    for text in overrides:
-        parts, value = parse_override(text)
-        apply_override(merged, parts, value)
-        layers.append(Layer("--set", {}, {".".join(parts): 0}))
+    layers += apply_overrides(merged, overrides)
     return merged, layers
+
+
+def apply_overrides(data: dict[str, Any], overrides: Overrides) -> list[Layer]:
+    """Apply overrides to merged scenario data (in place), in order.
+
+    Args:
+        data: The merged scenario data.
+        overrides: ``path=value`` texts or a mapping of field path to value.
+
+    Returns:
+        One layer per override, naming its source and path (for error locations).
+    """
+    layers = []
+    for source, parts, value in override_items(overrides):
+        apply_override(data, parts, value, source)
+        layers.append(Layer(source, {}, {".".join(parts): 0}))
+    return layers
 
 
 def validate(data: dict[str, Any], layers: Sequence[Layer]) -> Scenario:
@@ -295,6 +314,9 @@ def validate(data: dict[str, Any], layers: Sequence[Layer]) -> Scenario:
         return Scenario.model_validate(data, strict=True)
     except ValidationError as exc:
         field, message = describe_validation_error(exc, data)
+        cause = exc.errors(include_url=False)[0].get("ctx", {}).get("error")
+        if isinstance(cause, LimitError):
+            field, message = describe_limit(cause, field, data, layers)
         file, line = locate(field, layers)
         base = {str(path) for path in base_files()}
         if file in base:
@@ -307,12 +329,15 @@ def validate(data: dict[str, Any], layers: Sequence[Layer]) -> Scenario:
 
 
 
-def load_scenario(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+def load_scenario(name_or_path: str | Path, overrides: Overrides = ()) -> Scenario:
     """Load, resolve and validate a scenario.
 
     Args:
         name_or_path: A shipped scenario name (``crackdown``) or a YAML file path.
-        overrides: ``--set`` style overrides such as ``regulators.SAMR.fine_rate=0.06``.
+        overrides: ``--set`` style texts such as ``regulators.SAMR.fine_rate=0.06``, or a
+            mapping of field path to typed value such as
+            ``{"regulators.SAMR.fine_rate": 0.06}`` (numpy scalars are accepted; text stays
+            text, so ``"0.06"`` is refused where a number is meant).
 
     Returns:
         The frozen, validated scenario.
@@ -324,27 +349,26 @@ def load_scenario(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Sc
         >>> from sim.scenario.loader import load_scenario
         >>> load_scenario("crackdown", ["months=12"]).months
         12
+        >>> load_scenario("crackdown", {"months": 12, "regulators.SAMR.fine_rate": 0.06}).months
+        12
     """
-    data, layers = resolve(name_or_path, list(overrides))
+    data, layers = resolve(name_or_path, overrides)
     return validate(data, layers)
 
 
-def with_overrides(scenario: Scenario, overrides: Iterable[str]) -> Scenario:
+def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:
     """Return a copy of a validated scenario with overrides applied and re-validated.
 
     Args:
         scenario: A validated scenario.
-        overrides: ``path=value`` overrides.
+        overrides: ``path=value`` texts or a mapping of field path to value.
 
     Returns:
         The new scenario.
     """
     data = scenario.model_dump(mode="json")
     layers = [Layer(f"scenario {scenario.name}", data, {})]
-    for text in overrides:
-        parts, value = parse_override(text)
-        apply_override(data, parts, value)
-        layers.append(Layer("--set", {}, {".".join(parts): 0}))
+    layers += apply_overrides(data, overrides)
     return validate(data, layers)
 
 

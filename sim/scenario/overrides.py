@@ -1,13 +1,31 @@
-"""Command-line ``--set path.to.field=value`` overrides: parsing and applying them."""
+"""Overrides of scenario fields: parsing and applying them.
+
+Overrides come as ``--set path.to.field=value`` text (the CLI's form, values parsed as YAML) or,
+from Python, as a mapping of field path to typed value (``{"regulators.SAMR.fine_rate": 0.06}``,
+numpy scalars included). Either way each is applied to the merged scenario data and validated
+with the scenario; an error names the override's path and its source (``--set`` or
+``overrides``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeAlias
+
+import numpy as np
 
 from sim.errors import ScenarioError
 from sim.scenario.fields import schema_field_exists, suggest_path
 from sim.scenario.yamlio import parse_yaml
+
+#: Source of a ``path=value`` text override (the CLI's ``--set``).
+SET_SOURCE = "--set"
+#: Source of an override given as a Python mapping of path to value.
+MAPPING_SOURCE = "overrides"
+OVERRIDE_SOURCES = (SET_SOURCE, MAPPING_SOURCE)
+
+#: Overrides: ``path=value`` texts, or a mapping of field path to value.
+Overrides: TypeAlias = Mapping[str, Any] | Iterable[str]
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -38,13 +56,66 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return parts, value
 
 
-def apply_override(data: dict[str, Any], parts: Sequence[str], value: Any) -> None:
+def plain_value(value: Any) -> Any:
+    """Return ``value`` as plain Python data, the types a scenario file gives.
+
+    numpy scalars become Python numbers, booleans and text; arrays and tuples become lists;
+    mappings are converted item by item. Anything else is returned unchanged.
+
+    Example:
+        >>> import numpy as np
+        >>> plain_value({"a": np.float64(0.5), "b": (np.int64(3), np.bool_(True))})
+        {'a': 0.5, 'b': [3, True]}
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return plain_value(value.tolist())
+    if isinstance(value, Mapping):
+        return {str(k): plain_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_value(v) for v in value]
+    return value
+
+
+def override_items(overrides: Overrides) -> list[tuple[str, list[str], Any]]:
+    """Return each override as ``(source, field path, value)``, in the order given.
+
+    Args:
+        overrides: ``path=value`` texts (values parsed as YAML), or a mapping of dotted field
+            path to value (values taken as they are; numpy scalars become Python values).
+
+    Returns:
+        The source (:data:`SET_SOURCE` or :data:`MAPPING_SOURCE`), path and value of each.
+
+    Raises:
+        ScenarioError: On text that is not ``path=value`` or a path with an empty name.
+    """
+    if isinstance(overrides, Mapping):
+        items = []
+        for key, value in overrides.items():
+            parts = [p.strip() for p in str(key).split(".")]
+            if not all(parts):
+                raise ScenarioError(
+                    f"empty field name in {key!r}", file=MAPPING_SOURCE, field=str(key)
+                )
+            items.append((MAPPING_SOURCE, parts, plain_value(value)))
+        return items
+    if isinstance(overrides, str):
+        overrides = [overrides]
+    return [(SET_SOURCE, *parse_override(str(text))) for text in overrides]
+
+
+def apply_override(
+    data: dict[str, Any], parts: Sequence[str], value: Any, source: str = SET_SOURCE
+) -> None:
     """Set ``value`` at ``parts`` in ``data`` (in place), refusing unknown fields.
 
     Args:
         data: The merged scenario data.
         parts: The field path.
         value: The new value.
+        source: Where the override came from, named in errors.
 
     Raises:
         ScenarioError: When the path names no field of the scenario schema.
@@ -52,9 +123,9 @@ def apply_override(data: dict[str, Any], parts: Sequence[str], value: Any) -> No
     dotted = ".".join(parts)
     if parts[0] == "extends":
         raise ScenarioError(
-            "cannot be changed with --set (the scenarios it extends are already merged); "
+            f"cannot be changed with {source} (the scenarios it extends are already merged); "
             "allowed: write a scenario file that extends the ones you want",
-            file="--set",
+            file=source,
             field=dotted,
         )
     ok, allowed, bad = schema_field_exists(parts, data)
@@ -62,7 +133,7 @@ def apply_override(data: dict[str, Any], parts: Sequence[str], value: Any) -> No
         hint = suggest_path(bad, allowed)
         raise ScenarioError(
             f"unknown field or name{hint}; allowed here: {', '.join(sorted(allowed)) or 'none'}",
-            file="--set",
+            file=source,
             field=dotted,
         )
     node = data

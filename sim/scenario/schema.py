@@ -8,7 +8,7 @@ declares its bounds, so that a bad value is refused with the allowed range.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -78,16 +78,13 @@ class RegulatorSpec(StakeholderSpec):
     freeze_kind: FreezeKind = Field("app_removal", description="The freeze it imposes.")
     freeze_months: Annotated[int, Field(ge=1, le=120)] = Field(6, description="Freeze length.")
 
+    caps: ClassVar[dict[str, str]] = {"fine_rate": "legal_cap"}
+
     @model_validator(mode="after")
     def _ordered_months(self) -> RegulatorSpec:
         lo, hi = self.investigation_months
         if lo > hi:
             raise ValueError(f"investigation_months must be [shortest, longest], got [{lo}, {hi}]")
-        if self.fine_rate > self.legal_cap:
-            raise ValueError(
-                f"fine_rate {self.fine_rate} is above legal_cap {self.legal_cap}; "
-                "allowed: fine_rate <= legal_cap"
-            )
         return self
 
 

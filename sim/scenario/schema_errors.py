@@ -136,7 +136,7 @@ def describe_validation_error(exc: ValidationError, data: dict[str, Any]) -> tup
         head, sep, rest = message.partition(": ")
         if sep and " " not in head and "." in head:
             return head, rest
-        return field, message
+        return value_error_message(err, field)
     return field, explain(err, data, loc=loc)
 
 
