@@ -1,12 +1,12 @@
 """Pattern-oriented validation: how often the model reproduces each stylized fact of the record.
 
-:func:`run_validation` runs every scenario the targets read (the history scenario, and the
-baseline where a fact is a contrast) with the same seeds (common random numbers), checks every
-target on each seed's runs (:func:`sim.analysis.target_checks.evaluate`) and gathers the checks into a
+:func:`run_validation` runs every scenario the targets read (the history scenario, and the baseline
+where a fact is a contrast) with the same seeds (common random numbers), checks every target on each
+seed's runs (:func:`sim.analysis.target_checks.evaluate`) and gathers the checks into a
 :class:`ValidationReport`: per target, the share of seeds that meet it, with a Wilson 95% interval,
-against the pass threshold (90% by default). :func:`write_validation` writes ``validation.json``
-and ``checks.parquet`` (one row per seed and check); :func:`sim.plots.validation.plot_validation`
-draws the pass rates.
+against the pass threshold (90% by default). :func:`write_validation` writes ``validation.json`` and
+``checks.parquet`` (one row per seed and check); :func:`sim.plots.validation.plot_validation` draws
+the pass rates.
 
 Seeds follow the batch convention: ``SeedSequence(master).spawn(n)`` (see
 :func:`sim.experiments.plan.spawn_seeds`): ``--seeds 100`` starts with the 20 seeds of
