@@ -177,14 +177,34 @@ class BatchFolder:
                 counts["failed"] += record["run"]["status"] != "ok"
                 yield record["run"]
 
-        def summary_rows() -> Iterator[dict[str, Any]]:
-            for record in self.records():
-                if record.get("summary") is not None:
-                    yield {**record["run"], **record["summary"]}
-
         _write_streaming(self.path / RUNS, runs, run_rows())
-        _write_streaming(self.path / SUMMARY, summary_schema(runs), summary_rows())
+        _write_streaming(self.path / SUMMARY, summary_schema(runs), self.summary_rows())
         return counts
+
+    def summary_rows(self) -> Iterator[dict[str, Any]]:
+        """Yield the ``summary.parquet`` row of every successful recorded run."""
+        for record in self.records():
+            if record.get("summary") is not None:
+                yield {**record["run"], **record["summary"]}
+
+    def read_recorded(self, runs: pa.Schema) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return ``runs`` and ``summary`` as the records on disk give them (nothing is written).
+
+        Args:
+            runs: The schema of ``runs.parquet`` (see :func:`runs_schema`).
+        """
+        run_rows = (record["run"] for record in self.records())
+        return (_table(runs, run_rows).to_pandas(),
+                _table(summary_schema(runs), self.summary_rows()).to_pandas())  # fmt: skip
+
+
+def _table(schema: pa.Schema, rows: Iterable[dict[str, Any]]) -> pa.Table:
+    """Build a table from rows, a chunk at a time."""
+    source = iter(rows)
+    chunks = []
+    while chunk := list(islice(source, CHUNK)):
+        chunks.append(pa.Table.from_pylist(chunk, schema=schema))
+    return pa.concat_tables(chunks) if chunks else schema.empty_table()
 
 
 def _write_streaming(target: Path, schema: pa.Schema, rows: Iterable[dict[str, Any]]) -> None:
