@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal, TypeVar
 
@@ -30,6 +31,10 @@ T = TypeVar("T")
 ExecutorKind = Literal["serial", "processes", "dask"]
 EXECUTOR_KINDS: tuple[str, ...] = ("serial", "processes", "dask")
 MAX_WORKERS_PER_CORE = 4
+POLL_S = 2.0
+"""How long to wait for a task before calling ``on_idle`` (and checking a Dask cluster), seconds."""
+DASK_NO_WORKER_S = 60.0
+"""How long a Dask cluster may have no worker before the batch stops (seconds)."""
 
 
 class ExecutorError(PolicysimError):
@@ -70,7 +75,11 @@ class RunExecutor(abc.ABC):
         return max(2, 2 * self.n_workers)
 
     def imap_unordered(
-        self, fn: Callable[[T], Any], items: Iterable[T], window: int | None = None
+        self,
+        fn: Callable[[T], Any],
+        items: Iterable[T],
+        window: int | None = None,
+        on_idle: Callable[[], None] | None = None,
     ) -> Iterator[tuple[T, Any]]:
         """Run ``fn`` on every item, at most ``window`` at a time, yielding as each finishes.
 
@@ -78,6 +87,7 @@ class RunExecutor(abc.ABC):
             fn: A picklable module-level function of one argument.
             items: The arguments, submitted in order.
             window: Tasks in flight at once (default :meth:`window`).
+            on_idle: Called when no task has finished for :data:`POLL_S` seconds.
 
         Yields:
             ``(item, future)`` pairs in completion order; ``future.result()`` gives the value or
@@ -92,7 +102,9 @@ class RunExecutor(abc.ABC):
                 if len(pending) >= size:
                     break
             while pending:
-                done, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
+                done, _ = cf.wait(list(pending), timeout=POLL_S, return_when=cf.FIRST_COMPLETED)
+                if not done and on_idle is not None:
+                    on_idle()
                 for future in done:
                     yield pending.pop(future), future
                     nxt = next(source, None)
@@ -271,34 +283,80 @@ class DaskExecutor(RunExecutor):
         return self._client.submit(fn, *args, pure=False)
 
     def imap_unordered(
-        self, fn: Callable[[T], Any], items: Iterable[T], window: int | None = None
+        self,
+        fn: Callable[[T], Any],
+        items: Iterable[T],
+        window: int | None = None,
+        on_idle: Callable[[], None] | None = None,
     ) -> Iterator[tuple[T, Any]]:
-        """Like :meth:`RunExecutor.imap_unordered`, with :func:`distributed.as_completed`."""
-        from distributed import as_completed
+        """Like :meth:`RunExecutor.imap_unordered`, watching that the cluster still has workers.
+
+        While no task finishes, it checks every :data:`POLL_S` seconds that the scheduler is
+        reachable and has a worker, and calls ``on_idle`` (time to record progress).
+
+        Raises:
+            WorkersLostError: When the cluster has had no worker for :data:`DASK_NO_WORKER_S`
+                seconds, or the scheduler cannot be reached, with tasks unfinished.
+        """
+        from distributed import wait
 
         size = window or self.window()
         source = iter(items)
-        pending: dict[str, tuple[Any, T]] = {}
-        for item in source:
-            future = self.submit(fn, item)
-            pending[future.key] = (future, item)
-            if len(pending) >= size:
-                break
-        queue = as_completed([f for f, _ in pending.values()])
+        pending: dict[Any, T] = {}
+        idle_since: float | None = None
         try:
-            for future in queue:
-                _, item = pending.pop(future.key)
-                yield item, future
-                future.release()
-                nxt = next(source, None)
-                if nxt is not None:
-                    new = self.submit(fn, nxt)
-                    pending[new.key] = (new, nxt)
-                    queue.add(new)
+            for item in source:
+                pending[self.submit(fn, item)] = item
+                if len(pending) >= size:
+                    break
+            while pending:
+                try:
+                    done = wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED").done
+                except TimeoutError:
+                    done = set()
+                if not done:
+                    idle_since = self._check_workers(idle_since)
+                    if on_idle is not None:
+                        on_idle()
+                    continue
+                idle_since = None
+                for future in done:
+                    item = pending.pop(future)
+                    yield item, future
+                    future.release()
+                    nxt = next(source, None)
+                    if nxt is not None:
+                        pending[self.submit(fn, nxt)] = nxt
         finally:
-            queue.clear()
             if pending:
-                self._client.cancel([f for f, _ in pending.values()])
+                with contextlib.suppress(Exception):
+                    self._client.cancel(list(pending))
+
+    def _check_workers(self, idle_since: float | None) -> float | None:
+        """Return since when the cluster has had no worker (None when it has some).
+
+        Raises:
+            WorkersLostError: When there has been none for too long, or no scheduler.
+        """
+        where = self.scheduler or "the local cluster"
+        try:
+            n = len(self._client.nthreads())
+        except Exception as exc:  # the scheduler itself is gone: any error of the connection
+            raise WorkersLostError(
+                f"lost the Dask scheduler {where} ({type(exc).__name__})"
+            ) from None
+        if n:
+            return None
+        now = time.monotonic()
+        if idle_since is None:
+            log.warning("the Dask cluster %s has no worker; waiting %.0f s for one", where,
+                        DASK_NO_WORKER_S)  # fmt: skip
+            return now
+        if now - idle_since >= DASK_NO_WORKER_S:
+            raise WorkersLostError(
+                f"every Dask worker of {where} is gone (none for {DASK_NO_WORKER_S:.0f} s)"
+            )
+        return idle_since
 
     def shutdown(self, *, cancel: bool = False) -> None:
         """Close the client, and the local cluster if this executor started it."""
