@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -33,7 +34,7 @@ from sim.experiments.executors import (
     make_executor,
 )
 from sim.model.runner import run_scenario
-from sim.results.folder import BatchFolder, open_folder, runs_schema
+from sim.results.folder import DATE_TYPE, BatchFolder, open_folder, runs_schema
 from sim.results.layout import DESIGN
 from sim.results.load import Results, load_results
 from sim.results.store import provenance, write_parquet
@@ -117,18 +118,32 @@ def _parquet(frame: pd.DataFrame, ids: dict[str, Any]) -> bytes:
     """Encode a run's table, its identifying columns first, as Parquet bytes.
 
     Columns go to Arrow one by one (numbers and dates straight from their NumPy arrays), which
-    costs about half of ``DataFrame.to_parquet`` for these small tables.
+    costs about half of ``DataFrame.to_parquet`` for these small tables. Dates are stored as
+    :data:`~sim.results.folder.DATE_TYPE` whatever pandas' own resolution.
     """
     n = len(frame)
-    columns = [pa.array([v] * n, type=pa.string() if isinstance(v, str) else pa.int64())
-               for v in ids.values()]  # fmt: skip
+    columns = [pa.array([v] * n, type=_id_type(v)) for v in ids.values()]
     for name in frame.columns:
         col = frame[name]
-        columns.append(pa.array(col.to_numpy() if col.dtype.kind in "biufM" else col))
+        if col.dtype.kind == "M":
+            columns.append(pa.array(col.to_numpy()).cast(DATE_TYPE))
+        else:
+            columns.append(pa.array(col.to_numpy() if col.dtype.kind in "biuf" else col))
     table = pa.Table.from_arrays(columns, names=[*ids, *map(str, frame.columns)])
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     return bytes(sink.getvalue().to_pybytes())
+
+
+def _id_type(value: Any) -> pa.DataType:
+    """Return the Arrow type of an identifying column or a swept parameter's value."""
+    if isinstance(value, bool | np.bool_):
+        return pa.bool_()
+    if isinstance(value, int | np.integer):
+        return pa.int64()
+    if isinstance(value, float | np.floating):
+        return pa.float64()
+    return pa.string()
 
 
 def execute_run(spec: RunSpec) -> RunOutcome:
@@ -149,7 +164,7 @@ def execute_run(spec: RunSpec) -> RunOutcome:
         error = f"{type(exc).__name__}: {exc}"
         return RunOutcome(False, _record(spec, error, time.perf_counter() - started))
     ids = spec.ids()
-    parts = {"timeseries": _parquet(result.timeseries, ids)}
+    parts = {"timeseries": _parquet(result.timeseries, {**ids, **dict(spec.params)})}
     if spec.detail:
         parts["stakeholders"] = _parquet(result.stakeholders, ids)
         parts["network"] = _parquet(result.network, ids)

@@ -97,8 +97,8 @@ def summary_table(data: BatchData) -> str:
         for name in names:
             values = data.summary.loc[data.summary["scenario"] == name, col].dropna()
             mode = values.mode()
-            text = f"{mode.iloc[0]} ({(values == mode.iloc[0]).mean():.0%} of runs)" \
-                if len(mode) else "–"  # fmt: skip
+            text = (f"{pd.Timestamp(mode.iloc[0]):%Y-%m} ({(values == mode.iloc[0]).mean():.0%} "
+                    "of runs)") if len(mode) else "–"  # fmt: skip
             cells.append(f'<td class="num">{_e(text)}</td>')
         rows.append(f"<tr><th>{_e(col.replace('_', ' ').capitalize())} (most common)<br>"
                     f"<code>{_e(col)}</code></th>" + "".join(cells) + "</tr>")  # fmt: skip

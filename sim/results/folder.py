@@ -13,6 +13,7 @@ import json
 import logging
 import shutil
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,10 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1000
 RUN_STATUS_COLUMNS = ("scenario_hash", "status", "error", "wall_s")
-_ARROW = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "bool": pa.bool_()}
+DATE_TYPE = pa.timestamp("us")
+"""The Arrow type of every date column (time series and summaries), whatever pandas' own unit."""
+_ARROW = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "bool": pa.bool_(),
+          "timestamp": DATE_TYPE}  # fmt: skip
 
 
 def runs_schema(param_types: dict[str, str], *, sweep: bool) -> pa.Schema:
@@ -182,10 +186,18 @@ class BatchFolder:
         return counts
 
     def summary_rows(self) -> Iterator[dict[str, Any]]:
-        """Yield the ``summary.parquet`` row of every successful recorded run."""
+        """Yield the ``summary.parquet`` row of every successful recorded run.
+
+        Dates, written as text in the JSON records, become timestamps again.
+        """
+        dates = [k for k, t in summary_types().items() if t == "timestamp"]
         for record in self.records():
-            if record.get("summary") is not None:
-                yield {**record["run"], **record["summary"]}
+            summary = record.get("summary")
+            if summary is not None:
+                for key in dates:
+                    if isinstance(summary.get(key), str):
+                        summary[key] = datetime.fromisoformat(summary[key])
+                yield {**record["run"], **summary}
 
     def read_recorded(self, runs: pa.Schema) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Return ``runs`` and ``summary`` as the records on disk give them (nothing is written).
