@@ -34,7 +34,14 @@ from sim.experiments.executors import (
     make_executor,
 )
 from sim.model.runner import run_scenario
-from sim.results.folder import DATE_TYPE, BatchFolder, open_folder, runs_schema
+from sim.results.folder import (
+    DATE_TYPE,
+    BatchFolder,
+    default_folder,
+    find_resumable,
+    open_folder,
+    runs_schema,
+)
 from sim.results.layout import DESIGN
 from sim.results.load import Results, load_results
 from sim.results.store import provenance, write_parquet
@@ -65,40 +72,6 @@ class RunOutcome:
     ok: bool
     record: dict[str, Any]
     parts: dict[str, bytes] = field(default_factory=dict)
-
-
-def find_resumable(root: Path, name: str, spec_hash: str) -> Path | None:
-    """Return the newest unfinished folder ``root/<name>-*`` holding the same batch.
-
-    Args:
-        root: Where default folders are made (``results``).
-        name: The batch or sweep name.
-        spec_hash: Fingerprint of the batch's runs.
-
-    Returns:
-        The folder, or ``None``.
-    """
-    for folder in sorted(root.glob(f"{name}-*"), reverse=True):
-        try:
-            manifest = BatchFolder(folder).read_manifest()
-        except ResultsError:
-            continue
-        if manifest is None or manifest.get("spec_hash") != spec_hash:
-            continue
-        if manifest.get("status") != "complete":
-            return folder
-    return None
-
-
-def default_folder(root: Path, name: str) -> Path:
-    """Return a new ``root/<name>-<YYYYmmdd-HHMMSS>`` folder path that does not exist yet."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    candidate = root / f"{name}-{stamp}"
-    n = 1
-    while candidate.exists():
-        n += 1
-        candidate = root / f"{name}-{stamp}-{n}"
-    return candidate
 
 
 def _record(spec: RunSpec, error: str | None, wall_s: float, summary: Any = None) -> dict[str, Any]:
@@ -417,7 +390,7 @@ def _drain(
         if progress:
             progress(done, failed, len(plan.specs))
         if fail_fast and not outcome.ok:
-            runs.close()
+            runs.close()  # cancels the runs in flight
             return
         if time.monotonic() - last_flush >= flush_every:
             flush()

@@ -267,3 +267,37 @@ def open_folder(path: Path, *, spec_hash: str, kind: str, resume: bool, force: b
             "or add --force to write into it"
         )
     return False
+
+
+def find_resumable(root: Path, name: str, spec_hash: str) -> Path | None:
+    """Return the newest unfinished folder ``root/<name>-*`` holding the same batch.
+
+    Args:
+        root: Where default folders are made (``results``).
+        name: The batch or sweep name.
+        spec_hash: Fingerprint of the batch's runs.
+
+    Returns:
+        The folder, or ``None``.
+    """
+    for folder in sorted(root.glob(f"{name}-*"), reverse=True):
+        try:
+            manifest = BatchFolder(folder).read_manifest()
+        except ResultsError:
+            continue
+        if manifest is None or manifest.get("spec_hash") != spec_hash:
+            continue
+        if manifest.get("status") != "complete":
+            return folder
+    return None
+
+
+def default_folder(root: Path, name: str) -> Path:
+    """Return a new ``root/<name>-<YYYYmmdd-HHMMSS>`` folder path that does not exist yet."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate = root / f"{name}-{stamp}"
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{name}-{stamp}-{n}"
+    return candidate

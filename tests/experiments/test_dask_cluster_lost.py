@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import sim.experiments.dask_cluster as dask_cluster
 import sim.experiments.executors as executors
 from sim import load_results, run_batch
 from sim.experiments.executors import ExecutorError, WorkersLostError
@@ -68,7 +69,7 @@ def test_a_cluster_without_workers_stops_the_batch_with_a_way_to_resume(
 ) -> None:
     address, worker = cluster
     monkeypatch.setattr(executors, "POLL_S", 0.5)
-    monkeypatch.setattr(executors, "DASK_NO_WORKER_S", 3.0)
+    monkeypatch.setattr(dask_cluster, "DASK_NO_WORKER_S", 3.0)
     out = tmp_path / "batch"
 
     def kill_the_worker(done: int, failed: int, total: int) -> None:
