@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sim.experiments import executors
@@ -52,6 +52,7 @@ class DaskExecutor(RunExecutor):
             ) from None
         self.scheduler = scheduler
         self._cluster = None
+        self._idle_since: float | None = None
         try:
             if scheduler is None:
                 self._cluster = LocalCluster(
@@ -92,55 +93,30 @@ class DaskExecutor(RunExecutor):
         """Schedule ``fn(*args)`` on the cluster; returns a :class:`distributed.Future`."""
         return self._client.submit(fn, *args, pure=False)
 
-    def imap_unordered(
-        self,
-        fn: Callable[[T], Any],
-        items: Iterable[T],
-        window: int | None = None,
-        on_idle: Callable[[], None] | None = None,
-    ) -> Generator[tuple[T, Any], None, None]:
-        """Like :meth:`RunExecutor.imap_unordered`, watching that the cluster still has workers.
-
-        While no task finishes, it checks every :data:`~sim.experiments.executors.POLL_S`
-        seconds that the scheduler is reachable and has a worker, and calls ``on_idle``.
+    def _wait_any(self, futures: list[Any]) -> set[Any]:
+        """Wait like :meth:`RunExecutor._wait_any`; when none finishes, check the cluster.
 
         Raises:
             WorkersLostError: When the cluster has had no worker for :data:`DASK_NO_WORKER_S`
-                seconds, or the scheduler cannot be reached, with tasks unfinished.
+                seconds, or the scheduler cannot be reached.
         """
         from distributed import wait
 
-        size = window or self.window()
-        source = iter(items)
-        pending: dict[Any, T] = {}
-        idle_since: float | None = None
         try:
-            for item in source:
-                pending[self.submit(fn, item)] = item
-                if len(pending) >= size:
-                    break
-            while pending:
-                try:
-                    done = wait(list(pending), executors.POLL_S, "FIRST_COMPLETED").done
-                except TimeoutError:
-                    done = set()
-                if not done:
-                    idle_since = self._check_workers(idle_since)
-                    if on_idle is not None:
-                        on_idle()
-                    continue
-                idle_since = None
-                for future in done:
-                    item = pending.pop(future)
-                    yield item, future
-                    future.release()
-                    nxt = next(source, None)
-                    if nxt is not None:
-                        pending[self.submit(fn, nxt)] = nxt
-        finally:
-            if pending:
-                with contextlib.suppress(Exception):
-                    self._client.cancel(list(pending))
+            done: set[Any] = wait(futures, executors.POLL_S, "FIRST_COMPLETED").done
+        except TimeoutError:
+            done = set()
+        self._idle_since = None if done else self._check_workers(self._idle_since)
+        return done
+
+    def _forget(self, future: Any) -> None:
+        """Release the future's result on the cluster."""
+        future.release()
+
+    def _cancel(self, futures: list[Any]) -> None:
+        """Cancel the tasks still in flight, if the cluster can still be reached."""
+        with contextlib.suppress(Exception):
+            self._client.cancel(futures)
 
     def _check_workers(self, idle_since: float | None) -> float | None:
         """Return since when the cluster has had no worker (None when it has some).

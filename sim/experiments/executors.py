@@ -99,17 +99,31 @@ class RunExecutor(abc.ABC):
                 if len(pending) >= size:
                     break
             while pending:
-                done, _ = cf.wait(list(pending), timeout=POLL_S, return_when=cf.FIRST_COMPLETED)
+                done = self._wait_any(list(pending))
                 if not done and on_idle is not None:
                     on_idle()
                 for future in done:
                     yield pending.pop(future), future
+                    self._forget(future)
                     nxt = next(source, None)
                     if nxt is not None:
                         pending[self.submit(fn, nxt)] = nxt
         finally:
-            for future in pending:
-                future.cancel()
+            if pending:
+                self._cancel(list(pending))
+
+    def _wait_any(self, futures: list[Any]) -> set[Any]:
+        """Return the futures that finish within :data:`POLL_S` seconds (at least one if any)."""
+        return cf.wait(futures, timeout=POLL_S, return_when=cf.FIRST_COMPLETED).done
+
+    def _forget(self, future: Any) -> None:
+        """Let go of a finished future once its result is handed over (a local one: nothing)."""
+        del future
+
+    def _cancel(self, futures: list[Any]) -> None:
+        """Cancel the tasks still in flight when the loop stops early."""
+        for future in futures:
+            future.cancel()
 
     def __enter__(self) -> RunExecutor:
         return self

@@ -7,9 +7,7 @@ generated from files the current code writes.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pandas as pd
 import pyarrow.dataset as ds
@@ -18,6 +16,7 @@ import yaml
 
 from sim import load_results, run_sweep
 from sim.model.metrics import METRICS
+from tests.helpers import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATOR = ROOT / "docs" / "generate_outputs.py"
@@ -31,16 +30,8 @@ SWEEP = {
 COUNTS = [m.name for m in METRICS if m.unit == "count"]
 
 
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("generate_outputs", GENERATOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_docs_outputs_is_generated_from_the_current_code() -> None:
-    generator = _generator()
+    generator = load_script(GENERATOR)
     text = generator.render()
     assert generator.UNDOCUMENTED not in text, [
         line for line in text.splitlines() if generator.UNDOCUMENTED in line][:3]  # fmt: skip
