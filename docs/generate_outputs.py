@@ -205,7 +205,8 @@ def render() -> str:
             part = sorted((sweep / name).glob("*.parquet"))[0]
             sections.append(_table(f"`{name}/*.parquet` (a sweep's)", part))
         sections.append("## A single run's folder (`sim run`, `write_run`)\n\n"
-                        "`summary.json` holds the run-level outcomes of `summary.parquet`; "
+                        "`summary.json` holds the run-level outcomes of `summary.parquet` "
+                        "(dates as ISO text, `2021-02-01`); "
                         "`manifest.json` is written last (a folder without one is incomplete).")
         sections.append(_keys("`manifest.json` of a single run", json.loads(
             (single / "manifest.json").read_text())))  # fmt: skip
