@@ -7,6 +7,9 @@ cached the same way and must not be mutated by tests. Models are mutable and alw
 from __future__ import annotations
 
 import functools
+import importlib.util
+from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 
@@ -66,3 +69,12 @@ def step(m: PolicyModel, months: int) -> PolicyModel:
     for _ in range(months):
         m.step()
     return m
+
+
+def load_script(path: Path) -> ModuleType:
+    """Import a script that is not part of a package (such as a docs generator) by its path."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

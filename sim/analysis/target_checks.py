@@ -127,7 +127,7 @@ def _check(
 
     nan = float("nan")
     if isinstance(check, DateCheck):
-        date = str(run(check.scenario).summary[check.key])
+        date = f"{pd.Timestamp(run(check.scenario).summary[check.key]):%Y-%m}"
         start, end = check.window
         return decimal_year(date), nan, f"{date} in {start}..{end}", start <= date <= end
     if isinstance(check, RangeCheck):

@@ -9,8 +9,10 @@ the final status: ``complete``, ``failed`` (some runs raised) or ``interrupted``
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import functools
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,14 +20,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import ResultsError
-from sim.experiments.executors import RunExecutor, WorkersLostError, executor_kind, make_executor
+from sim.experiments.executors import (
+    ExecutorError,
+    RunExecutor,
+    WorkersLostError,
+    executor_kind,
+    make_executor,
+)
 from sim.model.runner import run_scenario
-from sim.results.folder import BatchFolder, open_folder, runs_schema
+from sim.results.folder import (
+    DATE_TYPE,
+    BatchFolder,
+    default_folder,
+    find_resumable,
+    open_folder,
+    runs_schema,
+)
 from sim.results.layout import DESIGN
 from sim.results.load import Results, load_results
 from sim.results.store import provenance, write_parquet
@@ -58,40 +74,6 @@ class RunOutcome:
     parts: dict[str, bytes] = field(default_factory=dict)
 
 
-def find_resumable(root: Path, name: str, spec_hash: str) -> Path | None:
-    """Return the newest unfinished folder ``root/<name>-*`` holding the same batch.
-
-    Args:
-        root: Where default folders are made (``results``).
-        name: The batch or sweep name.
-        spec_hash: Fingerprint of the batch's runs.
-
-    Returns:
-        The folder, or ``None``.
-    """
-    for folder in sorted(root.glob(f"{name}-*"), reverse=True):
-        try:
-            manifest = BatchFolder(folder).read_manifest()
-        except ResultsError:
-            continue
-        if manifest is None or manifest.get("spec_hash") != spec_hash:
-            continue
-        if manifest.get("status") != "complete":
-            return folder
-    return None
-
-
-def default_folder(root: Path, name: str) -> Path:
-    """Return a new ``root/<name>-<YYYYmmdd-HHMMSS>`` folder path that does not exist yet."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    candidate = root / f"{name}-{stamp}"
-    n = 1
-    while candidate.exists():
-        n += 1
-        candidate = root / f"{name}-{stamp}-{n}"
-    return candidate
-
-
 def _record(spec: RunSpec, error: str | None, wall_s: float, summary: Any = None) -> dict[str, Any]:
     """Return a run's record: its runs.parquet row and its outcomes."""
     run = {
@@ -109,18 +91,32 @@ def _parquet(frame: pd.DataFrame, ids: dict[str, Any]) -> bytes:
     """Encode a run's table, its identifying columns first, as Parquet bytes.
 
     Columns go to Arrow one by one (numbers and dates straight from their NumPy arrays), which
-    costs about half of ``DataFrame.to_parquet`` for these small tables.
+    costs about half of ``DataFrame.to_parquet`` for these small tables. Dates are stored as
+    :data:`~sim.results.folder.DATE_TYPE` whatever pandas' own resolution.
     """
     n = len(frame)
-    columns = [pa.array([v] * n, type=pa.string() if isinstance(v, str) else pa.int64())
-               for v in ids.values()]  # fmt: skip
+    columns = [pa.array([v] * n, type=_id_type(v)) for v in ids.values()]
     for name in frame.columns:
         col = frame[name]
-        columns.append(pa.array(col.to_numpy() if col.dtype.kind in "biufM" else col))
+        if col.dtype.kind == "M":
+            columns.append(pa.array(col.to_numpy()).cast(DATE_TYPE))
+        else:
+            columns.append(pa.array(col.to_numpy() if col.dtype.kind in "biuf" else col))
     table = pa.Table.from_arrays(columns, names=[*ids, *map(str, frame.columns)])
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     return bytes(sink.getvalue().to_pybytes())
+
+
+def _id_type(value: Any) -> pa.DataType:
+    """Return the Arrow type of an identifying column or a swept parameter's value."""
+    if isinstance(value, bool | np.bool_):
+        return pa.bool_()
+    if isinstance(value, int | np.integer):
+        return pa.int64()
+    if isinstance(value, float | np.floating):
+        return pa.float64()
+    return pa.string()
 
 
 def execute_run(spec: RunSpec) -> RunOutcome:
@@ -141,7 +137,7 @@ def execute_run(spec: RunSpec) -> RunOutcome:
         error = f"{type(exc).__name__}: {exc}"
         return RunOutcome(False, _record(spec, error, time.perf_counter() - started))
     ids = spec.ids()
-    parts = {"timeseries": _parquet(result.timeseries, ids)}
+    parts = {"timeseries": _parquet(result.timeseries, {**ids, **dict(spec.params)})}
     if spec.detail:
         parts["stakeholders"] = _parquet(result.stakeholders, ids)
         parts["network"] = _parquet(result.network, ids)
@@ -255,11 +251,42 @@ def run_plan(
     if path is None and resume:
         path = find_resumable(RESULTS_ROOT, plan.name, spec_hash)
     path = path or default_folder(RESULTS_ROOT, plan.name)
+    created = not path.exists()
     resumed = open_folder(path, spec_hash=spec_hash, kind=plan.kind, resume=resume, force=force)
     folder = BatchFolder(path, plan.width)
     folder.clean_temporary()
     finished = folder.finished() if resumed else {}
     todo = [s for s in plan.specs if finished.get(folder.stem(s.index, s.run_id)) != "ok"]
+    kind = executor_kind(executor, workers, scheduler)
+    with contextlib.ExitStack() as stack:
+        ex = None
+        if todo:
+            try:
+                ex = stack.enter_context(make_executor(kind, workers, scheduler))
+            except ExecutorError:
+                if not resumed:  # nothing ran: leave nothing behind
+                    folder.clear()
+                    if created:
+                        shutil.rmtree(path, ignore_errors=True)
+                raise
+        _execute(plan, folder, ex, todo, kind, workers, scheduler, resumed, fail_fast, progress)
+    return load_results(path)
+
+
+def _execute(
+    plan: Plan,
+    folder: BatchFolder,
+    ex: RunExecutor | None,
+    todo: list[RunSpec],
+    kind: str,
+    workers: int | None,
+    scheduler: str | None,
+    resumed: bool,
+    fail_fast: bool,
+    progress: Progress | None,
+) -> None:
+    """Run ``todo`` on ``ex`` into the folder, recording the manifest before, during and after."""
+    path = folder.path
     prior = folder.read_manifest() if resumed else None
     prov = provenance()
     if prior and prior.get("git_commit") != prov["git_commit"]:
@@ -271,28 +298,19 @@ def run_plan(
         design.insert(0, "point_id", range(len(design)))
         write_parquet(path / DESIGN, design)
     total, done, failed = len(plan.specs), len(plan.specs) - len(todo), 0
-    counts = {"done": done, "failed": 0}
+    # The counts follow the records on disk (a killed batch may have recorded more than its
+    # manifest says): a resumed batch rebuilds its tables and counts from them first.
+    counts = folder.consolidate(schema) if resumed else {"done": 0, "failed": 0}
     status = "interrupted"
-    kind = executor_kind(executor, workers, scheduler)
-    ex_info: dict[str, Any] = {"kind": kind, "workers": workers, "scheduler": scheduler}
+    ex_info: dict[str, Any] = ex.describe() if ex is not None else {
+        "kind": kind, "workers": workers, "scheduler": scheduler}
     folder.write_manifest(_manifest(plan, ex_info, started, "running", counts, prov, prior))
     if progress:
         progress(done, failed, total)
     try:
-        if todo:
-            with make_executor(kind, workers, scheduler) as ex:
-                ex_info = ex.describe()
-                done, failed = _drain(
-                    plan,
-                    folder,
-                    ex,
-                    todo,
-                    schema,
-                    done,
-                    fail_fast,
-                    progress,
-                    lambda c: _manifest(plan, ex_info, started, "running", c, prov, prior),
-                )
+        if ex is not None:
+            _drain(plan, folder, ex, todo, schema, done, fail_fast, progress,
+                   lambda c: _manifest(plan, ex_info, started, "running", c, prov, prior))
         counts = folder.consolidate(schema)
         status = "complete" if counts["done"] == total and not counts["failed"] else "failed"
     finally:
@@ -306,7 +324,6 @@ def run_plan(
             # Already stopping (e.g. the disk is full): the records are the truth, and the next
             # attempt rebuilds the tables and the manifest from them.
             log.warning("could not record the state of %s", path, exc_info=True)
-    return load_results(path)
 
 
 def _drain(
@@ -319,28 +336,61 @@ def _drain(
     fail_fast: bool,
     progress: Progress | None,
     manifest: Callable[[dict[str, int]], dict[str, Any]],
-) -> tuple[int, int]:
-    """Execute the runs still to do, writing each as it lands; return (done, failed)."""
+) -> None:
+    """Execute the runs still to do, writing each as it lands.
+
+    The manifest is rewritten every few seconds while runs land, and while none lands (a long
+    run, a cluster without workers) once the runs that landed since the last write are recorded.
+
+    Raises:
+        WorkersLostError: When the workers stop (a broken process pool, a Dask cluster left
+            without workers): the message says how many runs are recorded and how to resume.
+    """
     failed = 0
     last_flush, flush_every = time.monotonic(), 5.0
-    for spec, future in ex.imap_unordered(execute_run, todo):
+    unflushed = 0
+
+    def flush() -> None:
+        nonlocal last_flush, flush_every, unflushed
+        tic = time.monotonic()
+        folder.write_manifest(manifest(folder.consolidate(schema)))
+        last_flush = time.monotonic()
+        flush_every = max(5.0, 20 * (last_flush - tic))
+        unflushed = 0
+
+    def flush_if_behind() -> None:
+        if unflushed:
+            flush()
+
+    def lost(reason: str) -> WorkersLostError:
+        return WorkersLostError(
+            f"{reason}; {done} of {len(plan.specs)} runs are recorded in {folder.path}: run the "
+            "same command to resume" + (" once the cluster has workers" if ex.kind == "dask"
+                                        else "")
+        )  # fmt: skip
+
+    runs = ex.imap_unordered(execute_run, todo, on_idle=flush_if_behind)
+    while True:
+        try:
+            spec, future = next(runs)
+        except StopIteration:
+            return
+        except WorkersLostError as exc:
+            raise lost(str(exc)) from None
         try:
             outcome = future.result()
         except cf.BrokenExecutor as exc:
-            message = f"the worker processes stopped ({exc}); run again to resume"
-            raise WorkersLostError(message) from None
+            raise lost(f"the worker processes stopped ({exc})") from None
         except Exception as exc:  # the worker itself was lost (e.g. a killed Dask worker)
             outcome = RunOutcome(False, _record(spec, f"{type(exc).__name__}: {exc}", 0.0))
         folder.write_run(folder.stem(spec.index, spec.run_id), outcome.record, outcome.parts)
         done += 1
         failed += not outcome.ok
+        unflushed += 1
         if progress:
             progress(done, failed, len(plan.specs))
         if fail_fast and not outcome.ok:
-            break
+            runs.close()  # cancels the runs in flight
+            return
         if time.monotonic() - last_flush >= flush_every:
-            tic = time.monotonic()
-            folder.write_manifest(manifest(folder.consolidate(schema)))
-            last_flush = time.monotonic()
-            flush_every = max(5.0, 20 * (last_flush - tic))
-    return done, failed
+            flush()

@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, Literal, TypeVar
 
 from sim.errors import PolicysimError
@@ -30,6 +30,8 @@ T = TypeVar("T")
 ExecutorKind = Literal["serial", "processes", "dask"]
 EXECUTOR_KINDS: tuple[str, ...] = ("serial", "processes", "dask")
 MAX_WORKERS_PER_CORE = 4
+POLL_S = 2.0
+"""How long to wait for a task before calling ``on_idle`` (and checking a Dask cluster), seconds."""
 
 
 class ExecutorError(PolicysimError):
@@ -70,14 +72,19 @@ class RunExecutor(abc.ABC):
         return max(2, 2 * self.n_workers)
 
     def imap_unordered(
-        self, fn: Callable[[T], Any], items: Iterable[T], window: int | None = None
-    ) -> Iterator[tuple[T, Any]]:
+        self,
+        fn: Callable[[T], Any],
+        items: Iterable[T],
+        window: int | None = None,
+        on_idle: Callable[[], None] | None = None,
+    ) -> Generator[tuple[T, Any], None, None]:
         """Run ``fn`` on every item, at most ``window`` at a time, yielding as each finishes.
 
         Args:
             fn: A picklable module-level function of one argument.
             items: The arguments, submitted in order.
             window: Tasks in flight at once (default :meth:`window`).
+            on_idle: Called when no task has finished for :data:`POLL_S` seconds.
 
         Yields:
             ``(item, future)`` pairs in completion order; ``future.result()`` gives the value or
@@ -92,15 +99,31 @@ class RunExecutor(abc.ABC):
                 if len(pending) >= size:
                     break
             while pending:
-                done, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
+                done = self._wait_any(list(pending))
+                if not done and on_idle is not None:
+                    on_idle()
                 for future in done:
                     yield pending.pop(future), future
+                    self._forget(future)
                     nxt = next(source, None)
                     if nxt is not None:
                         pending[self.submit(fn, nxt)] = nxt
         finally:
-            for future in pending:
-                future.cancel()
+            if pending:
+                self._cancel(list(pending))
+
+    def _wait_any(self, futures: list[Any]) -> set[Any]:
+        """Return the futures that finish within :data:`POLL_S` seconds (at least one if any)."""
+        return cf.wait(futures, timeout=POLL_S, return_when=cf.FIRST_COMPLETED).done
+
+    def _forget(self, future: Any) -> None:
+        """Let go of a finished future once its result is handed over (a local one: nothing)."""
+        del future
+
+    def _cancel(self, futures: list[Any]) -> None:
+        """Cancel the tasks still in flight when the loop stops early."""
+        for future in futures:
+            future.cancel()
 
     def __enter__(self) -> RunExecutor:
         return self
@@ -203,120 +226,6 @@ class ProcessExecutor(RunExecutor):
         self._pool.shutdown(wait=True, cancel_futures=cancel)
 
 
-class DaskExecutor(RunExecutor):
-    """Runs tasks on a Dask distributed cluster.
-
-    Without ``scheduler``, starts a :class:`distributed.LocalCluster` of ``workers`` processes
-    with one thread each and closes it afterwards; with ``scheduler`` (``tcp://host:8786``),
-    connects to a running cluster and leaves it running.
-
-    Args:
-        workers: Worker processes of the local cluster (default: the number of CPU cores).
-        scheduler: Address of a running scheduler.
-
-    Raises:
-        ExecutorError: When Dask is not installed, the scheduler cannot be reached, or a
-            worker runs another version of policysim.
-    """
-
-    kind = "dask"
-
-    def __init__(self, workers: int | None = None, scheduler: str | None = None) -> None:
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise ExecutorError(
-                "the dask executor needs dask.distributed: pip install -e '.[dask]'"
-            ) from None
-        self.scheduler = scheduler
-        self._cluster = None
-        try:
-            if scheduler is None:
-                self._cluster = LocalCluster(
-                    n_workers=max(1, workers or os.cpu_count() or 1),
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
-                self._client = Client(self._cluster)
-            else:
-                self._client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            self.shutdown()
-            raise ExecutorError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
-        self.n_workers = max(1, sum(self._client.nthreads().values()))
-        self._check_versions()
-
-    def _check_versions(self) -> None:
-        """Refuse workers that run another policysim (their runs would not match their keys)."""
-        from sim import __version__
-
-        found = self._client.run(_worker_version)
-        wrong = {w: v for w, v in found.items() if v != __version__}
-        if wrong:
-            worker, version = next(iter(wrong.items()))
-            self.shutdown()
-            raise ExecutorError(
-                f"Dask worker {worker} runs policysim {version}, this machine {__version__}; "
-                "install the same version on every worker"
-            )
-
-    def describe(self) -> dict[str, Any]:
-        """Return the kind, thread count and scheduler address."""
-        return {"kind": self.kind, "workers": self.n_workers, "scheduler": self.scheduler}
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Any:
-        """Schedule ``fn(*args)`` on the cluster; returns a :class:`distributed.Future`."""
-        return self._client.submit(fn, *args, pure=False)
-
-    def imap_unordered(
-        self, fn: Callable[[T], Any], items: Iterable[T], window: int | None = None
-    ) -> Iterator[tuple[T, Any]]:
-        """Like :meth:`RunExecutor.imap_unordered`, with :func:`distributed.as_completed`."""
-        from distributed import as_completed
-
-        size = window or self.window()
-        source = iter(items)
-        pending: dict[str, tuple[Any, T]] = {}
-        for item in source:
-            future = self.submit(fn, item)
-            pending[future.key] = (future, item)
-            if len(pending) >= size:
-                break
-        queue = as_completed([f for f, _ in pending.values()])
-        try:
-            for future in queue:
-                _, item = pending.pop(future.key)
-                yield item, future
-                future.release()
-                nxt = next(source, None)
-                if nxt is not None:
-                    new = self.submit(fn, nxt)
-                    pending[new.key] = (new, nxt)
-                    queue.add(new)
-        finally:
-            queue.clear()
-            if pending:
-                self._client.cancel([f for f, _ in pending.values()])
-
-    def shutdown(self, *, cancel: bool = False) -> None:
-        """Close the client, and the local cluster if this executor started it."""
-        client = getattr(self, "_client", None)
-        if client is not None:
-            client.close()
-        if self._cluster is not None:
-            self._cluster.close()
-            self._cluster = None
-
-
-def _worker_version() -> str:
-    """Return the policysim version a Dask worker imports."""
-    from sim import __version__
-
-    return __version__
-
-
 def executor_kind(
     kind: str | None = None, workers: int | None = None, scheduler: str | None = None
 ) -> str:
@@ -367,4 +276,6 @@ def make_executor(
         return SerialExecutor()
     if kind == "processes":
         return ProcessExecutor(workers)
+    from sim.experiments.dask_cluster import DaskExecutor
+
     return DaskExecutor(workers, scheduler)

@@ -30,14 +30,15 @@ class Metric:
         unit: Unit, e.g. ``USD``, ``share`` (0-1), ``count``, ``index``.
         description: What it measures.
         kind: ``stock`` (a level at the end of the month) or ``flow`` (a monthly total).
-        compute: Function of the model returning the value for the current month.
+        compute: Function of the model returning the value for the current month (an ``int``
+            for a ``count``, else a ``float``).
     """
 
     name: str
     unit: str
     description: str
     kind: Literal["stock", "flow"]
-    compute: Callable[[PolicyModel], float]
+    compute: Callable[[PolicyModel], float | int]
 
 
 def _listed_value(m: PolicyModel) -> float:
@@ -65,7 +66,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("unlisted_value_usd", "USD", "Total private value of unlisted firms.", "stock",
            _unlisted_value),
     Metric("fines_count", "count", "Fines imposed this month.", "flow",
-           lambda m: float(m.flows["fines_count"])),
+           lambda m: int(m.flows["fines_count"])),
     Metric("fines_value_usd", "USD", "Value of fines imposed this month.", "flow",
            lambda m: _usd(m, m.flows["fines_value_cny_bn"])),
     Metric("mean_compliance", "share", "Mean compliance of firms.", "stock",
@@ -75,17 +76,17 @@ METRICS: tuple[Metric, ...] = (
     Metric("expansion_share", "share", "Revenue-weighted share of budgets spent on expansion.",
            "stock", lambda m: _share(m.firms.split[:, 2] * m.firms.revenue, m.firms.revenue)),
     Metric("open_investigations", "count", "Investigations open at the end of the month.", "stock",
-           lambda m: float(sum(len(r.investigations) for r in m.regulators))),
+           lambda m: sum(len(r.investigations) for r in m.regulators)),
     Metric("freezes_active", "count", "Freezes (listing halts, app removals, licence freezes) in "
-           "force.", "stock", lambda m: float(np.count_nonzero(m.firms.frozen(m.month)))),
+           "force.", "stock", lambda m: int(np.count_nonzero(m.firms.frozen(m.month)))),
     Metric("deals_signed", "count", "City cooperation deals signed this month.", "flow",
-           lambda m: float(m.flows["deals_signed"])),
+           lambda m: int(m.flows["deals_signed"])),
     Metric("subsidies_usd", "USD", "City subsidies paid this month.", "flow",
            lambda m: _usd(m, m.flows["subsidies_cny_bn"])),
     Metric("fund_capital_deployed_usd", "USD", "State fund capital deployed this month.", "flow",
            lambda m: _usd(m, m.flows["fund_capital_deployed_cny_bn"])),
     Metric("golden_shares", "count", "Firms in which the state holds a golden share.", "stock",
-           lambda m: float(np.count_nonzero(m.firms.golden_share))),
+           lambda m: int(np.count_nonzero(m.firms.golden_share))),
     Metric("rd_spend_usd", "USD", "R&D spend of all firms this month.", "flow",
            lambda m: _usd(m, float(m.firms.rd_spend.sum()))),
     Metric("ai_capability", "index", "Total AI capability, 1 at the start.", "stock",
@@ -123,12 +124,12 @@ METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 METRICS_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 
 
-def reporters() -> dict[str, Callable[[PolicyModel], float]]:
+def reporters() -> dict[str, Callable[[PolicyModel], float | int]]:
     """Return the Mesa DataCollector model reporters for every declared metric."""
     return {m.name: m.compute for m in METRICS}
 
 
-def summarize(timeseries: pd.DataFrame) -> dict[str, float | str]:
+def summarize(timeseries: pd.DataFrame) -> dict[str, float | int | pd.Timestamp]:
     """Summarize one run's time series into run-level outcomes.
 
     Flows are totalled; stocks give their final value; market value also gives its peak, trough
@@ -138,21 +139,23 @@ def summarize(timeseries: pd.DataFrame) -> dict[str, float | str]:
         timeseries: One row per month with a ``date`` column and every metric.
 
     Returns:
-        Run-level outcomes (numbers, and dates as ``YYYY-MM`` text).
+        Run-level outcomes: counts as integers, other numbers as floats, and the peak and trough
+        dates as timestamps (the first day of the month, as in the time series).
     """
-    out: dict[str, float | str] = {}
+    out: dict[str, float | int | pd.Timestamp] = {}
     for metric in METRICS:
-        col = timeseries[metric.name].to_numpy(dtype=float)
+        col = timeseries[metric.name].to_numpy()
         key = f"total_{metric.name}" if metric.kind == "flow" else f"final_{metric.name}"
-        out[key] = float(col.sum() if metric.kind == "flow" else col[-1])
+        value = col.sum() if metric.kind == "flow" else col[-1]
+        out[key] = int(value) if metric.unit == "count" else float(value)
     mv = timeseries["market_value_usd"].to_numpy(dtype=float)
     dates = pd.to_datetime(timeseries["date"])
     i_peak = int(np.argmax(mv))
     i_trough = i_peak + int(np.argmin(mv[i_peak:]))
     out["peak_market_value_usd"] = float(mv[i_peak])
-    out["peak_date"] = dates.iloc[i_peak].strftime("%Y-%m")
+    out["peak_date"] = pd.Timestamp(dates.iloc[i_peak])
     out["trough_market_value_usd"] = float(mv[i_trough])
-    out["trough_date"] = dates.iloc[i_trough].strftime("%Y-%m")
+    out["trough_date"] = pd.Timestamp(dates.iloc[i_trough])
     out["peak_to_trough_loss_usd"] = float(mv[i_peak] - mv[i_trough])
     out["max_drawdown"] = float(1.0 - mv[i_trough] / mv[i_peak]) if mv[i_peak] > 0 else 0.0
     out["recovery_from_trough"] = float(mv[-1] / mv[i_trough] - 1.0) if mv[i_trough] > 0 else 0.0
@@ -161,17 +164,24 @@ def summarize(timeseries: pd.DataFrame) -> dict[str, float | str]:
 
 @functools.cache
 def summary_types() -> dict[str, str]:
-    """Return each run-level outcome's name and type (``float`` or ``str``).
+    """Return each run-level outcome's name and type (``int``, ``float`` or ``timestamp``).
 
     Found by summarizing a two-month series of the declared metrics, so it follows
     :func:`sim.model.metrics.summarize` without repeating it.
     """
     frame = pd.DataFrame({"date": pd.to_datetime(["2020-01-01", "2020-02-01"])})
-    for name in METRIC_NAMES:
-        frame[name] = [1.0, 2.0]
-    return {k: "str" if isinstance(v, str) else "float" for k, v in summarize(frame).items()}
+    for metric in METRICS:
+        frame[metric.name] = [1, 2] if metric.unit == "count" else [1.0, 2.0]
+    return {k: _type_name(v) for k, v in summarize(frame).items()}
+
+
+def _type_name(value: object) -> str:
+    """Return the type name of a summary value: ``timestamp``, ``int`` or ``float``."""
+    if isinstance(value, pd.Timestamp):
+        return "timestamp"
+    return "int" if isinstance(value, int) else "float"
 
 
 def numeric_outcomes() -> list[str]:
     """Return the run-level outcomes that are numbers (those a sweep may name)."""
-    return [k for k, t in summary_types().items() if t == "float"]
+    return [k for k, t in summary_types().items() if t in ("int", "float")]

@@ -45,7 +45,7 @@ class RunResult:
     scenario_hash: str
     seed: int
     timeseries: pd.DataFrame
-    summary: dict[str, float | str]
+    summary: dict[str, float | int | pd.Timestamp]
     wall_s: float
     stakeholders: pd.DataFrame = field(repr=False)
     network: pd.DataFrame = field(repr=False)

@@ -24,6 +24,7 @@ from sim.model.metrics import numeric_outcomes
 from sim.model.units import format_interval
 from sim.plots.compare import HEADLINE_METRICS, standard_outcomes
 from sim.plots.data import BatchData, load_batch
+from sim.plots.discovery import discovery_section
 from sim.plots.plan import FigureSpec, plan_figures, sweep_parameters
 from sim.plots.render import FIGURES_DIR, render
 from sim.plots.style import outcome_label, outcome_unit, scenario_colors
@@ -97,8 +98,8 @@ def summary_table(data: BatchData) -> str:
         for name in names:
             values = data.summary.loc[data.summary["scenario"] == name, col].dropna()
             mode = values.mode()
-            text = f"{mode.iloc[0]} ({(values == mode.iloc[0]).mean():.0%} of runs)" \
-                if len(mode) else "–"  # fmt: skip
+            text = (f"{pd.Timestamp(mode.iloc[0]):%Y-%m} ({(values == mode.iloc[0]).mean():.0%} "
+                    "of runs)") if len(mode) else "–"  # fmt: skip
             cells.append(f'<td class="num">{_e(text)}</td>')
         rows.append(f"<tr><th>{_e(col.replace('_', ' ').capitalize())} (most common)<br>"
                     f"<code>{_e(col)}</code></th>" + "".join(cells) + "</tr>")  # fmt: skip
@@ -252,6 +253,9 @@ def build_report(data: BatchData, specs: Sequence[FigureSpec], notes: Sequence[s
     pairs: list[tuple[str, str]] = [("Scenarios", _scenarios_section(data))]
     if data.kind == "sweep":
         pairs.append(("Design", _design_section(data)))
+        found = discovery_section(data.folder)
+        if found is not None:
+            pairs.append(("Scenario discovery", found))
     pairs.append(("Summary: mean and 95% confidence interval per scenario",
                   summary_table(data)))  # fmt: skip
     pairs.append(("Difference from baseline, paired by seed", difference_table(data)))

@@ -13,6 +13,7 @@ import json
 import logging
 import shutil
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,10 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1000
 RUN_STATUS_COLUMNS = ("scenario_hash", "status", "error", "wall_s")
-_ARROW = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "bool": pa.bool_()}
+DATE_TYPE = pa.timestamp("us")
+"""The Arrow type of every date column (time series and summaries), whatever pandas' own unit."""
+_ARROW = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "bool": pa.bool_(),
+          "timestamp": DATE_TYPE}  # fmt: skip
 
 
 def runs_schema(param_types: dict[str, str], *, sweep: bool) -> pa.Schema:
@@ -177,14 +181,42 @@ class BatchFolder:
                 counts["failed"] += record["run"]["status"] != "ok"
                 yield record["run"]
 
-        def summary_rows() -> Iterator[dict[str, Any]]:
-            for record in self.records():
-                if record.get("summary") is not None:
-                    yield {**record["run"], **record["summary"]}
-
         _write_streaming(self.path / RUNS, runs, run_rows())
-        _write_streaming(self.path / SUMMARY, summary_schema(runs), summary_rows())
+        _write_streaming(self.path / SUMMARY, summary_schema(runs), self.summary_rows())
         return counts
+
+    def summary_rows(self) -> Iterator[dict[str, Any]]:
+        """Yield the ``summary.parquet`` row of every successful recorded run.
+
+        Dates, written as text in the JSON records, become timestamps again.
+        """
+        dates = [k for k, t in summary_types().items() if t == "timestamp"]
+        for record in self.records():
+            summary = record.get("summary")
+            if summary is not None:
+                for key in dates:
+                    if isinstance(summary.get(key), str):
+                        summary[key] = datetime.fromisoformat(summary[key])
+                yield {**record["run"], **summary}
+
+    def read_recorded(self, runs: pa.Schema) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return ``runs`` and ``summary`` as the records on disk give them (nothing is written).
+
+        Args:
+            runs: The schema of ``runs.parquet`` (see :func:`runs_schema`).
+        """
+        run_rows = (record["run"] for record in self.records())
+        return (_table(runs, run_rows).to_pandas(),
+                _table(summary_schema(runs), self.summary_rows()).to_pandas())  # fmt: skip
+
+
+def _table(schema: pa.Schema, rows: Iterable[dict[str, Any]]) -> pa.Table:
+    """Build a table from rows, a chunk at a time."""
+    source = iter(rows)
+    chunks = []
+    while chunk := list(islice(source, CHUNK)):
+        chunks.append(pa.Table.from_pylist(chunk, schema=schema))
+    return pa.concat_tables(chunks) if chunks else schema.empty_table()
 
 
 def _write_streaming(target: Path, schema: pa.Schema, rows: Iterable[dict[str, Any]]) -> None:
@@ -235,3 +267,37 @@ def open_folder(path: Path, *, spec_hash: str, kind: str, resume: bool, force: b
             "or add --force to write into it"
         )
     return False
+
+
+def find_resumable(root: Path, name: str, spec_hash: str) -> Path | None:
+    """Return the newest unfinished folder ``root/<name>-*`` holding the same batch.
+
+    Args:
+        root: Where default folders are made (``results``).
+        name: The batch or sweep name.
+        spec_hash: Fingerprint of the batch's runs.
+
+    Returns:
+        The folder, or ``None``.
+    """
+    for folder in sorted(root.glob(f"{name}-*"), reverse=True):
+        try:
+            manifest = BatchFolder(folder).read_manifest()
+        except ResultsError:
+            continue
+        if manifest is None or manifest.get("spec_hash") != spec_hash:
+            continue
+        if manifest.get("status") != "complete":
+            return folder
+    return None
+
+
+def default_folder(root: Path, name: str) -> Path:
+    """Return a new ``root/<name>-<YYYYmmdd-HHMMSS>`` folder path that does not exist yet."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate = root / f"{name}-{stamp}"
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{name}-{stamp}-{n}"
+    return candidate

@@ -32,6 +32,8 @@ PARTS = "parts"
 DATASETS = ("timeseries", "stakeholders", "network")
 TABLES = (RUNS, SUMMARY, DESIGN)
 KINDS = ("batch", "sweep")
+FINISHED = ("complete", "failed")
+"""Manifest statuses of a batch that ran every run it was started for."""
 
 
 def manifest_or_none(folder: Path) -> dict[str, Any] | None:

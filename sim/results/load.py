@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import ResultsError
-from sim.results.layout import DESIGN, RUNS, SUMMARY, read_manifest
+from sim.results.layout import DESIGN, FINISHED, RUNS, SUMMARY, read_manifest
+
+log = logging.getLogger(__name__)
 
 
 class Results:
@@ -20,18 +23,45 @@ class Results:
     The small tables (``manifest``, ``runs``, ``summary``) are read at once; the datasets
     (``timeseries``, ``stakeholders``, ``network``) and ``design`` are read on first access.
 
+    An unfinished batch (interrupted, stopped by a full disk or lost workers, killed, or still
+    running) is read from its run records, which are always current: ``partial`` is true,
+    ``runs`` and ``summary`` hold the runs finished so far, and the manifest's ``counts`` are
+    those of the records on disk.
+
     Attributes:
         folder: The folder.
         manifest: The manifest.
         runs: One row per finished run (see the module docs).
         summary: Run-level outcomes of every successful run.
+        partial: The batch has not finished: only the runs finished so far are read.
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.manifest: dict[str, Any] = read_manifest(self.folder)
-        self.runs = self._table(RUNS)
-        self.summary = self._table(SUMMARY)
+        self.partial = self.manifest.get("status") not in FINISHED
+        if self.partial:
+            self._read_records()
+        else:
+            self.runs = self._table(RUNS)
+            self.summary = self._table(SUMMARY)
+
+    def _read_records(self) -> None:
+        """Read an unfinished batch from its run records; its counts follow them."""
+        from sim.results.folder import BatchFolder, runs_schema
+
+        manifest = self.manifest
+        params = manifest.get("design", {}).get("parameters", {}) if self.kind == "sweep" else {}
+        types = {name: str(spec.get("type", "float")) for name, spec in params.items()}
+        schema = runs_schema(types, sweep=self.kind == "sweep")
+        self.runs, self.summary = BatchFolder(self.folder).read_recorded(schema)
+        total = manifest.get("counts", {}).get("total")
+        failed = int((self.runs["status"] != "ok").sum())
+        self.manifest = {**manifest, "counts": {"total": total, "done": len(self.runs),
+                                                "failed": failed}}  # fmt: skip
+        log.warning("%s: partial %s (status %s): %d of %s runs finished; run the same command "
+                    "to finish it", self.folder, self.kind, manifest.get("status"),
+                    len(self.runs), total)  # fmt: skip
 
     def _table(self, name: str) -> pd.DataFrame:
         path = self.folder / name

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from sim.model.runner import RunResult
 from sim.results.store import ensure_writable_dir, provenance, write_json, write_parquet
 from sim.scenario.loader import scenario_dict
@@ -29,7 +31,9 @@ def write_run(result: RunResult, out: Path) -> Path:
         write_parquet(out / "firms.parquet", result.firm_timeseries)
     write_parquet(out / "stakeholders.parquet", result.stakeholders)
     write_parquet(out / "network.parquet", result.network)
-    write_json(out / "summary.json", result.summary)
+    summary = {k: v.date().isoformat() if isinstance(v, pd.Timestamp) else v
+               for k, v in result.summary.items()}  # fmt: skip
+    write_json(out / "summary.json", summary)  # dates as ISO text: 2021-02-01
     manifest = {
         "kind": "run",
         "scenario": result.scenario.name,

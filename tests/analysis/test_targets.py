@@ -76,7 +76,7 @@ def test_every_check_of_every_target_is_evaluated_on_real_runs(runs: dict) -> No
     loss = by_key[("crackdown_loss", 0)]
     assert loss.value == runs["history_2020_2025"].summary["peak_to_trough_loss_usd"]
     peak = by_key[("peak_in_2021", 0)]
-    assert peak.value == decimal_year(str(runs["history_2020_2025"].summary["peak_date"]))
+    assert peak.value == decimal_year(f"{runs['history_2020_2025'].summary['peak_date']:%Y-%m}")
 
 
 def test_a_metric_read_reduces_the_months_of_its_window(runs: dict) -> None:

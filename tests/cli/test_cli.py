@@ -60,6 +60,9 @@ def test_sim_run_writes_results(tmp_path: Path) -> None:
     expected = run_scenario(short("baseline", months=6), 3)
     pd.testing.assert_frame_equal(ts, expected.timeseries, check_dtype=False, check_exact=True)
     summary = json.loads((out / "summary.json").read_text())
+    for key in ("peak_date", "trough_date"):  # dates are ISO text in JSON
+        assert summary[key] == f"{expected.summary[key]:%Y-%m-%d}"
+        summary[key] = pd.Timestamp(summary[key])
     assert summary == expected.summary == summarize(expected.timeseries)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["scenario"] == "baseline"

@@ -94,6 +94,11 @@ def test_a_batch_killed_twice_resumes_to_the_uninterrupted_result(
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"
     report = verify_folder(out)  # whatever the moment, nothing is recorded half-written
     assert report.ok, report.problems
+    partial = load_results(out)  # the finished runs are readable, whatever the manifest says
+    assert partial.partial and not partial.complete
+    assert len(partial.runs) == len(partial.summary) == first and partial.runs["run_id"].is_unique
+    assert partial.manifest["counts"] == {"total": TOTAL, "done": first, "failed": 0}
+    assert set(partial.timeseries["run_id"]) == set(partial.runs["run_id"])
 
     # What a kill in the middle of writing a run leaves: a temporary file, and a part whose
     # record was never written. Neither counts; the resumed batch writes them again.

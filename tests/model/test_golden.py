@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from sim.model.runner import run_scenario
@@ -29,6 +30,8 @@ SHOWN = 12
 
 
 def _round(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m")
     if isinstance(value, float) and math.isfinite(value) and value != 0.0:
         return float(f"{value:.{DIGITS}g}")
     return value

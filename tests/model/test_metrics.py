@@ -6,7 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.model.metrics import METRIC_NAMES, METRICS, METRICS_BY_NAME, reporters, summarize
+from sim.model.metrics import (
+    METRIC_NAMES,
+    METRICS,
+    METRICS_BY_NAME,
+    numeric_outcomes,
+    reporters,
+    summarize,
+    summary_types,
+)
+from sim.model.runner import run_scenario
+from sim.scenario.loader import load_scenario
 from tests.helpers import SHIPPED, run
 
 SHARES = [m.name for m in METRICS if m.unit == "share" and m.name != "mean_premium"]
@@ -87,9 +97,9 @@ def test_summarize_totals_flows_and_takes_the_last_stock() -> None:
 def test_summarize_finds_peak_and_trough_after_it() -> None:
     summary = summarize(_frame())
     assert summary["peak_market_value_usd"] == 10.0
-    assert summary["peak_date"] == "2021-03"
+    assert summary["peak_date"] == pd.Timestamp("2021-03-01")
     assert summary["trough_market_value_usd"] == 4.0
-    assert summary["trough_date"] == "2021-04"
+    assert summary["trough_date"] == pd.Timestamp("2021-04-01")
     assert summary["peak_to_trough_loss_usd"] == 6.0
     assert summary["max_drawdown"] == pytest.approx(0.6)
     assert summary["recovery_from_trough"] == pytest.approx(7.0 / 4.0 - 1.0)
@@ -99,7 +109,7 @@ def test_summarize_a_rising_series_has_no_loss() -> None:
     frame = _frame()
     frame["market_value_usd"] = np.linspace(1.0, 2.0, 6)
     summary = summarize(frame)
-    assert summary["peak_date"] == summary["trough_date"] == "2021-06"
+    assert summary["peak_date"] == summary["trough_date"] == pd.Timestamp("2021-06-01")
     assert summary["peak_to_trough_loss_usd"] == 0.0
     assert summary["max_drawdown"] == 0.0
 
@@ -116,3 +126,20 @@ def test_summarize_handles_zero_value() -> None:
 def test_run_summaries_agree_with_their_time_series(name: str) -> None:
     result = run(name)
     assert result.summary == summarize(result.timeseries)
+
+
+def test_counts_are_integers_and_dates_timestamps_in_series_and_summaries() -> None:
+    result = run_scenario(load_scenario("crackdown"), 0)
+    ts, summary = result.timeseries, result.summary
+    for metric in METRICS:
+        kind = ts[metric.name].dtype.kind
+        assert kind == ("i" if metric.unit == "count" else "f"), metric.name
+        key = f"total_{metric.name}" if metric.kind == "flow" else f"final_{metric.name}"
+        assert type(summary[key]) is (int if metric.unit == "count" else float), key
+    assert ts["date"].dtype.kind == "M"
+    assert isinstance(summary["peak_date"], pd.Timestamp)
+    assert summary["peak_date"] in set(ts["date"]) and summary["trough_date"] in set(ts["date"])
+    types = summary_types()
+    assert types["total_fines_count"] == types["final_golden_shares"] == "int"
+    assert types["peak_date"] == types["trough_date"] == "timestamp"
+    assert "peak_date" not in numeric_outcomes() and "total_deals_signed" in numeric_outcomes()
