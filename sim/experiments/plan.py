@@ -117,7 +117,7 @@ class Plan:
         return max(6, len(str(len(self.specs))))
 
 
-def _keyed(specs: list[dict[str, Any]]) -> list[RunSpec]:
+def key_runs(specs: list[dict[str, Any]]) -> list[RunSpec]:
     """Number the runs and give each its key (repeated content gets an occurrence suffix)."""
     seen: dict[str, int] = {}
     out = []
@@ -193,7 +193,7 @@ def plan_batch(
         "replicates": replicates,
         "overrides": extra,
     }
-    return Plan("batch", name, _keyed(rows), resolved, seed, seeds, design)
+    return Plan("batch", name, key_runs(rows), resolved, seed, seeds, design)
 
 
 def plan_sweep(
@@ -271,7 +271,7 @@ def plan_sweep(
     return Plan(
         "sweep",
         sw.spec.name,
-        _keyed(rows),
+        key_runs(rows),
         {sw.base.name: sw.base},
         seed,
         seeds,
