@@ -86,14 +86,16 @@ def change_rows(effects: pd.DataFrame, infos: Mapping[str, MetricInfo]) -> list[
 def _panel_rows(effects: pd.DataFrame, outcome: str, limit: int) -> pd.DataFrame:
     """Return the levers of one panel, top first.
 
-    Those that moved the outcome, widest swing first (at most ``limit``), then those expected to
-    move it that left it identical on every seed.
+    Those that moved the outcome, widest swing first (at most ``limit``, and every one that moved
+    it against the expected direction), then those expected to move it that left it identical on
+    every seed.
     """
     rows = effects.loc[effects["outcome"] == outcome]
     moved = rows.loc[~rows["verdict"].isin(("dead", "n/a"))]
-    order = moved["swing_mean"].abs().sort_values(ascending=False, kind="stable").index
+    moved = moved.loc[moved["swing_mean"].abs().sort_values(ascending=False, kind="stable").index]
+    keep = (np.arange(len(moved)) < limit) | (moved["verdict"] == "opposite").to_numpy()
     dead = rows.loc[(rows["verdict"] == "dead") & (rows["expected"] != 0)]
-    return pd.concat([moved.loc[order].head(limit), dead])
+    return pd.concat([moved.loc[keep], dead])
 
 
 def tornado_figure(
