@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,10 @@ ARROWS = {1: "↑", -1: "↓", 0: ""}
 
 TORNADO = "tornado"
 """File name (without extension) of the tornado chart in a study's ``figures/`` folder."""
+TORNADO_CAPTION = (
+    "Change of each headline outcome after each lever's step down and step up, from the unmoved "
+    "scenario on the same seeds: mean and 95% confidence interval; the widest swings on top."
+)
 
 STEP_COLORS = {"down": OKABE_ITO["sky_blue"], "up": OKABE_ITO["vermillion"]}
 MAX_ROWS = 12
@@ -81,6 +86,12 @@ def change_rows(effects: pd.DataFrame, infos: Mapping[str, MetricInfo]) -> list[
         rows.append(ChangeRow(lever, label, step, outcome_label(str(r["outcome"])),
                               ARROWS[int(r["expected"])], down, up, str(r["verdict"])))
     return rows
+
+
+def study_title(manifest: Mapping[str, Any]) -> str:
+    """Return the title of a lever study's figures from its manifest."""
+    design = manifest.get("design") or {}
+    return f"Lever study: {design.get('scenario', '?')}, {design.get('replicates', '?')} seeds"
 
 
 def _panel_rows(effects: pd.DataFrame, outcome: str, limit: int) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from sim.plots.compare import (
 )
 from sim.plots.data import BatchData
 from sim.plots.influence import influence_network_figure, stakeholder_positions_figure
-from sim.plots.levers import TORNADO, tornado_figure
+from sim.plots.levers import TORNADO, TORNADO_CAPTION, study_title, tornado_figure
 from sim.plots.style import outcome_label, scenario_colors
 from sim.plots.sweeps import (
     is_grid,
@@ -115,16 +115,8 @@ def plan_figures(data: BatchData, metrics: Sequence[str] | None = None) -> list[
 
 def _plan_levers(data: BatchData) -> list[FigureSpec]:
     """The tornado chart of a lever study."""
-    design = data.manifest.get("design") or {}
-    title = f"Lever study: {design.get('scenario', '?')}, {design.get('replicates', '?')} seeds"
-
-    def tornado() -> Figure:
-        return tornado_figure(lever_effects(data.results), infos=data.metrics, title=title)
-
-    return [FigureSpec(TORNADO, "Lever study", (
-        "Change of each headline outcome after each lever's step down and step up, from the "
-        "unmoved scenario on the same seeds: mean and 95% confidence interval; the widest "
-        "swings on top."), tornado)]  # fmt: skip
+    return [FigureSpec(TORNADO, "Lever study", TORNADO_CAPTION, lambda: tornado_figure(
+        lever_effects(data.results), infos=data.metrics, title=study_title(data.manifest)))]
 
 
 def _plan_batch(data: BatchData, chosen: list[str] | None) -> list[FigureSpec]:
