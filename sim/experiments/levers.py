@@ -27,8 +27,7 @@ from sim.experiments.lever_table import (
     Direction,
     Lever,
 )
-from sim.experiments.plan import Plan, key_runs, spawn_seeds
-from sim.experiments.sweep_schema import MAX_RUNS
+from sim.experiments.plan import Plan, check_counts, key_runs, spawn_seeds
 from sim.results.load import Results
 from sim.scenario.fields import field_range, suggest_path
 from sim.scenario.loader import load_scenario, scenario_dict, scenario_hash, with_overrides
@@ -39,6 +38,7 @@ BASE = "base"
 """The ``lever`` and ``direction`` of the unmoved scenario's runs."""
 
 MIN_SEEDS = 2
+"""Fewest paired seeds of a study: a confidence interval needs two."""
 
 
 @dataclass(frozen=True)
@@ -162,22 +162,6 @@ def describe_lever(lever: Lever, scenario: Scenario) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _check(seeds: int, seed: int, variants: int) -> None:
-    """Refuse a bad seed count or master seed, or more than ``MAX_RUNS`` runs."""
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < MIN_SEEDS:
-        raise ScenarioError(
-            f"--seeds: must be an integer >= {MIN_SEEDS} (a confidence interval needs two "
-            f"paired seeds), given {seeds!r}"
-        )
-    if seeds * variants > MAX_RUNS:
-        raise ScenarioError(
-            f"--seeds: {variants} variants x {seeds} seeds is {variants * seeds} runs; "
-            f"allowed: at most {MAX_RUNS} runs"
-        )
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ScenarioError(f"--seed: must be a non-negative integer, given {seed!r}")
-
-
 def plan_levers(
     scenario: str | Path | Scenario,
     *,
@@ -204,7 +188,7 @@ def plan_levers(
     Raises:
         ScenarioError: On a bad scenario, override, lever name or count, before anything runs.
     """
-    _check(seeds, seed, 1)
+    check_counts(seeds, seed, option="--seeds", minimum=MIN_SEEDS)
     chosen = select_levers(levers)
     extra = [*overrides, *([f"months={months}"] if months is not None else [])]
     if isinstance(scenario, Scenario):
@@ -218,7 +202,7 @@ def plan_levers(
             moved = tuple(lever_overrides(lever, data, direction))
             if moved:
                 variants.append((lever.name, direction, moved))
-    _check(seeds, seed, len(variants))
+    check_counts(seeds, seed, len(variants), option="--seeds", minimum=MIN_SEEDS)
     replicate_seeds = spawn_seeds(seed, seeds)
     rows = []
     for pid, (name, side, moved) in enumerate(variants):
