@@ -138,7 +138,7 @@ def select_levers(names: Sequence[str] | None) -> tuple[Lever, ...]:
     for name in names:
         if name not in LEVERS_BY_NAME:
             raise ScenarioError(
-                f"--lever: unknown lever {name!r}{suggest_path(name, list(LEVERS_BY_NAME))}; "
+                f"--lever: unknown lever{suggest_path(name, list(LEVERS_BY_NAME))}; "
                 f"allowed: {', '.join(LEVERS_BY_NAME)}"
             )
     return tuple(lever for lever in LEVERS if lever.name in set(names))
