@@ -12,7 +12,16 @@ from typing import Annotated
 
 import typer
 
-from sim.cli import analysis, core, dashboard, discover, experiments, plotting, reliability
+from sim.cli import (
+    analysis,
+    core,
+    dashboard,
+    discover,
+    experiments,
+    levers,
+    plotting,
+    reliability,
+)
 
 app = typer.Typer(
     name="sim",
@@ -33,7 +42,7 @@ def _main(
     )
 
 
-for _module in (core, experiments, analysis, discover, plotting, reliability, dashboard):
+for _module in (core, experiments, levers, analysis, discover, plotting, reliability, dashboard):
     _module.register(app)
 
 

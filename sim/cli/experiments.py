@@ -7,6 +7,7 @@ input; 130 when interrupted (run the same command again to finish).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -120,7 +121,7 @@ class _Bar:
         self.progress.stop()
 
 
-def _execute(
+def execute(
     plan: Plan,
     *,
     out: Path | None,
@@ -132,8 +133,26 @@ def _execute(
     fail_fast: bool,
     quiet: bool,
     report: bool,
+    finish: Callable[[Results, bool], None] | None = None,
 ) -> None:
-    """Run a batch or sweep plan with a progress bar, then summarize and set the exit code."""
+    """Run a plan with a progress bar, then summarize and set the exit code.
+
+    Args:
+        plan: A batch, sweep or lever-study plan.
+        out: Output folder (see :func:`sim.experiments.execution.run_plan` for this and the
+            following options).
+        executor: Executor kind.
+        workers: Worker processes.
+        scheduler: Dask scheduler address.
+        resume: Finish the same plan if the folder holds it.
+        force: Replace a different batch in ``out``.
+        fail_fast: Stop at the first failed run.
+        quiet: One summary line instead of the progress bar and tables.
+        report: Then draw the figures and write the report.
+        finish: Called with the results and ``quiet`` once the runs are done, before the report,
+            instead of printing the batch or sweep table (a lever study writes its effects and
+            prints its own table).
+    """
     from sim.experiments.execution import run_plan
 
     bar = _Bar(plan.name, enabled=not quiet and console.is_terminal)
@@ -160,7 +179,9 @@ def _execute(
         f"{results.kind} {results.manifest['name']}: {counts['done']}/{counts['total']} runs done"
         f"{already}, {counts['failed']} failed, in {elapsed:.1f} s -> {results.folder}"
     )
-    if not quiet:
+    if finish is not None:
+        finish(results, quiet)
+    elif not quiet:
         console.print(_sweep_table(results) if results.kind == "sweep" else _batch_table(results))
     console.print(line, markup=False, highlight=False, soft_wrap=True)
     if counts["failed"]:
@@ -273,7 +294,7 @@ def batch_cmd(
         overrides=set_ or [],
         months=months,
     )
-    _execute(
+    execute(
         plan,
         out=out,
         executor=executor,
@@ -310,7 +331,7 @@ def sweep_cmd(
     from sim.experiments.plan import plan_sweep
 
     plan = plan_sweep(sweep, replicates=replicates, seed=seed, overrides=set_ or [], months=months)
-    _execute(
+    execute(
         plan,
         out=out,
         executor=executor,

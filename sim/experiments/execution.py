@@ -292,7 +292,7 @@ def _execute(
     if prior and prior.get("git_commit") != prov["git_commit"]:
         log.warning("%s was started at another git commit; results may mix model code", path)
     started = prior["started"] if prior else datetime.now(UTC).isoformat(timespec="seconds")
-    schema = runs_schema(plan.param_types, sweep=plan.kind == "sweep")
+    schema = runs_schema(plan.param_types, sweep=plan.points is not None)
     if plan.points is not None and not (path / DESIGN).exists():
         design = pd.DataFrame(plan.points)
         design.insert(0, "point_id", range(len(design)))

@@ -117,7 +117,7 @@ class Plan:
         return max(6, len(str(len(self.specs))))
 
 
-def _keyed(specs: list[dict[str, Any]]) -> list[RunSpec]:
+def key_runs(specs: list[dict[str, Any]]) -> list[RunSpec]:
     """Number the runs and give each its key (repeated content gets an occurrence suffix)."""
     seen: dict[str, int] = {}
     out = []
@@ -152,7 +152,7 @@ def plan_batch(
     Raises:
         ScenarioError: On a bad scenario, override or count, before anything runs.
     """
-    _check_counts(replicates, seed)
+    check_counts(replicates, seed)
     extra = [*overrides, *([f"months={months}"] if months is not None else [])]
     chosen = list(scenarios) if scenarios is not None else [i.name for i in list_scenarios()]
     if not chosen:
@@ -169,7 +169,7 @@ def plan_batch(
         if sc.name in resolved:
             raise ScenarioError(f"scenario {sc.name!r} is given twice; give each scenario once")
         resolved[sc.name] = sc
-    _check_counts(replicates, seed, len(resolved))
+    check_counts(replicates, seed, len(resolved))
     seeds = spawn_seeds(seed, replicates)
     rows = []
     for sc in resolved.values():
@@ -193,7 +193,7 @@ def plan_batch(
         "replicates": replicates,
         "overrides": extra,
     }
-    return Plan("batch", name, _keyed(rows), resolved, seed, seeds, design)
+    return Plan("batch", name, key_runs(rows), resolved, seed, seeds, design)
 
 
 def plan_sweep(
@@ -225,7 +225,7 @@ def plan_sweep(
 
     sw = sweep if isinstance(sweep, Sweep) else load_sweep(sweep, list(overrides), months)
     n_rep = replicates if replicates is not None else sw.spec.replicates
-    _check_counts(n_rep, seed, design_size(sw.spec) or 1)
+    check_counts(n_rep, seed, design_size(sw.spec) or 1)
     points = sw.points()
     seeds = spawn_seeds(seed, n_rep)
     rows = []
@@ -271,7 +271,7 @@ def plan_sweep(
     return Plan(
         "sweep",
         sw.spec.name,
-        _keyed(rows),
+        key_runs(rows),
         {sw.base.name: sw.base},
         seed,
         seeds,
@@ -281,14 +281,27 @@ def plan_sweep(
     )
 
 
-def _check_counts(replicates: int, seed: int, units: int = 1) -> None:
-    """Refuse a bad replicate count or seed, or more than ``MAX_RUNS`` runs of ``units``."""
-    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
-        raise ScenarioError(f"--replicates: must be an integer >= 1, given {replicates!r}")
-    if units * replicates > MAX_RUNS:
+def check_counts(
+    count: int, seed: int, units: int = 1, *, option: str = "--replicates", minimum: int = 1
+) -> None:
+    """Refuse a bad run count per unit or master seed, or more than ``MAX_RUNS`` runs.
+
+    Args:
+        count: Runs per scenario, design point or lever variant.
+        seed: The master seed.
+        units: Scenarios, design points or variants.
+        option: The option that gives ``count``, for messages.
+        minimum: The smallest ``count`` allowed.
+
+    Raises:
+        ScenarioError: Naming the option, the allowed values and the value given.
+    """
+    if isinstance(count, bool) or not isinstance(count, int) or count < minimum:
+        raise ScenarioError(f"{option}: must be an integer >= {minimum}, given {count!r}")
+    if units * count > MAX_RUNS:
         raise ScenarioError(
-            f"--replicates: {units} x {replicates} is {units * replicates} runs; "
-            f"allowed: at most {MAX_RUNS} runs in one batch or sweep"
+            f"{option}: {units} x {count} is {units * count} runs; "
+            f"allowed: at most {MAX_RUNS} runs in one results folder"
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ScenarioError(f"--seed: must be a non-negative integer, given {seed!r}")

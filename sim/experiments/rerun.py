@@ -1,11 +1,11 @@
-"""Reproduce one run of a batch or sweep from its manifest and compare it bit for bit.
+"""Reproduce one run of a batch, sweep or lever study from its manifest, compared bit for bit.
 
 :func:`rerun` rebuilds the run's scenario from the manifest (the resolved scenario, plus the
-design point's overrides in a sweep), checks that it hashes to the recorded ``scenario_hash``,
-runs it with the recorded seed through the same code path as the batch
-(:func:`sim.experiments.execution.execute_run`) and compares every dataset part and the run's
-outcomes with what is stored: the Parquet bytes (against the recorded SHA-256) and the values, bit
-for bit. Nothing is written to the folder.
+design point's overrides in a sweep or the variant's overrides in a lever study), checks that it
+hashes to the recorded ``scenario_hash``, runs it with the recorded seed through the same code path
+as the batch (:func:`sim.experiments.execution.execute_run`) and compares every dataset part and
+the run's outcomes with what is stored: the Parquet bytes (against the recorded SHA-256) and the
+values, bit for bit. Nothing is written to the folder.
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ def run_scenario_of(manifest: dict[str, Any], run: dict[str, Any]) -> tuple[Scen
         run: The run's row (its record's ``run``).
 
     Returns:
-        The base scenario and the design point's ``path=value`` overrides (empty in a batch).
+        The base scenario and the design point's or lever variant's ``path=value`` overrides
+        (empty in a batch).
 
     Raises:
         ResultsError: When the manifest lacks the scenario or it no longer validates.
@@ -106,9 +107,15 @@ def run_scenario_of(manifest: dict[str, Any], run: dict[str, Any]) -> tuple[Scen
     except ScenarioError as exc:
         raise ResultsError(f"the manifest's scenario {name!r} no longer validates: {exc}") from None
     overrides = []
+    design = manifest.get("design", {})
     if manifest.get("kind") == "sweep":
-        for param, spec in manifest.get("design", {}).get("parameters", {}).items():
+        for param, spec in design.get("parameters", {}).items():
             overrides.append(f"{spec['path']}={format_override_value(run[param])}")
+    elif manifest.get("kind") == "levers":
+        variants = {v["point_id"]: v for v in design.get("variants", [])}
+        if run.get("point_id") not in variants:
+            raise ResultsError(f"the manifest holds no lever variant {run.get('point_id')!r}")
+        overrides = list(variants[run["point_id"]]["overrides"])
     return base, overrides
 
 

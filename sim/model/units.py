@@ -117,6 +117,17 @@ def format_interval(
     return text
 
 
+def format_change(
+    mean: float | None, low: float | None, high: float | None, unit: str, *, digits: int = 3
+) -> str:
+    """Format a difference and its interval like :func:`format_interval`, shares in points.
+
+    A difference of two shares is written in percentage points: ``1.2 pp [0.8 to 1.6]``.
+    """
+    text = format_interval(mean, low, high, unit, digits=digits)
+    return text.replace("%", " pp", 1) if unit == "share" else text
+
+
 def format_usd(value: float) -> str:
     """Format a US$ amount on its own scale: ``US$1.23T``, ``US$4.5B`` or ``US$6.7M``."""
     return format_value(value, "USD")

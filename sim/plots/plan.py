@@ -1,4 +1,4 @@
-"""Which standard figures apply to a batch or sweep folder, and how each is drawn.
+"""Which standard figures apply to a batch, sweep or lever-study folder, and how each is drawn.
 
 :func:`plan_figures` returns a :class:`FigureSpec` per figure (file name, report section, caption
 and a function that draws it) without drawing anything, so :mod:`sim.plots.render` can write them
@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.analysis.levers import lever_effects
 from sim.analysis.stats import morris_indices, point_means, sobol_indices
 from sim.errors import ResultsError
 from sim.plots.compare import (
@@ -26,6 +27,7 @@ from sim.plots.compare import (
 )
 from sim.plots.data import BatchData
 from sim.plots.influence import influence_network_figure, stakeholder_positions_figure
+from sim.plots.levers import TORNADO, TORNADO_CAPTION, study_title, tornado_figure
 from sim.plots.style import outcome_label, scenario_colors
 from sim.plots.sweeps import (
     is_grid,
@@ -89,7 +91,8 @@ def plan_figures(data: BatchData, metrics: Sequence[str] | None = None) -> list[
 
     Batches get time series, the scenario comparison, differences from the baseline (when
     there is one) and, unless metrics are chosen, the stakeholder figures; sweeps get response
-    curves, heatmaps (two parameters on a grid) and Sobol or Morris indices (for those designs).
+    curves, heatmaps (two parameters on a grid) and Sobol or Morris indices (for those designs);
+    lever studies get their tornado chart.
 
     Args:
         data: The loaded folder.
@@ -105,7 +108,15 @@ def plan_figures(data: BatchData, metrics: Sequence[str] | None = None) -> list[
     chosen = check_metrics(data, metrics)
     if data.kind == "sweep":
         return _plan_sweep(data, chosen)
+    if data.kind == "levers":
+        return _plan_levers(data)
     return _plan_batch(data, chosen)
+
+
+def _plan_levers(data: BatchData) -> list[FigureSpec]:
+    """The tornado chart of a lever study."""
+    return [FigureSpec(TORNADO, "Lever study", TORNADO_CAPTION, lambda: tornado_figure(
+        lever_effects(data.results), infos=data.metrics, title=study_title(data.manifest)))]
 
 
 def _plan_batch(data: BatchData, chosen: list[str] | None) -> list[FigureSpec]:

@@ -1,7 +1,8 @@
-"""One self-contained HTML report per batch or sweep: ``<folder>/report.html``.
+"""One self-contained HTML report per batch, sweep or lever study: ``<folder>/report.html``.
 
 The report holds the scenarios' descriptions and marked events, a summary table (mean and 95%
-confidence interval of every outcome per scenario), the paired differences from the baseline,
+confidence interval of every outcome per scenario) and the paired differences from the baseline
+(for a lever study instead: each lever's changes of the outcomes it is expected to move),
 every standard figure (PNG, embedded as base64) and the provenance from ``manifest.json``. It has
 inline CSS only, no scripts and no external links, so it opens in a browser offline. Figures are
 drawn first when they are missing or older than the results.
@@ -19,12 +20,14 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.levers import dead_levers, lever_effects
 from sim.analysis.stats import mean_ci, paired_differences
 from sim.model.metrics import numeric_outcomes
-from sim.model.units import format_interval
+from sim.model.units import format_change, format_interval
 from sim.plots.compare import HEADLINE_METRICS, standard_outcomes
 from sim.plots.data import BatchData, load_batch
 from sim.plots.discovery import discovery_section
+from sim.plots.levers import change_rows
 from sim.plots.plan import FigureSpec, plan_figures, sweep_parameters
 from sim.plots.render import FIGURES_DIR, render
 from sim.plots.style import outcome_label, outcome_unit, scenario_colors
@@ -128,15 +131,33 @@ def difference_table(data: BatchData) -> str:
         cells = []
         for name in names:
             mean, low, high, _ = mean_ci(diffs.loc[diffs["scenario"] == name, col].to_numpy(float))
-            text = format_interval(mean, low, high, unit)
-            if unit == "share":
-                text = text.replace("%", " pp", 1)
+            text = format_change(mean, low, high, unit)
             cells.append(f'<td class="num">{_e(text)}</td>')
         rows.append(f"<tr><th>{_e(outcome_label(col))}</th>{''.join(cells)}</tr>")
     return (f"<table><thead><tr><th>Outcome</th>{head}</tr></thead><tbody>{''.join(rows)}"
             "</tbody></table><p class=meta>Mean of per-seed differences (replicate k of each "
             "scenario shares its seed with the baseline's) and its 95% confidence interval; "
             "pp: percentage points.</p>")  # fmt: skip
+
+
+def lever_table(data: BatchData) -> str:
+    """Return the HTML table of a lever study: each lever's expected outcomes and their changes."""
+    effects = lever_effects(data.results)
+    rows = "".join(
+        f"<tr><th>{_e(r.label)}<br><code>{_e(r.lever)}</code></th><td>{_e(r.step)}</td>"
+        f"<td>{_e(r.outcome)}</td><td>{_e(r.expected)}</td><td class=num>{_e(r.down)}</td>"
+        f"<td class=num>{_e(r.up)}</td><td>{_e(r.verdict)}</td></tr>"
+        for r in change_rows(effects, data.metrics)
+    )
+    dead = "; ".join(f"{k} ({', '.join(v)})" for k, v in dead_levers(effects).items())
+    return ("<table><thead><tr><th>Lever</th><th>Step down / up</th><th>Outcome</th>"
+            "<th>Expected</th><th>Step down</th><th>Step up</th><th>Verdict</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table><p class=meta>Change from the unmoved scenario: mean "
+            "over paired seeds and its 95% confidence interval, for the outcomes an analyst "
+            "expects each lever to move (<code>levers.parquet</code> holds every outcome). "
+            "Verdict: the interval of the swing (step up minus step down) excludes zero on the "
+            "expected side (agrees) or on the other (opposite); dead: identical on every seed. "
+            f"Dead levers: {_e(dead or 'none')}.</p>")  # fmt: skip
 
 
 def _scenarios_section(data: BatchData) -> str:
@@ -256,9 +277,12 @@ def build_report(data: BatchData, specs: Sequence[FigureSpec], notes: Sequence[s
         found = discovery_section(data.folder)
         if found is not None:
             pairs.append(("Scenario discovery", found))
-    pairs.append(("Summary: mean and 95% confidence interval per scenario",
-                  summary_table(data)))  # fmt: skip
-    pairs.append(("Difference from baseline, paired by seed", difference_table(data)))
+    if data.kind == "levers":
+        pairs.append(("Levers: change of the expected outcomes, paired by seed", lever_table(data)))
+    else:
+        pairs.append(("Summary: mean and 95% confidence interval per scenario",
+                      summary_table(data)))  # fmt: skip
+        pairs.append(("Difference from baseline, paired by seed", difference_table(data)))
     pairs += [(section, "".join(parts)) for section, parts in by_section.items()]
     if notes:
         pairs.append(("Figures not drawn", "<ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes)

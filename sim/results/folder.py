@@ -52,7 +52,8 @@ def runs_schema(param_types: dict[str, str], *, sweep: bool) -> pa.Schema:
 
     Args:
         param_types: Swept parameter names and types (``int``, ``float``, ``str``, ``bool``).
-        sweep: Whether the folder is a sweep (adds ``point_id``).
+        sweep: Whether the runs belong to design points: a sweep's, or a lever study's
+            variants (adds ``point_id``).
 
     Returns:
         The Arrow schema.

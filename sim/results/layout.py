@@ -5,7 +5,8 @@ A batch (or sweep) folder holds::
     manifest.json      what was run, with which seeds and versions, and how far it got
     runs.parquet       one row per finished run: ids, seed, swept parameters, status, error, wall_s
     summary.parquet    run-level outcomes of every successful run
-    design.parquet     sweeps only: the design matrix, one row per point_id
+    design.parquet     sweeps: the design matrix, one row per point_id; lever studies: the
+                       variants (lever, direction), one row per point_id
     timeseries/        Parquet dataset: run_id, scenario, replicate, seed, date, every metric
     stakeholders/      Parquet dataset: stakeholder positions, replicate 0 of each scenario or point
     network/           Parquet dataset: influence matrices, replicate 0 of each scenario or point
@@ -14,6 +15,11 @@ A batch (or sweep) folder holds::
 Every run's files are named ``<index>-<run_id>`` (``index`` is the run's place in the canonical
 order), so a dataset read with ``pandas.read_parquet(folder / "timeseries")`` comes back in
 canonical order.
+
+A lever study (kind ``levers``, made by ``sim levers``) is such a folder whose runs are the
+unmoved scenario and one variant per lever and direction; it also holds ``levers.parquet``, the
+paired changes of the headline outcomes (see :mod:`sim.analysis.levers`), and
+``figures/tornado.png``.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ DESIGN = "design.parquet"
 PARTS = "parts"
 DATASETS = ("timeseries", "stakeholders", "network")
 TABLES = (RUNS, SUMMARY, DESIGN)
-KINDS = ("batch", "sweep")
+KINDS = ("batch", "sweep", "levers")
 FINISHED = ("complete", "failed")
 """Manifest statuses of a batch that ran every run it was started for."""
 
