@@ -12,6 +12,7 @@ paired changes of each headline outcome.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,8 @@ from sim.experiments.lever_table import (
 )
 from sim.experiments.plan import Plan, check_counts, key_runs, spawn_seeds
 from sim.results.load import Results
-from sim.scenario.fields import field_range, suggest_path
+from sim.scenario.fields import suggest_path
+from sim.scenario.limits import data_range, field_type
 from sim.scenario.loader import load_scenario, scenario_dict, scenario_hash, with_overrides
 from sim.scenario.overrides import format_override_value
 from sim.scenario.schema import Scenario
@@ -97,11 +99,11 @@ def lever_members(lever: Lever, scenario: Scenario | dict[str, Any]) -> list[Mem
             continue
         if any(parent.get(k) != v for k, v in lever.where.items()):
             continue
-        low, high, integer = field_range(path, data)
-        cap = parent.get(lever.cap) if lever.cap else None
-        if isinstance(cap, int | float) and not isinstance(cap, bool):
-            high = min(high, float(cap))
-        out.append(Member(".".join(path), float(value), low, high, integer))
+        dotted = ".".join(path)
+        low, high = data_range(data, dotted)  # the schema's bounds, cut by any cap
+        out.append(Member(dotted, float(value), -math.inf if low is None else float(low),
+                          math.inf if high is None else float(high),
+                          field_type(data, dotted) is int))  # fmt: skip
     return out
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import difflib
-import math
 import types
 import typing
 from collections.abc import Sequence
 from typing import Any, get_args, get_origin
 
-from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
@@ -188,39 +186,3 @@ def field_metadata(info: FieldInfo) -> tuple[list[Any], Any]:
         metadata += list(get_args(annotation)[1:])
         annotation = get_args(annotation)[0]
     return metadata, annotation
-
-
-def field_range(parts: Sequence[str], data: dict[str, Any]) -> tuple[float, float, bool]:
-    """Return the lowest and highest value the schema allows at a path, and whether it is an int.
-
-    Exclusive bounds (``gt``, ``lt``) give the nearest float inside them; a side without a bound
-    is infinite.
-
-    Args:
-        parts: The field path.
-        data: The scenario data (used to pick the event type of a timeline entry).
-
-    Returns:
-        ``(low, high, integer)``.
-
-    Example:
-        >>> from sim.scenario import load_scenario, scenario_dict
-        >>> data = scenario_dict(load_scenario("baseline"))
-        >>> field_range(["regulators", "SAMR", "fine_rate"], data)
-        (0.0, 0.5, False)
-    """
-    info, _ = walk(list(parts), data)
-    low, high = -math.inf, math.inf
-    if info is None:
-        return low, high, False
-    metadata, annotation = field_metadata(info)
-    for meta in metadata:
-        if isinstance(meta, Ge):
-            low = max(low, float(meta.ge))  # type: ignore[arg-type]
-        elif isinstance(meta, Gt):
-            low = max(low, math.nextafter(float(meta.gt), math.inf))  # type: ignore[arg-type]
-        elif isinstance(meta, Le):
-            high = min(high, float(meta.le))  # type: ignore[arg-type]
-        elif isinstance(meta, Lt):
-            high = min(high, math.nextafter(float(meta.lt), -math.inf))  # type: ignore[arg-type]
-    return low, high, annotation is int
