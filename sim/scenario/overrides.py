@@ -48,7 +48,10 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     key, raw = text.split("=", 1)
     parts = [p.strip() for p in key.strip().split(".")]
     if not all(parts):
-        raise ScenarioError(f"empty field name in {key!r}", file="--set", field=key)
+        raise ScenarioError(
+            f"empty field name in {key!r}; expected FIELD.PATH=VALUE "
+            "(e.g. regulators.SAMR.fine_rate=0.06)", file="--set", field=key,
+        )
     try:
         value, _ = parse_yaml(raw, f"--set {key}")
     except ScenarioError as exc:
@@ -97,7 +100,8 @@ def override_items(overrides: Overrides) -> list[tuple[str, list[str], Any]]:
             parts = [p.strip() for p in str(key).split(".")]
             if not all(parts):
                 raise ScenarioError(
-                    f"empty field name in {key!r}", file=MAPPING_SOURCE, field=str(key)
+                    f"empty field name in {key!r}; expected a dotted field path "
+                    "(e.g. regulators.SAMR.fine_rate)", file=MAPPING_SOURCE, field=str(key),
                 )
             items.append((MAPPING_SOURCE, parts, plain_value(value)))
         return items
