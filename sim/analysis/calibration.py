@@ -216,8 +216,9 @@ def calibrate(
         holdout_seeds = holdout_seeds if holdout_seeds is not None else spawned[n_fit:]
     pop_size = population or max(5, 2 * len(spec.parameters))
     if budget < pop_size:
-        raise ScenarioError(
-            f"--budget: must be at least the population ({pop_size} candidates), given {budget}"
+        raise ScenarioError.about(
+            lambda a: f"{a('budget', budget)}: must be at least the population ({pop_size} "
+            f"candidates, {a.population}), so that one generation can be evaluated"
         )
     generations = budget // pop_size - 1
     scenarios = resolve_scenarios(targets)

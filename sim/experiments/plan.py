@@ -284,11 +284,13 @@ def plan_sweep(
 def _check_counts(replicates: int, seed: int, units: int = 1) -> None:
     """Refuse a bad replicate count or seed, or more than ``MAX_RUNS`` runs of ``units``."""
     if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
-        raise ScenarioError(f"--replicates: must be an integer >= 1, given {replicates!r}")
+        raise ScenarioError.about(
+            lambda a: f"{a('replicates', replicates)}: must be an integer >= 1"
+        )
     if units * replicates > MAX_RUNS:
-        raise ScenarioError(
-            f"--replicates: {units} x {replicates} is {units * replicates} runs; "
-            f"allowed: at most {MAX_RUNS} runs in one batch or sweep"
+        raise ScenarioError.about(
+            lambda a: f"{a('replicates', replicates)}: {units} x {replicates} is "
+            f"{units * replicates} runs; allowed: at most {MAX_RUNS} runs in one batch or sweep"
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ScenarioError(f"--seed: must be a non-negative integer, given {seed!r}")
+        raise ScenarioError.about(lambda a: f"{a('seed', seed)}: must be a non-negative integer")

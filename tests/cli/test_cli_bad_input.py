@@ -217,7 +217,7 @@ def test_corrupted_parquet_part(copy_of: Path) -> None:
 
 def test_unknown_run_id(batch: Path) -> None:
     refused(*invoke("rerun", str(batch), "--run-id", "ffffffffffffffff"), "no run", "allowed:")
-    refused(*invoke("rerun", str(batch), "--run-id", "../../x"), "is not a run id")
+    refused(*invoke("rerun", str(batch), "--run-id", "../../x"), "not a run id")
 
 
 def test_a_real_process_shows_one_line(tmp_path: Path) -> None:
