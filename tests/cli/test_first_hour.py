@@ -1,5 +1,8 @@
-"""What a new user meets in the first hour: one-line errors, output paths checked first,
-honest help, tables that fit an 80-column terminal, labelled run summaries, one scenario name."""
+"""What a new user meets in the first hour of the command line.
+
+One-line errors, output paths checked first, honest help, tables that fit an 80-column terminal,
+labelled run summaries and one scenario name everywhere.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,6 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
-
-from sim.cli import app
 
 runner = CliRunner()
 
