@@ -10,8 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
+
+from sim.cli import app
 
 runner = CliRunner()
 
@@ -29,3 +32,49 @@ def test_option_parser_errors_are_one_error_line(args: tuple[str, ...], option: 
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith(f"error: {option}: ") and "sim batch --help" in lines[0]
+
+
+@pytest.mark.parametrize(("command", "work"), [
+    ("validate", "sim.analysis.validation.run_validation"),
+    ("calibrate", "sim.analysis.calibration.calibrate"),
+])  # fmt: skip
+def test_validate_and_calibrate_refuse_a_bad_output_path_before_any_work(
+    command: str, work: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{work} ran before the output path was checked")
+
+    monkeypatch.setattr(work, no_work)
+    target = tmp_path / "a-file"
+    target.write_text("not a folder")
+    result = runner.invoke(app, [command, "--out", str(target), "--workers", "1", "-q"])
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert result.stderr == f"error: {target}: output path exists and is not a folder\n"
+
+
+def test_calibrate_help_states_the_real_lower_bound_of_the_budget() -> None:
+    result = runner.invoke(app, ["calibrate", "--help"], terminal_width=200)
+    budget = next(line for line in result.stdout.splitlines() if "--budget" in line)
+    assert "x>=1" not in budget
+    assert "at least one population" in budget
+    refused = runner.invoke(app, ["calibrate", "--budget", "5", "--out", "unused"])
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("error: --budget 5: must be at least the population")
+
+
+class _Report:
+    """A validation report's pass rates: two targets, met together on fewer seeds than alone."""
+
+    all_targets_rate = 0.89
+
+    @staticmethod
+    def pass_rates() -> pd.DataFrame:
+        return pd.DataFrame({"target": ["crackdown_loss", "fines_rare"], "pass_rate": [0.95, 0.99]})
+
+
+def test_validate_says_how_often_each_target_and_all_together_are_met() -> None:
+    from sim.cli.analysis import pass_rate_line
+
+    line = pass_rate_line(_Report())  # type: ignore[arg-type]
+    assert line == ("each target met on at least 95% of seeds (lowest: crackdown_loss); "
+                    "every target together on 89%")  # fmt: skip
