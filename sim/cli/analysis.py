@@ -109,8 +109,9 @@ def pass_rate_line(report: ValidationReport) -> str:
     if rates.empty:
         return "no targets checked"
     lowest = rates.loc[rates["pass_rate"].idxmin()]
+    together = report.all_targets_rate
     return (f"each target met on at least {lowest['pass_rate']:.0%} of seeds (lowest: "
-            f"{lowest['target']}); every target together on {report.all_targets_rate:.0%}")  # fmt: skip
+            f"{lowest['target']}); every target together on {together:.0%}")  # fmt: skip
 
 
 @handle_errors
