@@ -80,7 +80,8 @@ def test_readme_scenario_examples_load(index: int, tmp_path: Path) -> None:
     text = _blocks("yaml")[index]
     if not re.search(r"^(name|extends):", text, flags=re.M):
         pytest.skip("not a scenario")
-    path = tmp_path / "readme_example.yaml"
+    named = re.search(r"^name: (\S+)", text, flags=re.M)
+    path = tmp_path / f"{named.group(1) if named else 'readme_example'}.yaml"
     path.write_text(text, encoding="utf-8")
     load_scenario(path)
 

@@ -15,7 +15,11 @@ from sim.model.units import format_usd
 
 @handle_errors
 def list_cmd() -> None:
-    """List the scenarios on the search path, one line each with its description."""
+    """List the scenarios on the search path, one line each with its description.
+
+    A scenario is named by its file, as in sim run and in results; a file that cannot be loaded
+    is listed with its error.
+    """
     from sim.scenario.loader import list_scenarios
 
     infos = list_scenarios()
@@ -23,7 +27,8 @@ def list_cmd() -> None:
         fail("no scenarios found on the search path")
     width = max(len(i.name) for i in infos)
     for info in infos:
-        sys.stdout.write(f"{info.name:<{width}}  {info.description}\n")
+        about = info.description if info.error is None else f"error: {info.error}"
+        sys.stdout.write(f"{info.name:<{width}}  {about}\n")
 
 
 @handle_errors

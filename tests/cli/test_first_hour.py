@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -78,3 +79,34 @@ def test_validate_says_how_often_each_target_and_all_together_are_met() -> None:
     line = pass_rate_line(_Report())  # type: ignore[arg-type]
     assert line == ("each target met on at least 95% of seeds (lowest: crackdown_loss); "
                     "every target together on 89%")  # fmt: skip
+
+
+def test_sim_list_and_sim_run_use_one_name(
+    scenario_dir: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario_dir("my_crackdown", "name: crackdown\nextends: crackdown\nmonths: 2\n")
+    scenario_dir("mine", "name: mine\nextends: crackdown\nmonths: 2\n")
+    listed = runner.invoke(app, ["list"])
+    assert listed.exit_code == 0
+    lines = {line.split()[0]: line for line in listed.stdout.splitlines()}
+    assert "error: " in lines["my_crackdown"] and "given 'crackdown'" in lines["my_crackdown"]
+    monkeypatch.chdir(tmp_path)
+    run = runner.invoke(app, ["run", "mine", "-q"])
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.strip() == str(Path("results") / "mine" / "seed-0")
+    refused = runner.invoke(app, ["run", "my_crackdown"])
+    assert refused.exit_code == 2
+    assert "name: must be the file's name, 'my_crackdown'" in refused.stderr
+    assert not (tmp_path / "results" / "crackdown").exists()
+
+
+def test_sim_list_shows_a_broken_file_with_its_error(
+    scenario_dir: Callable[[str, str], Path]
+) -> None:
+    path = scenario_dir("broken", "name: broken\nextends: baseline\nmonths: [1\n")
+    listed = runner.invoke(app, ["list"])
+    assert listed.exit_code == 0
+    line = next(line for line in listed.stdout.splitlines() if line.startswith("broken "))
+    assert f"error: {path}:" in line and "malformed YAML" in line
+    assert any(line.startswith("crackdown ") and "error" not in line
+               for line in listed.stdout.splitlines())  # fmt: skip
