@@ -110,3 +110,16 @@ def test_sim_list_shows_a_broken_file_with_its_error(
     assert f"error: {path}:" in line and "malformed YAML" in line
     assert any(line.startswith("crackdown ") and "error" not in line
                for line in listed.stdout.splitlines())  # fmt: skip
+
+
+def test_sim_run_summary_uses_the_report_labels_and_units(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "crackdown", "--months", "6", "--out", str(tmp_path / "r")],
+                           terminal_width=100)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip()
+            for line in result.stdout.splitlines() if line.count("│") == 3}  # fmt: skip
+    assert "final_mean_compliance" not in result.stdout
+    assert rows["Mean compliance, end"].endswith("%")
+    assert rows["Market value, end"].startswith("US$")
+    assert rows["Freezes active, end"].isdigit()
+    assert rows["Peak date"][:4].isdigit()
