@@ -57,10 +57,9 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _short(text: str, width: int = 24) -> str:
-    """Return ``text`` cut to ``width`` characters (with an ellipsis), markup escaped."""
-    text = text.split(" (")[0]
-    return escape(text if len(text) <= width else text[: width - 1] + "…")
+def _short(text: str) -> str:
+    """Return the first clause of ``text`` (before any parenthesis), markup escaped."""
+    return escape(text.split(" (")[0])
 
 
 def _month(decimal_year: float) -> str:
@@ -71,31 +70,43 @@ def _month(decimal_year: float) -> str:
     return f"{months // 12}-{months % 12 + 1:02d}"
 
 
-def validation_table(report: ValidationReport) -> Table:
-    """Build the table of pass rates per target, with each target's first check."""
+WIDE_TABLE = 120
+"""Terminal columns from which the validation table also shows each target's fact and check."""
+
+
+def validation_table(report: ValidationReport, width: int = WIDE_TABLE) -> Table:
+    """Build the table of pass rates per target, with each target's first check when it fits.
+
+    Cells wrap at spaces rather than being cut (target names never wrap); in a terminal
+    narrower than :data:`WIDE_TABLE` columns the fact number and the first check are left out,
+    so the rest fits 80 columns.
+    """
     from sim.analysis.target_checks import describe_check
     from sim.analysis.targets import DateCheck
 
+    wide = width >= WIDE_TABLE
     table = Table(title=f"Validation: {report.targets.scenario}, {len(report.seeds)} seeds, "
                         f"threshold {report.threshold:.0%}")  # fmt: skip
-    for name, justify in (("target", "left"), ("fact", "right"), ("pass rate", "right"),
-                          ("95% CI", "right"), ("median", "right"), ("observed", "right"),
-                          ("first check", "left")):  # fmt: skip
-        table.add_column(name, justify=justify, no_wrap=name != "first check")  # type: ignore[arg-type]
+    columns = [("target", "left"), ("fact", "right"), ("pass rate", "right"),
+               ("95% CI", "right"), ("median", "right"), ("observed", "right"),
+               ("first check", "left")]  # fmt: skip
+    for name, justify in columns:
+        if wide or name not in ("fact", "first check"):
+            table.add_column(name, justify=justify, no_wrap=name == "target")  # type: ignore[arg-type]
     for _, r in report.pass_rates().iterrows():
         target = report.targets.targets[r["target"]]
         first = target.checks[0]
         median = float(r["value_median"])
         shown = _month(median) if isinstance(first, DateCheck) else _fmt(median)
         observed = r["observed"]
-        table.add_row(
-            r["target"], str(r["fact"]), f"{r['pass_rate']:.0%}",
-            f"{r['ci_low']:.0%}-{r['ci_high']:.0%}", shown,
-            _fmt(observed) if isinstance(observed, float) else _short(str(observed)),
-            escape(describe_check(first) + (f" (+{len(target.checks) - 1})"
-                                            if len(target.checks) > 1 else "")),
-            style=None if r["ok"] else "bold red",
-        )  # fmt: skip
+        check = escape(describe_check(first) + (f" (+{len(target.checks) - 1})"
+                                                if len(target.checks) > 1 else ""))  # fmt: skip
+        seen = _fmt(observed) if isinstance(observed, float) else _short(str(observed))
+        cells = [r["target"], str(r["fact"]), f"{r['pass_rate']:.0%}",
+                 f"{r['ci_low']:.0%}-{r['ci_high']:.0%}", shown, seen, check]  # fmt: skip
+        if not wide:
+            cells = [c for i, c in enumerate(cells) if i not in (1, 6)]
+        table.add_row(*cells, style=None if r["ok"] else "bold red")
     return table
 
 
@@ -160,7 +171,7 @@ def validate_cmd(
                         "targets_file": str(targets or "sim/data/targets.yaml")})  # fmt: skip
     path = write_validation(report, out)
     plot_validation(report, out)
-    console.print(validation_table(report))
+    console.print(validation_table(report, console.width))
     console.print(pass_rate_line(report) + f"; written to {path.parent}", markup=False,
                   highlight=False)  # fmt: skip
     if not report.passed:

@@ -6,6 +6,7 @@ labelled run summaries and one scenario name everywhere.
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from collections.abc import Callable
@@ -123,3 +124,46 @@ def test_sim_run_summary_uses_the_report_labels_and_units(tmp_path: Path) -> Non
     assert rows["Market value, end"].startswith("US$")
     assert rows["Freezes active, end"].isdigit()
     assert rows["Peak date"][:4].isdigit()
+
+
+def _rendered(table: object, width: int = 80) -> str:
+    """Return a rich table as an 80-column terminal shows it."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(table)
+    return console.export_text()
+
+
+def test_the_validation_table_fits_80_columns() -> None:
+    from sim.analysis.targets import load_targets
+    from sim.analysis.validation import resolve_scenarios, run_validation
+    from sim.cli.analysis import validation_table
+    from sim.experiments.executors import make_executor
+    from sim.experiments.plan import spawn_seeds
+
+    targets = load_targets(None)
+    with make_executor("serial") as ex:
+        report = run_validation(targets, spawn_seeds(0, 2), executor=ex,
+                                scenarios=resolve_scenarios(targets, []))  # fmt: skip
+    text = _rendered(validation_table(report, 80))
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for name in targets.targets:
+        assert f" {name} " in text
+    assert "pass rate" in text and "observed" in text
+
+
+def test_the_batch_and_sweep_tables_fit_80_columns(tmp_path: Path) -> None:
+    from sim import run_batch, run_sweep
+    from sim.cli.experiments import _batch_table, _sweep_table
+
+    batch = run_batch(["history_2020_2025", "export_controls"], replicates=1, months=3,
+                      executor="serial", out=tmp_path / "b")  # fmt: skip
+    text = _rendered(_batch_table(batch))
+    assert "…" not in text
+    assert " history_2020_2025 " in text and " export_controls " in text
+    sweep = run_sweep("chip_controls", replicates=1, months=2, executor="serial",
+                      out=tmp_path / "s")  # fmt: skip
+    text = _rendered(_sweep_table(sweep))
+    assert "…" not in text and "Domestic compute share, end" in text and "%" in text
