@@ -6,6 +6,8 @@ import doctest
 import importlib
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,13 +67,47 @@ def _sim_commands() -> list[list[str]]:
     return commands
 
 
+def _run_script(code: str, folder: Path) -> str:
+    """Save ``code`` as a script in ``folder`` and run it as a user would; return its stdout."""
+    script = folder / "example.py"
+    script.write_text(code, encoding="utf-8")
+    done = subprocess.run([sys.executable, script.name], cwd=folder, capture_output=True,
+                          text=True, timeout=600, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
 @pytest.mark.skipif(not _blocks("python"), reason="the README has no Python examples")
 @pytest.mark.parametrize("index", range(len(_blocks("python"))))
-def test_readme_python_examples_run(index: int, tmp_path: Path,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    monkeypatch.chdir(tmp_path)
+def test_readme_python_examples_run(index: int, tmp_path: Path) -> None:
     code = _blocks("python")[index]
-    exec(compile(code, f"README.md python block {index}", "exec"), {"__name__": "readme"})
+    if "run_batch" in code:
+        pytest.skip("run by test_readme_batch_example_shows_a_difference")
+    _run_script(code, tmp_path)
+
+
+def _batch_example() -> str:
+    return next(block for block in _blocks("python") if "run_batch" in block)
+
+
+def test_readme_batch_example_shows_a_difference(tmp_path: Path) -> None:
+    stdout = _run_script(_batch_example(), tmp_path)
+    means = dict(re.findall(r"^(crackdown|thaw)\s+(\S+)$", stdout, flags=re.M))
+    assert set(means) == {"crackdown", "thaw"}, stdout
+    assert float(means["thaw"]) < 0.9 * float(means["crackdown"]), stdout
+
+
+def test_readme_cli_and_python_batches_write_different_folders() -> None:
+    cli = {args[args.index("--out") + 1] for args in _sim_commands()
+           if args[0] in ("batch", "sweep") and "--out" in args}  # fmt: skip
+    python = set(re.findall(r"""out=["']([^"']+)["']""", _batch_example()))
+    assert cli and python and not cli & python
+
+
+def test_readme_gives_both_validation_rates() -> None:
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    assert re.search(r"meets each target on at least \d+% of seeds", text)
+    assert re.search(r"every target together on \d+%", text)
 
 
 @pytest.mark.skipif(not _blocks("yaml"), reason="the README has no YAML examples")
@@ -80,7 +116,8 @@ def test_readme_scenario_examples_load(index: int, tmp_path: Path) -> None:
     text = _blocks("yaml")[index]
     if not re.search(r"^(name|extends):", text, flags=re.M):
         pytest.skip("not a scenario")
-    path = tmp_path / "readme_example.yaml"
+    named = re.search(r"^name: (\S+)", text, flags=re.M)
+    path = tmp_path / f"{named.group(1) if named else 'readme_example'}.yaml"
     path.write_text(text, encoding="utf-8")
     load_scenario(path)
 

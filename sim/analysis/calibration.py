@@ -173,6 +173,29 @@ def _holdout_loss(report: ValidationReport, targets: TargetSet, loss: LossSpec) 
     return float(score(report.checks, targets, list(targets.targets), loss)["loss"])
 
 
+def check_budget(spec: CalibrationSpec, budget: int, population: int | None = None) -> int:
+    """Check that the budget covers one population; return the population size.
+
+    Args:
+        spec: The free parameters.
+        budget: Loss evaluations the optimiser may use.
+        population: Candidates per generation (default: ``max(5, 2 x parameters)``).
+
+    Returns:
+        The population size.
+
+    Raises:
+        ScenarioError: When the budget is smaller than one population.
+    """
+    pop_size = population or max(5, 2 * len(spec.parameters))
+    if budget < pop_size:
+        raise ScenarioError.about(
+            lambda a: f"{a('budget', budget)}: must be at least the population ({pop_size} "
+            f"candidates, {a.population}), so that one generation can be evaluated"
+        )
+    return pop_size
+
+
 def calibrate(
     spec: CalibrationSpec,
     targets: TargetSet,
@@ -214,11 +237,7 @@ def calibrate(
         spawned = spawn_seeds(spec.seeds.master, n_fit + n_hold)
         fit_seeds = fit_seeds if fit_seeds is not None else spawned[:n_fit]
         holdout_seeds = holdout_seeds if holdout_seeds is not None else spawned[n_fit:]
-    pop_size = population or max(5, 2 * len(spec.parameters))
-    if budget < pop_size:
-        raise ScenarioError(
-            f"--budget: must be at least the population ({pop_size} candidates), given {budget}"
-        )
+    pop_size = check_budget(spec, budget, population)
     generations = budget // pop_size - 1
     scenarios = resolve_scenarios(targets)
     start = spec.current(targets)

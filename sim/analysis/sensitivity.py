@@ -247,14 +247,16 @@ def analyze_sweep(
             unknown or the seed is below 1.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 1:
-        raise ResultsError(f"--seed: must be an integer >= 1 (SALib treats 0 as no seed), given "
-                           f"{seed!r}")  # fmt: skip
+        raise ResultsError.about(lambda a: f"{a('seed', seed)}: must be an integer >= 1 (SALib "
+                                           "treats 0 as no seed)")  # fmt: skip
     res = load_results(folder)
     method, design, problem, table = _design_of(res)
     scenarios = list(dict.fromkeys(res.runs["scenario"]))
     chosen = scenario or (scenarios[0] if scenarios else "")
     if chosen not in scenarios:
-        raise ResultsError(f"--scenario: allowed: {', '.join(scenarios)}; given {chosen!r}")
+        raise ResultsError.about(
+            lambda a: f"{a('scenario', chosen)}: allowed: {', '.join(scenarios)}"
+        )
     runs = res.runs.loc[res.runs["scenario"] == chosen]
     names = list(outcomes or design.get("outcomes") or [])
     allowed = [c for c in res.summary.columns if pd.api.types.is_numeric_dtype(res.summary[c])]

@@ -9,6 +9,7 @@ design point's outcome averaged over its replicates.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -22,16 +23,33 @@ from sim.errors import ResultsError
 CONFIDENCE = 0.95
 
 
-def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE) -> tuple[
-    float, float, float, int]:  # fmt: skip
+UNBOUNDED = (-math.inf, math.inf)
+
+
+def mean_ci(
+    values: Sequence[float] | np.ndarray,
+    confidence: float = CONFIDENCE,
+    bounds: tuple[float, float] = UNBOUNDED,
+) -> tuple[float, float, float, int]:
     """Return the mean, the lower and upper confidence bounds and the number of finite values.
+
+    The interval is Student's t interval for the mean, clipped to ``bounds``: the range the
+    values, and so their mean, cannot leave (a count is never negative, a share stays in [0, 1]).
+    Clipping keeps the coverage, since the true mean lies within the bounds, and never shows a
+    negative number of freezes. Near a bound the clipped interval is still wider on the open side.
 
     Args:
         values: One number per replicate (NaN values are left out).
         confidence: Confidence level of the Student-t interval.
+        bounds: The lowest and highest value the mean can take.
 
     Returns:
         ``(mean, low, high, n)``; the bounds are NaN when fewer than two values are finite.
+
+    Example:
+        >>> mean, low, high, n = mean_ci([0, 0, 0, 1], bounds=(0.0, math.inf))
+        >>> mean, low >= 0.0
+        (0.25, True)
     """
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
@@ -42,7 +60,8 @@ def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = CONFIDENCE
     if n < 2:
         return mean, float("nan"), float("nan"), n
     half = float(sps.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
-    return mean, mean - half, mean + half, n
+    low, high = bounds
+    return mean, max(mean - half, low), min(mean + half, high), n
 
 
 def grouped_ci(

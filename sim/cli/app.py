@@ -22,9 +22,11 @@ from sim.cli import (
     plotting,
     reliability,
 )
+from sim.cli.usage import OneLineErrors
 
 app = typer.Typer(
     name="sim",
+    cls=OneLineErrors,
     help="policysim: simulate how China's state and its platforms influence each other.",
     no_args_is_help=True,
     add_completion=False,

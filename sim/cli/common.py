@@ -31,7 +31,7 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except PolicysimError as exc:
-            fail(str(exc), exc.exit_code)
+            fail(exc.cli_message(), exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted", 130)
         return None

@@ -10,12 +10,16 @@ import typer
 from rich.table import Table
 
 from sim.cli.common import console, fail, handle_errors
-from sim.model.units import format_usd
+from sim.model.units import format_value
 
 
 @handle_errors
 def list_cmd() -> None:
-    """List the scenarios on the search path, one line each with its description."""
+    """List the scenarios on the search path, one line each with its description.
+
+    A scenario is named by its file, as in sim run and in results; a file that cannot be loaded
+    is listed with its error.
+    """
     from sim.scenario.loader import list_scenarios
 
     infos = list_scenarios()
@@ -23,7 +27,8 @@ def list_cmd() -> None:
         fail("no scenarios found on the search path")
     width = max(len(i.name) for i in infos)
     for info in infos:
-        sys.stdout.write(f"{info.name:<{width}}  {info.description}\n")
+        about = info.description if info.error is None else f"error: {info.error}"
+        sys.stdout.write(f"{info.name:<{width}}  {about}\n")
 
 
 @handle_errors
@@ -43,22 +48,18 @@ def show_cmd(
 
 
 def summary_table(summary: dict[str, Any], title: str) -> Table:
-    """Build a rich table of a run summary with readable units."""
-    from sim.model.metrics import METRICS_BY_NAME
+    """Build a table of a run summary with the labels and units of the figures and the report."""
+    from sim.plots.style import humanize, metric_infos, outcome_label, outcome_unit
 
+    infos = metric_infos()
     table = Table(title=title, show_lines=False)
     table.add_column("outcome")
-    table.add_column("value", justify="right")
+    table.add_column("value", justify="right", no_wrap=True)
     for key, value in summary.items():
-        name = key.removeprefix("final_").removeprefix("total_")
-        unit = METRICS_BY_NAME[name].unit if name in METRICS_BY_NAME else ""
-        if key.endswith("_usd") or unit == "USD":
-            text = format_usd(float(value))
-        elif isinstance(value, float):
-            text = f"{value:,.4g}"
+        if isinstance(value, str):  # a date
+            table.add_row(humanize(key), value)
         else:
-            text = str(value)
-        table.add_row(key, text)
+            table.add_row(outcome_label(key), format_value(float(value), outcome_unit(key, infos)))
     return table
 
 

@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.cli.common import console, err_console, fail, handle_errors
-from sim.model.units import format_usd
+from sim.model.units import format_usd, format_value
 
 if TYPE_CHECKING:
     from sim.experiments.plan import Plan
@@ -193,17 +193,21 @@ def execute(
 
 
 def _batch_table(results: Results) -> Table:
-    """Per scenario: runs, failures and the means of a few outcomes."""
+    """Per scenario: runs, failures and the means of a few outcomes.
+
+    Scenario names never wrap; the headers wrap at spaces, so the table fits 80 columns.
+    """
     table = Table(title=f"{results.manifest['name']}: means over replicates")
     for col in (
         "scenario",
         "runs ok",
         "failed",
-        "final market value",
-        "peak-to-trough loss",
-        "fines",
+        "market value, end",
+        "loss, peak to trough",
+        "fines, total",
     ):
-        table.add_column(col, justify="left" if col == "scenario" else "right")
+        table.add_column(col, justify="left" if col == "scenario" else "right",
+                         no_wrap=col == "scenario")  # fmt: skip
     runs, summary = results.runs, results.summary
     for name in results.manifest["scenarios"]:
         rows = summary[summary["scenario"] == name]
@@ -217,7 +221,10 @@ def _batch_table(results: Results) -> Table:
 
 
 def _sweep_table(results: Results) -> Table:
-    """Per declared outcome: mean, min and max over every successful run."""
+    """Per declared outcome (labelled, in its unit): mean, min and max over the successful runs."""
+    from sim.plots.style import metric_infos, outcome_label, outcome_unit
+
+    infos = metric_infos(results.manifest)
     design = results.manifest["design"]
     table = Table(
         title=f"{results.manifest['name']}: {design['kind']} design, "
@@ -229,8 +236,9 @@ def _sweep_table(results: Results) -> Table:
         values = results.summary.get(key)
         ok = values is not None and not values.empty
         stats = [values.mean(), values.min(), values.max()] if ok else []
-        fmt = format_usd if key.endswith("_usd") else (lambda v: f"{v:,.4g}")
-        table.add_row(key, *(fmt(float(v)) for v in stats) if stats else ("-",) * 3)
+        unit = outcome_unit(key, infos)
+        table.add_row(outcome_label(key), *(format_value(float(v), unit) for v in stats)
+                      if stats else ("-",) * 3)  # fmt: skip
     return table
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, Literal, TypeVar
 
 from sim.errors import PolicysimError
+from sim.experiments.worker_start import without_main
 
 log = logging.getLogger(__name__)
 
@@ -187,16 +188,18 @@ def process_context() -> multiprocessing.context.BaseContext:
     and never inherit the parent's threads), else ``spawn``. Mesa sets the global start method to
     ``spawn`` on import, so the context is always chosen explicitly. Worker processes use one BLAS
     thread each (as Dask's workers do), so that two workers on two cores do not oversubscribe them.
+    They never run the user's main script again (:mod:`sim.experiments.worker_start`), so a
+    script without an ``if __name__ == "__main__":`` guard can run a parallel batch.
     """
     if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():
         from multiprocessing import forkserver
 
-        ctx = multiprocessing.get_context("forkserver")
+        ctx = without_main(multiprocessing.get_context("forkserver"))
         ctx.set_forkserver_preload(["sim.model.runner", "sim.experiments.execution"])
         with _one_blas_thread():
             forkserver.ensure_running()  # the server imports NumPy now, with these variables
         return ctx
-    return multiprocessing.get_context("spawn")
+    return without_main(multiprocessing.get_context("spawn"))
 
 
 class ProcessExecutor(RunExecutor):
@@ -244,19 +247,23 @@ def executor_kind(
         ExecutorError: On an unknown kind, a bad worker count, or a scheduler without Dask.
     """
     if workers is not None and (isinstance(workers, bool) or workers < 1):
-        raise ExecutorError(f"--workers: must be at least 1, given {workers}")
+        raise ExecutorError.about(lambda a: f"{a('workers', workers)}: must be at least 1")
     most = MAX_WORKERS_PER_CORE * (os.cpu_count() or 1)
     if workers is not None and scheduler is None and workers > most:
-        raise ExecutorError(
-            f"--workers: allowed: 1 to {most} ({MAX_WORKERS_PER_CORE} per CPU core of this "
-            f"machine), given {workers}"
+        raise ExecutorError.about(
+            lambda a: f"{a('workers', workers)}: allowed: 1 to {most} ({MAX_WORKERS_PER_CORE} "
+            "per CPU core of this machine)"
         )
     if kind is None:
         kind = "dask" if scheduler else ("serial" if workers == 1 else "processes")
     if kind not in EXECUTOR_KINDS:
-        raise ExecutorError(f"--executor: allowed: {', '.join(EXECUTOR_KINDS)}; given {kind!r}")
+        raise ExecutorError.about(
+            lambda a: f"{a('executor', kind)}: allowed: {', '.join(EXECUTOR_KINDS)}"
+        )
     if scheduler and kind != "dask":
-        raise ExecutorError(f"--scheduler needs --executor dask, given --executor {kind}")
+        raise ExecutorError.about(
+            lambda a: f"{a.scheduler} needs {a('executor', 'dask')}, given {a('executor', kind)}"
+        )
     return kind
 
 

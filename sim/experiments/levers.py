@@ -190,7 +190,7 @@ def plan_levers(
     Raises:
         ScenarioError: On a bad scenario, override, lever name or count, before anything runs.
     """
-    check_counts(seeds, seed, option="--seeds", minimum=MIN_SEEDS)
+    check_counts(seeds, seed, option="seeds", minimum=MIN_SEEDS)
     chosen = select_levers(levers)
     extra = [*overrides, *([f"months={months}"] if months is not None else [])]
     if isinstance(scenario, Scenario):
@@ -204,7 +204,7 @@ def plan_levers(
             moved = tuple(lever_overrides(lever, data, direction))
             if moved:
                 variants.append((lever.name, direction, moved))
-    check_counts(seeds, seed, len(variants), option="--seeds", minimum=MIN_SEEDS)
+    check_counts(seeds, seed, len(variants), option="seeds", minimum=MIN_SEEDS)
     replicate_seeds = spawn_seeds(seed, seeds)
     rows = []
     for pid, (name, side, moved) in enumerate(variants):

@@ -282,7 +282,7 @@ def plan_sweep(
 
 
 def check_counts(
-    count: int, seed: int, units: int = 1, *, option: str = "--replicates", minimum: int = 1
+    count: int, seed: int, units: int = 1, *, option: str = "replicates", minimum: int = 1
 ) -> None:
     """Refuse a bad run count per unit or master seed, or more than ``MAX_RUNS`` runs.
 
@@ -290,18 +290,19 @@ def check_counts(
         count: Runs per scenario, design point or lever variant.
         seed: The master seed.
         units: Scenarios, design points or variants.
-        option: The option that gives ``count``, for messages.
+        option: The argument that gives ``count`` (``replicates``, ``seeds``), for messages.
         minimum: The smallest ``count`` allowed.
 
     Raises:
-        ScenarioError: Naming the option, the allowed values and the value given.
+        ScenarioError: Naming the argument as the caller spelled it (``replicates=0`` from
+            Python, ``--replicates 0`` on the command line), and what is allowed.
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < minimum:
-        raise ScenarioError(f"{option}: must be an integer >= {minimum}, given {count!r}")
+        raise ScenarioError.about(lambda a: f"{a(option, count)}: must be an integer >= {minimum}")
     if units * count > MAX_RUNS:
-        raise ScenarioError(
-            f"{option}: {units} x {count} is {units * count} runs; "
+        raise ScenarioError.about(
+            lambda a: f"{a(option, count)}: {units} x {count} is {units * count} runs; "
             f"allowed: at most {MAX_RUNS} runs in one results folder"
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ScenarioError(f"--seed: must be a non-negative integer, given {seed!r}")
+        raise ScenarioError.about(lambda a: f"{a('seed', seed)}: must be a non-negative integer")

@@ -63,8 +63,8 @@ def find_record(folder: Path, run_id: str) -> tuple[Path, dict[str, Any]]:
         ResultsError: When there is no such run (the message shows some run ids).
     """
     if not _RUN_ID.fullmatch(run_id):
-        raise ResultsError(f"--run-id: {run_id!r} is not a run id; allowed: the run_id column "
-                           "of runs.parquet (letters and digits)")  # fmt: skip
+        raise ResultsError.about(lambda a: f"{a('run_id', run_id)}: not a run id; allowed: the "
+                                 "run_id column of runs.parquet (letters and digits)")  # fmt: skip
     matches = sorted((folder / PARTS).glob(f"*-{run_id}.json"))
     if not matches:
         known = [p.stem.partition("-")[2] for p in sorted((folder / PARTS).glob("*.json"))[:3]]

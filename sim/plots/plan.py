@@ -81,8 +81,8 @@ def check_metrics(data: BatchData, metrics: Sequence[str] | None) -> list[str] |
     known = list(data.metrics)
     for name in metrics:
         if name not in data.metrics:
-            raise ResultsError(f"--metric: unknown metric{suggest_path(name, known)}; "
-                               f"known: {', '.join(known)}")  # fmt: skip
+            hint = f"unknown metric{suggest_path(name, known)}; known: {', '.join(known)}"
+            raise ResultsError.about(lambda a, n=name, h=hint: f"{a('metric', n)}: {h}")
     return list(dict.fromkeys(metrics))
 
 

@@ -77,7 +77,8 @@ def render(
         The files written, and a note for each optional figure that was skipped.
     """
     if fmt not in FORMATS:
-        raise ResultsError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        allowed = ", ".join(FORMATS)
+        raise ResultsError.about(lambda a: f"{a('format', fmt)}: must be one of {allowed}")
     out = data.folder / FIGURES_DIR
     paths, notes = [], []
     for spec in specs:
@@ -124,7 +125,8 @@ def plot_results(
             a metric is unknown.
     """
     if fmt not in FORMATS:
-        raise ResultsError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        allowed = ", ".join(FORMATS)
+        raise ResultsError.about(lambda a: f"{a('format', fmt)}: must be one of {allowed}")
     data = load_batch(folder)
     paths, _ = render(data, plan_figures(data, metrics), fmt)
     return paths

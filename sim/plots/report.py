@@ -30,7 +30,7 @@ from sim.plots.discovery import discovery_section
 from sim.plots.levers import change_rows
 from sim.plots.plan import FigureSpec, plan_figures, sweep_parameters
 from sim.plots.render import FIGURES_DIR, render
-from sim.plots.style import outcome_label, outcome_unit, scenario_colors
+from sim.plots.style import outcome_bounds, outcome_label, outcome_unit, scenario_colors
 from sim.results.store import atomic_path
 from sim.scenario.loader import BASELINE
 
@@ -89,10 +89,11 @@ def summary_table(data: BatchData) -> str:
     rows = []
     for col in outcome_columns(data.summary):
         unit = outcome_unit(col, data.metrics)
+        bounds = outcome_bounds(col, data.metrics)
         cells = []
         for name in names:
             values = data.summary.loc[data.summary["scenario"] == name, col]
-            mean, low, high, _ = mean_ci(values.to_numpy(dtype=float))
+            mean, low, high, _ = mean_ci(values.to_numpy(dtype=float), bounds=bounds)
             cells.append(f'<td class="num">{_e(format_interval(mean, low, high, unit))}</td>')
         rows.append(f"<tr><th>{_e(outcome_label(col))}<br><code>{_e(col)}</code></th>"
                     + "".join(cells) + "</tr>")  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import textwrap
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -210,6 +211,20 @@ def outcome_unit(key: str, infos: Mapping[str, MetricInfo]) -> str:
     if metric in infos:
         return infos[metric].unit
     return "USD" if key.endswith("_usd") else ""
+
+
+def outcome_bounds(key: str, infos: Mapping[str, MetricInfo]) -> tuple[float, float]:
+    """Return the range an outcome's values cannot leave, for its confidence intervals.
+
+    Counts and shares are never negative and shares of a whole never exceed one; a recovery
+    from the trough is a share that may (a doubling is +100%).
+    """
+    unit = outcome_unit(key, infos)
+    if unit == "count" or key == "recovery_from_trough":
+        return 0.0, math.inf
+    if unit == "share":
+        return 0.0, 1.0
+    return -math.inf, math.inf
 
 
 def outcome_label(key: str) -> str:

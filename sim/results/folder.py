@@ -253,19 +253,20 @@ def open_folder(path: Path, *, spec_hash: str, kind: str, resume: bool, force: b
     if folder.has_batch_files():
         if not force:
             if manifest is not None and manifest.get("spec_hash") == spec_hash:
-                raise ResultsError(
-                    f"{path}: already holds this {kind}; drop --no-resume to finish it, "
-                    "or add --force to start it again"
+                raise ResultsError.about(
+                    lambda a: f"{path}: already holds this {kind}; pass {a.resume} to finish "
+                    f"it, or {a.force} to start it again"
                 )
-            raise ResultsError(
-                f"{path}: holds a different batch (other scenarios, seeds, replicates, design or "
-                "policysim version); choose another --out, or add --force to replace it"
+            raise ResultsError.about(
+                lambda a: f"{path}: holds a different batch (other scenarios, seeds, replicates, "
+                f"design or policysim version); choose another {a.out}, or pass {a.force} to "
+                "replace it"
             )
         folder.clear()
     elif any(path.iterdir()) and not force:
-        raise ResultsError(
-            f"{path}: folder is not empty and holds no batch; choose another --out, "
-            "or add --force to write into it"
+        raise ResultsError.about(
+            lambda a: f"{path}: folder is not empty and holds no batch; choose another {a.out}, "
+            f"or pass {a.force} to write into it"
         )
     return False
 

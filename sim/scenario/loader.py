@@ -82,11 +82,19 @@ MAX_EXTENDS_DEPTH = 20
 
 @dataclass(frozen=True)
 class ScenarioInfo:
-    """A shipped or user scenario found on the search path."""
+    """A shipped or user scenario found on the search path.
+
+    Attributes:
+        name: The scenario's name: its file's name, which ``sim run`` and results use too.
+        description: Its description (empty when it cannot be loaded).
+        path: Its file.
+        error: Why it cannot be loaded, or None.
+    """
 
     name: str
     description: str
     path: Path
+    error: str | None = None
 
 
 def scenario_dirs() -> list[Path]:
@@ -111,6 +119,8 @@ def scenario_dirs() -> list[Path]:
 def list_scenarios() -> list[ScenarioInfo]:
     """List the scenarios on the search path (first one wins for a repeated name).
 
+    Each is loaded, so that a file that cannot be run is listed with the reason.
+
     Returns:
         One entry per scenario name, sorted by name.
     """
@@ -120,11 +130,10 @@ def list_scenarios() -> list[ScenarioInfo]:
             if path.stem in found:
                 continue
             try:
-                data, _ = read_yaml(path)
-            except ScenarioError:
-                data = None
-            description = data.get("description", "") if isinstance(data, dict) else ""
-            found[path.stem] = ScenarioInfo(path.stem, " ".join(str(description).split()), path)
+                description, error = load_scenario(path).description, None
+            except ScenarioError as exc:
+                description, error = "", str(exc)
+            found[path.stem] = ScenarioInfo(path.stem, " ".join(description.split()), path, error)
     return [found[k] for k in sorted(found)]
 
 
@@ -174,7 +183,8 @@ def _read_layer(path: Path) -> Layer:
         The layer.
 
     Raises:
-        ScenarioError: When the file is empty or not a mapping.
+        ScenarioError: When the file is empty, not a mapping, or names a field with a number or
+            null instead of text.
     """
     data, lines = read_yaml(path)
     if data is None or data == {}:
@@ -183,7 +193,33 @@ def _read_layer(path: Path) -> Layer:
         raise ScenarioError(
             f"must be a mapping of fields, got {type(data).__name__}", file=str(path)
         )
+    odd = [key for key in data if not isinstance(key, str)]
+    if odd:
+        raise ScenarioError(
+            f"field names must be text; given {odd[0]!r}", file=str(path), line=lines.get("")
+        )
     return Layer(str(path), data, lines)
+
+
+def _file_name(layer: Layer) -> str:
+    """Return a scenario's name: its file's name, which its ``name`` field must repeat.
+
+    One name serves ``sim list``, ``sim run``, batches and results folders alike.
+
+    Raises:
+        ScenarioError: When the ``name`` field differs from the file's name.
+    """
+    stem = Path(layer.name).stem
+    given = layer.data.get("name", stem)
+    if given != stem:
+        raise ScenarioError(
+            f"must be the file's name, {stem!r} (the name sim list, sim run and results use); "
+            f"given {given!r}: rename the file or change the name",
+            file=layer.name,
+            field="name",
+            line=layer.lines.get("name"),
+        )
+    return stem
 
 
 def _parents(layer: Layer) -> list[str]:
@@ -272,7 +308,7 @@ def resolve(
         below, merged = merged, deep_merge(merged, layer.data)
         check_removals(layer, below, merged)
     top = layers[-1].data
-    merged["name"] = top.get("name", Path(layers[-1].name).stem)
+    merged["name"] = _file_name(layers[-1])
     merged["extends"] = top.get("extends")
     layers += apply_overrides(merged, overrides)
     return merged, layers

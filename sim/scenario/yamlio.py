@@ -51,17 +51,28 @@ def _node_lines(node: yaml.Node, prefix: str, out: LineMap, depth: int, path: st
         path: File name, for errors.
 
     Raises:
-        ScenarioError: When the nesting (aliases followed) is deeper than :data:`MAX_DEPTH`.
+        ScenarioError: When the nesting (aliases followed) is deeper than :data:`MAX_DEPTH`, or a
+            mapping holds the same key twice (YAML forbids it; PyYAML would keep the last).
     """
     if depth > MAX_DEPTH:
         raise ScenarioError(
             f"nesting deeper than {MAX_DEPTH} levels is not allowed", file=path, field=prefix
         )
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
             child = f"{prefix}.{key}" if prefix else key
-            out.setdefault(child, key_node.start_mark.line + 1)
+            line = key_node.start_mark.line + 1
+            if key in seen and key_node.tag != "tag:yaml.org,2002:merge":
+                raise ScenarioError(
+                    f"is given twice, on line {seen[key]} and on line {line}; give each key once",
+                    file=path,
+                    field=child,
+                    line=line,
+                )
+            seen[key] = line
+            out.setdefault(child, line)
             _node_lines(value_node, child, out, depth + 1, path)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
@@ -152,8 +163,8 @@ def parse_yaml(text: str, path: str) -> tuple[Any, LineMap]:
         The parsed data and a map from dotted field path to line number.
 
     Raises:
-        ScenarioError: On malformed YAML, unsafe tags, alias bombs, recursive aliases or deep
-            nesting.
+        ScenarioError: On malformed YAML, unsafe tags, alias bombs, recursive aliases, deep
+            nesting or a key given twice in one mapping.
     """
     if "\x00" in text:
         raise ScenarioError("not a text file (contains NUL bytes)", file=path)

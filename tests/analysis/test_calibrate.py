@@ -189,7 +189,7 @@ def test_the_report_records_the_fit(result: CalibrationResult, tmp_path: Path) -
 
 def test_a_budget_below_one_population_is_refused(files: tuple[Path, Path]) -> None:
     targets = load_targets(files[0])
-    with pytest.raises(ScenarioError, match="--budget: must be at least the population"):
+    with pytest.raises(ScenarioError, match="budget=.*: must be at least the population"):
         calibrate(load_free_parameters(files[1], targets), targets, budget=3, population=5)
 
 

@@ -59,7 +59,7 @@ def test_the_intervals_are_reproducible(sobol_folder: Path) -> None:
     first = analyze_sweep(sobol_folder, ["final_market_value_usd"], seed=3).table()
     again = analyze_sweep(sobol_folder, ["final_market_value_usd"], seed=3).table()
     pd.testing.assert_frame_equal(first, again)
-    with pytest.raises(ResultsError, match="--seed: must be an integer >= 1"):
+    with pytest.raises(ResultsError, match="seed=0: must be an integer >= 1"):
         analyze_sweep(sobol_folder, seed=0)
 
 

@@ -212,6 +212,7 @@ def test_a_negative_seed_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "baseline", "--seed", "-1", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "Traceback" not in result.stdout + result.stderr
+    assert result.stderr.startswith("error: --seed: ") and result.stderr.count("\n") == 1
     assert not (tmp_path / "o").exists()
 
 

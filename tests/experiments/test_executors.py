@@ -98,8 +98,8 @@ def test_executor_kind_defaults(args: tuple, expected: str) -> None:
     ("args", "needle"),
     [
         (("threads", None, None), "allowed: serial, processes, dask"),
-        (("processes", 0, None), "--workers"),
-        (("serial", None, "tcp://h:8786"), "--scheduler needs --executor dask"),
+        (("processes", 0, None), "workers=0: must be at least 1"),
+        (("serial", None, "tcp://h:8786"), "scheduler= needs executor='dask'"),
     ],
 )
 def test_bad_executor_options(args: tuple, needle: str) -> None:

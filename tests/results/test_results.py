@@ -130,7 +130,7 @@ def test_folder_refusals(tmp_path: Path, reference: Path) -> None:
     assert open_folder(reference, spec_hash=plan.spec_hash, kind="batch", resume=True, force=False)
     with pytest.raises(ResultsError, match="holds a different batch"):
         open_folder(reference, spec_hash=other.spec_hash, kind="batch", resume=True, force=False)
-    with pytest.raises(ResultsError, match="drop --no-resume"):
+    with pytest.raises(ResultsError, match="pass resume=True to finish it"):
         open_folder(reference, spec_hash=plan.spec_hash, kind="batch", resume=False, force=False)
     stray = tmp_path / "stray"
     stray.mkdir()

@@ -161,6 +161,7 @@ def test_list_scenarios_survives_a_broken_file(scenario_dir: Writer) -> None:
     scenario_dir("broken", "name: [unclosed\n")
     infos = {i.name: i for i in list_scenarios()}
     assert infos["broken"].description == ""
+    assert infos["broken"].error is not None and "malformed YAML" in infos["broken"].error
     assert set(SHIPPED) <= set(infos)
 
 

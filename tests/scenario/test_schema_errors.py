@@ -91,7 +91,8 @@ FILE_CASES: list[tuple[str, str, str, list[str]]] = [
      "regulators.SAMR", ["[shortest, longest]", "[9, 3]"]),
     ("new_actor_incomplete", "regulators: {FTC: {stringency: 0.5}}\n", "regulators.FTC.domain",
      ["required field is missing", "one of 'data'"]),
-    ("bad_name", "name: 'two words'\n", "name", ["pattern"]),
+    ("bad_name", "name: 'two words'\n", "name", ["must be the file's name, 'bad_name'",
+                                                 "given 'two words'"]),
 ]  # fmt: skip
 
 
@@ -100,7 +101,8 @@ FILE_CASES: list[tuple[str, str, str, list[str]]] = [
 def test_a_bad_field_names_file_line_field_and_allowed(
     case: str, body: str, field: str, texts: list[str], scenario_dir: Writer
 ) -> None:
-    path = scenario_dir(case, body + "extends: baseline\n" if case == "bad_name" else HEAD + body)
+    head = HEAD.replace("name: bad", f"name: {case}")
+    path = scenario_dir(case, body + "extends: baseline\n" if case == "bad_name" else head + body)
     with pytest.raises(ScenarioError) as info:
         load_scenario(case)
     err = info.value
