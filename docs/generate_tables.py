@@ -37,10 +37,11 @@ from sim.results.store import write_atomic
 from sim.scenario import schema
 from sim.scenario.base import DOMAINS
 from sim.scenario.events import EVENT_TYPES, EventBase
-from sim.scenario.loader import ACTORS_FILE, PACKAGE_SCENARIOS, resolve
+from sim.scenario.loader import ACTORS_FILE, resolve
 from sim.scenario.loader import load_scenario as _load_scenario
 from sim.scenario.params import Params
 from sim.scenario.schema import Scenario, StakeholderSpec
+from sim.scenario.search import PACKAGE_SCENARIOS
 
 ODD = Path(__file__).resolve().parent / "ODD.md"
 UNDOCUMENTED = "(undocumented)"

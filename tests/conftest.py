@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario.loader import ENV_PATH
+from sim.scenario.search import ENV_PATH
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -15,8 +15,9 @@ import pandas as pd
 
 from sim.model.policy_model import PolicyModel
 from sim.model.runner import RunResult, run_scenario
-from sim.scenario.loader import PACKAGE_SCENARIOS, load_scenario
+from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
+from sim.scenario.search import PACKAGE_SCENARIOS
 
 SHIPPED: tuple[str, ...] = tuple(sorted(p.stem for p in PACKAGE_SCENARIOS.glob("*.yaml")))
 """The scenarios shipped in the project's ``scenarios/`` folder."""

@@ -21,9 +21,9 @@ from pydantic import BaseModel
 
 from sim.model.metrics import METRICS
 from sim.scenario.events import EVENT_TYPES, EventBase
-from sim.scenario.loader import PACKAGE_SCENARIOS
 from sim.scenario.params import Params
 from sim.scenario.schema import Scenario
+from sim.scenario.search import PACKAGE_SCENARIOS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 ODD = DOCS / "ODD.md"

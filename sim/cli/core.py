@@ -56,7 +56,9 @@ def summary_table(summary: dict[str, Any], title: str) -> Table:
     table.add_column("outcome")
     table.add_column("value", justify="right", no_wrap=True)
     for key, value in summary.items():
-        if isinstance(value, str):  # a date
+        if hasattr(value, "strftime"):  # a date
+            table.add_row(humanize(key), value.strftime("%Y-%m"))
+        elif isinstance(value, str):
             table.add_row(humanize(key), value)
         else:
             table.add_row(outcome_label(key), format_value(float(value), outcome_unit(key, infos)))

@@ -36,6 +36,9 @@ from sim.scenario.loader import load_scenario, scenario_dict, scenario_hash, wit
 from sim.scenario.overrides import format_override_value
 from sim.scenario.schema import Scenario
 
+VARIANT_COLUMNS = ("lever", "direction")
+"""The columns that name a run's lever variant in ``runs.parquet`` and the time series."""
+
 BASE = "base"
 """The ``lever`` and ``direction`` of the unmoved scenario's runs."""
 
@@ -215,7 +218,7 @@ def plan_levers(
         for k, s in enumerate(replicate_seeds):
             rows.append(dict(
                 scenario=base.name, base=base, overrides=moved, scenario_hash=h, replicate=k,
-                seed=s, point_id=pid, params=(("lever", name), ("direction", side)),
+                seed=s, point_id=pid, params=tuple(zip(VARIANT_COLUMNS, (name, side), strict=True)),
                 detail=pid == 0 and k == 0,
             ))  # fmt: skip
     design = {
@@ -239,7 +242,7 @@ def plan_levers(
         seed,
         replicate_seeds,
         design,
-        {"lever": "str", "direction": "str"},
+        dict.fromkeys(VARIANT_COLUMNS, "str"),
         points,
     )
 

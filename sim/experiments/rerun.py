@@ -165,7 +165,7 @@ def rerun(folder: str | Path, run_id: str) -> RerunReport:
         index=int(stem.partition("-")[0]), run_id=run_id, scenario=report.scenario, base=base,
         overrides=tuple(overrides), scenario_hash=h, replicate=int(run["replicate"]),
         seed=report.seed, point_id=run.get("point_id"),
-        params=tuple((p, run[p]) for p in manifest.get("design", {}).get("parameters", {})),
+        params=tuple((p, run[p]) for p in _param_columns(manifest)),
         detail=bool(names),
     )  # fmt: skip
     outcome = execute_run(spec)
@@ -247,3 +247,12 @@ def _show(value: Any) -> str:
     if isinstance(value, np.datetime64):
         return str(value)
     return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _param_columns(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """Return the columns that carry a run's design point: swept parameters or lever variant."""
+    if manifest.get("kind") == "levers":
+        from sim.experiments.levers import VARIANT_COLUMNS
+
+        return VARIANT_COLUMNS
+    return tuple(manifest.get("design", {}).get("parameters", {}))

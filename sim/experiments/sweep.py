@@ -50,15 +50,10 @@ from sim.experiments.sweep_schema import (
 )
 from sim.model.metrics import numeric_outcomes
 from sim.scenario.fields import suggest_path
-from sim.scenario.loader import (
-    find_scenario,
-    load_scenario,
-    scenario_dict,
-    scenario_dirs,
-    with_overrides,
-)
+from sim.scenario.loader import load_scenario, scenario_dict, with_overrides
 from sim.scenario.overrides import format_override_value
 from sim.scenario.schema import Scenario
+from sim.scenario.search import find_scenario, scenario_dirs
 from sim.scenario.yamlio import LineMap, field_line, read_yaml
 
 

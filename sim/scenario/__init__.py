@@ -7,7 +7,6 @@ A scenario is read and validated here and nowhere else; every later stage takes 
 from sim.scenario.loader import (
     BASELINE,
     ScenarioInfo,
-    find_scenario,
     list_scenarios,
     load_scenario,
     scenario_dict,
@@ -16,6 +15,7 @@ from sim.scenario.loader import (
     with_overrides,
 )
 from sim.scenario.schema import Scenario
+from sim.scenario.search import find_scenario
 
 __all__ = [
     "BASELINE",

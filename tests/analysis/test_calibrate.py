@@ -24,7 +24,8 @@ from sim.analysis.free_parameters import LossSpec, load_free_parameters, schema_
 from sim.analysis.targets import load_targets
 from sim.cli import app
 from sim.errors import ScenarioError
-from sim.scenario.loader import ENV_PATH, deep_merge, load_scenario
+from sim.scenario.loader import deep_merge, load_scenario
+from sim.scenario.search import ENV_PATH
 
 TARGETS = """\
 scenario: short

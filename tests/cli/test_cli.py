@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.model.metrics import METRIC_NAMES, summarize
 from sim.model.runner import run_scenario
-from sim.scenario.loader import ENV_PATH, scenario_hash
+from sim.scenario.loader import scenario_hash
+from sim.scenario.search import ENV_PATH
 from tests.helpers import SHIPPED, scenario, short
 
 runner = CliRunner()

@@ -16,7 +16,7 @@ from sim.connectors.ema import SEED, ema_model  # noqa: E402
 from sim.errors import ScenarioError  # noqa: E402
 from sim.experiments.plan import spawn_seeds  # noqa: E402
 from sim.model.runner import run_scenario  # noqa: E402
-from sim.scenario.loader import with_overrides  # noqa: E402
+from sim.scenario.loader import with_overrides
 from tests.helpers import scenario  # noqa: E402
 
 FINE = "regulators.SAMR.fine_rate"

@@ -39,7 +39,7 @@ from sim.dashboard.server import (  # noqa: E402
     wait_until_ready,
 )
 from sim.errors import ScenarioError  # noqa: E402
-from sim.scenario.loader import load_scenario  # noqa: E402
+from sim.scenario.loader import load_scenario
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")

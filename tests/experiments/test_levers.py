@@ -101,7 +101,7 @@ def test_steps_never_leave_the_schema_range(value: float, by: float, factor: flo
 def test_unknown_lever_is_refused_with_the_allowed_names() -> None:
     with pytest.raises(ScenarioError, match="allowed: fine_rate"):
         select_levers(["fine_rates"])
-    with pytest.raises(ScenarioError, match="--seeds"):
+    with pytest.raises(ScenarioError, match=r"^seeds=1: must be an integer >= 2"):
         plan_levers("crackdown", seeds=1)
 
 

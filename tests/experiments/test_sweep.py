@@ -15,8 +15,9 @@ from sim import run_sweep
 from sim.errors import ScenarioError
 from sim.experiments.plan import plan_sweep
 from sim.experiments.sweep import load_sweep
-from sim.scenario.loader import PACKAGE_SCENARIOS, parse_override
+from sim.scenario.loader import parse_override
 from sim.scenario.overrides import format_override_value
+from sim.scenario.search import PACKAGE_SCENARIOS
 
 FLOAT_P = {"path": "regulators.SAMR.fine_rate", "range": [0.01, 0.09]}
 LOG_P = {

@@ -11,7 +11,7 @@ import pytest
 from sim.errors import ScenarioError
 from sim.model.policy_model import PolicyModel
 from sim.model.runner import run_scenario
-from sim.scenario.loader import find_scenario
+from sim.scenario.search import find_scenario
 from tests.helpers import scenario
 
 FINE = {"regulators.SAMR.fine_rate": 0.06, "months": 14}

@@ -12,7 +12,6 @@ import yaml
 from sim.errors import ScenarioError
 from sim.scenario.loader import (
     deep_merge,
-    find_scenario,
     list_scenarios,
     load_scenario,
     scenario_dict,
@@ -20,6 +19,7 @@ from sim.scenario.loader import (
     scenario_yaml,
     with_overrides,
 )
+from sim.scenario.search import find_scenario
 from tests.helpers import SHIPPED, scenario
 
 Writer = Callable[[str, str], Path]
