@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli import analysis, core, dashboard, experiments, plotting, reliability
+from sim.cli import analysis, calibrate, core, dashboard, experiments, plotting, reliability
 
 app = typer.Typer(
     name="sim",
@@ -33,7 +33,7 @@ def _main(
     )
 
 
-for _module in (core, experiments, analysis, plotting, reliability, dashboard):
+for _module in (core, experiments, analysis, calibrate, plotting, reliability, dashboard):
     _module.register(app)
 
 
