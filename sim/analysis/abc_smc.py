@@ -6,8 +6,9 @@ on the fit seeds and is summarised by the scores ``sim validate`` and the loss c
 (:func:`sim.analysis.calibration.score`): per fitted target, the share of fit seeds that meet it
 (observed: 1) and, for targets with a recorded number, the relative error of the median value
 (observed: 0). The distance is pyabc's adaptive weighted 2-norm: each statistic is standardized
-by its root-mean-square deviation from the observation in the last population, then weighted by
-its target's weight and the loss's term weight.
+by its root-mean-square deviation from the observation in the last population (the ratio of two
+such weights capped at :data:`MAX_SCALE_RATIO`), then weighted by its target's weight and the
+loss's term weight.
 
 Seeds: one master seed. ``SeedSequence(master).spawn`` gives the fit seeds and then the held-out
 seeds (the validation convention, :func:`sim.experiments.plan.spawn_seeds`); every particle runs
@@ -45,6 +46,9 @@ from sim.scenario.schema import Scenario
 log = logging.getLogger(__name__)
 
 DB_FILE = "history.db"
+MAX_SCALE_RATIO = 5.0
+"""Largest ratio between two statistics' standardizing weights: a target that most particles
+miss (large deviation from the record) keeps at least a fifth of the weight of one they meet."""
 STATE_FILE = "abc_state.json"
 
 
@@ -153,6 +157,8 @@ def quiet_pyabc() -> None:
     pyabc adds its own stream handler to its ``ABC`` logger, which would print every record
     twice and report each generation at INFO level.
     """
+    import pyabc  # noqa: F401  (its import adds the handler)
+
     logger = logging.getLogger("ABC")
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
@@ -186,7 +192,8 @@ def _abcsmc(model: Callable[[Any], dict[str, float]], spec: CalibrationSpec,
         for name, p in spec.parameters.items()
     })  # fmt: skip
     distance = AdaptivePNormDistance(p=2, fixed_weights=weights,
-                                     scale_function=root_mean_square_deviation)  # fmt: skip
+                                     scale_function=root_mean_square_deviation,
+                                     max_scale_weight_ratio=MAX_SCALE_RATIO)  # fmt: skip
     return pyabc.ABCSMC(model, priors, distance, population_size=settings.population,
                         sampler=sampler)  # fmt: skip
 

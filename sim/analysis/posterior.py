@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.abc_smc import AbcRun, AbcSettings
+from sim.analysis.abc_smc import DB_FILE, STATE_FILE, AbcRun, AbcSettings
 from sim.analysis.free_parameters import CalibrationSpec
 from sim.analysis.targets import TargetSet
 from sim.analysis.validation import SeedTask, run_checks, wilson_interval, with_params
@@ -27,6 +27,11 @@ from sim.experiments.executors import RunExecutor
 from sim.experiments.plan import PREDICTIVE_STREAM, SAMPLER_STREAM, derived_seed
 from sim.experiments.posterior_draws import MANIFEST_FILE, POSTERIOR_FILE, draw_particles
 from sim.scenario.schema import Scenario
+
+FOLDER_FILES = (MANIFEST_FILE, DB_FILE, STATE_FILE, POSTERIOR_FILE, "populations.parquet",
+                "generations.parquet", "predictive.parquet", "predictive_checks.parquet",
+                "posterior_summary.csv", "marginals.png", "pairs.png", "predictive.png")
+"""Every file of a calibration folder (what ``sim calibrate --force`` deletes)."""
 
 CURRENT = -1
 """Tag of the current values' runs in the predictive check."""

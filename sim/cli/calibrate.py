@@ -85,19 +85,19 @@ def _settings(quick: bool, population: int | None, generations: int | None, seed
     return replace(base, master_seed=master, **{k: v for k, v in given.items() if v is not None})
 
 
-def _run_abc(spec: Any, tg: Any, settings: AbcSettings, out: Path, executor: str | None,
-             workers: int | None, force: bool, quiet: bool) -> None:  # fmt: skip
+def _run_abc(spec: Any, tg: Any, settings: AbcSettings, out: Path,
+             where: tuple[str | None, int | None, str | None], force: bool, quiet: bool
+             ) -> None:  # fmt: skip
     """Run or resume ABC-SMC into ``out`` and print what it found and cost."""
-    import shutil
-
-    from sim.analysis.posterior import calibrate_abc
+    from sim.analysis.posterior import FOLDER_FILES, calibrate_abc
     from sim.experiments.executors import make_executor
     from sim.plots.calibration import plot_calibration
 
-    if force and out.exists():
-        shutil.rmtree(out)
+    if force:
+        for name in FOLDER_FILES:
+            (out / name).unlink(missing_ok=True)
     bar = _GenerationBar(settings.generations, quiet)
-    with make_executor(executor, workers) as ex, bar.progress:
+    with make_executor(*where) as ex, bar.progress:
         result = calibrate_abc(spec, tg, settings, out, executor=ex, on_generation=bar)
     figures = plot_calibration(result, tg.threshold, out)
     if not quiet:
@@ -191,6 +191,8 @@ def calibrate_cmd(
     executor: Annotated[str | None, typer.Option(
         help="serial, processes or dask [default: processes; serial when --workers is 1]."
     )] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Address of a running Dask scheduler, e.g. tcp://host:8786.")] = None,
     free: Annotated[Path | None, typer.Option(
         help="Free-parameters file [default: sim/data/free_parameters.yaml].")] = None,
     targets: TargetsFile = None,
@@ -222,7 +224,7 @@ def calibrate_cmd(
         return
     master = spec.seeds.master if seed is None else seed
     settings = _settings(quick, population, generations, seeds, holdout_seeds, draws, master)
-    _run_abc(spec, tg, settings, out, executor, workers, force, quiet)
+    _run_abc(spec, tg, settings, out, (executor, workers, scheduler), force, quiet)
 
 
 def register(app: typer.Typer) -> None:

@@ -118,8 +118,8 @@ def predictive_figure(result: AbcResult, threshold: float) -> Figure:
         ax.scatter(rates["current_rate"] * 100, y, marker="D", s=18, color=OKABE_ITO["black"],
                    zorder=6, label="current values (same seeds)")  # fmt: skip
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)
-        ax.set_xlabel(f"% of {draws} posterior draws x {seeds} held-out seeds meeting the target "
-                      "(bars: 95% Wilson interval)")  # fmt: skip
+        ax.set_xlabel(f"% of runs meeting the target ({draws} posterior draws x {seeds} held-out "
+                      "seeds)\nbars: 95% Wilson interval")  # fmt: skip
         fig.suptitle("Posterior predictive check (* target left out of the distance)")
     return fig
 

@@ -130,6 +130,36 @@ def test_a_stopped_calibration_resumes_to_the_same_posterior(
     pd.testing.assert_frame_equal(a, b)  # serial, same master seed: bitwise the same
 
 
+def test_a_calibration_interrupted_mid_generation_resumes_to_the_same_posterior(
+    calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sim.analysis.abc_smc as abc_smc
+
+    files, full = calibrated
+    generations = pd.read_parquet(full / "generations.parquet").set_index("t")["samples"]
+    stop_at = int(generations.loc[-1] + generations.loc[0]) + 2  # inside generation 1
+    calls = {"n": 0}
+    real = abc_smc.evaluate_seed
+
+    def interrupted(task: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == stop_at:
+            raise KeyboardInterrupt
+        return real(task)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(abc_smc, "evaluate_seed", interrupted)
+    args = ["calibrate", "--targets", str(files[1]), "--free", str(files[2]), *SMALL,
+            "--generations", "2", "--out", str(tmp_path / "cal")]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 130
+    assert not (tmp_path / "cal" / "manifest.json").exists()
+    monkeypatch.setattr(abc_smc, "evaluate_seed", real)
+    assert "(resumed)" in _calibrate(files, tmp_path / "cal", "--generations", "2")
+    pd.testing.assert_frame_equal(pd.read_parquet(full / "posterior.parquet"),
+                                  pd.read_parquet(tmp_path / "cal" / "posterior.parquet"))
+
+
 def test_a_folder_with_another_calibration_is_refused(
     calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path
 ) -> None:
@@ -140,6 +170,7 @@ def test_a_folder_with_another_calibration_is_refused(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert "holds a calibration with other settings" in result.output
+    assert CliRunner().invoke(app, [*args, "--force"]).exit_code == 0
 
 
 def test_batch_draws_each_replicate_from_the_posterior(
