@@ -15,23 +15,18 @@ from sim.analysis.free_parameters import load_free_parameters
 from sim.analysis.targets import load_targets
 from sim.cli import app
 from sim.scenario.loader import ENV_PATH
+from tests.analysis.test_calibrate import FREE as ONE_PARAMETER
 from tests.analysis.test_calibrate import TARGETS
 
 pytest.importorskip("pyabc")
 
-FREE = """\
-parameters:
-  deal_rate:
-    path: cities.deal_rate
-    bounds: [0.1, 2.0]
-    rationale: deals per month
+FREE = ONE_PARAMETER.replace("held_out:", """\
   adjust_speed:
     path: valuation.adjust_speed
     bounds: [0.05, 0.35]
     rationale: how fast prices move
-held_out: [value_up]
-seeds: {master: 3, fit: 2, holdout: 2}
-"""
+held_out:""")
+"""The free parameters of the calibration tests, plus a second one (for the pair plot)."""
 
 SMALL = ["--population", "4", "--seeds", "1", "--holdout-seeds", "2", "--draws", "2",
          "--workers", "1", "-q"]  # fmt: skip
@@ -212,9 +207,22 @@ def test_the_record_is_at_distance_zero_and_weights_follow_the_targets(
     spec = load_free_parameters(files[2], targets)
     observed = observed_statistics(targets, ["deals"])
     assert observed == {"pass.deals": 1.0, "error.deals": 0.0}
-    assert statistic_weights(spec, targets, ["deals"]) == {"pass.deals": 1.0, "error.deals": 1.0}
+    assert statistic_weights(spec, targets, ["deals"]) == {"pass.deals": 1.0, "error.deals": 0.5}
     checks = pd.DataFrame({"tag": 0, "seed": [1, 2], "target": "deals", "check": 0,
                            "value": [3.0, 6.0], "reference": np.nan, "text": "",
                            "passed": [True, False]})  # fmt: skip
     stats = statistics(checks, targets, ["deals"])
     assert stats == {"pass.deals": 0.5, "error.deals": pytest.approx((4.5 - 3.0) / 3.0)}
+
+
+def test_particles_run_on_worker_processes(
+    calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path
+) -> None:
+    files, _ = calibrated
+    args = ["calibrate", "--targets", str(files[1]), "--free", str(files[2]), "--population", "3",
+            "--generations", "1", "--seeds", "1", "--holdout-seeds", "1", "--draws", "1",
+            "--workers", "2", "-q", "--out", str(tmp_path / "cal")]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    post = pd.read_parquet(tmp_path / "cal" / "posterior.parquet")
+    assert len(post) == 3 and post["weight"].sum() == pytest.approx(1.0)
