@@ -57,8 +57,11 @@ class _GenerationBar:
                                  TimeElapsedColumn(), console=err_console, transient=True,
                                  disable=quiet)  # fmt: skip
         self.generations = generations
+        self.quiet = quiet
         self.task = self.progress.add_task("starting", total=generations)
         self.evaluations = 0
+        self.checks = 0
+        self.total_checks = 0
 
     def __call__(self, t: int, info: dict[str, Any]) -> None:
         if not info:
@@ -67,9 +70,17 @@ class _GenerationBar:
             return
         self.evaluations += info["samples"]
         self.progress.update(self.task, advance=1)
-        err_console.print(f"generation {t + 1}/{self.generations}: epsilon {info['epsilon']:.4g}, "
-                          f"{info['samples']} particles evaluated", markup=False,
-                          highlight=False)  # fmt: skip
+        if not self.quiet:
+            err_console.print(f"generation {t + 1}/{self.generations}: epsilon "
+                              f"{info['epsilon']:.4g}, {info['samples']} particles evaluated",
+                              markup=False, highlight=False)  # fmt: skip
+
+
+    def checked(self, n: int) -> None:
+        """Advance the count of predictive-check seed tasks (the progress callback)."""
+        self.checks += n
+        self.progress.update(self.task, description=f"predictive check: {self.checks} of "
+                                                    f"{self.total_checks} seed tasks")  # fmt: skip
 
 
 def _settings(quick: bool, population: int | None, generations: int | None, seeds: int | None,
@@ -97,8 +108,10 @@ def _run_abc(spec: Any, tg: Any, settings: AbcSettings, out: Path,
         for name in FOLDER_FILES:
             (out / name).unlink(missing_ok=True)
     bar = _GenerationBar(settings.generations, quiet)
+    bar.total_checks = (settings.draws + 1) * settings.holdout_seeds
     with make_executor(*where) as ex, bar.progress:
-        result = calibrate_abc(spec, tg, settings, out, executor=ex, on_generation=bar)
+        result = calibrate_abc(spec, tg, settings, out, executor=ex, on_generation=bar,
+                               progress=bar.checked)  # fmt: skip
     figures = plot_calibration(result, tg.threshold, out)
     if not quiet:
         console.print(posterior_table(result))
