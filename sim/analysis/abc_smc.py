@@ -38,7 +38,7 @@ from sim.analysis.free_parameters import CalibrationSpec, LossSpec
 from sim.analysis.target_checks import relative_error
 from sim.analysis.targets import TargetSet
 from sim.analysis.validation import CHECK_COLUMNS, SeedTask, evaluate_seed, with_params
-from sim.errors import ScenarioError
+from sim.errors import PolicysimError, ScenarioError
 from sim.experiments.executors import RunExecutor
 from sim.experiments.plan import SAMPLER_STREAM, derived_seed
 from sim.scenario.schema import Scenario
@@ -156,9 +156,15 @@ def quiet_pyabc() -> None:
 
     pyabc adds its own stream handler to its ``ABC`` logger, which would print every record
     twice and report each generation at INFO level.
-    """
-    import pyabc  # noqa: F401  (its import adds the handler)
 
+    Raises:
+        PolicysimError: When pyabc (the optional extra ``calibrate``) is not installed.
+    """
+    try:
+        import pyabc  # noqa: F401  (its import adds the handler)
+    except ImportError:
+        raise PolicysimError("ABC-SMC needs pyabc: pip install 'policysim[calibrate]' (or use "
+                             "--method de)") from None
     logger = logging.getLogger("ABC")
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
