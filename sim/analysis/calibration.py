@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.free_parameters import CalibrationSpec, LossSpec
+from sim.analysis.target_checks import relative_error
 from sim.analysis.targets import TargetSet
 from sim.analysis.validation import (
     SeedTask,
@@ -67,9 +68,8 @@ def score(checks: pd.DataFrame, targets: TargetSet, names: list[str], loss: Loss
     for name in names:
         t = targets.targets[name]
         pass_term += t.weight * (1.0 - float(rates.get(name, 0.0)))
-        if t.magnitude is not None and isinstance(t.observed, float) and t.observed != 0:
-            med = float(first.get(name, np.nan))
-            rel = (med - t.observed) / t.observed if np.isfinite(med) else 10.0
+        rel = relative_error(t, float(first.get(name, np.nan)))
+        if rel is not None:
             magnitude_term += t.weight * rel**2
     total = loss.pass_weight * pass_term + loss.magnitude_weight * magnitude_term
     return {"loss": total, "pass_term": pass_term, "magnitude_term": magnitude_term,

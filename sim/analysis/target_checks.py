@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analysis.targets import CompareCheck, DateCheck, RangeCheck, Read, TargetSet
+from sim.analysis.targets import CompareCheck, DateCheck, RangeCheck, Read, Target, TargetSet
 from sim.errors import ScenarioError
 from sim.model.runner import RunResult
 
@@ -183,3 +183,25 @@ def target_passed(outcomes: list[CheckOutcome]) -> dict[str, bool]:
     for o in outcomes:
         passed[o.target] = passed.get(o.target, True) and o.passed
     return passed
+
+
+MISSING_ERROR = 10.0
+"""Relative error counted when a run has no value for a target (a window with no month)."""
+
+
+def relative_error(target: Target, median: float) -> float | None:
+    """Return ``(median - observed) / observed`` of a target with a numeric magnitude.
+
+    Args:
+        target: The target.
+        median: The median over seeds of its first check's value.
+
+    Returns:
+        The relative error (:data:`MISSING_ERROR` when the median is not finite), or None when the
+        target has no numeric, non-zero observation to compare with.
+    """
+    if target.magnitude is None or not isinstance(target.observed, float) or not target.observed:
+        return None
+    if not np.isfinite(median):
+        return MISSING_ERROR
+    return (median - target.observed) / target.observed

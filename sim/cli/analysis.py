@@ -1,4 +1,4 @@
-"""``sim validate``, ``sim analyze`` and ``sim calibrate``: is the model credible, and why.
+"""``sim validate`` and ``sim analyze``: is the model credible, and why.
 
 Exit codes: 0 on success; 1 when ``sim validate`` finds a target under its pass threshold; 2 on
 bad input; 130 when interrupted.
@@ -21,7 +21,6 @@ from sim.cli.common import console, err_console, handle_errors
 from sim.model.units import format_usd
 
 if TYPE_CHECKING:
-    from sim.analysis.calibration import CalibrationResult
     from sim.analysis.sensitivity import SensitivityReport
     from sim.analysis.validation import ValidationReport
 
@@ -36,7 +35,7 @@ TargetsFile = Annotated[
 
 
 @contextmanager
-def _progress(total: int, label: str, quiet: bool) -> Iterator[Callable[[int], None] | None]:
+def progress_bar(total: int, label: str, quiet: bool) -> Iterator[Callable[[int], None] | None]:
     """Yield a callback that advances a progress bar on stderr (None when quiet)."""
     if quiet:
         yield None
@@ -164,7 +163,7 @@ def validate_cmd(
     tg = load_targets(targets)
     scenarios = resolve_scenarios(tg, set_ or [])
     seed_list = spawn_seeds(seed, seeds)
-    with make_executor(None, workers) as ex, _progress(seeds, "validate", quiet) as advance:
+    with make_executor(None, workers) as ex, progress_bar(seeds, "validate", quiet) as advance:
         report = run_validation(tg, seed_list, threshold=threshold, executor=ex,
                                 progress=advance, scenarios=scenarios)  # fmt: skip
     report.meta.update({"master_seed": seed, "overrides": list(set_ or []),
@@ -234,99 +233,7 @@ def analyze_cmd(
                   f"{csv_path.parent}", markup=False, highlight=False)  # fmt: skip
 
 
-def calibration_table(result: CalibrationResult) -> Table:
-    """Build the table of start and fitted values, and the losses."""
-    table = Table(title="Calibration " + ("accepted" if result.accepted else "not accepted"))
-    for name in ("parameter", "path", "bounds", "start", "fitted"):
-        table.add_column(name, justify="left" if name in ("parameter", "path") else "right")
-    for (name, p), a, b in zip(result.spec.parameters.items(), result.start, result.fitted,
-                               strict=True):  # fmt: skip
-        table.add_row(name, p.path, f"[{p.bounds[0]:g}, {p.bounds[1]:g}]", f"{a:.4g}", f"{b:.4g}")
-    fl, hl = result.fit_loss, result.holdout_loss
-    table.add_row("loss (fit seeds)", "", "", f"{fl['start']:.4g}", f"{fl['fitted']:.4g}")
-    table.add_row("loss (held out)", "", "", f"{hl['start']:.4g}", f"{hl['fitted']:.4g}")
-    rates = {k: r.all_targets_rate for k, r in result.holdout.items()}
-    table.add_row("all targets met (held out)", "", "", f"{rates['start']:.0%}",
-                  f"{rates['fitted']:.0%}")  # fmt: skip
-    return table
-
-
-@handle_errors
-def calibrate_cmd(
-    budget: Annotated[
-        int,
-        typer.Option(help="Loss evaluations (population x generations); at least one population."),
-    ] = 40,  # fmt: skip
-    seeds: Annotated[
-        int | None, typer.Option(help="Fit seeds [default: the free-parameters file's].", min=1)
-    ] = None,
-    holdout_seeds: Annotated[
-        int | None, typer.Option(help="Held-out seeds [default: the file's].", min=1)
-    ] = None,
-    population: Annotated[
-        int | None, typer.Option(help="Candidates per generation [default: 2 x parameters].", min=5)
-    ] = None,  # fmt: skip
-    workers: Workers = None,
-    seed: Annotated[int, typer.Option(help="Seed of the optimiser.", min=0)] = 0,
-    free: Annotated[
-        Path | None,
-        typer.Option(help="Free-parameters file [default: sim/data/free_parameters.yaml]."),
-    ] = None,
-    targets: TargetsFile = None,
-    write: Annotated[
-        bool,
-        typer.Option(
-            "--write/--no-write", help="Write sim/data/calibration.yaml when the fit is accepted."
-        ),
-    ] = True,  # fmt: skip
-    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("results/calibration"),
-    quiet: Quiet = False,
-) -> None:
-    """Fit the free behavioural parameters to the targets (differential evolution, fixed seeds).
-
-    Checks the fit against the current values on held-out seeds and writes the fitted values to
-    sim/data/calibration.yaml only when every target meets its threshold there and the held-out
-    loss is lower. Writes calibration.json and the evaluations into --out.
-    """
-    from sim.analysis.calibration import (
-        calibrate,
-        check_budget,
-        write_calibration_file,
-        write_calibration_report,
-    )
-    from sim.analysis.free_parameters import load_free_parameters
-    from sim.analysis.targets import load_targets
-    from sim.experiments.executors import make_executor
-    from sim.experiments.plan import spawn_seeds
-    from sim.results.store import ensure_writable_dir
-
-    ensure_writable_dir(out)  # a bad output path is refused before any run
-    tg = load_targets(targets)
-    spec = load_free_parameters(free, tg)
-    n_fit = seeds or spec.seeds.fit
-    n_hold = holdout_seeds or spec.seeds.holdout
-    spawned = spawn_seeds(spec.seeds.master, n_fit + n_hold)
-    pop = check_budget(spec, budget, population)
-    total = (budget // pop * pop + 2) * n_fit + 2 * n_hold
-    with make_executor(None, workers) as ex, _progress(total, "calibrate", quiet) as advance:
-        result = calibrate(spec, tg, budget=budget, population=population,
-                           fit_seeds=spawned[:n_fit], holdout_seeds=spawned[n_fit:],
-                           executor=ex, progress=advance, seed=seed)  # fmt: skip
-    path = write_calibration_report(result, out)
-    console.print(calibration_table(result))
-    for reason in result.reasons:
-        console.print(f"- {reason}", markup=False, highlight=False)
-    if result.accepted and write:
-        written = write_calibration_file(result)
-        console.print(f"fitted values written to {written}", markup=False, highlight=False)
-    else:
-        console.print(f"calibration file left as it is; the fitted values are in "
-                      f"{path.parent / 'fitted.yaml'}", markup=False, highlight=False)  # fmt: skip
-    console.print(f"report written to {path.parent}", markup=False, highlight=False)
-
-
 def register(app: typer.Typer) -> None:
-    """Add ``sim validate``, ``sim analyze`` and ``sim calibrate`` to the CLI."""
+    """Add ``sim validate`` and ``sim analyze`` to the CLI."""
     app.command("validate")(validate_cmd)
     app.command("analyze")(analyze_cmd)
-    app.command("calibrate")(calibrate_cmd)

@@ -14,6 +14,7 @@ import typer
 
 from sim.cli import (
     analysis,
+    calibrate,
     core,
     dashboard,
     discover,
@@ -44,7 +45,8 @@ def _main(
     )
 
 
-for _module in (core, experiments, levers, analysis, discover, plotting, reliability, dashboard):
+for _module in (core, experiments, levers, analysis, calibrate, discover, plotting, reliability,
+                dashboard):
     _module.register(app)
 
 

@@ -289,8 +289,18 @@ def batch_cmd(
     set_: Set = None,
     months: Months = None,
     report: Report = False,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(help="A `sim calibrate` folder: each replicate's free parameters are drawn "
+                          "from its posterior (recorded per run in runs.parquet)."),
+    ] = None,  # fmt: skip
 ) -> None:
-    """Run scenarios x replicates (common random numbers) into one results folder."""
+    """Run scenarios x replicates (common random numbers) into one results folder.
+
+    With --posterior, replicate k of every scenario runs with the free parameters of one
+    posterior particle drawn by weight from the master seed, so the spread of outcomes holds
+    parameter uncertainty beside seed noise.
+    """
     from sim.experiments.plan import plan_batch
 
     if bool(scenarios) == all_:
@@ -301,6 +311,7 @@ def batch_cmd(
         seed=seed,
         overrides=set_ or [],
         months=months,
+        posterior=posterior,
     )
     execute(
         plan,

@@ -23,6 +23,7 @@ def run_batch(
     seed: int = 0,
     overrides: Sequence[str] = (),
     months: int | None = None,
+    posterior: str | Path | None = None,
     **execution: Any,
 ) -> Results:
     """Run scenarios x replicates into a batch folder and return its results.
@@ -33,6 +34,7 @@ def run_batch(
         seed: The master seed.
         overrides: ``path=value`` overrides applied to every scenario.
         months: Months to simulate (overrides every scenario).
+        posterior: A ``sim calibrate`` folder to draw each replicate's free parameters from.
         **execution: ``out``, ``executor``, ``workers``, ``scheduler``, ``resume``, ``force``,
             ``fail_fast``, ``progress``: see :func:`sim.experiments.execution.run_plan`.
 
@@ -47,9 +49,8 @@ def run_batch(
         >>> res.runs[["scenario", "replicate", "status"]].values.tolist()
         [['crackdown', 0, 'ok'], ['crackdown', 1, 'ok'], ['thaw', 0, 'ok'], ['thaw', 1, 'ok']]
     """
-    plan = plan_batch(
-        scenarios, replicates=replicates, seed=seed, overrides=overrides, months=months
-    )
+    plan = plan_batch(scenarios, replicates=replicates, seed=seed, overrides=overrides,
+                      months=months, posterior=posterior)  # fmt: skip
     return run_plan(plan, **execution)
 
 

@@ -48,6 +48,36 @@ def spawn_seeds(master: int, n: int) -> list[int]:
     return [int(c.generate_state(1, dtype=np.uint64)[0] >> 1) for c in children]
 
 
+def derived_seed(master: int, stream: int, index: int = 0) -> int:
+    """Return a 32-bit seed for one purpose, derived from the master seed by SeedSequence.
+
+    The spawn key ``(stream, index)`` has two entries, so these seeds never coincide with the
+    per-replicate seeds of :func:`spawn_seeds` (spawn keys of one entry).
+
+    Args:
+        master: The master seed.
+        stream: What the seed is for (e.g. :data:`POSTERIOR_STREAM`).
+        index: Which one of that purpose (e.g. a generation).
+
+    Returns:
+        A seed in ``[0, 2**32)`` (what ``numpy.random.seed`` accepts).
+
+    Example:
+        >>> derived_seed(0, 1, 2) == derived_seed(0, 1, 2) != derived_seed(0, 1, 3)
+        True
+    """
+    seq = np.random.SeedSequence(master, spawn_key=(stream, index))
+    return int(seq.generate_state(1, dtype=np.uint32)[0])
+
+
+SAMPLER_STREAM = 1
+"""Stream of the seeds of the ABC sampler, one per generation (``sim calibrate``)."""
+PREDICTIVE_STREAM = 2
+"""Stream of the posterior draws of the predictive check (``sim calibrate``)."""
+POSTERIOR_STREAM = 3
+"""Stream of the posterior draws of a batch (``sim batch --posterior``)."""
+
+
 def run_key(scenario_hash: str, seed: int, version: str = __version__) -> str:
     """Return a run's content key: a short hash of (scenario hash, seed, policysim version)."""
     return hashlib.sha256(f"{scenario_hash}:{seed}:{version}".encode()).hexdigest()[:16]
@@ -136,6 +166,7 @@ def plan_batch(
     seed: int = 0,
     overrides: Sequence[str] = (),
     months: int | None = None,
+    posterior: str | Path | None = None,
 ) -> Plan:
     """Plan scenarios x replicates.
 
@@ -145,6 +176,10 @@ def plan_batch(
         seed: The master seed.
         overrides: ``path=value`` overrides applied to every scenario.
         months: Months to simulate (overrides every scenario).
+        posterior: A ``sim calibrate`` folder: replicate ``k`` of every scenario runs with the
+            free parameters of one posterior particle, drawn by weight from the master seed
+            (see :mod:`sim.experiments.posterior_draws`); ``runs.parquet`` records the particle
+            and its values.
 
     Returns:
         The plan.
@@ -171,18 +206,20 @@ def plan_batch(
         resolved[sc.name] = sc
     check_counts(replicates, seed, len(resolved))
     seeds = spawn_seeds(seed, replicates)
+    draws = _posterior_draws(posterior, replicates, seed)
     rows = []
     for sc in resolved.values():
-        h = scenario_hash(sc)
         for k, s in enumerate(seeds):
+            ov, params = draws[k] if draws else ((), ())
             rows.append(
                 dict(
                     scenario=sc.name,
                     base=sc,
-                    overrides=(),
-                    scenario_hash=h,
+                    overrides=ov,
+                    scenario_hash=scenario_hash(with_overrides(sc, ov) if ov else sc),
                     replicate=k,
                     seed=s,
+                    params=params,
                     detail=k == 0,
                 )
             )
@@ -193,7 +230,30 @@ def plan_batch(
         "replicates": replicates,
         "overrides": extra,
     }
-    return Plan("batch", name, key_runs(rows), resolved, seed, seeds, design)
+    types: dict[str, str] = {}
+    if draws:
+        design["posterior"] = str(posterior)
+        design["posterior_seed"] = derived_seed(seed, POSTERIOR_STREAM)
+        types = {name: "int" if name == "particle" else "float" for name, _ in draws[0][1]}
+    return Plan("batch", name, key_runs(rows), resolved, seed, seeds, design, types)
+
+
+def _posterior_draws(posterior: str | Path | None, replicates: int, seed: int
+                     ) -> list[tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]]:  # fmt: skip
+    """Return each replicate's posterior overrides and recorded values (empty without one)."""
+    if posterior is None:
+        return []
+    from sim.experiments.posterior_draws import draw_particles, load_posterior
+
+    post = load_posterior(posterior)
+    picks = draw_particles(post.particles["weight"], replicates, seed, POSTERIOR_STREAM)
+    out = []
+    for row in picks:
+        values = post.particles.iloc[int(row)]
+        particle = int(values["particle"]) if "particle" in values else int(row)
+        params = (("particle", particle), *((n, float(values[n])) for n in post.paths))
+        out.append((tuple(post.overrides(int(row))), params))
+    return out
 
 
 def plan_sweep(

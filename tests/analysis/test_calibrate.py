@@ -200,7 +200,8 @@ def test_cli_calibrate_without_write_leaves_the_data_file_alone(
     from sim.scenario.loader import CALIBRATION_FILE
 
     before = CALIBRATION_FILE.read_bytes() if CALIBRATION_FILE.exists() else None
-    args = ["calibrate", "--targets", str(files[0]), "--free", str(files[1]), "--budget", "5",
+    args = ["calibrate", "--method", "de", "--targets", str(files[0]), "--free", str(files[1]),
+            "--budget", "5",
             "--population", "5", "--workers", "1", "--no-write", "-q", "--out",
             str(tmp_path / "c")]  # fmt: skip
     result = CliRunner().invoke(app, args)

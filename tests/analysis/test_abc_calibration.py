@@ -1,0 +1,228 @@
+"""ABC-SMC calibration end to end through the CLI: the folder, resume, and posterior batches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim.analysis.abc_smc import observed_statistics, statistic_weights, statistics
+from sim.analysis.free_parameters import load_free_parameters
+from sim.analysis.targets import load_targets
+from sim.cli import app
+from sim.scenario.loader import ENV_PATH
+from tests.analysis.test_calibrate import FREE as ONE_PARAMETER
+from tests.analysis.test_calibrate import TARGETS
+
+pytest.importorskip("pyabc")
+
+FREE = ONE_PARAMETER.replace("held_out:", """\
+  adjust_speed:
+    path: valuation.adjust_speed
+    bounds: [0.05, 0.35]
+    rationale: how fast prices move
+held_out:""")
+"""The free parameters of the calibration tests, plus a second one (for the pair plot)."""
+
+SMALL = ["--population", "4", "--seeds", "1", "--holdout-seeds", "2", "--draws", "2",
+         "--workers", "1", "-q"]  # fmt: skip
+
+
+def _files(folder: Path) -> tuple[Path, Path, Path]:
+    """Write a 12-month scenario folder, a targets file and a two-parameter free file."""
+    scenarios = folder / "scenarios"
+    scenarios.mkdir(parents=True, exist_ok=True)
+    (scenarios / "short.yaml").write_text("name: short\nextends: baseline\nmonths: 12\n")
+    (folder / "targets.yaml").write_text(TARGETS, encoding="utf-8")
+    (folder / "free.yaml").write_text(FREE, encoding="utf-8")
+    return scenarios, folder / "targets.yaml", folder / "free.yaml"
+
+
+def _calibrate(files: tuple[Path, Path, Path], out: Path, *extra: str) -> str:
+    args = ["calibrate", "--targets", str(files[1]), "--free", str(files[2]), *SMALL,
+            "--out", str(out), *extra]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory: pytest.TempPathFactory) -> tuple[tuple[Path, Path, Path], Path]:
+    """A two-generation calibration of two parameters (computed once)."""
+    root = tmp_path_factory.mktemp("abc")
+    files = _files(root)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ENV_PATH, str(files[0]))
+        output = _calibrate(files, root / "cal", "--generations", "2")
+    (root / "output.txt").write_text(output)
+    return files, root / "cal"
+
+
+@pytest.fixture
+def env(calibrated: tuple[tuple[Path, Path, Path], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_PATH, str(calibrated[0][0]))
+
+
+def test_the_folder_holds_a_weighted_posterior_within_the_priors(
+    calibrated: tuple[tuple[Path, Path, Path], Path],
+) -> None:
+    _, out = calibrated
+    post = pd.read_parquet(out / "posterior.parquet")
+    assert list(post.columns) == ["particle", "deal_rate", "adjust_speed", "weight"]
+    assert len(post) == 4
+    assert post["weight"].sum() == pytest.approx(1.0)
+    assert post["deal_rate"].between(0.1, 2.0).all()
+    assert post["adjust_speed"].between(0.05, 0.35).all()
+    populations = pd.read_parquet(out / "populations.parquet")
+    assert sorted(populations["t"].unique()) == [0, 1]
+    generations = pd.read_parquet(out / "generations.parquet")
+    assert generations["samples"].sum() >= 4 * 3  # calibration sample and two generations
+
+
+def test_the_manifest_records_seeds_budget_versions_and_runs(
+    calibrated: tuple[tuple[Path, Path, Path], Path],
+) -> None:
+    _, out = calibrated
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["settings"]["population"] == 4 and m["settings"]["generations"] == 2
+    assert m["master_seed"] == 3 and len(m["fit_seeds"]) == 1 and len(m["holdout_seeds"]) == 2
+    assert set(m["sampler_seeds"]) == {"0", "1"}
+    assert m["versions"]["pyabc"] != "not installed" and "git_commit" in m
+    runs = m["model_runs"]
+    assert runs["abc"] == m["evaluations"]  # one fit seed, one scenario
+    assert runs["predictive"] == (2 + 1) * 2  # (draws + current values) x held-out seeds
+    output = (out.parent / "output.txt").read_text()
+    assert f"model runs: {runs['total']}" in output
+
+
+def test_the_figures_and_the_predictive_check_are_written(
+    calibrated: tuple[tuple[Path, Path, Path], Path],
+) -> None:
+    _, out = calibrated
+    for name in ("marginals.png", "pairs.png", "predictive.png"):
+        assert (out / name).stat().st_size > 10_000
+    rates = pd.read_parquet(out / "predictive.parquet").set_index("target")
+    assert list(rates.index) == ["deals", "value_up"]
+    assert bool(rates.loc["value_up", "held_out"]) and not bool(rates.loc["deals", "held_out"])
+    assert (rates["n"] == 4).all()
+    assert (rates["ci_low"] <= rates["pass_rate"]).all()
+    assert (rates["pass_rate"] <= rates["ci_high"]).all()
+
+
+def test_a_stopped_calibration_resumes_to_the_same_posterior(
+    calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path
+) -> None:
+    files, full = calibrated
+    _calibrate(files, tmp_path / "cal", "--generations", "1")  # stopped after one generation
+    output = _calibrate(files, tmp_path / "cal", "--generations", "2")
+    assert "(resumed)" in output
+    a = pd.read_parquet(full / "posterior.parquet")
+    b = pd.read_parquet(tmp_path / "cal" / "posterior.parquet")
+    pd.testing.assert_frame_equal(a, b)  # serial, same master seed: bitwise the same
+
+
+def test_a_calibration_interrupted_mid_generation_resumes_to_the_same_posterior(
+    calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sim.analysis.abc_smc as abc_smc
+
+    files, full = calibrated
+    generations = pd.read_parquet(full / "generations.parquet").set_index("t")["samples"]
+    stop_at = int(generations.loc[-1] + generations.loc[0]) + 2  # inside generation 1
+    calls = {"n": 0}
+    real = abc_smc.evaluate_seed
+
+    def interrupted(task: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == stop_at:
+            raise KeyboardInterrupt
+        return real(task)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(abc_smc, "evaluate_seed", interrupted)
+    args = ["calibrate", "--targets", str(files[1]), "--free", str(files[2]), *SMALL,
+            "--generations", "2", "--out", str(tmp_path / "cal")]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 130
+    assert not (tmp_path / "cal" / "manifest.json").exists()
+    monkeypatch.setattr(abc_smc, "evaluate_seed", real)
+    assert "(resumed)" in _calibrate(files, tmp_path / "cal", "--generations", "2")
+    pd.testing.assert_frame_equal(pd.read_parquet(full / "posterior.parquet"),
+                                  pd.read_parquet(tmp_path / "cal" / "posterior.parquet"))
+
+
+def test_a_folder_with_another_calibration_is_refused(
+    calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path
+) -> None:
+    files, _ = calibrated
+    _calibrate(files, tmp_path / "cal", "--generations", "1")
+    args = ["calibrate", "--targets", str(files[1]), "--free", str(files[2]), *SMALL,
+            "--seed", "9", "--generations", "1", "--out", str(tmp_path / "cal")]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "holds a calibration with other settings" in result.output
+    assert CliRunner().invoke(app, [*args, "--force"]).exit_code == 0
+
+
+def test_batch_draws_each_replicate_from_the_posterior(
+    calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path
+) -> None:
+    _, cal = calibrated
+    post = pd.read_parquet(cal / "posterior.parquet").set_index("particle")
+    folders = []
+    for name in ("a", "b"):
+        args = ["batch", "short", "baseline", "--replicates", "3", "--months", "3", "--posterior",
+                str(cal), "--workers", "1", "-q", "--out", str(tmp_path / name)]  # fmt: skip
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        folders.append(pd.read_parquet(tmp_path / name / "runs.parquet"))
+    runs = folders[0]
+    for _, r in runs.iterrows():
+        assert r["deal_rate"] == post.loc[r["particle"], "deal_rate"]
+        assert r["adjust_speed"] == post.loc[r["particle"], "adjust_speed"]
+    by_rep = runs.groupby("replicate")["particle"].nunique()
+    assert (by_rep == 1).all()  # replicate k of every scenario runs the same particle
+    pd.testing.assert_frame_equal(runs[["particle", "deal_rate"]],
+                                  folders[1][["particle", "deal_rate"]])  # fmt: skip
+    summary = pd.read_parquet(tmp_path / "a" / "summary.parquet")
+    assert {"particle", "deal_rate", "adjust_speed"} <= set(summary.columns)
+
+
+def test_batch_refuses_a_folder_without_a_posterior(tmp_path: Path) -> None:
+    args = ["batch", "baseline", "--replicates", "2", "--posterior", str(tmp_path), "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "--posterior" in result.output and "no finished calibration" in result.output
+
+
+def test_the_record_is_at_distance_zero_and_weights_follow_the_targets(
+    calibrated: tuple[tuple[Path, Path, Path], Path],
+) -> None:
+    files, _ = calibrated
+    targets = load_targets(files[1])
+    spec = load_free_parameters(files[2], targets)
+    observed = observed_statistics(targets, ["deals"])
+    assert observed == {"pass.deals": 1.0, "error.deals": 0.0}
+    assert statistic_weights(spec, targets, ["deals"]) == {"pass.deals": 1.0, "error.deals": 0.5}
+    checks = pd.DataFrame({"tag": 0, "seed": [1, 2], "target": "deals", "check": 0,
+                           "value": [3.0, 6.0], "reference": np.nan, "text": "",
+                           "passed": [True, False]})  # fmt: skip
+    stats = statistics(checks, targets, ["deals"])
+    assert stats == {"pass.deals": 0.5, "error.deals": pytest.approx((4.5 - 3.0) / 3.0)}
+
+
+def test_particles_run_on_worker_processes(
+    calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path
+) -> None:
+    files, _ = calibrated
+    args = ["calibrate", "--targets", str(files[1]), "--free", str(files[2]), "--population", "3",
+            "--generations", "1", "--seeds", "1", "--holdout-seeds", "1", "--draws", "1",
+            "--workers", "2", "-q", "--out", str(tmp_path / "cal")]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    post = pd.read_parquet(tmp_path / "cal" / "posterior.parquet")
+    assert len(post) == 3 and post["weight"].sum() == pytest.approx(1.0)
