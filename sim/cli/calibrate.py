@@ -148,12 +148,8 @@ def _run_de(spec: Any, tg: Any, budget: int, population: int | None, seeds: int 
             holdout: int | None, seed: int, workers: int | None, write: bool, out: Path,
             quiet: bool) -> None:  # fmt: skip
     """Fit by differential evolution, check on held-out seeds, write the report (and file)."""
-    from sim.analysis.calibration import (
-        calibrate,
-        check_budget,
-        write_calibration_file,
-        write_calibration_report,
-    )
+    from sim.analysis.calibration import calibrate, check_budget
+    from sim.analysis.calibration_files import write_calibration_file, write_calibration_report
     from sim.experiments.executors import make_executor
     from sim.experiments.plan import spawn_seeds
 

@@ -12,11 +12,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from sim.analysis.calibration import (
-    CalibrationResult,
-    calibrate,
+from sim.analysis.calibration import CalibrationResult, calibrate, score
+from sim.analysis.calibration_files import (
     calibration_yaml,
-    score,
     write_calibration_file,
     write_calibration_report,
 )
