@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal, TypeVar
 
 from sim.errors import PolicysimError
+from sim.experiments.lifetime import watch_parent
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +136,20 @@ class SerialExecutor(RunExecutor):
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _init_worker() -> None:
-    """Prepare a worker process: one BLAS thread, and Ctrl-C left to the parent.
+def _init_worker(parent: int) -> None:
+    """Prepare a worker process: one BLAS thread, Ctrl-C left to the parent, no life after it.
 
     The parent cancels the queued runs and shuts the pool down; workers finish the run in hand.
+    When the parent is killed outright, workers end at once (see
+    :mod:`sim.experiments.lifetime`), and the ``forkserver`` with them.
+
+    Args:
+        parent: Process id of the process that owns the pool.
     """
     for name in BLAS_VARIABLES:
         os.environ.setdefault(name, "1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent(parent)
 
 
 @contextlib.contextmanager
@@ -188,7 +195,8 @@ class ProcessExecutor(RunExecutor):
     def __init__(self, workers: int | None = None) -> None:
         self.n_workers = max(1, workers or os.cpu_count() or 1)
         self._pool = cf.ProcessPoolExecutor(
-            max_workers=self.n_workers, mp_context=process_context(), initializer=_init_worker
+            max_workers=self.n_workers, mp_context=process_context(), initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> cf.Future[Any]:
@@ -230,6 +238,7 @@ class DaskExecutor(RunExecutor):
             ) from None
         self.scheduler = scheduler
         self._cluster = None
+        self._quiet = _QuietDistributed()
         try:
             if scheduler is None:
                 self._cluster = LocalCluster(
@@ -308,6 +317,29 @@ class DaskExecutor(RunExecutor):
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+        self._quiet.restore()
+
+
+class _QuietDistributed:
+    """Keep ``distributed``'s INFO messages (scheduler, nanny, connections) out of the terminal.
+
+    A local cluster's scheduler and nannies run in this process and log each start, connection and
+    shutdown at INFO. Unless policysim's own logging is at INFO or below (``sim --verbose``), the
+    ``distributed`` loggers are set to WARNING while the executor lives, and restored afterwards.
+    """
+
+    def __init__(self) -> None:
+        self._logger = logging.getLogger("distributed")
+        self._level: int | None = None
+        if not log.isEnabledFor(logging.INFO):
+            self._level = self._logger.level
+            self._logger.setLevel(logging.WARNING)
+
+    def restore(self) -> None:
+        """Give the ``distributed`` logger back the level it had."""
+        if self._level is not None:
+            self._logger.setLevel(self._level)
+            self._level = None
 
 
 def _worker_version() -> str:
