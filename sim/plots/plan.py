@@ -196,7 +196,9 @@ def _plan_stakeholders(data: BatchData, colors: dict[str, str]) -> list[FigureSp
 
             specs.append(FigureSpec(
                 f"network_{_slug(name)}", "Stakeholders",
-                f"Influence network of {name} (replicate 0) at selected dates.", graph,
+                f"How the influence network of {name} (replicate 0) changed from one December to "
+                "the next: the stakeholders whose hearing changed most, and the ties that changed "
+                "most.", graph,
                 optional=True,
             ))  # fmt: skip
     return specs
