@@ -120,7 +120,7 @@ def _plan_batch(data: BatchData, chosen: list[str] | None) -> list[FigureSpec]:
                 data.timeseries(),
                 m,
                 info=data.metrics[m],
-                events=data.events,
+                events=data.events_for(m),
                 colors=colors,
                 scenarios=names,
             )
@@ -155,7 +155,7 @@ def _plan_batch(data: BatchData, chosen: list[str] | None) -> list[FigureSpec]:
 
             def paired(m: str = metric) -> Figure:
                 return difference_timeseries_figure(
-                    data.timeseries(), m, info=data.metrics[m], events=data.events,
+                    data.timeseries(), m, info=data.metrics[m], events=data.events_for(m),
                     colors=colors, scenarios=names)  # fmt: skip
 
             specs.append(FigureSpec(
