@@ -24,6 +24,7 @@ from sim.dashboard.server import (
     server_command,
     server_environment,
 )
+from tests.processes import HAS_PROC, descendants, port_free, still_running
 
 runner = CliRunner()
 
@@ -126,52 +127,25 @@ def _start_dashboard(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, Path
     return process, port, out
 
 
-def _children(pid: int) -> set[int]:
-    """Process ids whose parent is ``pid`` (Linux /proc)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
-
-def _gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return state[state.rindex(")") + 2] == "Z"
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the Linux process table")
+@pytest.mark.skipif(not HAS_PROC, reason="reads the Linux process table")
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_the_server_ends_with_sim_dashboard(sig: signal.Signals, tmp_path: Path) -> None:
     pytest.importorskip("solara", reason="the dashboard needs the viz extra")
     process, port, out = _start_dashboard(tmp_path)
-    servers = _children(process.pid)
+    servers = descendants(process.pid)
     try:
         assert servers, "no server process found"
         process.send_signal(sig)
-        process.wait(timeout=30)
-        deadline = time.monotonic() + 30
-        while not (all(_gone(p) for p in servers) and _port_free(port)):
-            assert time.monotonic() < deadline, (servers, out.read_text(errors="replace"))
+        process.wait(timeout=60)
+        deadline = time.monotonic() + 60
+        while still_running(servers) or not port_free(port):
+            assert time.monotonic() < deadline, (still_running(servers), port_free(port),
+                                                 out.read_text(errors="replace"))  # fmt: skip
             time.sleep(0.2)
         if sig == signal.SIGTERM:
             assert "dashboard stopped" in out.read_text(errors="replace")
     finally:
         if process.poll() is None:
             process.kill()
-        for pid in servers:
-            if not _gone(pid):
-                os.kill(pid, signal.SIGKILL)
+        for pid in still_running(servers):
+            os.kill(pid, signal.SIGKILL)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import HAS_PROC, descendants, still_running
+
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
@@ -30,36 +32,6 @@ def test_the_local_dask_cluster_logs_nothing_unless_verbose(tmp_path: Path) -> N
     assert "INFO distributed.scheduler" in verbose.stderr
 
 
-def _processes() -> dict[int, tuple[int, str]]:
-    """Every process: its parent's id and its state letter (Linux /proc)."""
-    out = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2 :].split()
-            out[int(entry.name)] = (int(fields[1]), fields[0])
-    return out
-
-
-def descendants(pid: int) -> set[int]:
-    """The live processes started, directly or not, by process ``pid``."""
-    table = _processes()
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {p for p, (parent, state) in table.items()
-                    if parent in frontier and state != "Z"} - found  # fmt: skip
-        found |= frontier
-    return found
-
-
-def still_running(pids: set[int]) -> set[int]:
-    table = _processes()
-    return {p for p in pids if p in table and table[p][1] != "Z"}
-
-
 def wait_until(condition, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout_s
     while not condition():
@@ -67,7 +39,7 @@ def wait_until(condition, timeout_s: float, what: str) -> None:  # type: ignore[
         time.sleep(0.2)
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the Linux process table")
+@pytest.mark.skipif(not HAS_PROC, reason="reads the Linux process table")
 def test_killing_a_batch_leaves_no_forkserver_or_worker_behind(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "sim", "batch", "--all", "--replicates", "20", "--workers", "2",
