@@ -62,9 +62,9 @@ def _describe(event: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         return [(start, "new capital", str(event.get("fund", "")))]
     if kind == "deal":
         return [(start, "city deal", f"{event.get('city', '')} with {firm}")]
-    what = {"fine": "fined", "investigation": "probe opened", "golden_share": "golden share",
+    verb = {"fine": "fined", "investigation": "probe opened", "golden_share": "golden share",
             "listing": "listing"}.get(str(kind))  # fmt: skip
-    return [(start, what, firm)] if what else []
+    return [(start, verb, firm)] if verb else []
 
 
 def timeline_events(
