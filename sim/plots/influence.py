@@ -232,7 +232,10 @@ def spread_labels(ys: Sequence[float], gap: float) -> list[float]:
 def _label_ends(ax: Axes, ends: list[tuple[float, str, str]]) -> None:
     """Write each line's name right of its end, spread so that names never overlap."""
     lo, hi = ax.get_ylim()
-    at = spread_labels([y for y, _, _ in ends], (hi - lo) * 0.06)
+    gap = (hi - lo) * 0.06
+    at = spread_labels([y for y, _, _ in ends], gap)
+    if at:  # names spread past the ends of the axis: widen it so they stay beside it
+        ax.set_ylim(min(lo, min(at) - gap / 2), max(hi, max(at) + gap / 2))
     trans = blended_transform_factory(ax.transAxes, ax.transData)
     for (_, name, color), y in zip(ends, at, strict=True):
         ax.text(1.01, y, name, transform=trans, va="center", ha="left", fontsize=7.5,
