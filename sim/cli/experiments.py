@@ -234,7 +234,7 @@ def _report(folder: Path, quiet: bool) -> None:
     from sim.plots.report import write_report
 
     with figure_progress(enabled=not quiet and console.is_terminal) as progress:
-        path = write_report(folder, progress=progress, workers=None)
+        path = write_report(folder, progress=progress)
     console.print(f"report written to {path}", markup=False, highlight=False)
 
 

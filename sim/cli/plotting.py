@@ -72,8 +72,7 @@ def plot_cmd(
     from sim.plots.render import plot_results
 
     with figure_progress(enabled=not quiet and console.is_terminal) as progress:
-        paths = plot_results(folder, metrics=metric or None, fmt=fmt.value, progress=progress,
-                             workers=None)  # fmt: skip
+        paths = plot_results(folder, metrics=metric or None, fmt=fmt.value, progress=progress)
     for path in paths:
         sys.stdout.write(f"{path}\n")  # one path a line, never wrapped
     if not quiet:
@@ -92,7 +91,7 @@ def report_cmd(
     from sim.plots.report import write_report
 
     with figure_progress(enabled=console.is_terminal) as progress:
-        path = write_report(folder, metrics=metric or None, progress=progress, workers=None)
+        path = write_report(folder, metrics=metric or None, progress=progress)
     sys.stdout.write(f"{path}\n")
 
 

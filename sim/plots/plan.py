@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -54,8 +54,6 @@ class FigureSpec:
         caption: One-sentence caption.
         build: Draws the figure.
         optional: Skip (with a logged warning) rather than fail when the data do not allow it.
-        metrics: The metrics it was planned for (``None``: the default figures), so that another
-            process can plan it again by its name.
     """
 
     name: str
@@ -63,7 +61,6 @@ class FigureSpec:
     caption: str
     build: Callable[[], Figure]
     optional: bool = False
-    metrics: tuple[str, ...] | None = None
 
 
 def _slug(text: str) -> str:
@@ -106,8 +103,9 @@ def plan_figures(data: BatchData, metrics: Sequence[str] | None = None) -> list[
         ResultsError: For an unknown metric.
     """
     chosen = check_metrics(data, metrics)
-    specs = _plan_sweep(data, chosen) if data.kind == "sweep" else _plan_batch(data, chosen)
-    return [replace(s, metrics=tuple(chosen) if chosen else None) for s in specs]
+    if data.kind == "sweep":
+        return _plan_sweep(data, chosen)
+    return _plan_batch(data, chosen)
 
 
 def _plan_batch(data: BatchData, chosen: list[str] | None) -> list[FigureSpec]:

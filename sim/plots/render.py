@@ -31,7 +31,6 @@ from sim.errors import ResultsError
 from sim.plots.compare import baseline_difference_figure, comparison_figure
 from sim.plots.data import BatchData, Event, load_batch
 from sim.plots.influence import influence_network_figure, stakeholder_positions_figure
-from sim.plots.parallel import draw_in_parallel, drawing_workers
 from sim.plots.plan import FigureSpec, plan_figures
 from sim.plots.sweeps import (
     morris_figure,
@@ -75,7 +74,7 @@ __all__ = [
 
 def render(
     data: BatchData, specs: Sequence[FigureSpec], fmt: str = "png",
-    progress: Progress | None = None, workers: int | None = 1,
+    progress: Progress | None = None,
 ) -> tuple[list[Path], list[str]]:  # fmt: skip
     """Draw and write figures into ``<folder>/figures/``, each file atomically.
 
@@ -84,30 +83,15 @@ def render(
         specs: The figures (see :func:`plan_figures`).
         fmt: ``png``, ``svg`` or ``pdf``.
         progress: Called as ``progress(done, total, name)`` after each figure.
-        workers: Processes to draw on [default 1: in this process]; ``None`` for up to four,
-            one per eight figures (the CLI's choice). The files are the same whatever the number;
-            like :func:`sim.experiments.batch.run_batch`, more than one needs a script's code
-            under ``if __name__ == "__main__":``.
 
     Returns:
         The files written, and a note for each optional figure that was skipped.
     """
     if fmt not in FORMATS:
         raise ResultsError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    done = 0
-
-    def tell(spec: FigureSpec) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, len(specs), spec.name)
-
-    n = drawing_workers(len(specs), workers)
-    if n > 1:
-        return draw_in_parallel(data.folder, specs, fmt, n, tell)
     out = data.folder / FIGURES_DIR
     paths, notes = [], []
-    for spec in specs:
+    for done, spec in enumerate(specs, start=1):
         try:
             fig = spec.build()
         except ResultsError as exc:
@@ -117,7 +101,8 @@ def render(
             log.warning("%s skipped: %s", spec.name, exc)
         else:
             paths.append(write_figure(fig, out / f"{spec.name}.{fmt}", fmt))
-        tell(spec)
+        if progress is not None:
+            progress(done, len(specs), spec.name)
     return paths, notes
 
 
@@ -163,7 +148,7 @@ def _metadata(fmt: str) -> dict[str, Any]:
 
 def plot_results(
     folder: Path | str, metrics: list[str] | None = None, fmt: str = "png",
-    progress: Progress | None = None, workers: int | None = 1,
+    progress: Progress | None = None,
 ) -> list[Path]:  # fmt: skip
     """Write every standard figure of a batch or sweep folder into ``<folder>/figures/``.
 
@@ -172,7 +157,6 @@ def plot_results(
         metrics: Metrics to plot (default: all in time series, headline ones elsewhere).
         fmt: ``png`` (default), ``svg`` or ``pdf``.
         progress: Called as ``progress(done, total, name)`` after each figure.
-        workers: Processes to draw on (see :func:`render`).
 
     Returns:
         The files written.
@@ -184,5 +168,5 @@ def plot_results(
     if fmt not in FORMATS:
         raise ResultsError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
     data = load_batch(folder)
-    paths, _ = render(data, plan_figures(data, metrics), fmt, progress, workers)
+    paths, _ = render(data, plan_figures(data, metrics), fmt, progress)
     return paths

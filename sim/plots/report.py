@@ -287,8 +287,7 @@ def build_report(data: BatchData, specs: Sequence[FigureSpec], notes: Sequence[s
 
 
 def write_report(
-    folder: Path | str, metrics: list[str] | None = None, progress: Progress | None = None,
-    workers: int | None = 1,
+    folder: Path | str, metrics: list[str] | None = None, progress: Progress | None = None
 ) -> Path:
     """Write ``<folder>/report.html``, drawing the standard figures first if they are missing.
 
@@ -297,7 +296,6 @@ def write_report(
         metrics: Metrics to show (default: all in time series, headline ones elsewhere).
         progress: Called as ``progress(done, total, name)`` after each figure drawn, and once
             more (``name`` ``report.html``) when the report is written.
-        workers: Processes to draw on (see :func:`sim.plots.render.render`).
 
     Returns:
         The report file.
@@ -311,7 +309,7 @@ def write_report(
     notes: list[str] = []
     if stale:
         log.info("drawing %d figure(s) for the report", len(stale))
-        _, notes = render(data, stale, "png", progress, workers)
+        _, notes = render(data, stale, "png", progress)
     text = build_report(data, specs, notes)
     target = data.folder / REPORT
     with atomic_path(target) as tmp:

@@ -12,8 +12,6 @@ import pandas as pd
 import pytest
 
 from sim.plots.data import load_batch
-from sim.plots.plan import plan_figures
-from sim.plots.render import render
 from sim.plots.report import build_report, write_report
 from tests.plots.conftest import copy_folder
 
@@ -86,22 +84,3 @@ def test_the_tables_fit_a_1280_pixel_window(batch_dir: Path, tmp_path: Path) -> 
         driver.save_screenshot(str(folder_out / "report-summary-1280.png"))
     finally:
         driver.quit()
-
-
-def test_figures_drawn_on_several_processes_are_the_same_bytes(
-    batch_dir: Path, tmp_path: Path
-) -> None:
-    files = {}
-    for workers in (1, 2):
-        folder = copy_folder(batch_dir, tmp_path / f"w{workers}")
-        data = load_batch(folder)
-        specs = [s for s in plan_figures(data)
-                 if s.name.startswith(("network_", "comparison", "stakeholders_"))]  # fmt: skip
-        specs += plan_figures(data, ["ai_capability"])[:1]  # planned for a chosen metric
-        told: list[str] = []
-        paths, _ = render(data, specs, progress=lambda _d, _t, name, out=told: out.append(name),
-                          workers=workers)  # fmt: skip
-        assert sorted(told) == sorted(s.name for s in specs)
-        assert [p.stem for p in paths] == [s.name for s in specs]
-        files[workers] = {p.name: p.read_bytes() for p in paths}
-    assert files[1] == files[2]
