@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal, TypeVar
 
@@ -241,13 +242,12 @@ class DaskExecutor(RunExecutor):
         self._quiet = _QuietDistributed()
         try:
             if scheduler is None:
-                self._cluster = LocalCluster(
-                    n_workers=max(1, workers or os.cpu_count() or 1),
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
+                with warnings.catch_warnings():  # its HTTP server moves off a busy port 8787
+                    warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
+                    self._cluster = LocalCluster(
+                        n_workers=max(1, workers or os.cpu_count() or 1), threads_per_worker=1,
+                        processes=True, dashboard_address=None, silence_logs=logging.ERROR,
+                    )  # fmt: skip
                 self._client = Client(self._cluster)
             else:
                 self._client = Client(scheduler, timeout="10s")
@@ -321,11 +321,9 @@ class DaskExecutor(RunExecutor):
 
 
 class _QuietDistributed:
-    """Keep ``distributed``'s INFO messages (scheduler, nanny, connections) out of the terminal.
+    """Set ``distributed``'s loggers to WARNING while the executor lives, unless ``sim -v``.
 
-    A local cluster's scheduler and nannies run in this process and log each start, connection and
-    shutdown at INFO. Unless policysim's own logging is at INFO or below (``sim --verbose``), the
-    ``distributed`` loggers are set to WARNING while the executor lives, and restored afterwards.
+    A local cluster's scheduler and nannies run here and log each start and connection at INFO.
     """
 
     def __init__(self) -> None:
