@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated
 
 import typer
@@ -10,6 +11,11 @@ from sim.cli.common import console, handle_errors
 
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Turn SIGTERM into the KeyboardInterrupt that stops the server and frees the port."""
+    raise KeyboardInterrupt
 
 
 @handle_errors
@@ -43,6 +49,7 @@ def dashboard_cmd(
     load_scenario(scenario)  # a bad scenario fails here, with the usual one-line error
     shown_host = "localhost" if host in ("127.0.0.1", "localhost") else host
     url = f"http://{shown_host}:{port}"
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server too, like Ctrl-C
     process = start_server(host=host, port=port, scenario=scenario)
     try:
         wait_until_ready(f"http://{host}:{port}/", process)

@@ -187,7 +187,7 @@ def execute(
     if counts["failed"]:
         err_console.print(_failure_table(results))
     if report:
-        _report(results.folder)
+        _report(results.folder, quiet)
     if counts["failed"] or counts["done"] < counts["total"]:
         raise typer.Exit(1)
 
@@ -257,17 +257,14 @@ def _failure_table(results: Results, limit: int = 20) -> Table:
     return table
 
 
-def _report(folder: Path) -> None:
-    """Draw the figures and write the report of a results folder."""
-    try:
-        from sim.plots.render import plot_results
-        from sim.plots.report import write_report
-    except ImportError as exc:
-        fail(f"--report needs sim.plots.render and sim.plots.report ({exc})")
-        return
-    plot_results(folder)
-    path = write_report(folder)
-    console.print(f"report written to {path or folder}", markup=False, highlight=False)
+def _report(folder: Path, quiet: bool) -> None:
+    """Draw the figures and write the report of a results folder, with a progress bar."""
+    from sim.cli.plotting import figure_progress
+    from sim.plots.report import write_report
+
+    with figure_progress(enabled=not quiet and console.is_terminal) as progress:
+        path = write_report(folder, progress=progress)
+    console.print(f"report written to {path}", markup=False, highlight=False)
 
 
 @handle_errors

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sim.cli.common import console, handle_errors
+
+if TYPE_CHECKING:
+    from sim.plots.render import Progress as FigureProgress
 
 
 class Format(StrEnum):
@@ -21,6 +27,33 @@ class Format(StrEnum):
 
 
 Folder = Annotated[Path, typer.Argument(help="Batch or sweep results folder.")]
+
+
+@contextlib.contextmanager
+def figure_progress(enabled: bool) -> Iterator[FigureProgress]:
+    """Show a progress bar while figures are drawn and the report is written.
+
+    Args:
+        enabled: Show it (only on a terminal, and not with ``--quiet``).
+
+    Yields:
+        The ``progress(done, total, name)`` callback to hand to the drawing functions.
+    """
+    from sim.plots.report import REPORT
+
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[name]}"), TimeElapsedColumn(), console=console,
+                   disable=not enabled)  # fmt: skip
+    task = bar.add_task("drawing figures", total=None, name="")
+
+    def update(done: int, total: int, name: str) -> None:
+        if name == REPORT:
+            bar.update(task, description="report written", completed=total, total=total, name="")
+        else:
+            bar.update(task, completed=done, total=total, name=name)
+
+    with bar:
+        yield update
 
 
 @handle_errors
@@ -38,7 +71,8 @@ def plot_cmd(
     """Draw the standard figures of a batch or sweep into FOLDER/figures/."""
     from sim.plots.render import plot_results
 
-    paths = plot_results(folder, metrics=metric or None, fmt=fmt.value)
+    with figure_progress(enabled=not quiet and console.is_terminal) as progress:
+        paths = plot_results(folder, metrics=metric or None, fmt=fmt.value, progress=progress)
     for path in paths:
         sys.stdout.write(f"{path}\n")  # one path a line, never wrapped
     if not quiet:
@@ -56,7 +90,8 @@ def report_cmd(
     """Write FOLDER/report.html: one self-contained page with figures, tables, provenance."""
     from sim.plots.report import write_report
 
-    path = write_report(folder, metrics=metric or None)
+    with figure_progress(enabled=console.is_terminal) as progress:
+        path = write_report(folder, metrics=metric or None, progress=progress)
     sys.stdout.write(f"{path}\n")
 
 

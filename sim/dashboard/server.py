@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from sim.errors import PolicysimError
+from sim.experiments.lifetime import end_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ def start_server(
         env=server_environment(scenario),
         stdout=log_file,
         stderr=subprocess.STDOUT if log_file is not None else None,
+        preexec_fn=end_with_parent,  # the server ends with this process, even when it is killed
     )
 
 

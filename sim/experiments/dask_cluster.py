@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -53,15 +54,15 @@ class DaskExecutor(RunExecutor):
         self.scheduler = scheduler
         self._cluster = None
         self._idle_since: float | None = None
+        self._quiet = _QuietDistributed()
         try:
             if scheduler is None:
-                self._cluster = LocalCluster(
-                    n_workers=max(1, workers or os.cpu_count() or 1),
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
+                with warnings.catch_warnings():  # its HTTP server moves off a busy port 8787
+                    warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
+                    self._cluster = LocalCluster(
+                        n_workers=max(1, workers or os.cpu_count() or 1), threads_per_worker=1,
+                        processes=True, dashboard_address=None, silence_logs=logging.ERROR,
+                    )  # fmt: skip
                 self._client = Client(self._cluster)
             else:
                 self._client = Client(scheduler, timeout="10s")
@@ -152,6 +153,27 @@ class DaskExecutor(RunExecutor):
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+        self._quiet.restore()
+
+
+class _QuietDistributed:
+    """Set ``distributed``'s loggers to WARNING while the executor lives, unless ``sim -v``.
+
+    A local cluster's scheduler and nannies run here and log each start and connection at INFO.
+    """
+
+    def __init__(self) -> None:
+        self._logger = logging.getLogger("distributed")
+        self._level: int | None = None
+        if not log.isEnabledFor(logging.INFO):
+            self._level = self._logger.level
+            self._logger.setLevel(logging.WARNING)
+
+    def restore(self) -> None:
+        """Give the ``distributed`` logger back the level it had."""
+        if self._level is not None:
+            self._logger.setLevel(self._level)
+            self._level = None
 
 
 def _worker_version() -> str:

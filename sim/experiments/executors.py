@@ -23,6 +23,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, Literal, TypeVar
 
 from sim.errors import PolicysimError
+from sim.experiments.lifetime import watch_parent
 from sim.experiments.worker_start import without_main
 
 log = logging.getLogger(__name__)
@@ -159,14 +160,20 @@ class SerialExecutor(RunExecutor):
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _init_worker() -> None:
-    """Prepare a worker process: one BLAS thread, and Ctrl-C left to the parent.
+def _init_worker(parent: int) -> None:
+    """Prepare a worker process: one BLAS thread, Ctrl-C left to the parent, no life after it.
 
     The parent cancels the queued runs and shuts the pool down; workers finish the run in hand.
+    When the parent is killed outright, workers end at once (see
+    :mod:`sim.experiments.lifetime`), and the ``forkserver`` with them.
+
+    Args:
+        parent: Process id of the process that owns the pool.
     """
     for name in BLAS_VARIABLES:
         os.environ.setdefault(name, "1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent(parent)
 
 
 @contextlib.contextmanager
@@ -214,7 +221,8 @@ class ProcessExecutor(RunExecutor):
     def __init__(self, workers: int | None = None) -> None:
         self.n_workers = max(1, workers or os.cpu_count() or 1)
         self._pool = cf.ProcessPoolExecutor(
-            max_workers=self.n_workers, mp_context=process_context(), initializer=_init_worker
+            max_workers=self.n_workers, mp_context=process_context(), initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> cf.Future[Any]:

@@ -16,23 +16,9 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ResultsError
+from sim.plots.events import Event, timeline_events
 from sim.plots.style import MetricInfo, metric_infos, order_scenarios
 from sim.results.load import Results, load_results
-
-
-@dataclass(frozen=True)
-class Event:
-    """A policy event marked on time-series figures.
-
-    Attributes:
-        date: First day of the event's month.
-        label: The text shown in the key.
-        scenarios: The scenarios whose timeline has it.
-    """
-
-    date: pd.Timestamp
-    label: str
-    scenarios: tuple[str, ...]
 
 
 def _normalize(frame: pd.DataFrame) -> pd.DataFrame:
@@ -115,18 +101,12 @@ class BatchData:
     @cached_property
     def events(self) -> list[Event]:
         """Timeline events with ``mark: true``, merged across scenarios by date and label."""
+        return timeline_events(self.manifest.get("resolved_scenarios") or {}, self.scenarios)
+
+    def events_for(self, metric: str) -> list[Event]:
+        """The marked events and those that move ``metric`` (see :mod:`sim.plots.events`)."""
         resolved = self.manifest.get("resolved_scenarios") or {}
-        found: dict[tuple[str, str], list[str]] = {}
-        for name in self.scenarios:
-            timeline = (resolved.get(name) or {}).get("timeline") or {}
-            items = timeline.values() if isinstance(timeline, dict) else timeline
-            for event in items:
-                if isinstance(event, dict) and event.get("mark") and event.get("date"):
-                    label = str(event.get("label") or event.get("type") or "event")
-                    found.setdefault((str(event["date"])[:7], label), []).append(name)
-        events = [Event(pd.Timestamp(f"{d}-01"), label, tuple(names))
-                  for (d, label), names in found.items()]  # fmt: skip
-        return sorted(events, key=lambda e: (e.date, e.label))
+        return timeline_events(resolved, self.scenarios, metric)
 
     def description(self, scenario: str) -> str:
         """Return a scenario's description from the manifest (empty when unknown)."""

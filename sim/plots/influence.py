@@ -2,10 +2,11 @@
 
 Positions come from replicate 0 of each scenario (the stored ``stakeholders`` table); thin lines
 are single stakeholders, thick lines the clout-and-salience-weighted mean of each kind, the dashed
-line the effective policy (the weighted mean over all). The network figure draws the influence
-matrix W at chosen dates on a fixed circular layout, stakeholders grouped by kind, so dates can be
-compared: lines join each stakeholder to the speakers it listens to most, coloured by the
-speaker's kind, wider for larger weights; a node's size is how much the others listen to it.
+line the effective policy (the weighted mean over all). The network figure shows what changes in
+the influence matrix W between the stored dates (each December): how the total weight others give
+each stakeholder moved, for those that moved most, and the weights of the ties that changed most,
+date by date. Drawing W itself would show the same few heavy ties (everyone listens to the
+centre) at every date.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.transforms import blended_transform_factory
 
 from sim.errors import ResultsError
 from sim.plots.data import Event
@@ -33,8 +35,9 @@ from sim.plots.style import (
 from sim.plots.timeseries import date_axis, mark_events
 
 KIND_ORDER: tuple[str, ...] = ("center", "regulator", "fund", "city", "investors", "firm")
-TOP_SPEAKERS = 3  # each listener's strongest speakers drawn
-MAX_DATES = 4
+TOP_TIES = 12  # ties shown: those whose weight changed most
+TOP_MOVERS = 8  # stakeholders shown: those whose received weight changed most
+MAX_DATES = 8
 
 
 def _weighted_mean(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -120,16 +123,23 @@ def network_dates(network: pd.DataFrame, n: int = MAX_DATES) -> list[pd.Timestam
 
 def influence_network_figure(
     network: pd.DataFrame, stakeholders: pd.DataFrame, scenario: str, *,
-    dates: Sequence[pd.Timestamp | str] | None = None, top: int = TOP_SPEAKERS,
+    dates: Sequence[pd.Timestamp | str] | None = None, ties: int = TOP_TIES,
+    movers: int = TOP_MOVERS,
 ) -> Figure:  # fmt: skip
-    """Draw the influence network of one scenario at chosen dates, on a fixed circular layout.
+    """Show how the influence network of one scenario changes between stored dates.
+
+    Top: for the ``movers`` stakeholders whose received weight changed most, the change since the
+    first date in the total weight the others give them, one line each, named at its end. Bottom:
+    the ``ties`` ties (speaker to listener) whose weight changed most, one row each, a column per
+    date, each cell the weight the listener gives the speaker.
 
     Args:
         network: ``date``, ``scenario``, ``listener``, ``speaker``, ``weight``.
         stakeholders: The stakeholders table (for each one's kind).
         scenario: The scenario to draw.
-        dates: Dates to draw (default: up to four stored dates, first and last included).
-        top: Draw each listener's ``top`` strongest speakers (besides itself).
+        dates: Dates to compare (default: up to eight stored dates, first and last included).
+        ties: How many ties to show.
+        movers: How many stakeholders to show.
 
     Returns:
         The figure.
@@ -149,92 +159,110 @@ def influence_network_figure(
         raise ResultsError(f"no network stored at {', '.join(missing)}; stored: {known}")
     kinds = (stakeholders.loc[stakeholders["scenario"] == scenario]
              .drop_duplicates("stakeholder").set_index("stakeholder")["kind"])  # fmt: skip
-    order = {k: i for i, k in enumerate(KIND_ORDER)}
-    nodes = sorted(kinds.index, key=lambda s: (order.get(kinds[s], len(order)),
-                                               list(kinds.index).index(s)))  # fmt: skip
-    pos = nx.circular_layout(nodes)
-    others = net.loc[net["listener"] != net["speaker"]]
-    attention = others.groupby(["date", "speaker"])["weight"].sum()
-    most = float(attention.max()) if len(attention) else 1.0
-    ncols = 1 if len(chosen) == 1 else 2
-    nrows = math.ceil(len(chosen) / ncols)
+    others = net.loc[(net["listener"] != net["speaker"]) & net["date"].isin(chosen)]
+    weights = others.pivot_table(index=["speaker", "listener"], columns="date", values="weight",
+                                 aggfunc="sum").reindex(columns=chosen).fillna(0.0)  # fmt: skip
+    attention = weights.groupby(level="speaker").sum()
     with figure_style():
-        fig = Figure(figsize=(PAPER_WIDTH_IN, 0.9 + 3.5 * nrows), layout="constrained")
-        axes = fig.subplots(nrows, ncols, squeeze=False)
-        for ax, date in zip(axes.flat, chosen, strict=False):
-            edges = (others.loc[others["date"] == date].sort_values("weight", ascending=False)
-                     .groupby("listener", sort=False).head(top))  # fmt: skip
-            _draw_network(
-                ax, edges, nodes, pos, kinds, attention.get(date, pd.Series(dtype=float)), most
-            )
-            ax.text(
-                0.0,
-                1.0,
-                f"{date:%Y-%m}",
-                transform=ax.transAxes,
-                ha="left",
-                va="top",
-                fontsize=10,
-                fontweight="bold",
-            )
-        for ax in axes.flat[len(chosen) :]:
-            ax.set_visible(False)
-        handles = [Line2D([], [], linestyle="none", marker="o", color=KIND_COLORS.get(k, "0.5"))
-                   for k in KIND_ORDER if k in set(kinds)]  # fmt: skip
-        fig.legend(handles, [k for k in KIND_ORDER if k in set(kinds)],
-                   loc="outside lower center", ncols=6,
-                   title=f"Lines: each stakeholder's {top} strongest influences, in the speaker's "
-                   "colour (width: weight); node size: total weight others give it",
+        fig = Figure(figsize=(PAPER_WIDTH_IN, 8.6), layout="constrained")
+        top, bottom = fig.subplots(2, 1, height_ratios=[1.0, 1.25])
+        shown = _attention_panel(top, attention, kinds, movers)
+        shown |= _ties_panel(fig, bottom, weights, kinds, ties)
+        present = [k for k in KIND_ORDER if k in {str(kinds.get(n, "")) for n in shown}]
+        handles = [Line2D([], [], color=KIND_COLORS[k], marker="o", linewidth=1.4) for k in present]
+        fig.legend(handles, present, loc="outside lower center", ncols=len(present),
+                   title="Colour: the stakeholder's kind (in the table, the speaker's)",
                    title_fontsize=7.5)  # fmt: skip
-        fig.suptitle(f"Influence network, {scenario}", x=0.01, ha="left")
+        fig.suptitle(f"Influence network of {scenario}: what changed", x=0.01, ha="left")
     return fig
 
 
-def _draw_network(
-    ax: Axes, edges: pd.DataFrame, nodes: list[str], pos: Mapping[str, np.ndarray],
-    kinds: pd.Series, attention: pd.Series, most: float,
-) -> None:  # fmt: skip
-    """Draw one date's network on ``ax``: nodes sized by attention, edges by weight."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(nodes)
-    for row in edges.itertuples(index=False):
-        if row.speaker in pos and row.listener in pos:
-            graph.add_edge(row.speaker, row.listener, weight=float(row.weight))  # type: ignore[arg-type]
-    sizes = [15 + 260 * float(attention.get(n, 0.0)) / max(most, 1e-12) for n in nodes]
-    node_colors = [KIND_COLORS.get(kinds.get(n, ""), "0.5") for n in nodes]
-    edge_list = list(graph.edges(data="weight"))
-    w_top = max((w for *_, w in edge_list), default=1.0)
-    nx.draw_networkx_edges(
-        graph, pos, ax=ax, edgelist=[(u, v) for u, v, _ in edge_list],
-        width=[0.3 + 2.2 * w / w_top for *_, w in edge_list],
-        edge_color=[KIND_COLORS.get(kinds.get(u, ""), "0.5") for u, _, _ in edge_list],
-        alpha=0.55, arrows=False,
-    )  # fmt: skip
-    nx.draw_networkx_nodes(
-        graph,
-        pos,
-        ax=ax,
-        nodelist=nodes,
-        node_size=sizes,
-        node_color=node_colors,
-        edgecolors="white",
-        linewidths=0.5,
-    )
-    for name in nodes:
-        x, y = pos[name]
-        angle = math.degrees(math.atan2(y, x))
-        flip = 90 < angle % 360 < 270
-        ax.text(
-            x * 1.13,
-            y * 1.13,
-            name,
-            fontsize=6,
-            rotation=angle + 180 * flip,
-            rotation_mode="anchor",
-            ha="right" if flip else "left",
-            va="center",
-        )
-    ax.set_xlim(-1.55, 1.55)
-    ax.set_ylim(-1.55, 1.55)
-    ax.set_aspect("equal")
-    ax.axis("off")
+def _attention_panel(ax: Axes, attention: pd.DataFrame, kinds: pd.Series, n: int) -> set[str]:
+    """Draw the change since the first date of the weight others give a stakeholder.
+
+    Returns:
+        The stakeholders drawn.
+    """
+    change = attention.sub(attention.iloc[:, 0], axis=0)
+    chosen = change.abs().max(axis=1).sort_values(ascending=False).index[:n]
+    x = list(attention.columns)
+    ends = []
+    for name in chosen:
+        color = KIND_COLORS.get(str(kinds.get(name, "")), "0.5")
+        ax.plot(x, change.loc[name].to_numpy(), color=color, marker="o", markersize=3,
+                linewidth=1.4)  # fmt: skip
+        ends.append((float(change.loc[name].iloc[-1]), name, color))
+    ax.axhline(0.0, color="0.3", linewidth=0.8)
+    _label_ends(ax, ends)
+    ax.set_xticks(x, [f"{d:%Y-%m}" for d in x])
+    ax.set_ylabel("change in weight received\nsince " + f"{x[0]:%Y-%m}")
+    ax.set_title(f"Change in the total weight others give a stakeholder ({len(chosen)} largest)",
+                 loc="left", fontsize=9)  # fmt: skip
+    return set(chosen)
+
+
+def spread_labels(ys: Sequence[float], gap: float) -> list[float]:
+    """Return label positions near ``ys`` (in their order) at least ``gap`` apart.
+
+    Labels that would collide form a group centred on the mean of its targets; groups that then
+    touch merge, until none do.
+    """
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    groups: list[list[int]] = [[i] for i in order]
+
+    def placed(group: list[int]) -> list[float]:
+        centre = float(np.mean([ys[i] for i in group]))
+        return [centre + (k - (len(group) - 1) / 2) * gap for k in range(len(group))]
+
+    merged = True
+    while merged:
+        merged = False
+        for k in range(len(groups) - 1):
+            if placed(groups[k])[-1] + gap > placed(groups[k + 1])[0] + 1e-12:
+                groups[k] += groups.pop(k + 1)
+                merged = True
+                break
+    out = [0.0] * len(ys)
+    for group in groups:
+        for i, y in zip(group, placed(group), strict=True):
+            out[i] = y
+    return out
+
+
+def _label_ends(ax: Axes, ends: list[tuple[float, str, str]]) -> None:
+    """Write each line's name right of its end, spread so that names never overlap."""
+    lo, hi = ax.get_ylim()
+    gap = (hi - lo) * 0.06
+    at = spread_labels([y for y, _, _ in ends], gap)
+    if at:  # names spread past the ends of the axis: widen it so they stay beside it
+        ax.set_ylim(min(lo, min(at) - gap / 2), max(hi, max(at) + gap / 2))
+    trans = blended_transform_factory(ax.transAxes, ax.transData)
+    for (_, name, color), y in zip(ends, at, strict=True):
+        ax.text(1.01, y, name, transform=trans, va="center", ha="left", fontsize=7.5,
+                color=color, clip_on=False)  # fmt: skip
+
+
+def _ties_panel(fig: Figure, ax: Axes, weights: pd.DataFrame, kinds: pd.Series, n: int) -> set[str]:
+    """Draw a heatmap of the ``n`` ties whose weight changed most, a row each, dates across.
+
+    Returns:
+        The speakers of the ties drawn.
+    """
+    span = weights.max(axis=1) - weights.min(axis=1)
+    rows = weights.loc[span.sort_values(ascending=False).index[:n]]
+    values = rows.to_numpy()
+    top = max(float(values.max(initial=0.0)), 1e-12)
+    image = ax.imshow(values, aspect="auto", cmap="cividis", norm=Normalize(0.0, top))
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                color="black" if v > top / 2 else "white")  # fmt: skip
+    ax.set_xticks(range(values.shape[1]), [f"{d:%Y-%m}" for d in rows.columns])
+    ax.set_yticks(range(len(rows)), [f"{speaker} \u2192 {listener}"
+                                     for speaker, listener in rows.index])  # fmt: skip
+    for tick, (speaker, _) in zip(ax.get_yticklabels(), rows.index, strict=True):
+        tick.set_color(KIND_COLORS.get(str(kinds.get(speaker, "")), "0.2"))
+    ax.grid(False)
+    ax.set_title(f"The {len(rows)} ties that changed most (speaker \u2192 listener)", loc="left",
+                 fontsize=9)  # fmt: skip
+    fig.colorbar(image, ax=ax, label="weight the listener gives the speaker", shrink=0.8)
+    return {str(speaker) for speaker, _ in rows.index}

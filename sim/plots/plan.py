@@ -131,7 +131,7 @@ def _plan_batch(data: BatchData, chosen: list[str] | None) -> list[FigureSpec]:
                 data.timeseries(),
                 m,
                 info=data.metrics[m],
-                events=data.events,
+                events=data.events_for(m),
                 colors=colors,
                 scenarios=names,
             )
@@ -166,7 +166,7 @@ def _plan_batch(data: BatchData, chosen: list[str] | None) -> list[FigureSpec]:
 
             def paired(m: str = metric) -> Figure:
                 return difference_timeseries_figure(
-                    data.timeseries(), m, info=data.metrics[m], events=data.events,
+                    data.timeseries(), m, info=data.metrics[m], events=data.events_for(m),
                     colors=colors, scenarios=names)  # fmt: skip
 
             specs.append(FigureSpec(
@@ -207,7 +207,9 @@ def _plan_stakeholders(data: BatchData, colors: dict[str, str]) -> list[FigureSp
 
             specs.append(FigureSpec(
                 f"network_{_slug(name)}", "Stakeholders",
-                f"Influence network of {name} (replicate 0) at selected dates.", graph,
+                f"How the influence network of {name} (replicate 0) changed from one December to "
+                "the next: the stakeholders whose hearing changed most, and the ties that changed "
+                "most.", graph,
                 optional=True,
             ))  # fmt: skip
     return specs

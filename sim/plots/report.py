@@ -29,7 +29,7 @@ from sim.plots.data import BatchData, load_batch
 from sim.plots.discovery import discovery_section
 from sim.plots.levers import change_rows
 from sim.plots.plan import FigureSpec, plan_figures, sweep_parameters
-from sim.plots.render import FIGURES_DIR, render
+from sim.plots.render import FIGURES_DIR, Progress, render
 from sim.plots.style import outcome_bounds, outcome_label, outcome_unit, scenario_colors
 from sim.results.store import atomic_path
 from sim.scenario.loader import BASELINE
@@ -49,8 +49,10 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #cc
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.88em; }
 th, td { border-bottom: 1px solid #e2e2e2; padding: 0.3em 0.7em; text-align: left;
   vertical-align: top; }
-th { background: #f4f4f4; } td.num { text-align: right; white-space: nowrap;
-  font-variant-numeric: tabular-nums; }
+th { background: #f4f4f4; } td.num { text-align: right;
+  font-variant-numeric: tabular-nums; } td.num .ci { color: #555; font-size: 0.92em;
+  white-space: nowrap; } th code { overflow-wrap: anywhere; }
+.fit { max-width: 100%; overflow-x: auto; } .fit table { width: 100%; }
 .swatch { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 2px;
   vertical-align: -0.1em; margin-right: 0.4em; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto;
@@ -94,8 +96,8 @@ def summary_table(data: BatchData) -> str:
         for name in names:
             values = data.summary.loc[data.summary["scenario"] == name, col]
             mean, low, high, _ = mean_ci(values.to_numpy(dtype=float), bounds=bounds)
-            cells.append(f'<td class="num">{_e(format_interval(mean, low, high, unit))}</td>')
-        rows.append(f"<tr><th>{_e(outcome_label(col))}<br><code>{_e(col)}</code></th>"
+            cells.append(_num_cell(format_interval(mean, low, high, unit)))
+        rows.append(f"<tr><th>{_e(outcome_label(col))}<br><code>{_breakable(col)}</code></th>"
                     + "".join(cells) + "</tr>")  # fmt: skip
     for col in [c for c in DATE_OUTCOMES if c in data.summary.columns]:
         cells = []
@@ -111,9 +113,21 @@ def summary_table(data: BatchData) -> str:
         f'<td class="num">{int((data.summary["scenario"] == n).sum())}</td>' for n in names
     )
     return (
-        f'<table class="summary"><thead><tr><th>Outcome</th>{head}</tr></thead><tbody>'
-        f"<tr><th>Completed runs</th>{counts}</tr>{''.join(rows)}</tbody></table>"
+        f'<div class="fit"><table class="summary"><thead><tr><th>Outcome</th>{head}</tr></thead>'
+        f"<tbody><tr><th>Completed runs</th>{counts}</tr>{''.join(rows)}</tbody></table></div>"
     )
+
+
+def _breakable(name: str) -> str:
+    """Escape a field name, letting a narrow column wrap it after its underscores."""
+    return _e(name).replace("_", "_<wbr>")
+
+
+def _num_cell(text: str) -> str:
+    """Return a table cell of a value, its confidence interval (if any) on a line of its own."""
+    mean, bracket, interval = text.partition(" [")
+    ci = f'<br><span class="ci">[{_e(interval)}</span>' if bracket else ""
+    return f'<td class="num">{_e(mean)}{ci}</td>'
 
 
 def difference_table(data: BatchData) -> str:
@@ -132,13 +146,12 @@ def difference_table(data: BatchData) -> str:
         cells = []
         for name in names:
             mean, low, high, _ = mean_ci(diffs.loc[diffs["scenario"] == name, col].to_numpy(float))
-            text = format_change(mean, low, high, unit)
-            cells.append(f'<td class="num">{_e(text)}</td>')
+            cells.append(_num_cell(format_change(mean, low, high, unit)))
         rows.append(f"<tr><th>{_e(outcome_label(col))}</th>{''.join(cells)}</tr>")
-    return (f"<table><thead><tr><th>Outcome</th>{head}</tr></thead><tbody>{''.join(rows)}"
-            "</tbody></table><p class=meta>Mean of per-seed differences (replicate k of each "
-            "scenario shares its seed with the baseline's) and its 95% confidence interval; "
-            "pp: percentage points.</p>")  # fmt: skip
+    return (f'<div class="fit"><table><thead><tr><th>Outcome</th>{head}</tr></thead><tbody>'
+            f"{''.join(rows)}</tbody></table></div><p class=meta>Mean of per-seed differences "
+            "(replicate k of each scenario shares its seed with the baseline's) and its 95% "
+            "confidence interval; pp: percentage points.</p>")  # fmt: skip
 
 
 def lever_table(data: BatchData) -> str:
@@ -301,12 +314,16 @@ def build_report(data: BatchData, specs: Sequence[FigureSpec], notes: Sequence[s
     )
 
 
-def write_report(folder: Path | str, metrics: list[str] | None = None) -> Path:
+def write_report(
+    folder: Path | str, metrics: list[str] | None = None, progress: Progress | None = None
+) -> Path:
     """Write ``<folder>/report.html``, drawing the standard figures first if they are missing.
 
     Args:
         folder: A batch or sweep folder.
         metrics: Metrics to show (default: all in time series, headline ones elsewhere).
+        progress: Called as ``progress(done, total, name)`` after each figure drawn, and once
+            more (``name`` ``report.html``) when the report is written.
 
     Returns:
         The report file.
@@ -320,10 +337,12 @@ def write_report(folder: Path | str, metrics: list[str] | None = None) -> Path:
     notes: list[str] = []
     if stale:
         log.info("drawing %d figure(s) for the report", len(stale))
-        _, notes = render(data, stale, "png")
+        _, notes = render(data, stale, "png", progress)
     text = build_report(data, specs, notes)
     target = data.folder / REPORT
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
         tmp.chmod(0o644)  # readable like any web page, not private like the temporary file
+    if progress is not None:
+        progress(len(stale), len(stale), REPORT)
     return target

@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 
 from sim.analysis.stats import grouped_ci
 from sim.errors import ResultsError
-from sim.model.units import unit_scale
+from sim.model.units import Scale, unit_scale
 from sim.plots.style import (
     FALLBACK_COLORS,
     PAPER_WIDTH_IN,
@@ -33,6 +33,13 @@ from sim.plots.style import (
     panel_title,
     scenario_colors,
     scenario_linestyle,
+)
+from sim.plots.sweep_axes import (
+    by_level,
+    draw_by_level,
+    factor_label,
+    linked_factors,
+    parameter_ticks,
 )
 
 MAX_LEVELS = 25  # a parameter with more distinct values is binned
@@ -83,10 +90,15 @@ def sweep_response_figure(
 ) -> Figure:  # fmt: skip
     """Plot an outcome against each swept parameter: mean and 95% band, one panel per parameter.
 
+    Parameters that the design varies together are one panel, labelled by the first and naming
+    the others. With two factors on a small full grid (one scenario), each panel draws a line per
+    level of the other factor, so no band averages over it; otherwise each scenario's line
+    averages over the other parameters. Log axes show plain numbers, integer parameters integers.
+
     Args:
         frame: One row per completed run (see :func:`sweep_frame`).
         outcome: The outcome column.
-        parameters: Parameter columns, one panel each.
+        parameters: Parameter columns, one panel each (or per group varied together).
         labels: Axis labels of the parameters (default: the column names).
         infos: Metric declarations, for units.
         colors: Scenario colours (one line per scenario).
@@ -102,40 +114,59 @@ def sweep_response_figure(
     names = order_scenarios(frame["scenario"].unique())
     colors = dict(colors or scenario_colors(names))
     scale = unit_scale(outcome_unit(outcome, infos), frame[outcome].to_numpy(dtype=float))
-    nrows, ncols = _grid_shape(len(parameters), 2)
+    factors = linked_factors(frame, parameters)
+    shown = list(factors)
+    lines_by_level = by_level(frame, shown)
+    nrows, ncols = _grid_shape(len(shown), 2)
     with figure_style():
         fig = Figure(figsize=(PAPER_WIDTH_IN, 0.8 + 2.4 * nrows), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
-        for ax, param in zip(axes.flat, parameters, strict=False):
-            bins = frame[param].nunique() > MAX_LEVELS if binned is None else binned
-            for name in names:
-                sub = frame.loc[frame["scenario"] == name].copy()
-                sub["_x"] = _levels(sub[param], bins)
-                if bins:
-                    points = sub.groupby("point_id")[[param, outcome]].mean()
-                    ax.scatter(points[param], points[outcome] * scale.factor, s=5, alpha=0.3,
-                               color=colors[name], linewidths=0)  # fmt: skip
-                stats = grouped_ci(sub, "_x", [outcome]).sort_values("_x")
-                ax.plot(stats["_x"], stats[f"{outcome}_mean"] * scale.factor, color=colors[name],
-                        linestyle=scenario_linestyle(name), marker=None if bins else "o",
-                        markersize=3, label=name)  # fmt: skip
-                ax.fill_between(stats["_x"], stats[f"{outcome}_low"] * scale.factor,
-                                stats[f"{outcome}_high"] * scale.factor, color=colors[name],
-                                alpha=0.2, linewidth=0)  # fmt: skip
-            ax.set_xlabel(wrap_label(labels.get(param, param), 44))
-            if param in log_x:
-                ax.set_xscale("log")
-        for ax in axes.flat[len(parameters) :]:
+        for ax, param in zip(axes.flat, shown, strict=False):
+            if lines_by_level:
+                other = shown[1 - shown.index(param)]
+                draw_by_level(ax, frame, param, other, outcome, scale)
+            else:
+                bins = frame[param].nunique() > MAX_LEVELS if binned is None else binned
+                _draw_scenarios(ax, frame, param, outcome, names, colors, scale, bins)
+            ax.set_xlabel(wrap_label(factor_label(param, factors[param], labels), 44))
+            parameter_ticks(ax, frame[param], log=param in log_x)
+        for ax in axes.flat[len(shown) :]:
             ax.set_visible(False)
         for ax in axes[:, 0]:
             ax.set_ylabel(scale.label)
         fig.suptitle(f"{outcome_label(outcome)}: response to each parameter", x=0.01, ha="left")
-        others = ", averaged over the other parameters" if len(parameters) > 1 else ""
-        handles, texts = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, texts, loc="outside lower left", ncols=min(len(texts), 4),
-                   title=f"Scenario: mean and 95% CI over the runs at each value{others}",
-                   title_fontsize=7.5, alignment="left")  # fmt: skip
+        if lines_by_level:
+            fig.legend([], [], loc="outside lower left", title=f"{names[0]}: mean and 95% CI "
+                       "over the replicates at each grid point, a line per level of the other "
+                       "parameter", title_fontsize=7.5)  # fmt: skip
+        else:
+            others = ", averaged over the other parameters" if len(shown) > 1 else ""
+            handles, texts = axes.flat[0].get_legend_handles_labels()
+            fig.legend(handles, texts, loc="outside lower left", ncols=min(len(texts), 4),
+                       title=f"Scenario: mean and 95% CI over the runs at each value{others}",
+                       title_fontsize=7.5, alignment="left")  # fmt: skip
     return fig
+
+
+def _draw_scenarios(
+    ax: Axes, frame: pd.DataFrame, param: str, outcome: str, names: Sequence[str],
+    colors: Mapping[str, str], scale: Scale, bins: bool,
+) -> None:  # fmt: skip
+    """Draw each scenario's mean outcome against ``param`` with its 95% band."""
+    for name in names:
+        sub = frame.loc[frame["scenario"] == name].copy()
+        sub["_x"] = _levels(sub[param], bins)
+        if bins:
+            points = sub.groupby("point_id")[[param, outcome]].mean()
+            ax.scatter(points[param], points[outcome] * scale.factor, s=5, alpha=0.3,
+                       color=colors[name], linewidths=0)  # fmt: skip
+        stats = grouped_ci(sub, "_x", [outcome]).sort_values("_x")
+        ax.plot(stats["_x"], stats[f"{outcome}_mean"] * scale.factor, color=colors[name],
+                linestyle=scenario_linestyle(name), marker=None if bins else "o",
+                markersize=3, label=name)  # fmt: skip
+        ax.fill_between(stats["_x"], stats[f"{outcome}_low"] * scale.factor,
+                        stats[f"{outcome}_high"] * scale.factor, color=colors[name],
+                        alpha=0.2, linewidth=0)  # fmt: skip
 
 
 def wrap_label(text: str, width: int) -> str:

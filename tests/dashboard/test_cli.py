@@ -24,6 +24,7 @@ from sim.dashboard.server import (
     server_command,
     server_environment,
 )
+from tests.processes import HAS_PROC, descendants, port_free, still_running
 
 runner = CliRunner()
 
@@ -107,3 +108,44 @@ def test_sim_dashboard_serves_the_page_until_interrupted(tmp_path: Path) -> None
             process.kill()
             process.wait()
         log.close()
+
+
+def _start_dashboard(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """Start ``sim dashboard`` and wait until it prints its address."""
+    port = free_port()
+    out = tmp_path / "out.txt"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", "dashboard", "--port", str(port), "--no-browser"],
+        cwd=tmp_path, stdout=out.open("wb"), stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while f"http://localhost:{port}" not in out.read_text(errors="replace"):
+        assert process.poll() is None, out.read_text(errors="replace")
+        assert time.monotonic() < deadline, "no address printed"
+        time.sleep(0.3)
+    return process, port, out
+
+
+@pytest.mark.skipif(not HAS_PROC, reason="reads the Linux process table")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_the_server_ends_with_sim_dashboard(sig: signal.Signals, tmp_path: Path) -> None:
+    pytest.importorskip("solara", reason="the dashboard needs the viz extra")
+    process, port, out = _start_dashboard(tmp_path)
+    servers = descendants(process.pid)
+    try:
+        assert servers, "no server process found"
+        process.send_signal(sig)
+        process.wait(timeout=60)
+        deadline = time.monotonic() + 60
+        while still_running(servers) or not port_free(port):
+            assert time.monotonic() < deadline, (still_running(servers), port_free(port),
+                                                 out.read_text(errors="replace"))  # fmt: skip
+            time.sleep(0.2)
+        if sig == signal.SIGTERM:
+            assert "dashboard stopped" in out.read_text(errors="replace")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for pid in still_running(servers):
+            os.kill(pid, signal.SIGKILL)

@@ -12,7 +12,7 @@ from matplotlib.image import imread
 from matplotlib.text import Text
 
 
-def assert_nontrivial_png(path: Path, min_bytes: int = 15_000) -> None:
+def assert_nontrivial_png(path: Path, min_bytes: int = 8_000) -> None:
     """The file is a PNG of paper size with a real picture in it (not blank, not one colour)."""
     assert path.is_file(), path
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path

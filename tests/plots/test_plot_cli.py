@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,3 +74,18 @@ def test_a_bad_format_is_a_usage_error(batch_dir: Path) -> None:
     result = runner.invoke(app, ["plot", str(batch_dir), "--format", "jpg"])
     assert result.exit_code == 2
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_batch_report_shows_its_progress_while_drawing(tmp_path: Path) -> None:
+    env = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "120", "PYTHONUNBUFFERED": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "sim", "batch", "baseline", "--replicates", "1", "--months", "3",
+         "--workers", "1", "--report", "--out", str(tmp_path / "b")],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    total = len(list((tmp_path / "b" / "figures").glob("*.png")))
+    assert "drawing figures" in result.stdout
+    assert re.search(rf"{total}/{total}", result.stdout)  # counted figure by figure
+    assert "report written" in result.stdout
+    assert result.stdout.rstrip().endswith(f"report written to {tmp_path / 'b' / 'report.html'}")

@@ -165,10 +165,29 @@ def test_stakeholder_positions_and_network(batch_dir: Path) -> None:
     dates = network_dates(network.loc[network["scenario"] == "crackdown"])
     assert dates[0] == network["date"].min() and dates[-1] == network["date"].max()
     fig = influence_network_figure(network, holders, "crackdown")
-    panels = [ax for ax in fig.axes if ax.get_visible()]
-    assert [ax.texts[-1].get_text() for ax in panels] == [f"{d:%Y-%m}" for d in dates]
-    names = {t.get_text() for t in fig.axes[0].texts}
-    assert {"center", "SAMR", "Alibaba"} <= names
+    assert not overlapping_texts(fig)
+    movers, ties = fig.axes[0], fig.axes[1]
+    net = network.loc[(network["scenario"] == "crackdown")
+                      & (network["listener"] != network["speaker"])]  # fmt: skip
+    weights = net.pivot_table(index=["speaker", "listener"], columns="date", values="weight",
+                              aggfunc="sum").fillna(0.0)  # fmt: skip
+    received = weights.groupby(level="speaker").sum()
+    change = received[dates[-1]] - received[dates[0]]
+    # top: who gained or lost weight, each line named at its end and ending at its change
+    named = {t.get_text(): t for t in movers.texts}
+    biggest = change.abs().idxmax()
+    assert biggest in named
+    line = next(ln for ln in movers.get_lines()
+                if ln.get_color() == named[biggest].get_color()
+                and abs(ln.get_ydata()[-1] - change[biggest]) < 1e-9)  # fmt: skip
+    assert line.get_ydata()[0] == 0.0
+    # bottom: the ties that changed most, one row each, a column per date, weights written in
+    spans = (weights[dates].max(axis=1) - weights[dates].min(axis=1)).sort_values(ascending=False)
+    rows = [t.get_text() for t in ties.get_yticklabels()]
+    speaker, listener = spans.index[0]
+    assert rows[0] == f"{speaker} \u2192 {listener}"
+    assert [t.get_text() for t in ties.get_xticklabels()] == [f"{d:%Y-%m}" for d in dates]
+    assert ties.images[0].get_array().shape == (len(rows), len(dates))
     with pytest.raises(ResultsError, match="no network stored at 2020-06"):
         influence_network_figure(network, holders, "crackdown", dates=["2020-06-01"])
 

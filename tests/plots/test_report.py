@@ -62,8 +62,9 @@ def test_report_is_self_contained_with_every_figure_and_the_summary(
         assert f"<th>{name}</th>" in table.group(0)
     data = load_batch(folder)
     for col in outcome_columns(data.summary):
-        assert f"<code>{col}</code>" in table.group(0)
-    assert re.search(r"US\$[\d.,]+T \[[\d.,]+ to [\d.,]+\]", table.group(0))  # mean [95% CI]
+        assert f"<code>{col.replace('_', '_<wbr>')}</code>" in table.group(0)
+    interval = r'US\$[\d.,]+T<br><span class="ci">\[[\d.,]+ to [\d.,]+\]</span>'
+    assert re.search(interval, table.group(0))  # the mean, and its 95% CI on the next line
     assert manifest["git_commit"] in text and f"<code>{manifest['master_seed']}</code>" in text
 
 

@@ -1,0 +1,65 @@
+"""The terminal and the process table after a batch: no Dask chatter, no orphaned workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.processes import HAS_PROC, descendants, still_running
+
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+
+def test_the_local_dask_cluster_logs_nothing_unless_verbose(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    command = [sys.executable, "-m", "sim", "batch", "crackdown", "--replicates", "1",
+               "--months", "3", "--executor", "dask", "--workers", "1", "--quiet"]  # fmt: skip
+    quiet = subprocess.run([*command, "--out", str(tmp_path / "q")], capture_output=True,
+                           text=True, timeout=240, env=ENV)  # fmt: skip
+    assert quiet.returncode == 0, quiet.stderr
+    assert "distributed" not in quiet.stderr, quiet.stderr
+    assert quiet.stdout.strip().startswith("batch crackdown: 1/1 runs done")
+    verbose = subprocess.run([sys.executable, "-m", "sim", "--verbose", *command[3:],
+                              "--out", str(tmp_path / "v")], capture_output=True, text=True,
+                             timeout=240, env=ENV)  # fmt: skip
+    assert verbose.returncode == 0, verbose.stderr
+    assert "INFO distributed.scheduler" in verbose.stderr
+
+
+def wait_until(condition, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+@pytest.mark.skipif(not HAS_PROC, reason="reads the Linux process table")
+def test_killing_a_batch_leaves_no_forkserver_or_worker_behind(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim", "batch", "--all", "--replicates", "20", "--workers", "2",
+         "--quiet", "--out", str(tmp_path / "b")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV,
+    )  # fmt: skip
+    children: set[int] = set()
+    try:
+
+        def workers_started() -> bool:
+            children.update(descendants(process.pid))
+            return process.poll() is None and len(children) >= 4  # tracker, server, 2 workers
+
+        wait_until(workers_started, 120, "the batch never started its workers")
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        wait_until(lambda: not still_running(children), 30,
+                   f"left running after SIGKILL: {sorted(still_running(children))}")  # fmt: skip
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for pid in still_running(children):
+            os.kill(pid, signal.SIGKILL)
