@@ -342,9 +342,8 @@ def actors_tables() -> str:
     for kind, specs in (("regulator", sc.regulators), ("city", sc.cities), ("fund", sc.funds),
                         ("firm", sc.firms)):  # fmt: skip
         for n, s in specs.items():
-            x1 = s.stringency if kind == "regulator" else s.position.platform_stringency
-            rows.append((n, kind, s.clout, s.salience, s.susceptibility, x1,
-                         s.position.self_reliance))  # fmt: skip
+            rows.append((n, kind, s.clout, s.salience, s.susceptibility,
+                         s.position.platform_stringency, s.position.self_reliance))  # fmt: skip
     parts.append("#### Influence attributes of every stakeholder\n\n" + table(
         ["stakeholder", "kind", "clout k", "salience s", "susceptibility λ",
          "x(0) platform_stringency", "x(0) self_reliance"], rows))  # fmt: skip

@@ -69,7 +69,6 @@ class PolicyModel(RunRecords, mesa.Model):
     start: pd.Period
     gdp_growth: float
     risk_appetite: float
-    export_control_tier: int
     signal: float
     #: This month's flows (counts and amounts) by name; missing names read as 0.
     flows: dict[str, float]
@@ -105,7 +104,6 @@ class PolicyModel(RunRecords, mesa.Model):
         self.start = pd.Period(scenario.start, freq="M")
         self.gdp_growth = 0.06
         self.risk_appetite = 0.0
-        self.export_control_tier = 0
         self._signals: list[tuple[float, float, int]] = []
         self.signal = 0.0
         self.flows = defaultdict(float)
@@ -180,8 +178,6 @@ class PolicyModel(RunRecords, mesa.Model):
         for kind, specs in groups:
             for name, s in specs.items():
                 pos = (s.position.platform_stringency, s.position.self_reliance)
-                if kind == "regulator":
-                    pos = (s.stringency, s.position.self_reliance)
                 rows.append((name, kind, s.clout, s.salience, s.susceptibility, pos))
         return rows
 

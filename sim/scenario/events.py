@@ -55,10 +55,9 @@ class SignalEvent(EventBase):
 
 
 class ExportControlEvent(EventBase):
-    """Foreign export-control tier: the share of foreign AI-chip supply blocked."""
+    """Foreign export controls: the share of foreign AI-chip supply blocked from this month on."""
 
     type: Literal["export_control"]
-    tier: Annotated[int, Field(ge=0, le=10)]
     blocked_share: Unit
 
 
@@ -84,8 +83,8 @@ class FineEvent(EventBase):
     type: Literal["fine"]
     firm: str
     regulator: str
-    share_of_revenue: Annotated[float, Field(ge=0.0, le=0.5)] | None = None
-    amount_cny_bn: Annotated[float, Field(ge=0.0, le=1e4)] | None = None
+    share_of_revenue: Annotated[float, Field(gt=0.0, le=0.5)] | None = None
+    amount_cny_bn: Annotated[float, Field(gt=0.0, le=1e4)] | None = None
 
     @model_validator(mode="after")
     def _one_size(self) -> FineEvent:

@@ -8,7 +8,8 @@ with probability proportional to
 An investigation closes by the responsive-regulation pyramid (Ayres and Braithwaite): the pressure
 ``z = (stringency + strike_weight * strikes) * (1 - compliance)`` makes a freeze, a fine, a
 rectification order or a warning more or less likely: past sanctions (strikes) escalate it, and
-compliance steps it down again.
+compliance steps it down again. A fine that would come to zero is not imposed (the case closes
+with an order or a warning).
 """
 
 from __future__ import annotations
@@ -120,10 +121,10 @@ class Regulator(mesa.Agent):
         if u < p_freeze:
             outcome = "freeze"
             self.impose_freeze(row, self.spec.freeze_kind, self.spec.freeze_months)
-        elif u < p_freeze + p_fine:
+        elif u < p_freeze + p_fine and self.impose_fine(
+            row, share_of_revenue=min(self.spec.fine_rate * (0.75 + 0.5 * zc), self.spec.legal_cap)
+        ) > 0.0:
             outcome = "fine"
-            share = min(self.spec.fine_rate * (0.75 + 0.5 * zc), self.spec.legal_cap)
-            self.impose_fine(row, share_of_revenue=share)
         elif z > 0.15:
             outcome = "order"
             self.issue_order(row)
@@ -139,13 +140,16 @@ class Regulator(mesa.Agent):
     ) -> float:
         """Fine firm ``row``: cash falls, compliance rises, investors take note.
 
+        A fine that comes to nothing (a zero rate, or a firm without domestic revenue) is not
+        imposed: it is neither booked nor counted.
+
         Args:
             row: The firm's row.
             share_of_revenue: Fine as a share of domestic annual revenue (capped at the legal cap).
             amount_cny_bn: Or a fixed amount, billion CNY (also capped).
 
         Returns:
-            The fine, billion CNY.
+            The fine, billion CNY (0 when none was imposed).
         """
         firms = self.model.firms
         domestic = float(firms.revenue[row] * firms.domestic_share[row])
@@ -153,6 +157,8 @@ class Regulator(mesa.Agent):
         if amount_cny_bn is None:
             amount_cny_bn = (share_of_revenue or 0.0) * domestic
         amount = min(amount_cny_bn, cap)
+        if amount <= 0.0:
+            return 0.0
         firms.cash[row] -= amount
         jump = self.model.params.enforcement.fine_compliance_jump
         firms.compliance[row] += jump * (1.0 - firms.compliance[row])
