@@ -11,8 +11,9 @@ Both implement the same month, in the order :meth:`sim.model.policy_model.Policy
 1. regulatory pressure on each firm (exposure x regulators' stringency);
 2. ``allocate_budget``, ``update_compliance``, ``update_alignment``, ``grow``, ``spend``,
    ``buy_compute``, ``update_capability``;
-3. the month's domestic compute spend paid to the domestic chip makers (``update_capability`` does
-   not read cash, so paying them before or after it is the same).
+3. buyers pay for their compute, and the month's domestic compute spend is paid to the domestic
+   chip makers (``update_capability`` does not read cash, so paying them before or after it is
+   the same).
 
 The inputs of a month (regulators' stringency, the effective policy, GDP growth, the chip market)
 are held fixed in a :class:`MonthInputs`, so that the two implementations can be run side by side
@@ -100,10 +101,7 @@ def vectorized_month(
     pop.grow(inputs.month, inputs.gdp_growth, firm_params)
     pop.spend(firm_params)
     _, domestic = pop.buy_compute(inputs.market, chip_params)
-    makers = np.flatnonzero(pop.chip_maker)
-    if makers.size and domestic > 0:
-        share = np.sqrt(pop.revenue0[makers])
-        pop.cash[makers] += domestic * share / share.sum()
+    pop.pay_chip_makers(domestic)
     pop.update_capability(inputs.market.performance_gap, chip_params)
 
 
@@ -230,6 +228,7 @@ class ReferenceFirm(mesa.Agent):
         keep = 1.0 - p.depreciation
         self.compute_foreign = self.compute_foreign * keep + units * (1.0 - q)
         self.compute_domestic = self.compute_domestic * keep + units * q
+        self.cash -= budget
         return budget * (1.0 - q), budget * q
 
     def update_capability(self, performance_gap: float, p: ChipParams) -> None:

@@ -372,12 +372,10 @@ class PolicyModel(RunRecords, mesa.Model):
         cash = float(f.cash.sum())
         f.spend(fp)
         self.flows["operating_cash_cny_bn"] += float(f.cash.sum()) - cash
-        _, domestic = f.buy_compute(self.chips, self.params.chips)
-        makers = np.flatnonzero(f.chip_maker)
-        if makers.size and domestic > 0:
-            share = np.sqrt(f.revenue0[makers])
-            f.cash[makers] += domestic * share / share.sum()
-            self.flows["chip_sales_cny_bn"] += domestic
+        foreign, domestic = f.buy_compute(self.chips, self.params.chips)
+        paid = f.pay_chip_makers(domestic)
+        self.flows["chip_sales_cny_bn"] += paid
+        self.flows["chip_imports_cny_bn"] += foreign + domestic - paid
         f.update_capability(self.chips.performance_gap, self.params.chips)
 
         self._update_uncertainty()

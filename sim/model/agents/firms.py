@@ -246,6 +246,9 @@ class FirmPopulation:
     def buy_compute(self, market: ChipMarket, params: ChipParams) -> tuple[float, float]:
         """Buy compute from foreign or domestic supply; return (foreign, domestic) spend.
 
+        Buyers pay the whole purchase from their cash; the domestic part goes to the chip makers
+        (:meth:`pay_chip_makers`), the foreign part leaves the economy as imports.
+
         The domestic share of purchases is a logit of the value gap (performance per price) plus
         the self-reliance pull (scaled by alignment), raised to the sourcing rule's minimum and to
         the share of foreign supply that export controls block.
@@ -269,7 +272,24 @@ class FirmPopulation:
         keep = 1.0 - params.depreciation
         self.compute_foreign = self.compute_foreign * keep + units * (1.0 - q)
         self.compute_domestic = self.compute_domestic * keep + units * q
+        self.cash -= budget
         return float((budget * (1.0 - q)).sum()), float((budget * q).sum())
+
+    def pay_chip_makers(self, domestic_cny_bn: float) -> float:
+        """Pay the month's domestic chip purchases to the chip makers, shared by size.
+
+        Args:
+            domestic_cny_bn: What buyers spent on domestic compute, billion CNY.
+
+        Returns:
+            The amount paid (0 when no firm makes chips: the purchases are then imports).
+        """
+        makers = np.flatnonzero(self.chip_maker)
+        if not makers.size or domestic_cny_bn <= 0.0:
+            return 0.0
+        share = np.sqrt(self.revenue0[makers])
+        self.cash[makers] += domestic_cny_bn * share / share.sum()
+        return domestic_cny_bn
 
     def update_capability(self, performance_gap: float, params: ChipParams) -> None:
         """AI capability accumulates from effective compute (domestic chips count less)."""
