@@ -27,6 +27,7 @@ from sim.model.agents.firms import FirmPopulation, PlatformFirm
 from sim.model.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Investors
 from sim.model.agents.municipalities import Municipality
 from sim.model.agents.regulators import Regulator
+from sim.model.enforcement_risk import RegulatorRules, expected_cost_share, probe_hazard
 from sim.model.influence import InfluenceNetwork
 from sim.model.invariants import check_invariants, money_balances
 from sim.model.metrics import reporters
@@ -86,6 +87,8 @@ class PolicyModel(RunRecords, mesa.Model):
     uncertainty: float
     #: Regulatory pressure on each firm.
     pressure: np.ndarray
+    #: Each firm's expected enforcement cost (share of revenue a year) at the regulators' rates.
+    expected_cost: np.ndarray
 
     def __init__(
         self,
@@ -154,6 +157,7 @@ class PolicyModel(RunRecords, mesa.Model):
         self._last_policy = self.policy.copy()
         self.uncertainty = 0.0
         self.pressure = self._pressure()
+        self.expected_cost = self._expected_cost()
         self.chips.self_reliance = float(self.policy[1])
         investors = self.investors
         self.firms.premium = investors.target_premium() if investors else np.zeros(self.firms.n)
@@ -218,6 +222,9 @@ class PolicyModel(RunRecords, mesa.Model):
     def add_signal(self, strength: float, half_life_months: float) -> None:
         """Add a confidence signal that decays with ``half_life_months``."""
         self._signals.append((strength, half_life_months, self.month))
+        investors = self.investors
+        if investors is not None:
+            investors.hear(strength)
 
     def record_sanction(
         self, row: int, kind: str, amount_cny_bn: float, *, weight: float, regulator: str = ""
@@ -312,6 +319,14 @@ class PolicyModel(RunRecords, mesa.Model):
         exposure = self.firms.exposure[:, self._reg_domains]
         return np.asarray(exposure @ stringency / len(stringency), dtype=float)
 
+    def _expected_cost(self) -> np.ndarray:
+        """Return each firm's expected enforcement cost at the regulators' current rates."""
+        rules = RegulatorRules.read(self.regulators, self.params)
+        hazard = probe_hazard(
+            self.firms, rules, rules.rate, self.params.enforcement.targeting_power
+        )
+        return expected_cost_share(self.firms, rules, hazard, self.params)
+
     def _update_signal(self) -> None:
         self.signal = float(sum(s * 0.5 ** ((self.month - t0) / hl) for s, hl, t0 in self._signals))
 
@@ -363,8 +378,9 @@ class PolicyModel(RunRecords, mesa.Model):
         f = self.firms
         fp = self.params.firms
         self.pressure = self._pressure()
-        f.allocate_budget(self.pressure, 1.0 - float(self.policy[0]), float(self.policy[1]),
-                          self.month, fp)  # fmt: skip
+        self.expected_cost = self._expected_cost()
+        f.allocate_budget(self.pressure, self.expected_cost, 1.0 - float(self.policy[0]),
+                          float(self.policy[1]), self.month, fp)  # fmt: skip
         self._engage()
         f.update_compliance(fp)
         f.update_alignment(float(self.policy[1]), fp)

@@ -153,6 +153,7 @@ class FirmPopulation:
     def allocate_budget(
         self,
         pressure: FloatArray,
+        expected_cost: FloatArray,
         support: float,
         self_reliance: float,
         month: int,
@@ -160,13 +161,17 @@ class FirmPopulation:
     ) -> FloatArray:
         """Split the policy-sensitive budget among compliance, R&D, expansion and engagement.
 
-        Weights start from ``params.base_split``; regulatory pressure (stringency x exposure and
-        strikes) shifts weight to compliance and engagement, central support to expansion, the
+        Weights start from ``params.base_split``; the expected cost of enforcement (a share of
+        revenue a year) against the firm's own cost of compliance (its base compliance budget,
+        ``budget_share`` x the base compliance weight) and its strikes shift weight to compliance,
+        regulatory pressure (stringency x exposure) to engagement, central support to expansion, the
         self-reliance push (scaled by alignment) to R&D; an app or licence freeze blocks expansion,
         and a firm without cash keeps only ``cash_constraint`` of its expansion weight.
 
         Args:
             pressure: Regulatory pressure on each firm.
+            expected_cost: Each firm's expected enforcement cost, share of revenue a year (see
+                :func:`sim.model.enforcement_risk.expected_cost_share`).
             support: Central support for the platform economy (1 - effective stringency).
             self_reliance: Effective self-reliance policy.
             month: Current month index (for freezes).
@@ -179,7 +184,9 @@ class FirmPopulation:
         blocked = self.blocked(month)
         # One row per use (contiguous); ``split`` is its transpose, shape (n, 4).
         w = np.empty((len(USES), self.n))
-        w[0] = base[0] * (1.0 + params.pressure_response * pressure + self.strikes)
+        own_cost = params.budget_share * base[0] / max(sum(base), 1e-12)
+        cost_ratio = expected_cost / own_cost if own_cost > 0 else np.zeros(self.n)
+        w[0] = base[0] * (1.0 + params.pressure_response * cost_ratio + self.strikes)
         w[1] = base[1] * (1.0 + self_reliance * self.alignment)
         w[2] = base[2] * (1.0 + params.support_response * support) * np.where(blocked, 0.1, 1.0)
         w[2] *= np.where(self.cash > 0.0, 1.0, params.cash_constraint)

@@ -69,18 +69,28 @@ def test_firm_invariants_hold_with_a_synthetic_tail() -> None:
 
 
 def _split(m: PolicyModel, pressure: float = 0.0, support: float = 0.5,
-           self_reliance: float = 0.5) -> np.ndarray:  # fmt: skip
+           self_reliance: float = 0.5, expected_cost: float = 0.0) -> np.ndarray:  # fmt: skip
     f = m.firms
-    return f.allocate_budget(np.full(f.n, pressure), support, self_reliance, m.month,
-                             m.params.firms).copy()  # fmt: skip
+    return f.allocate_budget(np.full(f.n, pressure), np.full(f.n, expected_cost), support,
+                             self_reliance, m.month, m.params.firms).copy()  # fmt: skip
 
 
-def test_pressure_shifts_the_budget_to_compliance_and_engagement() -> None:
+def test_pressure_shifts_the_budget_to_engagement() -> None:
     m = model()
     calm, pressed = _split(m, pressure=0.0), _split(m, pressure=1.0)
-    assert np.all(pressed[:, COMPLIANCE] > calm[:, COMPLIANCE])
     assert np.all(pressed[:, ENGAGEMENT] > calm[:, ENGAGEMENT])
     assert np.all(pressed[:, EXPANSION] < calm[:, EXPANSION])
+
+
+def test_the_expected_cost_of_enforcement_shifts_the_budget_to_compliance() -> None:
+    m = model()
+    calm, exposed = _split(m), _split(m, expected_cost=0.02)
+    assert np.all(exposed[:, COMPLIANCE] > calm[:, COMPLIANCE])
+    assert np.all(exposed[:, EXPANSION] < calm[:, EXPANSION])
+    # Against its own cost: a dearer compliance budget (a larger budget share) answers less.
+    dear = model("baseline", "params.firms.budget_share=0.5")
+    dear_exposed = _split(dear, expected_cost=0.02)
+    assert np.all(dear_exposed[:, COMPLIANCE] < exposed[:, COMPLIANCE])
 
 
 def test_strikes_shift_the_budget_to_compliance() -> None:
@@ -213,10 +223,10 @@ def test_a_firm_without_cash_cuts_its_expansion_weight() -> None:
     m = model()
     f = m.firms
     pressure = np.zeros(f.n)
-    f.allocate_budget(pressure, 0.7, 0.3, 0, m.params.firms)
+    f.allocate_budget(pressure, pressure, 0.7, 0.3, 0, m.params.firms)
     expansion = f.split[:, 2].copy()
     f.cash[0] = -1.0
-    f.allocate_budget(pressure, 0.7, 0.3, 0, m.params.firms)
+    f.allocate_budget(pressure, pressure, 0.7, 0.3, 0, m.params.firms)
     assert f.split[0, 2] < expansion[0]
     np.testing.assert_allclose(f.split[1:, 2], expansion[1:])
 
