@@ -182,9 +182,8 @@ class ReferenceFirm(mesa.Agent):
     ) -> None:
         """Split the budget among compliance, R&D, expansion and engagement."""
         b0, b1, b2, b3 = p.base_split
-        own_cost = p.budget_share * b0 / max(b0 + b1 + b2 + b3, 1e-12)
-        cost_ratio = expected_cost / own_cost if own_cost > 0 else 0.0
-        w0 = b0 * (1.0 + p.pressure_response * cost_ratio + self.strikes)
+        own_cost = max(p.budget_share * b0 / max(b0 + b1 + b2 + b3, 1e-12), 1e-12)
+        w0 = b0 * (1.0 + p.pressure_response * expected_cost / own_cost + self.strikes)
         w1 = b1 * (1.0 + self_reliance * self.alignment)
         w2 = b2 * (1.0 + p.support_response * support) * (0.1 if blocked else 1.0)
         w2 *= 1.0 if self.cash > 0.0 else p.cash_constraint

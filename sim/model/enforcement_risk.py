@@ -118,3 +118,23 @@ def expected_cost_share(
         rules.p_freeze * rules.stringency * rules.freeze_years * params.firms.freeze_growth_penalty
     )
     return np.asarray(12.0 * (hazard * zc * (fine + freeze[None, :])).sum(axis=1), dtype=float)
+
+
+def expected_cost(
+    firms: FirmPopulation,
+    regulators: list[Regulator],
+    params: Params,
+    intensity: FloatArray | None = None,
+) -> FloatArray:
+    """Return each firm's expected enforcement cost, a share of revenue a year.
+
+    Args:
+        firms: The firms.
+        regulators: The regulators, at their current stringency.
+        params: Behavioural parameters.
+        intensity: Probes per month believed of each regulator [default: their actual rates].
+    """
+    rules = RegulatorRules.read(regulators, params)
+    rate = rules.rate if intensity is None else intensity
+    hazard = probe_hazard(firms, rules, rate, params.enforcement.targeting_power)
+    return expected_cost_share(firms, rules, hazard, params)

@@ -27,7 +27,7 @@ from sim.model.agents.firms import FirmPopulation, PlatformFirm
 from sim.model.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Investors
 from sim.model.agents.municipalities import Municipality
 from sim.model.agents.regulators import Regulator
-from sim.model.enforcement_risk import RegulatorRules, expected_cost_share, probe_hazard
+from sim.model.enforcement_risk import expected_cost
 from sim.model.influence import InfluenceNetwork
 from sim.model.invariants import check_invariants, money_balances
 from sim.model.metrics import reporters
@@ -157,7 +157,7 @@ class PolicyModel(RunRecords, mesa.Model):
         self._last_policy = self.policy.copy()
         self.uncertainty = 0.0
         self.pressure = self._pressure()
-        self.expected_cost = self._expected_cost()
+        self.expected_cost = expected_cost(self.firms, self.regulators, self.params)
         self.chips.self_reliance = float(self.policy[1])
         investors = self.investors
         self.firms.premium = investors.target_premium() if investors else np.zeros(self.firms.n)
@@ -222,8 +222,7 @@ class PolicyModel(RunRecords, mesa.Model):
     def add_signal(self, strength: float, half_life_months: float) -> None:
         """Add a confidence signal that decays with ``half_life_months``."""
         self._signals.append((strength, half_life_months, self.month))
-        investors = self.investors
-        if investors is not None:
+        if (investors := self.investors) is not None:
             investors.hear(strength)
 
     def record_sanction(
@@ -319,14 +318,6 @@ class PolicyModel(RunRecords, mesa.Model):
         exposure = self.firms.exposure[:, self._reg_domains]
         return np.asarray(exposure @ stringency / len(stringency), dtype=float)
 
-    def _expected_cost(self) -> np.ndarray:
-        """Return each firm's expected enforcement cost at the regulators' current rates."""
-        rules = RegulatorRules.read(self.regulators, self.params)
-        hazard = probe_hazard(
-            self.firms, rules, rules.rate, self.params.enforcement.targeting_power
-        )
-        return expected_cost_share(self.firms, rules, hazard, self.params)
-
     def _update_signal(self) -> None:
         self.signal = float(sum(s * 0.5 ** ((self.month - t0) / hl) for s, hl, t0 in self._signals))
 
@@ -378,7 +369,7 @@ class PolicyModel(RunRecords, mesa.Model):
         f = self.firms
         fp = self.params.firms
         self.pressure = self._pressure()
-        self.expected_cost = self._expected_cost()
+        self.expected_cost = expected_cost(self.firms, self.regulators, self.params)
         f.allocate_budget(self.pressure, self.expected_cost, 1.0 - float(self.policy[0]),
                           float(self.policy[1]), self.month, fp)  # fmt: skip
         self._engage()
@@ -395,8 +386,7 @@ class PolicyModel(RunRecords, mesa.Model):
         f.update_capability(self.chips.performance_gap, self.params.chips)
 
         self._update_uncertainty()
-        investors = self.investors
-        if investors is not None:
+        if (investors := self.investors) is not None:
             investors.step()
         if self.check:
             check_invariants(self, balances)

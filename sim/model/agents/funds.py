@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model.enforcement_risk import RegulatorRules, expected_cost_share, probe_hazard
+from sim.model.enforcement_risk import RegulatorRules, expected_cost
 from sim.scenario.base import DOMAINS
 from sim.scenario.schema import FundSpec
 
@@ -195,11 +195,7 @@ class Investors(Fund):
     def expected_cost(self) -> np.ndarray:
         """Return each firm's expected enforcement cost (share of revenue a year) as believed."""
         m = self.model
-        rules = RegulatorRules.read(m.regulators, m.params)
-        hazard = probe_hazard(
-            m.firms, rules, self.perceived_rate, m.params.enforcement.targeting_power
-        )
-        return expected_cost_share(m.firms, rules, hazard, m.params)
+        return expected_cost(m.firms, m.regulators, m.params, self.perceived_rate)
 
     def step(self) -> None:
         """Update the belief, each firm's premium, and market values."""
