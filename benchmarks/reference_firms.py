@@ -8,11 +8,13 @@ attributes, with a ``step()`` that applies the firm rules of
 
 Both implement the same month, in the order :meth:`sim.model.policy_model.PolicyModel.step` runs it:
 
-1. regulatory pressure on each firm (exposure x regulators' stringency);
+1. regulatory pressure on each firm (exposure x regulators' stringency) and its expected enforcement
+   cost (an input, computed by the model from the regulators' rules);
 2. ``allocate_budget``, ``update_compliance``, ``update_alignment``, ``grow``, ``spend``,
    ``buy_compute``, ``update_capability``;
-3. the month's domestic compute spend paid to the domestic chip makers (``update_capability`` does
-   not read cash, so paying them before or after it is the same).
+3. buyers pay for their compute, and the month's domestic compute spend is paid to the domestic
+   chip makers (``update_capability`` does not read cash, so paying them before or after it is
+   the same).
 
 The inputs of a month (regulators' stringency, the effective policy, GDP growth, the chip market)
 are held fixed in a :class:`MonthInputs`, so that the two implementations can be run side by side
@@ -54,6 +56,8 @@ class MonthInputs:
         month: Month index (for freezes).
         gdp_growth: Annual GDP growth.
         market: The chip market this month.
+        expected_cost: Each firm's expected enforcement cost, share of revenue a year (computed
+            by the model from the regulators' rules before the firm phase).
     """
 
     stringency: tuple[float, ...]
@@ -63,6 +67,7 @@ class MonthInputs:
     month: int
     gdp_growth: float
     market: ChipMarket
+    expected_cost: tuple[float, ...]
 
     @classmethod
     def from_model(cls, model: PolicyModel) -> MonthInputs:
@@ -75,6 +80,7 @@ class MonthInputs:
             month=int(model.month),
             gdp_growth=float(model.gdp_growth),
             market=replace(model.chips),
+            expected_cost=tuple(float(x) for x in model.expected_cost),
         )
 
 
@@ -94,16 +100,14 @@ def vectorized_month(
         pressure = pop.exposure[:, list(inputs.domains)] @ stringency / len(stringency)
     else:
         pressure = np.zeros(pop.n)
-    pop.allocate_budget(pressure, inputs.support, inputs.self_reliance, inputs.month, firm_params)
+    pop.allocate_budget(pressure, np.asarray(inputs.expected_cost), inputs.support,
+                        inputs.self_reliance, inputs.month, firm_params)  # fmt: skip
     pop.update_compliance(firm_params)
     pop.update_alignment(inputs.self_reliance, firm_params)
     pop.grow(inputs.month, inputs.gdp_growth, firm_params)
     pop.spend(firm_params)
     _, domestic = pop.buy_compute(inputs.market, chip_params)
-    makers = np.flatnonzero(pop.chip_maker)
-    if makers.size and domestic > 0:
-        share = np.sqrt(pop.revenue0[makers])
-        pop.cash[makers] += domestic * share / share.sum()
+    pop.pay_chip_makers(domestic)
     pop.update_capability(inputs.market.performance_gap, chip_params)
 
 
@@ -151,7 +155,9 @@ class ReferenceFirm(mesa.Agent):
         if inputs.stringency:
             pressure /= len(inputs.stringency)
         blocked = self.blocked(inputs.month)
-        self.allocate_budget(pressure, blocked, inputs.support, inputs.self_reliance, m.firm_params)
+        cost = inputs.expected_cost[self.row]
+        self.allocate_budget(pressure, cost, blocked, inputs.support, inputs.self_reliance,
+                             m.firm_params)  # fmt: skip
         self.update_compliance(m.firm_params)
         self.update_alignment(inputs.self_reliance, m.firm_params)
         self.grow(blocked, inputs.gdp_growth, m.firm_params)
@@ -166,11 +172,18 @@ class ReferenceFirm(mesa.Agent):
         return self.freeze_until[1] > month or self.freeze_until[2] > month
 
     def allocate_budget(
-        self, pressure: float, blocked: bool, support: float, self_reliance: float, p: FirmParams
+        self,
+        pressure: float,
+        expected_cost: float,
+        blocked: bool,
+        support: float,
+        self_reliance: float,
+        p: FirmParams,
     ) -> None:
         """Split the budget among compliance, R&D, expansion and engagement."""
         b0, b1, b2, b3 = p.base_split
-        w0 = b0 * (1.0 + p.pressure_response * pressure + self.strikes)
+        own_cost = max(p.budget_share * b0 / max(b0 + b1 + b2 + b3, 1e-12), 1e-12)
+        w0 = b0 * (1.0 + p.pressure_response * expected_cost / own_cost + self.strikes)
         w1 = b1 * (1.0 + self_reliance * self.alignment)
         w2 = b2 * (1.0 + p.support_response * support) * (0.1 if blocked else 1.0)
         w2 *= 1.0 if self.cash > 0.0 else p.cash_constraint
@@ -230,6 +243,7 @@ class ReferenceFirm(mesa.Agent):
         keep = 1.0 - p.depreciation
         self.compute_foreign = self.compute_foreign * keep + units * (1.0 - q)
         self.compute_domestic = self.compute_domestic * keep + units * q
+        self.cash -= budget
         return budget * (1.0 - q), budget * q
 
     def update_capability(self, performance_gap: float, p: ChipParams) -> None:

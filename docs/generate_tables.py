@@ -63,7 +63,7 @@ def note(section: str, key: str) -> str:
 
 
 @functools.cache
-def _all_notes() -> dict[str, dict[str, str]]:
+def _all_notes() -> dict[str, Any]:
     data = yaml.safe_load(NOTES_FILE.read_text(encoding="utf-8"))
     return data if isinstance(data, dict) else {}
 
@@ -350,9 +350,8 @@ def actors_tables() -> str:
     for kind, specs in (("regulator", sc.regulators), ("city", sc.cities), ("fund", sc.funds),
                         ("firm", sc.firms)):  # fmt: skip
         for n, s in specs.items():
-            x1 = s.stringency if kind == "regulator" else s.position.platform_stringency
-            rows.append((n, kind, s.clout, s.salience, s.susceptibility, x1,
-                         s.position.self_reliance))  # fmt: skip
+            rows.append((n, kind, s.clout, s.salience, s.susceptibility,
+                         s.position.platform_stringency, s.position.self_reliance))  # fmt: skip
     parts.append("#### Influence attributes of every stakeholder\n\n" + table(
         ["stakeholder", "kind", "clout k", "salience s", "susceptibility λ",
          "x(0) platform_stringency", "x(0) self_reliance"], rows))  # fmt: skip
@@ -415,10 +414,53 @@ def macro_table() -> str:
     return table(["from", "gdp_growth", "risk_appetite", "source"], rows)
 
 
+#: How each headline outcome is measured on a run, with its unit.
+OUTCOME_MEASURES: dict[str, tuple[str, Callable[[Any], float]]] = {
+    "loss": ("US$T", lambda r: r.summary["peak_to_trough_loss_usd"] / 1e12),
+    "recovery": ("% above trough", lambda r: 100.0 * r.summary["recovery_from_trough"]),
+    "fines_2021": ("fines", lambda r: _year_sum(r, "fines_count", 2021)),
+    "golden_shares": ("stakes", lambda r: r.summary["final_golden_shares"]),
+    "deals_2023": ("deals", lambda r: _year_sum(r, "deals_signed", 2023)),
+    "domestic_share": ("share", lambda r: r.summary["final_domestic_compute_share"]),
+}
+OUTCOME_SEEDS = 4
+
+
+def _year_sum(result: Any, column: str, year: int) -> float:
+    ts = result.timeseries
+    return float(ts.loc[ts["date"].dt.year == year, column].sum())
+
+
+@functools.cache
+def _measured(scenario: str, overrides: tuple[str, ...], measure: str) -> float:
+    """Mean of ``measure`` over seeds 0..OUTCOME_SEEDS-1 of ``scenario`` with ``overrides``."""
+    sc = _load_scenario(scenario, list(overrides))
+    _, fn = OUTCOME_MEASURES[measure]
+    return sum(fn(run_scenario(sc, seed=s)) for s in range(OUTCOME_SEEDS)) / OUTCOME_SEEDS
+
+
+def outcomes_table() -> str:
+    """Each headline outcome with its inputs and rules, measured with and without the inputs.
+
+    The outcomes, their inputs, rules and the overrides that remove the inputs are in
+    ``odd_notes.yaml``, section ``outcomes``.
+    """
+    rows = []
+    for spec in _all_notes()["outcomes"]:
+        unit, _ = OUTCOME_MEASURES[spec["measure"]]
+        full = _measured(spec["scenario"], (), spec["measure"])
+        removed = _measured(spec["scenario"], tuple(spec["remove"]), spec["measure"])
+        rows.append((spec["outcome"], f"`{spec['scenario']}`", spec["inputs"], spec["rules"],
+                     spec["removed"], f"{full:.3g} {unit}", f"{removed:.3g} {unit}"))  # fmt: skip
+    return table(["outcome", "scenario", "set by (inputs)", "sized by (rules)", "inputs removed",
+                  "measured", "measured without"], rows)  # fmt: skip
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
     "scenario-fields": scenario_fields, "event-fields": event_fields, "params": params_tables,
     "metrics": metrics_table, "summary": summary_table, "actors": actors_tables,
     "timelines": timelines, "history-timeline": history_timeline, "macro": macro_table,
+    "outcomes": outcomes_table,
 }  # fmt: skip
 
 

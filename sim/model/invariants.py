@@ -4,9 +4,10 @@ After each month :func:`check_invariants` checks that every share is in [0, 1], 
 NaN or infinite, that stocks which cannot be negative are not, and that money is conserved where
 it should be: each transfer leaves one account and arrives, whole, in another. The accounts are
 firms' cash, the treasury (fines), cities' budgets (subsidies) and funds' undeployed capital;
-money enters or leaves them only through the flows the model books each month (operating cash
-flow, sales of domestic chips, budget refills, new fund capital, and the chip fund's investment
-outside the firms). :func:`money_balances` records the accounts at the start of a month.
+money enters or leaves them only through the declared flows the model books each month
+(operating cash flow, city budget refills, new fund capital, and, leaving, chip imports and the
+chip fund's investment outside the firms). Domestic chip purchases are paid by the buyers to the
+chip makers. :func:`money_balances` records the accounts at the start of a month.
 
 The first violation raises :class:`~sim.errors.ModelInvariantError` naming the agent, the
 variable and the step.
@@ -176,8 +177,10 @@ def check_money(model: PolicyModel, before: MoneyBalances) -> None:
       by its refill less the subsidies it paid.
     * A fund's deployment leaves its undeployed capital: each fund's capital changes by new
       capital less what it deployed, and it pays firms no more than it deployed.
-    * Firms' cash changes by operating cash flow, domestic chip sales, subsidies and fund
-      payments, less fines.
+    * Firms' cash changes by operating cash flow (revenue less costs: the economy's growth, a
+      declared inflow), subsidies and fund payments, less fines and chip imports (a declared
+      outflow). Domestic chip purchases move cash from buyers to chip makers and leave the total
+      unchanged.
 
     Args:
         model: The model after a step.
@@ -230,13 +233,14 @@ def check_money(model: PolicyModel, before: MoneyBalances) -> None:
                 f"only {deployed_now:.9g}"
             )
     expected_cash = (
-        flows["operating_cash_cny_bn"] + flows["chip_sales_cny_bn"] + subsidies + paid_to_firms
-        - fines
+        flows["operating_cash_cny_bn"] + subsidies + paid_to_firms - fines
+        - flows["chip_imports_cny_bn"]
     )  # fmt: skip
     cash_change = float(model.firms.cash.sum()) - before.firm_cash
     scale = max(abs(before.firm_cash), 1.0)
     if not math.isclose(cash_change, expected_cash, rel_tol=REL_TOL, abs_tol=1e-12 * scale):
         raise ModelInvariantError(
             f"{step}: firms: cash changed by {cash_change:.9g} in total, but operating cash flow, "
-            f"chip sales, subsidies and fund payments less fines add up to {expected_cash:.9g}"
+            f"subsidies and fund payments less fines and chip imports add up to "
+            f"{expected_cash:.9g}"
         )

@@ -132,8 +132,10 @@ def reporters() -> dict[str, Callable[[PolicyModel], float | int]]:
 def summarize(timeseries: pd.DataFrame) -> dict[str, float | int | pd.Timestamp]:
     """Summarize one run's time series into run-level outcomes.
 
-    Flows are totalled; stocks give their final value; market value also gives its peak, trough
-    after the peak, the peak-to-trough loss and drawdown, and their dates.
+    Flows are totalled; stocks give their final value. Market value also gives its maximum
+    drawdown: the largest fall from a running peak to a later trough (``peak_to_trough_loss_usd``)
+    with its peak and trough values and dates, the recovery from that trough to the end, and
+    ``max_drawdown``, the largest relative fall from a running peak.
 
     Args:
         timeseries: One row per month with a ``date`` column and every metric.
@@ -150,16 +152,40 @@ def summarize(timeseries: pd.DataFrame) -> dict[str, float | int | pd.Timestamp]
         out[key] = int(value) if metric.unit == "count" else float(value)
     mv = timeseries["market_value_usd"].to_numpy(dtype=float)
     dates = pd.to_datetime(timeseries["date"])
-    i_peak = int(np.argmax(mv))
-    i_trough = i_peak + int(np.argmin(mv[i_peak:]))
+    i_peak, i_trough = max_drawdown_span(mv)
+    running_peak = np.maximum.accumulate(mv)
+    relative = np.divide(mv, running_peak, out=np.ones_like(mv), where=running_peak > 0)
     out["peak_market_value_usd"] = float(mv[i_peak])
     out["peak_date"] = pd.Timestamp(dates.iloc[i_peak])
     out["trough_market_value_usd"] = float(mv[i_trough])
     out["trough_date"] = pd.Timestamp(dates.iloc[i_trough])
     out["peak_to_trough_loss_usd"] = float(mv[i_peak] - mv[i_trough])
-    out["max_drawdown"] = float(1.0 - mv[i_trough] / mv[i_peak]) if mv[i_peak] > 0 else 0.0
+    out["max_drawdown"] = float(1.0 - relative.min())
     out["recovery_from_trough"] = float(mv[-1] / mv[i_trough] - 1.0) if mv[i_trough] > 0 else 0.0
     return out
+
+
+def max_drawdown_span(values: np.ndarray) -> tuple[int, int]:
+    """Return the indices of the peak and the trough of the largest fall from a running peak.
+
+    The trough is the month furthest below the highest value before it; the peak is that highest
+    value's (first) month. A series that never falls has no drawdown: both indices are its
+    (first) highest month.
+
+    Args:
+        values: A series in time order.
+
+    Returns:
+        ``(i_peak, i_trough)`` with ``i_peak <= i_trough``.
+    """
+    if values.size == 0:
+        return 0, 0
+    fall = np.maximum.accumulate(values) - values
+    if fall.max() <= 0.0:
+        top = int(np.argmax(values))
+        return top, top
+    i_trough = int(np.argmax(fall))
+    return int(np.argmax(values[: i_trough + 1])), i_trough
 
 
 @functools.cache

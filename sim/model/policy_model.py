@@ -27,6 +27,7 @@ from sim.model.agents.firms import FirmPopulation, PlatformFirm
 from sim.model.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Investors
 from sim.model.agents.municipalities import Municipality
 from sim.model.agents.regulators import Regulator
+from sim.model.enforcement_risk import expected_cost
 from sim.model.influence import InfluenceNetwork
 from sim.model.invariants import check_invariants, money_balances
 from sim.model.mesa_interface import RandomSource, ScenarioSource, collector_reporters, model_inputs
@@ -71,7 +72,6 @@ class PolicyModel(RunRecords, mesa.Model):
     start: pd.Period
     gdp_growth: float
     risk_appetite: float
-    export_control_tier: int
     signal: float
     #: This month's flows (counts and amounts) by name; missing names read as 0.
     flows: dict[str, float]
@@ -89,6 +89,8 @@ class PolicyModel(RunRecords, mesa.Model):
     uncertainty: float
     #: Regulatory pressure on each firm.
     pressure: np.ndarray
+    #: Each firm's expected enforcement cost (share of revenue a year) at the regulators' rates.
+    expected_cost: np.ndarray
 
     def __init__(self, scenario: ScenarioSource = "baseline", *, collect_firms: bool = False,
                  check: bool = False, seed: RandomSource = None, rng: RandomSource = None,
@@ -103,7 +105,6 @@ class PolicyModel(RunRecords, mesa.Model):
         self.start = pd.Period(scenario.start, freq="M")
         self.gdp_growth = 0.06
         self.risk_appetite = 0.0
-        self.export_control_tier = 0
         self._signals: list[tuple[float, float, int]] = []
         self.signal = 0.0
         self.flows = defaultdict(float)
@@ -154,6 +155,7 @@ class PolicyModel(RunRecords, mesa.Model):
         self._last_policy = self.policy.copy()
         self.uncertainty = 0.0
         self.pressure = self._pressure()
+        self.expected_cost = expected_cost(self.firms, self.regulators, self.params)
         self.chips.self_reliance = float(self.policy[1])
         investors = self.investors
         self.firms.premium = investors.target_premium() if investors else np.zeros(self.firms.n)
@@ -178,8 +180,6 @@ class PolicyModel(RunRecords, mesa.Model):
         for kind, specs in groups:
             for name, s in specs.items():
                 pos = (s.position.platform_stringency, s.position.self_reliance)
-                if kind == "regulator":
-                    pos = (s.stringency, s.position.self_reliance)
                 rows.append((name, kind, s.clout, s.salience, s.susceptibility, pos))
         return rows
 
@@ -220,6 +220,8 @@ class PolicyModel(RunRecords, mesa.Model):
     def add_signal(self, strength: float, half_life_months: float) -> None:
         """Add a confidence signal that decays with ``half_life_months``."""
         self._signals.append((strength, half_life_months, self.month))
+        if (investors := self.investors) is not None:
+            investors.hear(strength)
 
     def record_sanction(
         self, row: int, kind: str, amount_cny_bn: float, *, weight: float, regulator: str = ""
@@ -365,8 +367,9 @@ class PolicyModel(RunRecords, mesa.Model):
         f = self.firms
         fp = self.params.firms
         self.pressure = self._pressure()
-        f.allocate_budget(self.pressure, 1.0 - float(self.policy[0]), float(self.policy[1]),
-                          self.month, fp)  # fmt: skip
+        self.expected_cost = expected_cost(self.firms, self.regulators, self.params)
+        f.allocate_budget(self.pressure, self.expected_cost, 1.0 - float(self.policy[0]),
+                          float(self.policy[1]), self.month, fp)  # fmt: skip
         self._engage()
         f.update_compliance(fp)
         f.update_alignment(float(self.policy[1]), fp)
@@ -374,17 +377,14 @@ class PolicyModel(RunRecords, mesa.Model):
         cash = float(f.cash.sum())
         f.spend(fp)
         self.flows["operating_cash_cny_bn"] += float(f.cash.sum()) - cash
-        _, domestic = f.buy_compute(self.chips, self.params.chips)
-        makers = np.flatnonzero(f.chip_maker)
-        if makers.size and domestic > 0:
-            share = np.sqrt(f.revenue0[makers])
-            f.cash[makers] += domestic * share / share.sum()
-            self.flows["chip_sales_cny_bn"] += domestic
+        foreign, domestic = f.buy_compute(self.chips, self.params.chips)
+        paid = f.pay_chip_makers(domestic)
+        self.flows["chip_sales_cny_bn"] += paid
+        self.flows["chip_imports_cny_bn"] += foreign + domestic - paid
         f.update_capability(self.chips.performance_gap, self.params.chips)
 
         self._update_uncertainty()
-        investors = self.investors
-        if investors is not None:
+        if (investors := self.investors) is not None:
             investors.step()
         if self.check:
             check_invariants(self, balances)

@@ -99,7 +99,6 @@ def apply_event(model: PolicyModel, timed: TimedEvent) -> None:
         m.add_signal(ev.strength, ev.half_life_months)
     elif ev.type == "export_control":
         m.chips.blocked_share = ev.blocked_share
-        m.export_control_tier = ev.tier
     elif ev.type == "sourcing_rule":
         m.chips.required_domestic = ev.domestic_share_required
         m.chips.power_subsidy = ev.power_subsidy

@@ -55,10 +55,9 @@ class SignalEvent(EventBase):
 
 
 class ExportControlEvent(EventBase):
-    """Foreign export-control tier: the share of foreign AI-chip supply blocked."""
+    """Foreign export controls: the share of foreign AI-chip supply blocked from this month on."""
 
     type: Literal["export_control"]
-    tier: Annotated[int, Field(ge=0, le=10)]
     blocked_share: Unit
 
 
@@ -79,18 +78,29 @@ class FundCapitalEvent(EventBase):
 
 
 class FineEvent(EventBase):
-    """A fine imposed on a named firm."""
+    """A fine decision on a named firm by a regulator.
+
+    Its amount follows the regulator's rule (``fine_rate`` x the firm's domestic annual revenue,
+    capped at ``legal_cap``) unless the decision pins a recorded share or amount.
+    """
 
     type: Literal["fine"]
     firm: str
     regulator: str
-    share_of_revenue: Annotated[float, Field(ge=0.0, le=0.5)] | None = None
-    amount_cny_bn: Annotated[float, Field(ge=0.0, le=1e4)] | None = None
+    share_of_revenue: Annotated[float, Field(gt=0.0, le=0.5)] | None = Field(
+        None, description="A pinned fine as a share of domestic annual revenue."
+    )
+    amount_cny_bn: Annotated[float, Field(gt=0.0, le=1e4)] | None = Field(
+        None, description="A pinned (recorded) fine, billion CNY."
+    )
 
     @model_validator(mode="after")
     def _one_size(self) -> FineEvent:
-        if (self.share_of_revenue is None) == (self.amount_cny_bn is None):
-            raise ValueError("give exactly one of share_of_revenue or amount_cny_bn")
+        if self.share_of_revenue is not None and self.amount_cny_bn is not None:
+            raise ValueError(
+                "give at most one of share_of_revenue or amount_cny_bn "
+                "(neither: the regulator's fine_rate)"
+            )
         return self
 
 

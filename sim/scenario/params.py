@@ -68,11 +68,15 @@ class EnforcementParams(_Group):
 
     stringency_speed: float = _p(0.35, 0.0, 1.0, "Monthly adjustment of stringency to policy.")
     targeting_power: float = _p(1.0, 0.0, 5.0, "Exponent on firm size in target selection.")
-    stringency_power: float = _p(2.0, 0.5, 6.0, "Exponent turning stringency into investigations.")
+    stringency_power: float = _p(3.5, 0.5, 6.0, "Exponent turning stringency into investigations.")
+    full_pressure: float = _p(
+        1.0 / 3.0, 0.01, 1.0,
+        "Pyramid pressure at which a regulator's escalation propensities apply in full.",
+    )
     strike_weight: float = _p(0.25, 0.0, 2.0, "Pyramid escalation per recent sanction (strike).")
     strike_decay: float = _p(0.04, 0.0, 1.0, "Monthly decay of strikes.")
     fine_compliance_jump: float = _p(
-        0.35, 0.0, 1.0, "Share of the gap to full compliance closed by a fine."
+        0.6, 0.0, 1.0, "Share of the gap to full compliance closed by a fine."
     )
     order_compliance_jump: float = _p(0.15, 0.0, 1.0, "Same, for a rectification order.")
     freeze_compliance_jump: float = _p(0.4, 0.0, 1.0, "Same, for a freeze.")
@@ -85,7 +89,9 @@ class FirmParams(_Group):
         0.12, 0.0, 1.0, "Share of revenue spent on the four policy-sensitive uses."
     )
     pressure_response: float = _p(
-        5.0, 0.0, 20.0, "How strongly pressure shifts budget to compliance."
+        5.0, 0.0, 100.0,
+        "How strongly the expected cost of enforcement, relative to the firm's own compliance "
+        "budget, shifts budget to compliance.",
     )
     support_response: float = _p(
         1.5, 0.0, 20.0, "How strongly supportive policy shifts budget to expansion."
@@ -130,7 +136,18 @@ class ValuationParams(_Group):
     b_stringency: float = _p(0.06, 0.0, 1.0, "Premium per unit of stringency x exposure.")
     b_uncertainty: float = _p(0.10, 0.0, 2.0, "Premium per unit of regulatory uncertainty.")
     b_sanction: float = _p(0.05, 0.0, 1.0, "Premium per unit of the firm's own recent sanctions.")
-    b_signal: float = _p(0.05, 0.0, 1.0, "Premium removed per unit of confidence signal.")
+    b_expected_cost: float = _p(
+        1.5, 0.0, 100.0,
+        "Premium per unit of expected enforcement cost (share of revenue per year) as investors "
+        "see it.",
+    )
+    signal_weight: float = _p(
+        2.0, 0.0, 10.0,
+        "Change of investors' log perceived probe rate per unit of (negative) outside signal.",
+    )
+    hazard_learning: float = _p(
+        0.1, 0.0, 1.0, "Monthly weight investors give the probes they observe in their belief."
+    )
     b_risk_appetite: float = _p(0.05, 0.0, 1.0, "Premium removed per unit of global risk appetite.")
     volatility_scale: float = _p(
         20.0, 0.0, 200.0, "Uncertainty per unit of mean monthly policy change."

@@ -115,6 +115,26 @@ class FundSpec(StakeholderSpec):
         0.0, description="Golden-share fund: monthly chance scale of taking a stake."
     )
 
+    @model_validator(mode="after")
+    def _fields_of_its_kind(self) -> FundSpec:
+        for name, kinds in FUND_FIELD_KINDS.items():
+            default = type(self).model_fields[name].default
+            if getattr(self, name) != default and self.kind not in kinds:
+                raise ValueError(
+                    f"{name} is not used by a fund of kind {self.kind}; "
+                    f"allowed for kinds: {', '.join(kinds)}"
+                )
+        return self
+
+
+#: Fund fields that only some kinds of fund read, and those kinds (another kind must leave them
+#: at their defaults).
+FUND_FIELD_KINDS: dict[str, tuple[str, ...]] = {
+    "capital_cny_bn": ("golden_share", "chip", "guidance"),
+    "deploy_rate": ("chip", "guidance"),
+    "stake_propensity": ("golden_share",),
+}
+
 
 class FirmSpec(StakeholderSpec):
     """A platform firm (or a domestic AI-chip maker)."""

@@ -21,8 +21,9 @@ from tests.helpers import run
 
 REQUIRED = (
     "crackdown_loss", "peak_in_2021", "trough_in_2022", "partial_recovery", "baseline_no_loss",
-    "fines_share_of_revenue", "fines_within_cap", "deals_surge_2023", "compliance_rises",
-    "expansion_falls", "foreign_compute_falls", "domestic_compute_rises", "golden_shares_spread",
+    "fines_share_of_revenue", "enforcement_wave_2021", "fines_fade", "deals_surge_2023",
+    "compliance_rises", "expansion_falls", "foreign_compute_falls", "domestic_compute_rises",
+    "golden_shares_spread",
 )  # fmt: skip
 
 

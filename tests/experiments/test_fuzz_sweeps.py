@@ -47,13 +47,13 @@ def fuzz(name: str) -> settings:
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
 
-CSV = "tier,chip_fund_cny_bn\n0,0\n2,172\n3,344\n"
+CSV = "freeze,chip_fund_cny_bn\n1,0\n2,172\n3,344\n"
 VALID: dict[str, dict[str, Any]] = {
     "grid": {
         "name": "fz_grid", "base": "export_controls", "set": ["months=12"],
         "parameters": {
             "fine": {"path": "regulators.SAMR.fine_rate", "levels": [0.01, 0.05]},
-            "tier": {"path": "timeline.controls_2024.tier", "range": [0, 3], "n": 2},
+            "freeze": {"path": "regulators.CAC.freeze_months", "range": [1, 4], "n": 2},
         },
         "design": {"kind": "grid"}, "replicates": 2, "outcomes": ["peak_to_trough_loss_usd"],
     },
@@ -82,7 +82,7 @@ VALID: dict[str, dict[str, Any]] = {
     },
     "csv": {
         "name": "fz_csv", "base": "export_controls",
-        "parameters": {"tier": {"path": "timeline.controls_2024.tier"},
+        "parameters": {"freeze": {"path": "regulators.CAC.freeze_months"},
                        "chip_fund_cny_bn": {"path": "timeline.big_fund_iii.capital_cny_bn"}},
         "design": {"kind": "csv", "file": "points.csv"}, "outcomes": ["total_fines_value_usd"],
     },
@@ -174,9 +174,9 @@ def test_mutated_sweep_files_load_exactly_or_are_refused(
     assert sweep.spec.name == content.get("name")
 
 
-CSV_PIECES = ["tier", "chip_fund_cny_bn", ",", "\n", "0", "3", "-1", "11", "1.5", "nan", "inf",
+CSV_PIECES = ["freeze", "chip_fund_cny_bn", ",", "\n", "0", "3", "-1", "11", "1.5", "nan", "inf",
               "1e400", "", " ", '"', "x", "true", "\r\n", "#", ";", "\x00",
-              "tier,tier"]  # fmt: skip
+              "freeze,freeze"]  # fmt: skip
 
 
 @fuzz("csv_files")
@@ -189,7 +189,7 @@ def test_junk_csv_designs_are_refused_cleanly(text: str | bytes, workdir: Path) 
     sweep = load_or_refusal(write(folder, "csv.yaml", yaml.safe_dump(VALID["csv"])))
     if sweep is not None:
         for point in sweep.points():
-            assert isinstance(point["tier"], int) and 0 <= point["tier"] <= 10
+            assert isinstance(point["freeze"], int) and 1 <= point["freeze"] <= 120
 
 
 REFERENCES = ["../outside.yaml", "../outside", "/etc/hostname", "/etc/passwd", "sub/../../x.yaml",

@@ -25,9 +25,9 @@ LOG_P = {
     "range": [2.0, 50.0],
     "distribution": "loguniform",
 }
-INT_P = {"path": "timeline.controls_2022.tier", "range": [1, 4]}
+INT_P = {"path": "regulators.CAC.freeze_months", "range": [1, 4]}
 LEVEL_P = {"path": "timeline.controls_2022.blocked_share", "levels": [0.2, 0.5, 0.9]}
-PARAMS = {"fine": FLOAT_P, "clout": LOG_P, "tier": INT_P, "blocked": LEVEL_P}
+PARAMS = {"fine": FLOAT_P, "clout": LOG_P, "freeze": INT_P, "blocked": LEVEL_P}
 
 
 def write(tmp_path: Path, **fields: object) -> Path:
@@ -50,7 +50,7 @@ def check_bounds(points: list[dict]) -> None:
     for p in points:
         assert 0.01 <= p["fine"] <= 0.09 and isinstance(p["fine"], float)
         assert 2.0 <= p["clout"] <= 50.0
-        assert p["tier"] in (1, 2, 3, 4) and isinstance(p["tier"], int)
+        assert p["freeze"] in (1, 2, 3, 4) and isinstance(p["freeze"], int)
         assert p["blocked"] in (0.2, 0.5, 0.9)
 
 
@@ -90,12 +90,12 @@ def test_loguniform_is_uniform_in_log_space(tmp_path: Path) -> None:
 
 
 def test_grid_is_the_product_of_levels(tmp_path: Path) -> None:
-    params = {"fine": {**FLOAT_P, "n": 3}, "tier": {**INT_P, "n": 4}, "blocked": LEVEL_P}
+    params = {"fine": {**FLOAT_P, "n": 3}, "freeze": {**INT_P, "n": 4}, "blocked": LEVEL_P}
     sweep = load_sweep(write(tmp_path, parameters=params, design={"kind": "grid"}))
     points = sweep.points()
     assert len(points) == 3 * 4 * 3
     assert sorted({p["fine"] for p in points}) == pytest.approx([0.01, 0.05, 0.09])
-    assert sorted({p["tier"] for p in points}) == [1, 2, 3, 4]
+    assert sorted({p["freeze"] for p in points}) == [1, 2, 3, 4]
     assert len({tuple(p.values()) for p in points}) == len(points)
 
 
@@ -107,12 +107,12 @@ def test_morris_points_lie_on_the_level_grid(tmp_path: Path) -> None:
 
 
 def test_csv_design_reads_points_relative_to_the_file(tmp_path: Path) -> None:
-    (tmp_path / "pts.csv").write_text("tier,fine\n1,0.02\n3,0.05\n")
-    params = {"tier": {"path": INT_P["path"]}, "fine": {"path": FLOAT_P["path"]}}
+    (tmp_path / "pts.csv").write_text("freeze,fine\n1,0.02\n3,0.05\n")
+    params = {"freeze": {"path": INT_P["path"]}, "fine": {"path": FLOAT_P["path"]}}
     sweep = load_sweep(
         write(tmp_path, parameters=params, design={"kind": "csv", "file": "pts.csv"})
     )
-    assert sweep.points() == [{"tier": 1, "fine": 0.02}, {"tier": 3, "fine": 0.05}]
+    assert sweep.points() == [{"freeze": 1, "fine": 0.02}, {"freeze": 3, "fine": 0.05}]
 
 
 @pytest.mark.parametrize(
@@ -190,8 +190,8 @@ def test_bad_sweep_files_get_clear_errors(
 
 
 def test_csv_with_wrong_columns_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "pts.csv").write_text("tier,fin\n1,0.02\n")
-    params = {"tier": {"path": INT_P["path"]}, "fine": {"path": FLOAT_P["path"]}}
+    (tmp_path / "pts.csv").write_text("freeze,fin\n1,0.02\n")
+    params = {"freeze": {"path": INT_P["path"]}, "fine": {"path": FLOAT_P["path"]}}
     path = write(tmp_path, parameters=params, design={"kind": "csv", "file": "pts.csv"})
     with pytest.raises(ScenarioError, match="one column per parameter"):
         load_sweep(path).points()
@@ -220,29 +220,29 @@ def test_override_values_round_trip_exactly(value: object) -> None:
 
 
 def test_sweep_end_to_end(tmp_path: Path) -> None:
-    (tmp_path / "pts.csv").write_text("tier,fine\n1,0.02\n3,0.05\n")
-    params = {"tier": {"path": INT_P["path"]}, "fine": {"path": FLOAT_P["path"]}}
+    (tmp_path / "pts.csv").write_text("freeze,fine\n1,0.02\n3,0.05\n")
+    params = {"freeze": {"path": INT_P["path"]}, "fine": {"path": FLOAT_P["path"]}}
     path = write(
         tmp_path, parameters=params, design={"kind": "csv", "file": "pts.csv"}, replicates=2
     )
     res = run_sweep(path, months=4, seed=2, executor="serial", out=tmp_path / "out")
     assert res.complete and res.kind == "sweep"
     assert res.design.to_dict("records") == [
-        {"point_id": 0, "tier": 1, "fine": 0.02},
-        {"point_id": 1, "tier": 3, "fine": 0.05},
+        {"point_id": 0, "freeze": 1, "fine": 0.02},
+        {"point_id": 1, "freeze": 3, "fine": 0.05},
     ]
     runs = res.runs
-    assert runs[["point_id", "replicate", "tier", "fine"]].values.tolist() == [
+    assert runs[["point_id", "replicate", "freeze", "fine"]].values.tolist() == [
         [0, 0, 1, 0.02],
         [0, 1, 1, 0.02],
         [1, 0, 3, 0.05],
         [1, 1, 3, 0.05],
     ]
     assert runs.groupby("replicate")["seed"].nunique().eq(1).all()  # common random numbers
-    assert {"point_id", "tier", "fine", "final_market_value_usd"} <= set(res.summary.columns)
+    assert {"point_id", "freeze", "fine", "final_market_value_usd"} <= set(res.summary.columns)
     assert res.stakeholders["point_id"].unique().tolist() == [0, 1]
     design = res.manifest["design"]
     assert design["kind"] == "csv" and design["n_points"] == 2
-    assert design["parameters"]["tier"] == {"path": INT_P["path"], "type": "int"}
+    assert design["parameters"]["freeze"] == {"path": INT_P["path"], "type": "int"}
     assert design["outcomes"] == ["final_market_value_usd"]
     assert res.manifest["resolved_scenarios"]["export_controls"]["months"] == 4

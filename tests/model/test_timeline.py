@@ -111,9 +111,8 @@ def test_stance_macro_and_signal_events() -> None:
 
 def test_chip_events() -> None:
     m = model()
-    _apply(m, ExportControlEvent(date="2020-01", type="export_control", tier=2,
-                                 blocked_share=0.75))  # fmt: skip
-    assert (m.export_control_tier, m.chips.blocked_share) == (2, 0.75)
+    _apply(m, ExportControlEvent(date="2020-01", type="export_control", blocked_share=0.75))
+    assert m.chips.blocked_share == 0.75
     _apply(m, SourcingRuleEvent(date="2020-01", type="sourcing_rule",
                                 domestic_share_required=0.5, power_subsidy=0.3))  # fmt: skip
     assert (m.chips.required_domestic, m.chips.power_subsidy) == (0.5, 0.3)

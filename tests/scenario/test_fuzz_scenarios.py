@@ -91,7 +91,7 @@ LAYER: dict[str, Any] = {
                    "self_reliance": 0.5},
         "macro": {"date": "2020-01", "type": "macro", "gdp_growth": 0.05, "risk_appetite": 0.1},
         "signal": {"date": "2020-03", "type": "signal", "strength": -0.3},
-        "controls": {"date": "2020-04", "type": "export_control", "tier": 2, "blocked_share": 0.4},
+        "controls": {"date": "2020-04", "type": "export_control", "blocked_share": 0.4},
         "sourcing": {"date": "2020-04", "type": "sourcing_rule", "domestic_share_required": 0.2},
         "capital": {"date": "2020-05", "type": "fund_capital", "fund": "BigFund",
                     "capital_cny_bn": 100.0},

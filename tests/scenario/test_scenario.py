@@ -205,7 +205,8 @@ def test_the_hash_is_stable_and_sensitive() -> None:
     assert a is not b
     assert scenario_hash(a) == scenario_hash(b)
     assert len(scenario_hash(a)) == 64
-    assert scenario_hash(with_overrides(a, ["params.valuation.b_signal=0.051"])) != scenario_hash(a)
+    changed = with_overrides(a, ["params.valuation.b_expected_cost=1.51"])
+    assert scenario_hash(changed) != scenario_hash(a)
     assert scenario_hash(scenario("thaw")) != scenario_hash(a)
 
 

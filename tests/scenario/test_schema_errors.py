@@ -66,8 +66,9 @@ FILE_CASES: list[tuple[str, str, str, list[str]]] = [
      ["unknown event type 'sanction'", "'stance'", "'deal'"]),
     ("event_without_type", "timeline: {x: {date: 2021-01}}\n", "timeline.x",
      ["needs a `type`", "'stance'"]),
-    ("fine_without_size", "timeline: {x: {date: 2021-01, type: fine, firm: Alibaba, "
-     "regulator: SAMR}}\n", "timeline.x", ["exactly one of share_of_revenue or amount_cny_bn"]),
+    ("fine_with_two_sizes", "timeline: {x: {date: 2021-01, type: fine, firm: Alibaba, "
+     "regulator: SAMR, share_of_revenue: 0.04, amount_cny_bn: 18}}\n", "timeline.x",
+     ["at most one of share_of_revenue or amount_cny_bn"]),
     ("bad_date", "timeline: {x: {date: 2021-13, type: signal, strength: 0.1}}\n",
      "timeline.x.date", ["YYYY-MM", "2021-13"]),
     ("unknown_event_field", "timeline: {x: {date: 2021-01, type: signal, strenght: 0.1}}\n",

@@ -153,6 +153,7 @@ class FirmPopulation:
     def allocate_budget(
         self,
         pressure: FloatArray,
+        expected_cost: FloatArray,
         support: float,
         self_reliance: float,
         month: int,
@@ -160,13 +161,14 @@ class FirmPopulation:
     ) -> FloatArray:
         """Split the policy-sensitive budget among compliance, R&D, expansion and engagement.
 
-        Weights start from ``params.base_split``; regulatory pressure (stringency x exposure and
-        strikes) shifts weight to compliance and engagement, central support to expansion, the
-        self-reliance push (scaled by alignment) to R&D; an app or licence freeze blocks expansion,
-        and a firm without cash keeps only ``cash_constraint`` of its expansion weight.
+        From ``params.base_split``: expected enforcement cost over own compliance cost (budget
+        share x base compliance weight) and strikes shift weight to compliance, pressure to
+        engagement, support to expansion, the self-reliance push (x alignment) to R&D; a freeze of
+        apps or licences blocks expansion; without cash a firm keeps ``cash_constraint`` of it.
 
         Args:
             pressure: Regulatory pressure on each firm.
+            expected_cost: Expected enforcement cost, share of revenue a year (enforcement_risk).
             support: Central support for the platform economy (1 - effective stringency).
             self_reliance: Effective self-reliance policy.
             month: Current month index (for freezes).
@@ -179,7 +181,8 @@ class FirmPopulation:
         blocked = self.blocked(month)
         # One row per use (contiguous); ``split`` is its transpose, shape (n, 4).
         w = np.empty((len(USES), self.n))
-        w[0] = base[0] * (1.0 + params.pressure_response * pressure + self.strikes)
+        own_cost = max(params.budget_share * base[0] / max(sum(base), 1e-12), 1e-12)
+        w[0] = base[0] * (1.0 + params.pressure_response * expected_cost / own_cost + self.strikes)
         w[1] = base[1] * (1.0 + self_reliance * self.alignment)
         w[2] = base[2] * (1.0 + params.support_response * support) * np.where(blocked, 0.1, 1.0)
         w[2] *= np.where(self.cash > 0.0, 1.0, params.cash_constraint)
@@ -244,11 +247,12 @@ class FirmPopulation:
         return self.rd_spend
 
     def buy_compute(self, market: ChipMarket, params: ChipParams) -> tuple[float, float]:
-        """Buy compute from foreign or domestic supply; return (foreign, domestic) spend.
+        """Buy compute from foreign or domestic supply, paid from cash; return the two spends.
 
         The domestic share of purchases is a logit of the value gap (performance per price) plus
         the self-reliance pull (scaled by alignment), raised to the sourcing rule's minimum and to
-        the share of foreign supply that export controls block.
+        the share of foreign supply that export controls block. The caller pays the domestic
+        spend to the chip makers (:meth:`pay_chip_makers`); the foreign spend is imports.
 
         Args:
             market: This month's chip-market conditions.
@@ -269,7 +273,17 @@ class FirmPopulation:
         keep = 1.0 - params.depreciation
         self.compute_foreign = self.compute_foreign * keep + units * (1.0 - q)
         self.compute_domestic = self.compute_domestic * keep + units * q
+        self.cash -= budget
         return float((budget * (1.0 - q)).sum()), float((budget * q).sum())
+
+    def pay_chip_makers(self, domestic_cny_bn: float) -> float:
+        """Pay domestic chip spend to the chip makers by size; return what was paid (0: none)."""
+        makers = np.flatnonzero(self.chip_maker)
+        if not makers.size or domestic_cny_bn <= 0.0:
+            return 0.0
+        share = np.sqrt(self.revenue0[makers])
+        self.cash[makers] += domestic_cny_bn * share / share.sum()
+        return domestic_cny_bn
 
     def update_capability(self, performance_gap: float, params: ChipParams) -> None:
         """AI capability accumulates from effective compute (domestic chips count less)."""

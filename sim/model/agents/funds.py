@@ -9,9 +9,10 @@
   of each deployment is equity in the domestic chip makers.
 * :class:`GuidanceFund` co-invests in city deals with aligned firms.
 * :class:`Investors` (private and foreign) price every firm: their required premium rises with
-  stringency x exposure, regulatory uncertainty, the firm's own sanctions and export controls x
-  foreign-chip dependence, and falls with confidence signals, global risk appetite and golden
-  shares. Market value follows the premium through the valuation duration.
+  stringency x exposure, regulatory uncertainty, the firm's own sanctions, export controls x
+  foreign-chip dependence and the firm's expected enforcement cost (from their belief about
+  regulators' probe rates, which outside signals shake), and falls with global risk appetite and
+  golden shares. Market value follows the premium through the valuation duration.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.model.enforcement_risk import RegulatorRules, expected_cost
 from sim.scenario.base import DOMAINS
 from sim.scenario.schema import FundSpec
 
@@ -163,12 +165,43 @@ class GuidanceFund(Fund):
 
 
 class Investors(Fund):
-    """Private and foreign investors, who set the premium and hence market values."""
+    """Private and foreign investors, who set the premium and hence market values.
+
+    Investors hold one named belief about enforcement: the number of probes each regulator opens
+    a month (``perceived_rate``). It starts at the regulators' rates, moves toward the probes
+    investors observe (``hazard_learning``) and jumps with outside shocks: a signal of strength
+    ``s`` multiplies it by ``exp(-signal_weight * s)``, after which it follows what is observed
+    again. With the regulators' rules (:mod:`sim.model.enforcement_risk`) the belief gives each
+    firm's expected enforcement cost, which raises its required premium.
+    """
+
+    def __init__(self, model: PolicyModel, *, name: str, spec: FundSpec) -> None:
+        super().__init__(model, name=name, spec=spec)
+        rules = RegulatorRules.read(model.regulators, model.params)
+        self.perceived_rate: np.ndarray = rules.rate.copy()
+        self._opened = np.array([r.opened for r in model.regulators], dtype=float)
+
+    def hear(self, strength: float) -> None:
+        """Update the belief on an outside signal (negative: alarming, positive: supportive)."""
+        self.perceived_rate *= np.exp(-self.model.params.valuation.signal_weight * strength)
+
+    def observe(self) -> None:
+        """Move the belief toward the probes opened this month."""
+        opened = np.array([r.opened for r in self.model.regulators], dtype=float)
+        learn = self.model.params.valuation.hazard_learning
+        self.perceived_rate += learn * (opened - self._opened - self.perceived_rate)
+        self._opened = opened
+
+    def expected_cost(self) -> np.ndarray:
+        """Return each firm's expected enforcement cost (share of revenue a year) as believed."""
+        m = self.model
+        return expected_cost(m.firms, m.regulators, m.params, self.perceived_rate)
 
     def step(self) -> None:
-        """Update regulatory uncertainty, each firm's premium, and market values."""
+        """Update the belief, each firm's premium, and market values."""
         m = self.model
         firms = m.firms
+        self.observe()
         firms.premium += m.params.valuation.adjust_speed * (self.target_premium() - firms.premium)
         firms.revalue(m.params.valuation.duration_years)
 
@@ -184,7 +217,7 @@ class Investors(Fund):
             + v.b_uncertainty * m.uncertainty
             + v.b_sanction * np.tanh(firms.sanction_memory)
             + v.b_export_control * m.chips.blocked_share * dependence
-            - v.b_signal * m.signal
+            + v.b_expected_cost * self.expected_cost()
             - v.b_risk_appetite * m.risk_appetite
             - v.b_golden_share * firms.golden_share,
             dtype=float,

@@ -8,7 +8,9 @@ with probability proportional to
 An investigation closes by the responsive-regulation pyramid (Ayres and Braithwaite): the pressure
 ``z = (stringency + strike_weight * strikes) * (1 - compliance)`` makes a freeze, a fine, a
 rectification order or a warning more or less likely: past sanctions (strikes) escalate it, and
-compliance steps it down again.
+compliance steps it down again. A fine is ``fine_rate`` x the firm's domestic annual revenue,
+capped at ``legal_cap`` x that revenue; a fine that would be zero is not imposed (the case closes
+with an order).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class Regulator(mesa.Agent):
         #: Open investigations: firm row -> month index at which it closes.
         self.investigations: dict[int, int] = {}
         self.outcomes: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+        #: Investigations opened since the start (what outside observers see of enforcement).
+        self.opened: int = 0
 
     def step(self) -> None:
         """Update stringency, close due investigations and open new ones."""
@@ -62,6 +66,8 @@ class Regulator(mesa.Agent):
     def open_investigation(self, row: int, months: int) -> None:
         """Open an investigation into firm ``row`` that closes after ``months``."""
         end = self.model.month + months
+        if row not in self.investigations:
+            self.opened += 1
         self.investigations[row] = max(end, self.investigations.get(row, 0))
 
     def open_new(self) -> None:
@@ -113,17 +119,15 @@ class Regulator(mesa.Agent):
             The outcome.
         """
         z = self.pressure(row)
-        zc = min(z, 1.0)
+        zc = min(z / self.model.params.enforcement.full_pressure, 1.0)
         p_freeze = self.spec.p_freeze * zc * self.stringency
         p_fine = self.spec.p_fine * zc
         u = float(self.model.rng.random())
         if u < p_freeze:
             outcome = "freeze"
             self.impose_freeze(row, self.spec.freeze_kind, self.spec.freeze_months)
-        elif u < p_freeze + p_fine:
+        elif u < p_freeze + p_fine and self.impose_fine(row) > 0.0:
             outcome = "fine"
-            share = min(self.spec.fine_rate * (0.75 + 0.5 * zc), self.spec.legal_cap)
-            self.impose_fine(row, share_of_revenue=share)
         elif z > 0.15:
             outcome = "order"
             self.issue_order(row)
@@ -134,25 +138,48 @@ class Regulator(mesa.Agent):
 
     # -- sanctions ------------------------------------------------------------------------------
 
+    def fine_amount(
+        self, row: int, *, share_of_revenue: float | None = None, amount_cny_bn: float | None = None
+    ) -> float:
+        """Return the fine on firm ``row`` by this regulator's rule, billion CNY.
+
+        The rule is ``fine_rate`` x the firm's domestic annual revenue, capped at ``legal_cap`` x
+        that revenue; a decision may pin a share or a recorded amount instead (still capped).
+
+        Args:
+            row: The firm's row.
+            share_of_revenue: A pinned share of domestic annual revenue.
+            amount_cny_bn: A pinned amount, billion CNY.
+        """
+        firms = self.model.firms
+        domestic = float(firms.revenue[row] * firms.domestic_share[row])
+        if amount_cny_bn is None:
+            share = self.spec.fine_rate if share_of_revenue is None else share_of_revenue
+            amount_cny_bn = share * domestic
+        return min(amount_cny_bn, self.spec.legal_cap * domestic)
+
     def impose_fine(
         self, row: int, *, share_of_revenue: float | None = None, amount_cny_bn: float | None = None
     ) -> float:
         """Fine firm ``row``: cash falls, compliance rises, investors take note.
 
+        The amount follows :meth:`fine_amount`; a fine that comes to nothing (a zero rate or a
+        firm without domestic revenue) is not imposed.
+
         Args:
             row: The firm's row.
-            share_of_revenue: Fine as a share of domestic annual revenue (capped at the legal cap).
-            amount_cny_bn: Or a fixed amount, billion CNY (also capped).
+            share_of_revenue: A pinned share of domestic annual revenue.
+            amount_cny_bn: A pinned amount, billion CNY.
 
         Returns:
-            The fine, billion CNY.
+            The fine, billion CNY (0 when none was imposed).
         """
+        amount = self.fine_amount(
+            row, share_of_revenue=share_of_revenue, amount_cny_bn=amount_cny_bn
+        )
+        if amount <= 0.0:
+            return 0.0
         firms = self.model.firms
-        domestic = float(firms.revenue[row] * firms.domestic_share[row])
-        cap = self.spec.legal_cap * domestic
-        if amount_cny_bn is None:
-            amount_cny_bn = (share_of_revenue or 0.0) * domestic
-        amount = min(amount_cny_bn, cap)
         firms.cash[row] -= amount
         jump = self.model.params.enforcement.fine_compliance_jump
         firms.compliance[row] += jump * (1.0 - firms.compliance[row])

@@ -20,7 +20,11 @@ COMPLIANCE, RD, EXPANSION, ENGAGEMENT = (USES.index(u) for u in USES)
 def check_firm_invariants(
     m: PolicyModel, golden_before: np.ndarray, listed_before: np.ndarray
 ) -> None:
-    """Shares in [0, 1], finite non-negative stocks, golden shares and listings never undone."""
+    """Shares in [0, 1], finite non-negative stocks, golden shares and listings never undone.
+
+    Cash is finite but may turn negative: a firm whose margin does not cover its compute
+    purchases borrows.
+    """
     f = m.firms
     for var in ("compliance", "alignment", "split"):
         values = getattr(f, var)
@@ -32,7 +36,7 @@ def check_firm_invariants(
                 "ai_capability", "strikes", "sanction_memory", "rd_spend"):  # fmt: skip
         values = getattr(f, var)
         assert np.all(np.isfinite(values)), var
-        assert np.all(values >= 0.0), var
+        assert var == "cash" or np.all(values >= 0.0), var
     assert np.all(f.revenue > 0.0)
     assert np.all(np.isfinite(f.premium))
     assert np.all(f.golden_share >= golden_before), "a golden share was undone"
@@ -65,18 +69,28 @@ def test_firm_invariants_hold_with_a_synthetic_tail() -> None:
 
 
 def _split(m: PolicyModel, pressure: float = 0.0, support: float = 0.5,
-           self_reliance: float = 0.5) -> np.ndarray:  # fmt: skip
+           self_reliance: float = 0.5, expected_cost: float = 0.0) -> np.ndarray:  # fmt: skip
     f = m.firms
-    return f.allocate_budget(np.full(f.n, pressure), support, self_reliance, m.month,
-                             m.params.firms).copy()  # fmt: skip
+    return f.allocate_budget(np.full(f.n, pressure), np.full(f.n, expected_cost), support,
+                             self_reliance, m.month, m.params.firms).copy()  # fmt: skip
 
 
-def test_pressure_shifts_the_budget_to_compliance_and_engagement() -> None:
+def test_pressure_shifts_the_budget_to_engagement() -> None:
     m = model()
     calm, pressed = _split(m, pressure=0.0), _split(m, pressure=1.0)
-    assert np.all(pressed[:, COMPLIANCE] > calm[:, COMPLIANCE])
     assert np.all(pressed[:, ENGAGEMENT] > calm[:, ENGAGEMENT])
     assert np.all(pressed[:, EXPANSION] < calm[:, EXPANSION])
+
+
+def test_the_expected_cost_of_enforcement_shifts_the_budget_to_compliance() -> None:
+    m = model()
+    calm, exposed = _split(m), _split(m, expected_cost=0.02)
+    assert np.all(exposed[:, COMPLIANCE] > calm[:, COMPLIANCE])
+    assert np.all(exposed[:, EXPANSION] < calm[:, EXPANSION])
+    # Against its own cost: a dearer compliance budget (a larger budget share) answers less.
+    dear = model("baseline", "params.firms.budget_share=0.5")
+    dear_exposed = _split(dear, expected_cost=0.02)
+    assert np.all(dear_exposed[:, COMPLIANCE] < exposed[:, COMPLIANCE])
 
 
 def test_strikes_shift_the_budget_to_compliance() -> None:
@@ -209,10 +223,10 @@ def test_a_firm_without_cash_cuts_its_expansion_weight() -> None:
     m = model()
     f = m.firms
     pressure = np.zeros(f.n)
-    f.allocate_budget(pressure, 0.7, 0.3, 0, m.params.firms)
+    f.allocate_budget(pressure, pressure, 0.7, 0.3, 0, m.params.firms)
     expansion = f.split[:, 2].copy()
     f.cash[0] = -1.0
-    f.allocate_budget(pressure, 0.7, 0.3, 0, m.params.firms)
+    f.allocate_budget(pressure, pressure, 0.7, 0.3, 0, m.params.firms)
     assert f.split[0, 2] < expansion[0]
     np.testing.assert_allclose(f.split[1:, 2], expansion[1:])
 
@@ -317,3 +331,24 @@ def test_firm_timeseries_has_one_row_per_named_firm_and_month() -> None:
     assert firms is not None
     assert len(firms) == 3 * len(result.scenario.firms)
     assert set(firms["firm"]) == set(result.scenario.firms)
+
+
+def test_buyers_pay_for_compute_and_domestic_chips_pay_the_makers() -> None:
+    m = step(model("export_controls", months=40), 36)
+    f = m.firms
+    cash, rd = f.cash.copy(), f.rd_spend.copy()
+    foreign, domestic = f.buy_compute(m.chips, m.params.chips)
+    budget = m.params.chips.compute_share_of_rd * rd
+    np.testing.assert_allclose(cash - f.cash, budget, rtol=1e-12)
+    assert foreign + domestic == pytest.approx(budget.sum())
+    makers = f.chip_maker
+    before = f.cash.copy()
+    assert f.pay_chip_makers(domestic) == domestic
+    assert f.cash[makers].sum() - before[makers].sum() == pytest.approx(domestic)
+    assert np.all(f.cash[~makers] == before[~makers])
+
+
+def test_without_chip_makers_domestic_purchases_are_imports() -> None:
+    m = model("baseline", "firms.Cambricon.chip_maker=false", "firms.Huawei.chip_maker=false")
+    assert not m.firms.chip_maker.any()
+    assert m.firms.pay_chip_makers(1.0) == 0.0

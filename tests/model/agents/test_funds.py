@@ -218,9 +218,11 @@ def test_the_premium_falls_with_signals_risk_appetite_and_golden_shares() -> Non
     m = model()
     inv = _investors(m)
     base = inv.target_premium().copy()
-    m.signal = 0.5
+    belief = inv.perceived_rate.copy()
+    m.add_signal(0.5, 6.0)  # a supportive signal: investors expect fewer probes
+    assert np.all(inv.perceived_rate < belief)
     assert np.all(inv.target_premium() < base)
-    m.signal = 0.0
+    inv.perceived_rate = belief
     m.risk_appetite = 0.5
     assert np.all(inv.target_premium() < base)
     m.risk_appetite = 0.0
@@ -229,7 +231,7 @@ def test_the_premium_falls_with_signals_risk_appetite_and_golden_shares() -> Non
 
 
 def test_investors_move_the_premium_toward_its_target_and_reprice() -> None:
-    m = model()
+    m = model("baseline", "params.valuation.hazard_learning=0")  # the belief stays put
     inv = _investors(m)
     f = m.firms
     value = f.market_value.copy()

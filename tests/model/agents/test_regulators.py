@@ -358,3 +358,23 @@ def test_enforcement_is_busier_in_the_crackdown() -> None:
     assert crack["mean_regulator_stringency"].iloc[-1] > base["mean_regulator_stringency"].iloc[-1]
     assert crack["fines_count"].sum() > base["fines_count"].sum()
     assert crack["mean_compliance"].iloc[-1] > base["mean_compliance"].iloc[-1]
+
+
+# -- no zero fines ----------------------------------------------------------------------------
+
+
+def test_a_zero_fine_is_neither_imposed_nor_counted() -> None:
+    m = model("baseline", "regulators.SAMR.fine_rate=0")
+    samr, row = m.regulator("SAMR"), m.firm_row("Alibaba")
+    cash, compliance = float(m.firms.cash[row]), float(m.firms.compliance[row])
+    assert samr.impose_fine(row, share_of_revenue=0.0) == 0.0
+    assert m.fine_records == [] and m.flows["fines_count"] == 0
+    assert (m.firms.cash[row], m.firms.compliance[row]) == (cash, compliance)
+
+
+def test_zero_fine_rates_close_cases_without_fines() -> None:
+    rates = [f"regulators.{r}.fine_rate=0" for r in scenario("crackdown").regulators]
+    result = run_scenario(scenario("crackdown", *rates), 0)
+    # The crackdown's fine decisions are sized by the rates too: none is imposed.
+    assert result.fines.empty
+    assert result.summary["total_fines_count"] == 0

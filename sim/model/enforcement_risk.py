@@ -1,0 +1,140 @@
+"""The expected cost of regulatory enforcement to each firm, from the regulators' own rules.
+
+Firms (when they set their compliance effort) and investors (when they value a firm) price the
+same thing: how likely a probe is, how likely it ends in a fine or a freeze, and what those cost.
+Both read the regulators' rules (:mod:`sim.model.agents.regulators`):
+
+* a regulator opens ``rate = capacity * stringency ** stringency_power`` probes a month, on targets
+  drawn with weight ``revenue ** targeting_power * exposure[domain] * (1 - compliance)``; the
+  monthly probe hazard of firm i is ``intensity * weight_i / sum(weight)``, where ``intensity`` is
+  the regulator's rate (firms) or what investors believe it to be (investors);
+* a probe ends in a fine with probability ``p_fine * zc`` and in a freeze with probability
+  ``p_freeze * zc * stringency``, ``zc = min((stringency + strike_weight * strikes) *
+  (1 - compliance) / full_pressure, 1)``;
+* a fine costs ``min(fine_rate, legal_cap)`` of domestic revenue; an app removal or a licence
+  freeze costs ``freeze_growth_penalty * months / 12`` of revenue (the growth lost while frozen);
+  a listing halt costs no revenue.
+
+The result is the expected cost per year as a share of revenue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.scenario.base import DOMAINS, FREEZE_KINDS
+
+if TYPE_CHECKING:
+    from sim.model.agents.firms import FirmPopulation
+    from sim.model.agents.regulators import Regulator
+    from sim.scenario.params import Params
+
+FloatArray = NDArray[np.float64]
+LISTING_HALT = FREEZE_KINDS.index("listing_halt")
+
+
+@dataclass(frozen=True)
+class RegulatorRules:
+    """The regulators' enforcement rules as arrays, one entry per regulator.
+
+    Attributes:
+        domain: Index of each regulator's risk domain.
+        stringency: Current stringency.
+        rate: Probes opened per month at the current stringency.
+        fine_share: Fine as a share of domestic revenue (the rate, capped by the legal cap).
+        p_fine: Escalation propensity to a fine.
+        p_freeze: Escalation propensity to a freeze.
+        freeze_years: Freeze length in years, 0 for a listing halt (it costs no revenue).
+    """
+
+    domain: NDArray[np.int64]
+    stringency: FloatArray
+    rate: FloatArray
+    fine_share: FloatArray
+    p_fine: FloatArray
+    p_freeze: FloatArray
+    freeze_years: FloatArray
+
+    @classmethod
+    def read(cls, regulators: list[Regulator], params: Params) -> RegulatorRules:
+        """Read the rules and the current stringency of ``regulators``."""
+        specs = [r.spec for r in regulators]
+        stringency = np.array([r.stringency for r in regulators], dtype=float)
+        capacity = np.array([s.capacity for s in specs], dtype=float)
+        blocks = np.array([FREEZE_KINDS.index(s.freeze_kind) != LISTING_HALT for s in specs])
+        return cls(
+            domain=np.array([DOMAINS.index(s.domain) for s in specs], dtype=np.int64),
+            stringency=stringency,
+            rate=capacity * stringency**params.enforcement.stringency_power,
+            fine_share=np.array([min(s.fine_rate, s.legal_cap) for s in specs], dtype=float),
+            p_fine=np.array([s.p_fine for s in specs], dtype=float),
+            p_freeze=np.array([s.p_freeze for s in specs], dtype=float),
+            freeze_years=np.array([s.freeze_months / 12.0 for s in specs]) * blocks,
+        )
+
+
+def probe_hazard(
+    firms: FirmPopulation, rules: RegulatorRules, intensity: FloatArray, targeting_power: float
+) -> FloatArray:
+    """Return each firm's monthly probe hazard from each regulator, shape (n, regulators).
+
+    Args:
+        firms: The firms.
+        rules: The regulators' rules.
+        intensity: Probes per month each regulator opens (or is believed to open).
+        targeting_power: Exponent on firm size in target selection.
+    """
+    weight = (
+        np.power(firms.revenue, targeting_power)[:, None]
+        * firms.exposure[:, rules.domain]
+        * (1.0 - firms.compliance)[:, None]
+    )
+    total = weight.sum(axis=0)
+    share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+    return np.minimum(share * intensity, 1.0)
+
+
+def expected_cost_share(
+    firms: FirmPopulation, rules: RegulatorRules, hazard: FloatArray, params: Params
+) -> FloatArray:
+    """Return each firm's expected enforcement cost per year as a share of its revenue.
+
+    Args:
+        firms: The firms.
+        rules: The regulators' rules.
+        hazard: Monthly probe hazard, shape (n, regulators) (see :func:`probe_hazard`).
+        params: Behavioural parameters (strike weight, freeze growth penalty).
+    """
+    ep = params.enforcement
+    strikes = ep.strike_weight * firms.strikes
+    z = (rules.stringency[None, :] + strikes[:, None]) * (1.0 - firms.compliance)[:, None]
+    zc = np.minimum(z / ep.full_pressure, 1.0)
+    fine = rules.p_fine * rules.fine_share * firms.domestic_share[:, None]
+    freeze = (
+        rules.p_freeze * rules.stringency * rules.freeze_years * params.firms.freeze_growth_penalty
+    )
+    return np.asarray(12.0 * (hazard * zc * (fine + freeze[None, :])).sum(axis=1), dtype=float)
+
+
+def expected_cost(
+    firms: FirmPopulation,
+    regulators: list[Regulator],
+    params: Params,
+    intensity: FloatArray | None = None,
+) -> FloatArray:
+    """Return each firm's expected enforcement cost, a share of revenue a year.
+
+    Args:
+        firms: The firms.
+        regulators: The regulators, at their current stringency.
+        params: Behavioural parameters.
+        intensity: Probes per month believed of each regulator [default: their actual rates].
+    """
+    rules = RegulatorRules.read(regulators, params)
+    rate = rules.rate if intensity is None else intensity
+    hazard = probe_hazard(firms, rules, rate, params.enforcement.targeting_power)
+    return expected_cost_share(firms, rules, hazard, params)

@@ -1,0 +1,99 @@
+"""Fines by the regulators' rules; the expected cost of enforcement; compliance that answers it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.model.enforcement_risk import RegulatorRules, expected_cost_share, probe_hazard
+from sim.model.runner import run_scenario
+from tests.helpers import model, scenario, step
+
+
+def _domestic(m, row: int) -> float:  # noqa: ANN001
+    return float(m.firms.revenue[row] * m.firms.domestic_share[row])
+
+
+def test_a_fine_decision_is_sized_by_the_regulators_rate() -> None:
+    m = model("baseline", "regulators.SAMR.fine_rate=0.04")
+    samr, row = m.regulator("SAMR"), m.firm_row("Alibaba")
+    expected = 0.04 * _domestic(m, row)
+    assert samr.impose_fine(row) == pytest.approx(expected)
+    assert m.fine_records[-1][3] == pytest.approx(expected)
+
+
+def test_a_pinned_amount_is_kept_and_capped_by_the_legal_cap() -> None:
+    m = model()
+    samr, row = m.regulator("SAMR"), m.firm_row("Meituan")
+    assert samr.impose_fine(row, amount_cny_bn=1.0) == pytest.approx(1.0)
+    cap = samr.spec.legal_cap * _domestic(m, row)
+    assert samr.impose_fine(row, amount_cny_bn=10 * cap) == pytest.approx(cap)
+
+
+def test_timeline_fines_follow_the_fine_rate_unless_pinned() -> None:
+    low = run_scenario(scenario("crackdown", "regulators.SAMR.fine_rate=0.02"), 0).fines
+    high = run_scenario(scenario("crackdown", "regulators.SAMR.fine_rate=0.06"), 0).fines
+    first = {f: df.query("firm == 'Alibaba' and regulator == 'SAMR'").iloc[0] for f, df in
+             (("low", low), ("high", high))}  # fmt: skip
+    assert first["low"]["share_of_revenue"] == pytest.approx(0.02)
+    assert first["high"]["share_of_revenue"] == pytest.approx(0.06)
+    pinned = run_scenario(scenario("history_2020_2025", "regulators.SAMR.fine_rate=0.06"), 0)
+    alibaba = pinned.fines.query("firm == 'Alibaba' and regulator == 'SAMR'")
+    assert alibaba["amount_cny_bn"].iloc[0] == pytest.approx(18.228)
+
+
+def _cost(m) -> np.ndarray:  # noqa: ANN001
+    rules = RegulatorRules.read(m.regulators, m.params)
+    hazard = probe_hazard(m.firms, rules, rules.rate, m.params.enforcement.targeting_power)
+    return expected_cost_share(m.firms, rules, hazard, m.params)
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["regulators.SAMR.fine_rate=0.07", "regulators.SAMR.capacity=20",
+     "regulators.CAC.freeze_months=36", "regulators.CAC.p_fine=1"],
+)  # fmt: skip
+def test_the_expected_cost_rises_with_fine_rate_hazard_and_freeze_length(override: str) -> None:
+    base, changed = model("crackdown", months=24), model("crackdown", override, months=24)
+    for m in (base, changed):
+        for reg in m.regulators:
+            reg.stringency = 0.6
+    before, after = _cost(base), _cost(changed)
+    assert np.all(after >= before - 1e-15)
+    assert after.sum() > before.sum()
+
+
+def test_the_expected_cost_falls_with_compliance() -> None:
+    m = model("crackdown")
+    for reg in m.regulators:
+        reg.stringency = 0.6
+    before = _cost(m)
+    m.firms.compliance[:] = np.minimum(m.firms.compliance + 0.2, 1.0)
+    assert np.all(_cost(m) < before)
+
+
+def test_compliance_effort_answers_to_the_expected_cost() -> None:
+    m = model()
+    f, n = m.firms, m.firms.n
+    low = f.allocate_budget(np.zeros(n), np.zeros(n), 0.7, 0.4, 0, m.params.firms)[:, 0].copy()
+    high = f.allocate_budget(np.zeros(n), np.full(n, 0.02), 0.7, 0.4, 0, m.params.firms)[:, 0]
+    assert np.all(high > low)
+
+
+def test_higher_fine_rates_raise_compliance_on_paired_seeds() -> None:
+    rates = {"CAC": 0.05, "SAMR": 0.07, "PBoC": 0.09, "MIIT": 0.02, "MOFCOM": 0.02}
+    up = [f"regulators.{r}.fine_rate={v}" for r, v in rates.items()]
+    diffs = []
+    for seed in range(4):
+        base = run_scenario(scenario("crackdown"), seed).timeseries
+        high = run_scenario(scenario("crackdown", *up), seed).timeseries
+        diffs.append(high["mean_compliance"].mean() - base["mean_compliance"].mean())
+    assert np.mean(diffs) > 0.005
+
+
+def test_investors_price_the_fine_rate() -> None:
+    base = model("crackdown", months=30)
+    high = model("crackdown", "regulators.SAMR.fine_rate=0.07", months=30)
+    step(base, 24)
+    step(high, 24)
+    assert high.investors.expected_cost().sum() > base.investors.expected_cost().sum()
