@@ -10,8 +10,10 @@ Both implement the same month, in the order :meth:`sim.model.policy_model.Policy
 
 1. regulatory pressure on each firm (exposure x regulators' stringency) and its expected enforcement
    cost (an input, computed by the model from the regulators' rules);
-2. ``allocate_budget``, ``update_compliance``, ``update_alignment``, ``grow``, ``spend``,
-   ``buy_compute``, ``update_capability``;
+2. ``allocate_budget``, ``update_compliance``, ``update_alignment``, ``grow``, ``spend``, the
+   compute order; the chip market serves domestic orders up to its capacity (the reference clears
+   it between two rounds of agent steps, as a staged Mesa model does); ``buy_compute``,
+   ``update_capability``;
 3. buyers pay for their compute, and the month's domestic compute spend is paid to the domestic
    chip makers (``update_capability`` does not read cash, so paying them before or after it is
    the same).
@@ -106,9 +108,10 @@ def vectorized_month(
     pop.update_alignment(inputs.self_reliance, firm_params)
     pop.grow(inputs.month, inputs.gdp_growth, firm_params)
     pop.spend(firm_params)
-    _, domestic = pop.buy_compute(inputs.market, chip_params)
+    market = replace(inputs.market)
+    _, domestic = pop.buy_compute(market, chip_params)
     pop.pay_chip_makers(domestic)
-    pop.update_capability(inputs.market.performance_gap, chip_params)
+    pop.update_capability(market.performance_gap, chip_params)
 
 
 class ReferenceFirm(mesa.Agent):
@@ -146,7 +149,7 @@ class ReferenceFirm(mesa.Agent):
         self.revenue0 = float(pop.revenue0[row])
 
     def step(self) -> None:
-        """Run this firm's month: budget, compliance, alignment, growth, spend, compute."""
+        """Run this firm's month up to its compute order: budget, compliance, growth, spend."""
         m = self.model
         inputs = m.inputs
         pressure = 0.0
@@ -162,10 +165,15 @@ class ReferenceFirm(mesa.Agent):
         self.update_alignment(inputs.self_reliance, m.firm_params)
         self.grow(blocked, inputs.gdp_growth, m.firm_params)
         self.spend(m.firm_params)
-        foreign, domestic = self.buy_compute(inputs.market, m.chip_params)
+        self.order_compute(m.market, m.chip_params)
+
+    def buy(self, fill: float) -> None:
+        """Buy the compute the market serves (``fill``: share of domestic orders served)."""
+        m = self.model
+        foreign, domestic = self.buy_compute(m.market, fill, m.chip_params)
         m.foreign_spend += foreign
         m.domestic_spend += domestic
-        self.update_capability(inputs.market.performance_gap, m.chip_params)
+        self.update_capability(m.market.performance_gap, m.chip_params)
 
     def blocked(self, month: int) -> bool:
         """Return whether an app removal or a licence freeze is in force."""
@@ -229,22 +237,33 @@ class ReferenceFirm(mesa.Agent):
         self.rd_spend = monthly * (self.rd_intensity + p.budget_share * self.split[1])
         self.cash += monthly * self.margin
 
-    def buy_compute(self, market: ChipMarket, p: ChipParams) -> tuple[float, float]:
-        """Buy foreign or domestic compute; return (foreign, domestic) spend."""
-        budget = p.compute_share_of_rd * self.rd_spend
-        units = budget / p.compute_price_cny_bn
+    def order_compute(self, market: ChipMarket, p: ChipParams) -> None:
+        """Decide the compute order: units wanted, foreign units available, domestic units asked."""
+        self.units = p.compute_share_of_rd * self.rd_spend / p.compute_price_cny_bn
         price_d = p.domestic_price_ratio * (1.0 - market.power_subsidy)
         value_gap = (1.0 - market.performance_gap) / max(price_d, 1e-9) - 1.0
         z = p.choice_sensitivity * value_gap + p.self_reliance_pull * (
             market.self_reliance * self.alignment - 0.25
         )
         q = 1.0 / (1.0 + math.exp(-z)) if z > -700.0 else 0.0
-        q = max(q, market.required_domestic, market.blocked_share)
+        q = max(q, market.required_domestic)
+        want_foreign = self.units * (1.0 - q)
+        self.foreign_available = want_foreign * (1.0 - market.blocked_share)
+        self.domestic_order = self.units * q + want_foreign * market.blocked_share
+
+    def buy_compute(self, market: ChipMarket, fill: float, p: ChipParams) -> tuple[float, float]:
+        """Buy the order as served; return (foreign, domestic) spend."""
+        domestic = self.domestic_order * fill
+        foreign = self.foreign_available
+        r = market.required_domestic
+        if r > 0.0:
+            foreign = min(foreign, domestic * (1.0 - r) / r)
         keep = 1.0 - p.depreciation
-        self.compute_foreign = self.compute_foreign * keep + units * (1.0 - q)
-        self.compute_domestic = self.compute_domestic * keep + units * q
-        self.cash -= budget
-        return budget * (1.0 - q), budget * q
+        self.compute_foreign = self.compute_foreign * keep + foreign
+        self.compute_domestic = self.compute_domestic * keep + domestic
+        price = p.compute_price_cny_bn
+        self.cash -= (foreign + domestic) * price
+        return foreign * price, domestic * price
 
     def update_capability(self, performance_gap: float, p: ChipParams) -> None:
         """AI capability accumulates from effective compute."""
@@ -280,14 +299,19 @@ class ReferenceFirmModel(mesa.Model):
         self.chip_params = chip_params
         self.foreign_spend = 0.0
         self.domestic_spend = 0.0
+        self.market = replace(inputs.market)
         self.firms = [ReferenceFirm(self, pop=pop, row=row) for row in range(pop.n)]
         self.chip_makers = self.agents.select(lambda a: a.chip_maker)
 
     def step(self) -> None:
-        """Run one firm month: every firm steps, then the chip makers are paid."""
+        """Run one firm month: firms order, the chip market clears, firms buy, makers are paid."""
         self.foreign_spend = 0.0
         self.domestic_spend = 0.0
+        self.market = replace(self.inputs.market)
         self.agents.shuffle_do("step")
+        orders = np.array([a.domestic_order for a in self.firms])
+        fill = self.market.clear(float(orders.sum()))
+        self.agents.shuffle_do("buy", fill)
         if len(self.chip_makers) and self.domestic_spend > 0:
             shares = [math.sqrt(a.revenue0) for a in self.chip_makers]
             total = sum(shares)

@@ -101,6 +101,8 @@ METRICS: tuple[Metric, ...] = (
                m.firms.effective_compute(m.chips.performance_gap))),
     Metric("domestic_performance_gap", "share", "Shortfall of domestic chips' performance.",
            "stock", lambda m: float(m.chips.performance_gap)),
+    Metric("compute_shortfall_share", "share", "Share of the compute firms wanted this month "
+           "that supply could not serve.", "stock", lambda m: float(m.chips.shortfall_share)),
     Metric("effective_stringency", "share", "Effective policy on platform stringency.", "stock",
            lambda m: float(m.policy[0])),
     Metric("effective_self_reliance", "share", "Effective policy on self-reliance.", "stock",

@@ -364,6 +364,7 @@ class PolicyModel(RunRecords, mesa.Model):
                 fund.step()
         self.agents_by_type[Municipality].shuffle_do("step")
 
+        self.chips.update_capacity(self.params.chips)
         f = self.firms
         fp = self.params.firms
         self.pressure = self._pressure()

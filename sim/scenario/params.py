@@ -217,6 +217,15 @@ class ChipParams(_Group):
     depreciation: float = _p(0.02, 0.0, 0.5, "Monthly depreciation of compute.")
     choice_sensitivity: float = _p(4.0, 0.0, 50.0, "Logit sensitivity of chip choice to value.")
     self_reliance_pull: float = _p(1.5, 0.0, 20.0, "Pull of the self-reliance push x alignment.")
+    domestic_capacity_units: float = _p(
+        0.3, 0.0, 1e4, "Domestic AI-chip supply at the start, units of compute a month."
+    )
+    capacity_cost_cny_bn: float = _p(
+        300.0, 1.0, 1e5, "Chip-fund investment that adds one unit a month of domestic supply."
+    )
+    learning_exponent: float = _p(
+        0.3, 0.0, 1.0, "Growth of domestic supply per doubling of cumulative output (exponent)."
+    )
     capability_rate: float = _p(
         0.02, 0.0, 1.0, "Monthly capability growth per unit of effective compute."
     )

@@ -247,34 +247,33 @@ class FirmPopulation:
         return self.rd_spend
 
     def buy_compute(self, market: ChipMarket, params: ChipParams) -> tuple[float, float]:
-        """Buy compute from foreign or domestic supply, paid from cash; return the two spends.
+        """Buy compute where supply allows; return (foreign, domestic) spend.
 
-        The domestic share of purchases is a logit of the value gap (performance per price) plus
-        the self-reliance pull (scaled by alignment), raised to the sourcing rule's minimum and to
-        the share of foreign supply that export controls block. The caller pays the domestic
-        spend to the chip makers (:meth:`pay_chip_makers`); the foreign spend is imports.
+        Demand is :meth:`ChipMarket.demand`; domestic demand is served up to the makers' capacity
+        (:meth:`ChipMarket.clear`); under a sourcing rule a buyer takes no more foreign units than
+        the rule allows beside the domestic units it got. Buyers pay for what they buy; the
+        domestic part goes to the chip makers (:meth:`pay_chip_makers`), the rest is imports.
 
         Args:
-            market: This month's chip-market conditions.
+            market: This month's chip market (its fill rate and output are updated).
             params: Chip parameters.
 
         Returns:
             Spend on foreign and on domestic compute, billion CNY.
         """
-        budget = params.compute_share_of_rd * self.rd_spend
-        units = budget / params.compute_price_cny_bn
-        price_d = params.domestic_price_ratio * (1.0 - market.power_subsidy)
-        value_gap = (1.0 - market.performance_gap) / max(price_d, 1e-9) - 1.0
-        z = params.choice_sensitivity * value_gap + params.self_reliance_pull * (
-            market.self_reliance * self.alignment - 0.25
-        )
-        q = 1.0 / (1.0 + np.exp(-z))
-        q = np.maximum(q, max(market.required_domestic, market.blocked_share))
+        units, available, demand = market.demand(self.rd_spend, self.alignment, params)
+        domestic = demand * market.clear(float(demand.sum()))
+        r = market.required_domestic
+        foreign = np.minimum(available, domestic * (1.0 - r) / r) if r > 0.0 else available
+        wanted = float(units.sum())
+        unserved = float((demand - domestic).sum() + (available - foreign).sum())
+        market.shortfall_share = unserved / wanted if wanted > 0.0 else 0.0
         keep = 1.0 - params.depreciation
-        self.compute_foreign = self.compute_foreign * keep + units * (1.0 - q)
-        self.compute_domestic = self.compute_domestic * keep + units * q
-        self.cash -= budget
-        return float((budget * (1.0 - q)).sum()), float((budget * q).sum())
+        self.compute_foreign = self.compute_foreign * keep + foreign
+        self.compute_domestic = self.compute_domestic * keep + domestic
+        price = params.compute_price_cny_bn
+        self.cash -= (foreign + domestic) * price
+        return float(foreign.sum()) * price, float(domestic.sum()) * price
 
     def pay_chip_makers(self, domestic_cny_bn: float) -> float:
         """Pay domestic chip spend to the chip makers by size; return what was paid (0: none)."""

@@ -128,7 +128,7 @@ class ChipFund(Fund):
         self.invested_cny_bn = 0.0
 
     def step(self) -> None:
-        """Deploy capital into domestic chips; narrow the performance gap; fund chip makers."""
+        """Deploy capital into domestic chips: narrow the gap, build capacity, fund chip makers."""
         m = self.model
         amount = self.deploy(self.spec.deploy_rate * self.capital_cny_bn)
         self.invested_cny_bn += amount
@@ -141,6 +141,7 @@ class ChipFund(Fund):
         m.chips.performance_gap = cp.performance_gap * 0.5 ** (
             self.invested_cny_bn / cp.gap_halving_cny_bn
         )
+        m.chips.fund_invested_cny_bn = self.invested_cny_bn
 
 
 class GuidanceFund(Fund):
