@@ -119,7 +119,7 @@ def pass_rate_line(report: ValidationReport) -> str:
     rates = report.pass_rates()
     if rates.empty:
         return "no targets checked"
-    lowest = rates.loc[rates["pass_rate"].idxmin()]
+    lowest = rates.sort_values("pass_rate", kind="stable").iloc[0]
     together = report.all_targets_rate
     return (f"each target met on at least {lowest['pass_rate']:.0%} of seeds (lowest: "
             f"{lowest['target']}); every target together on {together:.0%}")  # fmt: skip
@@ -160,9 +160,9 @@ def validate_cmd(
     from sim.plots.validation import plot_validation
     from sim.results.store import ensure_writable_dir
 
-    ensure_writable_dir(out)  # a bad output path is refused before any run
     tg = load_targets(targets)
     scenarios = resolve_scenarios(tg, set_ or [])
+    ensure_writable_dir(out)  # a bad output path is refused before any run
     seed_list = spawn_seeds(seed, seeds)
     with make_executor(None, workers) as ex, _progress(seeds, "validate", quiet) as advance:
         report = run_validation(tg, seed_list, threshold=threshold, executor=ex,
@@ -300,13 +300,13 @@ def calibrate_cmd(
     from sim.experiments.plan import spawn_seeds
     from sim.results.store import ensure_writable_dir
 
-    ensure_writable_dir(out)  # a bad output path is refused before any run
     tg = load_targets(targets)
     spec = load_free_parameters(free, tg)
     n_fit = seeds or spec.seeds.fit
     n_hold = holdout_seeds or spec.seeds.holdout
     spawned = spawn_seeds(spec.seeds.master, n_fit + n_hold)
     pop = check_budget(spec, budget, population)
+    ensure_writable_dir(out)  # a bad output path is refused before any run
     total = (budget // pop * pop + 2) * n_fit + 2 * n_hold
     with make_executor(None, workers) as ex, _progress(total, "calibrate", quiet) as advance:
         result = calibrate(spec, tg, budget=budget, population=population,
