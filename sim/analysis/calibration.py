@@ -172,19 +172,7 @@ def _holdout_loss(report: ValidationReport, targets: TargetSet, loss: LossSpec) 
 
 
 def check_budget(spec: CalibrationSpec, budget: int, population: int | None = None) -> int:
-    """Check that the budget covers one population; return the population size.
-
-    Args:
-        spec: The free parameters.
-        budget: Loss evaluations the optimiser may use.
-        population: Candidates per generation (default: ``max(5, 2 x parameters)``).
-
-    Returns:
-        The population size.
-
-    Raises:
-        ScenarioError: When the budget is smaller than one population.
-    """
+    """Return the population size, refusing a budget smaller than one population."""
     pop_size = population or max(5, 2 * len(spec.parameters))
     if budget < pop_size:
         raise ScenarioError.about(

@@ -118,7 +118,7 @@ def pass_rate_line(report: ValidationReport) -> str:
     rates = report.pass_rates()
     if rates.empty:
         return "no targets checked"
-    lowest = rates.loc[rates["pass_rate"].idxmin()]
+    lowest = rates.sort_values("pass_rate", kind="stable").iloc[0]
     together = report.all_targets_rate
     return (f"each target met on at least {lowest['pass_rate']:.0%} of seeds (lowest: "
             f"{lowest['target']}); every target together on {together:.0%}")  # fmt: skip
@@ -159,9 +159,9 @@ def validate_cmd(
     from sim.plots.validation import plot_validation
     from sim.results.store import ensure_writable_dir
 
-    ensure_writable_dir(out)  # a bad output path is refused before any run
     tg = load_targets(targets)
     scenarios = resolve_scenarios(tg, set_ or [])
+    ensure_writable_dir(out)  # a bad output path is refused before any run
     seed_list = spawn_seeds(seed, seeds)
     with make_executor(None, workers) as ex, progress_bar(seeds, "validate", quiet) as advance:
         report = run_validation(tg, seed_list, threshold=threshold, executor=ex,

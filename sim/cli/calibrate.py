@@ -230,11 +230,11 @@ def calibrate_cmd(
 
     if method not in METHODS:
         fail(f"--method: allowed: {', '.join(METHODS)}; given {method!r}")
+    tg = load_targets(targets)
+    spec = load_free_parameters(free, tg)
     from sim.results.store import ensure_writable_dir
 
     ensure_writable_dir(out)  # a bad output path is refused before any run
-    tg = load_targets(targets)
-    spec = load_free_parameters(free, tg)
     if method == "de":
         _run_de(spec, tg, budget, population, seeds, holdout_seeds, seed or 0, workers, write,
                 out, quiet)  # fmt: skip

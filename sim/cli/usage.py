@@ -59,9 +59,9 @@ def _one_line() -> Iterator[None]:
     """Re-raise click's usage errors (except help shown for no arguments) as one-line errors."""
     try:
         yield
-    except (OneLineUsageError, *_HELP_ERRORS):
-        raise
     except UsageError as exc:
+        if isinstance(exc, (OneLineUsageError, *_HELP_ERRORS)):
+            raise
         raise OneLineUsageError(usage_line(exc), ctx=getattr(exc, "ctx", None)) from None
 
 

@@ -52,12 +52,12 @@ if sys.platform != "win32":
     class _ForkServerPopen(popen_forkserver.Popen):
         """Starts a process through the fork server without the main module."""
 
-        _launch = _rebound(popen_forkserver.Popen._launch, popen_forkserver)
+        _launch = _rebound(popen_forkserver.Popen._launch, popen_forkserver)  # type: ignore[attr-defined]
 
     class _SpawnPopen(popen_spawn_posix.Popen):
         """Spawns a fresh interpreter without the main module."""
 
-        _launch = _rebound(popen_spawn_posix.Popen._launch, popen_spawn_posix)
+        _launch = _rebound(popen_spawn_posix.Popen._launch, popen_spawn_posix)  # type: ignore[attr-defined]
 
     class ForkServerProcess(context.ForkServerProcess):
         """A fork-server process that does not run the main script again."""

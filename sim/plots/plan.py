@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.levers import lever_effects
 from sim.analysis.stats import morris_indices, point_means, sobol_indices
-from sim.errors import ResultsError
+from sim.errors import ResultsError, Spelling
 from sim.plots.compare import (
     HEADLINE_METRICS,
     baseline_difference_figure,
@@ -79,10 +79,14 @@ def check_metrics(data: BatchData, metrics: Sequence[str] | None) -> list[str] |
     if not metrics:
         return None
     known = list(data.metrics)
-    for name in metrics:
-        if name not in data.metrics:
-            hint = f"unknown metric{suggest_path(name, known)}; known: {', '.join(known)}"
-            raise ResultsError.about(lambda a, n=name, h=hint: f"{a('metric', n)}: {h}")
+    unknown = next((name for name in metrics if name not in data.metrics), None)
+    if unknown is not None:
+        hint = f"unknown metric{suggest_path(unknown, known)}; known: {', '.join(known)}"
+
+        def message(a: Spelling) -> str:
+            return f"{a('metric', unknown)}: {hint}"
+
+        raise ResultsError.about(message)
     return list(dict.fromkeys(metrics))
 
 

@@ -79,14 +79,7 @@ MAX_EXTENDS_DEPTH = 20
 
 @dataclass(frozen=True)
 class ScenarioInfo:
-    """A shipped or user scenario found on the search path.
-
-    Attributes:
-        name: The scenario's name: its file's name, which ``sim run`` and results use too.
-        description: Its description (empty when it cannot be loaded).
-        path: Its file.
-        error: Why it cannot be loaded, or None.
-    """
+    """A scenario on the search path: name (its file's), description, file, load error or None."""
 
     name: str
     description: str
@@ -144,13 +137,7 @@ def _read_layer(path: Path) -> Layer:
 
 
 def _file_name(layer: Layer) -> str:
-    """Return a scenario's name: its file's name, which its ``name`` field must repeat.
-
-    One name serves ``sim list``, ``sim run``, batches and results folders alike.
-
-    Raises:
-        ScenarioError: When the ``name`` field differs from the file's name.
-    """
+    """Return the scenario's name: its file's name, which a ``name`` field must repeat."""
     stem = Path(layer.name).stem
     given = layer.data.get("name", stem)
     if given != stem:

@@ -135,7 +135,7 @@ def test_sim_run_prints_a_summary_and_can_check_and_collect_firms(tmp_path: Path
     result = runner.invoke(app, ["run", "crackdown", "--months", "14", "--seed", "2", "--check",
                                  "--firms", "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    assert "final_market_value_usd" in result.stdout
+    assert "Market value, end" in result.stdout
     assert "US$" in result.stdout
     firms = pd.read_parquet(out / "firms.parquet")
     assert len(firms) == 14 * len(scenario("crackdown").firms)

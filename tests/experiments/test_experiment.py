@@ -87,8 +87,8 @@ def test_plan_applies_overrides_to_every_scenario() -> None:
     ("kwargs", "needle"),
     [
         ({"scenarios": ["thaw", "thaw"]}, "given twice"),
-        ({"scenarios": ["thaw"], "replicates": 0}, "--replicates"),
-        ({"scenarios": ["thaw"], "seed": -1}, "--seed"),
+        ({"scenarios": ["thaw"], "replicates": 0}, "replicates=0"),
+        ({"scenarios": ["thaw"], "seed": -1}, "seed=-1"),
         ({"scenarios": ["nosuch"]}, "scenario nosuch: unknown scenario"),
         (
             {
