@@ -69,7 +69,7 @@ class MonthInputs:
     month: int
     gdp_growth: float
     market: ChipMarket
-    expected_cost: tuple[float, ...]
+    expected_cost: np.ndarray
 
     @classmethod
     def from_model(cls, model: PolicyModel) -> MonthInputs:
@@ -82,7 +82,7 @@ class MonthInputs:
             month=int(model.month),
             gdp_growth=float(model.gdp_growth),
             market=replace(model.chips),
-            expected_cost=tuple(float(x) for x in model.expected_cost),
+            expected_cost=model.expected_cost.copy(),
         )
 
 
@@ -102,8 +102,8 @@ def vectorized_month(
         pressure = pop.exposure[:, list(inputs.domains)] @ stringency / len(stringency)
     else:
         pressure = np.zeros(pop.n)
-    pop.allocate_budget(pressure, np.asarray(inputs.expected_cost), inputs.support,
-                        inputs.self_reliance, inputs.month, firm_params)  # fmt: skip
+    pop.allocate_budget(pressure, inputs.expected_cost, inputs.support, inputs.self_reliance,
+                        inputs.month, firm_params)  # fmt: skip
     pop.update_compliance(firm_params)
     pop.update_alignment(inputs.self_reliance, firm_params)
     pop.grow(inputs.month, inputs.gdp_growth, firm_params)
@@ -158,7 +158,7 @@ class ReferenceFirm(mesa.Agent):
         if inputs.stringency:
             pressure /= len(inputs.stringency)
         blocked = self.blocked(inputs.month)
-        cost = inputs.expected_cost[self.row]
+        cost = m.expected_cost[self.row]
         self.allocate_budget(pressure, cost, blocked, inputs.support, inputs.self_reliance,
                              m.firm_params)  # fmt: skip
         self.update_compliance(m.firm_params)
@@ -300,6 +300,7 @@ class ReferenceFirmModel(mesa.Model):
         self.foreign_spend = 0.0
         self.domestic_spend = 0.0
         self.market = replace(inputs.market)
+        self.expected_cost: list[float] = inputs.expected_cost.tolist()
         self.firms = [ReferenceFirm(self, pop=pop, row=row) for row in range(pop.n)]
         self.chip_makers = self.agents.select(lambda a: a.chip_maker)
 
@@ -308,6 +309,7 @@ class ReferenceFirmModel(mesa.Model):
         self.foreign_spend = 0.0
         self.domestic_spend = 0.0
         self.market = replace(self.inputs.market)
+        self.expected_cost = self.inputs.expected_cost.tolist()  # plain floats for the agents
         self.agents.shuffle_do("step")
         orders = np.array([a.domestic_order for a in self.firms])
         fill = self.market.clear(float(orders.sum()))

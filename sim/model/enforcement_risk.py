@@ -77,49 +77,6 @@ class RegulatorRules:
         )
 
 
-def probe_hazard(
-    firms: FirmPopulation, rules: RegulatorRules, intensity: FloatArray, targeting_power: float
-) -> FloatArray:
-    """Return each firm's monthly probe hazard from each regulator, shape (n, regulators).
-
-    Args:
-        firms: The firms.
-        rules: The regulators' rules.
-        intensity: Probes per month each regulator opens (or is believed to open).
-        targeting_power: Exponent on firm size in target selection.
-    """
-    weight = (
-        np.power(firms.revenue, targeting_power)[:, None]
-        * firms.exposure[:, rules.domain]
-        * (1.0 - firms.compliance)[:, None]
-    )
-    total = weight.sum(axis=0)
-    share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
-    return np.minimum(share * intensity, 1.0)
-
-
-def expected_cost_share(
-    firms: FirmPopulation, rules: RegulatorRules, hazard: FloatArray, params: Params
-) -> FloatArray:
-    """Return each firm's expected enforcement cost per year as a share of its revenue.
-
-    Args:
-        firms: The firms.
-        rules: The regulators' rules.
-        hazard: Monthly probe hazard, shape (n, regulators) (see :func:`probe_hazard`).
-        params: Behavioural parameters (strike weight, freeze growth penalty).
-    """
-    ep = params.enforcement
-    strikes = ep.strike_weight * firms.strikes
-    z = (rules.stringency[None, :] + strikes[:, None]) * (1.0 - firms.compliance)[:, None]
-    zc = np.minimum(z / ep.full_pressure, 1.0)
-    fine = rules.p_fine * rules.fine_share * firms.domestic_share[:, None]
-    freeze = (
-        rules.p_freeze * rules.stringency * rules.freeze_years * params.firms.freeze_growth_penalty
-    )
-    return np.asarray(12.0 * (hazard * zc * (fine + freeze[None, :])).sum(axis=1), dtype=float)
-
-
 def expected_cost(
     firms: FirmPopulation,
     regulators: list[Regulator],
@@ -128,13 +85,36 @@ def expected_cost(
 ) -> FloatArray:
     """Return each firm's expected enforcement cost, a share of revenue a year.
 
+    Vectorized over firms, one pass per regulator.
+
     Args:
         firms: The firms.
         regulators: The regulators, at their current stringency.
-        params: Behavioural parameters.
-        intensity: Probes per month believed of each regulator [default: their actual rates].
+        params: Behavioural parameters (targeting, pyramid, freeze growth penalty).
+        intensity: Probes a month each regulator opens, or is believed to [default: the actual
+            rates].
     """
     rules = RegulatorRules.read(regulators, params)
-    rate = rules.rate if intensity is None else intensity
-    hazard = probe_hazard(firms, rules, rate, params.enforcement.targeting_power)
-    return expected_cost_share(firms, rules, hazard, params)
+    rate = rules.rate if intensity is None else np.asarray(intensity, dtype=float)
+    ep = params.enforcement
+    tp = ep.targeting_power
+    open_share = 1.0 - firms.compliance
+    weight0 = (firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)) * open_share
+    # zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1) = min(s_r * a + b, 1)
+    a = open_share / ep.full_pressure
+    b = ep.strike_weight * firms.strikes * a
+    freeze = rules.p_freeze * rules.stringency * rules.freeze_years
+    freeze *= params.firms.freeze_growth_penalty
+    total = np.zeros(firms.n)
+    for r in range(len(rate)):
+        weight = weight0 * firms.exposure[:, rules.domain[r]]
+        weight_sum = float(weight.sum())
+        if rate[r] <= 0.0 or weight_sum <= 0.0:
+            continue
+        weight *= rate[r] / weight_sum  # the monthly probe hazard, at most 1
+        np.minimum(weight, 1.0, out=weight)
+        zc = np.minimum(rules.stringency[r] * a + b, 1.0)
+        weight *= zc
+        weight *= rules.p_fine[r] * rules.fine_share[r] * firms.domestic_share + freeze[r]
+        total += weight
+    return 12.0 * total

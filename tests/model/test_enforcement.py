@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model.enforcement_risk import RegulatorRules, expected_cost_share, probe_hazard
+from sim.model.enforcement_risk import expected_cost
 from sim.model.runner import run_scenario
 from tests.helpers import model, scenario, step
 
@@ -43,9 +43,7 @@ def test_timeline_fines_follow_the_fine_rate_unless_pinned() -> None:
 
 
 def _cost(m) -> np.ndarray:  # noqa: ANN001
-    rules = RegulatorRules.read(m.regulators, m.params)
-    hazard = probe_hazard(m.firms, rules, rules.rate, m.params.enforcement.targeting_power)
-    return expected_cost_share(m.firms, rules, hazard, m.params)
+    return expected_cost(m.firms, m.regulators, m.params)
 
 
 @pytest.mark.parametrize(
