@@ -28,7 +28,8 @@ from sim.plots.compare import HEADLINE_METRICS, standard_outcomes
 from sim.plots.data import BatchData, load_batch
 from sim.plots.discovery import discovery_section
 from sim.plots.levers import change_rows
-from sim.plots.plan import FigureSpec, plan_figures, sweep_parameters
+from sim.plots.plan import FigureSpec, plan_figures
+from sim.plots.plan_sweeps import sweep_parameters
 from sim.plots.render import FIGURES_DIR, Progress, render
 from sim.plots.style import outcome_bounds, outcome_label, outcome_unit, scenario_colors
 from sim.results.store import atomic_path

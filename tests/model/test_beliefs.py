@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from sim.model.runner import run_scenario
 from tests.helpers import model, scenario, step
@@ -47,5 +48,5 @@ def test_the_thaw_recovers_without_its_positive_signals() -> None:
     silent = [f"timeline.{key}.strength=0" for key in POSITIVE_SIGNALS]
     for seed in range(3):
         summary = run_scenario(scenario("thaw", *silent), seed).summary
-        assert summary["trough_date"] < "2023-07"
+        assert summary["trough_date"] < pd.Timestamp("2023-07")
         assert summary["recovery_from_trough"] >= 0.2

@@ -23,8 +23,8 @@ def test_a_fall_before_the_highest_month_counts() -> None:
     # Value falls 80% in the first year and ends above its first peak: measured from the
     # highest month (12) the loss would be 1; the maximum drawdown is the fall from 10 to 2.
     summary = summarize(_frame([10.0, 2.0, 12.0, 11.0]))
-    assert summary["peak_date"] == "2020-01"
-    assert summary["trough_date"] == "2020-02"
+    assert summary["peak_date"] == pd.Timestamp("2020-01")
+    assert summary["trough_date"] == pd.Timestamp("2020-02")
     assert summary["peak_market_value_usd"] == 10.0
     assert summary["peak_to_trough_loss_usd"] == 8.0
     assert summary["max_drawdown"] == 0.8
@@ -35,7 +35,8 @@ def test_a_fall_after_a_new_high_is_measured_from_that_high() -> None:
     # Value falls 60% (10 -> 4), recovers to a new high of 20, then falls to 12: the largest fall
     # in money is the second (8), the largest relative fall the first (60%).
     summary = summarize(_frame([10.0, 4.0, 20.0, 12.0]))
-    assert (summary["peak_date"], summary["trough_date"]) == ("2020-03", "2020-04")
+    assert summary["peak_date"] == pd.Timestamp("2020-03")
+    assert summary["trough_date"] == pd.Timestamp("2020-04")
     assert summary["peak_to_trough_loss_usd"] == 8.0
     assert summary["max_drawdown"] == 0.6
 

@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from sim.analysis.stats import mean_ci
 from sim.plots.data import load_batch
-from sim.plots.plan import sweep_parameters
+from sim.plots.plan_sweeps import sweep_parameters
 from sim.plots.sweep_axes import linked_factors
 from sim.plots.sweeps import sweep_frame, sweep_response_figure
 
