@@ -197,7 +197,7 @@ def calibrate_cmd(
     draws: Annotated[int | None, typer.Option(
         help="abc: posterior draws run on the held-out seeds [default: 12].", min=1)] = None,
     budget: Annotated[int, typer.Option(
-        help="de: loss evaluations (population x generations).", min=1)] = 40,
+        help="de: loss evaluations (population x generations); at least one population.")] = 40,
     seed: Annotated[int | None, typer.Option(
         help="Master seed (abc; default: the file's) or the optimiser's seed (de; 0).",
         min=0)] = None,

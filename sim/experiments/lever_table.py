@@ -161,6 +161,12 @@ LEVERS: tuple[Lever, ...] = (
     Lever("domestic_price_ratio", "Price of domestic compute relative to foreign",
           "params.chips.domestic_price_ratio", scale(0.75, 1.25), {DOMESTIC_SHARE: -1},
           home="export_controls"),
+    Lever("capacity_cost", "Chip-fund investment per unit of domestic chip supply",
+          "params.chips.capacity_cost_cny_bn", _HALF, {DOMESTIC_SHARE: -1, AI_CAPABILITY: -1},
+          home="export_controls"),
+    Lever("learning_exponent", "Domestic chip makers' learning by doing",
+          "params.chips.learning_exponent", _HALF, {DOMESTIC_SHARE: +1, AI_CAPABILITY: +1},
+          home="export_controls"),
     # Investors: how policy risk is priced.
     Lever("b_stringency", "Investors' premium per unit of stringency",
           "params.valuation.b_stringency", _HALF, _PREMIUM),

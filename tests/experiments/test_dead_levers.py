@@ -18,14 +18,9 @@ import numpy as np
 import pytest
 
 from sim.experiments.lever_table import (
-    COMPLIANCE,
     DEALS,
-    DOMESTIC_SHARE,
-    DRAWDOWN,
-    FINES,
     LEVERS,
     LEVERS_BY_NAME,
-    MARKET_VALUE,
     Lever,
 )
 from sim.experiments.levers import lever_overrides
@@ -38,28 +33,8 @@ MONTHS = {"crackdown": 48, "export_controls": 66}
 """Months run per home scenario: the crackdown to the end of 2023, export controls to mid-2025
 (after the 2025 sourcing rule)."""
 
-_CASH = "a fine's size only lowers the firm's cash, which investors do not price"
-_JUMP = "a fine raises compliance by a fixed share of the gap, whatever its size"
-_POSITION = "regulators' preferred stringency is read by no rule"
-_FLOOR = "the domestic compute share is held at the blocked share (a floor) once controls bind"
-_FREEZES = ("the pyramid seldom freezes (none before 2024 on these seeds): the crackdown's "
-            "freezes are timeline events with their own lengths")  # fmt: skip
-
 KNOWN_DEAD: dict[tuple[str, str], str] = {
-    ("fine_rate", MARKET_VALUE): _CASH,
-    ("fine_rate", DRAWDOWN): _CASH,
-    ("fine_rate", COMPLIANCE): _JUMP,
-    ("samr_fine_rate", MARKET_VALUE): _CASH,
-    ("samr_fine_rate", DRAWDOWN): _CASH,
-    ("samr_fine_rate", COMPLIANCE): _JUMP,
-    ("freeze_months", MARKET_VALUE): _FREEZES,
-    ("freeze_months", DRAWDOWN): _FREEZES,
-    ("regulator_position", MARKET_VALUE): _POSITION,
-    ("regulator_position", FINES): _POSITION,
     ("city_budget", DEALS): "a city's budget never binds: its deals' subsidies stay far below it",
-    ("fund_injections", DOMESTIC_SHARE): _FLOOR,
-    ("sourcing_rule", DOMESTIC_SHARE): _FLOOR + " (85% blocked, above the rule's 50%)",
-    ("power_subsidy", DOMESTIC_SHARE): _FLOOR,
 }
 """Lever and outcome pairs that do not move in today's model, and why."""
 
