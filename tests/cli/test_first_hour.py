@@ -59,7 +59,9 @@ def test_calibrate_help_states_the_real_lower_bound_of_the_budget() -> None:
     budget = next(line for line in result.stdout.splitlines() if "--budget" in line)
     assert "x>=1" not in budget
     assert "at least one population" in budget
-    refused = runner.invoke(app, ["calibrate", "--method", "de", "--budget", "5", "--out", "unused"])
+    refused = runner.invoke(
+        app, ["calibrate", "--method", "de", "--budget", "5", "--out", "unused"]
+    )
     assert refused.exit_code == 2
     assert refused.stderr.startswith("error: --budget 5: must be at least the population")
 
