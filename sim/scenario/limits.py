@@ -21,7 +21,7 @@ from sim.errors import ScenarioError
 from sim.scenario.base import LimitError
 from sim.scenario.fields import _unwrap, field_metadata, walk
 from sim.scenario.layers import Layer, locate, setting_layer
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import FUND_FIELD_KINDS, FundSpec, Scenario
 
 Bound = float | int | None
 
@@ -110,6 +110,11 @@ def data_range(data: Mapping[str, Any], path: str) -> tuple[Bound, Bound]:
     name = parts[-1]
     if owner is None:  # a value in a mapping (firms.X.exposure.data): nothing caps it
         return lo, hi
+    if owner is FundSpec and name in FUND_FIELD_KINDS:
+        kind = _value(data, [*parts[:-1], "kind"], owner)
+        if kind not in FUND_FIELD_KINDS[name]:  # another kind must leave it at its default
+            default = FundSpec.model_fields[name].default
+            return default, default
     if name in caps:
         cap = _value(data, [*parts[:-1], caps[name]], owner)
         hi = cap if hi is None else min(hi, cap)
