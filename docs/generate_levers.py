@@ -33,15 +33,25 @@ from generate_tables import BLOCK, table
 
 from sim import __version__
 from sim.analysis.levers import lever_effects, lever_study
-from sim.experiments.lever_table import LEVERS
+from sim.experiments.lever_table import LEVERS, Lever
+from sim.experiments.levers import lever_members
 from sim.plots.levers import ARROWS, change_rows
 from sim.plots.style import metric_infos, outcome_label
 from sim.results.load import load_results
 from sim.results.store import write_atomic
+from sim.scenario.limits import capping_field
+from sim.scenario.loader import load_scenario, scenario_dict
 
 LEVERS_MD = Path(__file__).resolve().parent / "levers.md"
 SCENARIOS = ("crackdown", "export_controls")
 SEEDS = 10
+
+
+def _cap(lever: Lever) -> str | None:
+    """The field that caps the lever's fields in the schema (``legal_cap`` for fine rates)."""
+    data = scenario_dict(load_scenario(lever.home))
+    members = lever_members(lever, data)
+    return capping_field(data, members[0].path) if members else None
 
 
 def declared() -> str:
@@ -50,8 +60,9 @@ def declared() -> str:
     for lever in LEVERS:
         where = ", ".join(f"{k} = {v}" for k, v in lever.where.items())
         fields = f"`{lever.path}`" + (f" where {where}" if where else "")
-        if lever.cap:
-            fields += f", at most `{lever.cap}`"
+        cap = _cap(lever)
+        if cap:
+            fields += f", at most `{cap}`"
         expect = "; ".join(f"{ARROWS[s]} {outcome_label(o)}" for o, s in lever.expect.items())
         rows.append([f"`{lever.name}`", lever.label, fields, lever.step.describe(), expect])
     return table(["Lever", "What it is", "Fields", "Step down / up", "Expected when it goes up"],

@@ -85,8 +85,6 @@ class Lever:
         expect: Sign (+1 or -1) of the change an analyst expects in each outcome when the lever
             goes up; outcomes without a confident expectation are left out.
         where: Keep only mappings whose fields have these values (e.g. ``{"type": "stance"}``).
-        cap: A field of the same mapping that bounds the value from above (a fine rate may not
-            exceed its legal cap).
         home: The shipped scenario where the lever's mechanism is at work: the dead-lever tests
             run it there.
     """
@@ -97,7 +95,6 @@ class Lever:
     step: Step
     expect: Mapping[str, int]
     where: Mapping[str, str] = field(default_factory=dict)
-    cap: str | None = None
     home: str = "crackdown"
 
 
@@ -109,9 +106,9 @@ _HALF = scale(0.5, 1.5)
 LEVERS: tuple[Lever, ...] = (
     # Enforcement: the regulators' rules.
     Lever("fine_rate", "Fine rate, every regulator", "regulators.*.fine_rate", _HALF,
-          _FINE_SIZE, cap="legal_cap"),
+          _FINE_SIZE),
     Lever("samr_fine_rate", "Fine rate, SAMR (antitrust)", "regulators.SAMR.fine_rate", _HALF,
-          _FINE_SIZE, cap="legal_cap"),
+          _FINE_SIZE),
     Lever("p_fine", "Propensity to fine", "regulators.*.p_fine", _HALF, _ENFORCEMENT),
     Lever("p_freeze", "Propensity to freeze", "regulators.*.p_freeze", _HALF,
           {MARKET_VALUE: -1, DRAWDOWN: +1, COMPLIANCE: +1}),

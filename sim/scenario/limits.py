@@ -87,6 +87,19 @@ def field_type(data: Mapping[str, Any], path: str) -> Any:
     return _unwrap(field_metadata(info)[1]) if info is not None else None
 
 
+def capping_field(data: Mapping[str, Any], path: str) -> str | None:
+    """Return the name of the field of the same actor that caps the field at ``path``, if any.
+
+    Example:
+        >>> from sim.scenario import load_scenario, scenario_dict
+        >>> capping_field(scenario_dict(load_scenario("crackdown")), "regulators.SAMR.fine_rate")
+        'legal_cap'
+    """
+    parts = path.split(".")
+    caps: dict[str, str] = getattr(_owner(parts, data), "caps", {})
+    return caps.get(parts[-1])
+
+
 def data_range(data: Mapping[str, Any], path: str) -> tuple[Bound, Bound]:
     """Return the range of the numeric field at ``path`` that validates with the rest of ``data``.
 
