@@ -5,10 +5,11 @@ A particle (one value of every free parameter) runs every scenario the validatio
 on the fit seeds and is summarised by the scores ``sim validate`` and the loss compute
 (:func:`sim.analysis.calibration.score`): per fitted target, the share of fit seeds that meet it
 (observed: 1) and, for targets with a recorded number, the relative error of the median value
-(observed: 0). The distance is pyabc's adaptive weighted 2-norm: each statistic is standardized
-by its root-mean-square deviation from the observation in the last population (the ratio of two
-such weights capped at :data:`MAX_SCALE_RATIO`), then weighted by its target's weight and the
-loss's term weight.
+(observed: 0). The distance is pyabc's weighted 2-norm: each statistic is standardized by its
+root-mean-square deviation from the record over the calibration sample drawn from the prior (the
+prior predictive), fitted once before the first generation and kept for every later one (stored
+in ``abc_state.json``), then weighted by its target's weight and the loss's term weight. A
+statistic the prior predictive always puts on the record carries no information and gets weight 0.
 
 Seeds: one master seed. ``SeedSequence(master).spawn`` gives the fit seeds and then the held-out
 seeds (the validation convention, :func:`sim.experiments.plan.spawn_seeds`); every particle runs
@@ -46,9 +47,6 @@ from sim.scenario.schema import Scenario
 log = logging.getLogger(__name__)
 
 DB_FILE = "history.db"
-MAX_SCALE_RATIO = 5.0
-"""Largest ratio between two statistics' standardizing weights: a target that most particles
-miss (large deviation from the record) keeps at least a fifth of the weight of one they meet."""
 STATE_FILE = "abc_state.json"
 
 
@@ -187,8 +185,15 @@ def make_sampler(executor: RunExecutor | None) -> Any:
 
 
 def _abcsmc(model: Callable[[Any], dict[str, float]], spec: CalibrationSpec,
-            weights: dict[str, float], settings: AbcSettings, sampler: Any) -> Any:  # fmt: skip
-    """Build the pyabc ABC-SMC object: priors, distance, population size and sampler."""
+            weights: dict[str, float], settings: AbcSettings, sampler: Any,
+            scales: dict[str, float] | None) -> Any:  # fmt: skip
+    """Build the pyabc ABC-SMC object: priors, distance, population size and sampler.
+
+    The distance's scale weights are fitted on the prior's calibration sample (generation 0,
+    ``scales`` None) and then given (``scales``, the weights fitted then) for later generations,
+    so every generation measures distance in the same units and no weight is refitted on a
+    population that acceptance has already narrowed.
+    """
     import pyabc
     from pyabc.distance import AdaptivePNormDistance
     from pyabc.distance.scale import root_mean_square_deviation
@@ -197,11 +202,18 @@ def _abcsmc(model: Callable[[Any], dict[str, float]], spec: CalibrationSpec,
         name: pyabc.RV("uniform", p.bounds[0], p.bounds[1] - p.bounds[0])
         for name, p in spec.parameters.items()
     })  # fmt: skip
-    distance = AdaptivePNormDistance(p=2, fixed_weights=weights,
+    distance = AdaptivePNormDistance(p=2, fixed_weights=weights, initial_scale_weights=scales,
                                      scale_function=root_mean_square_deviation,
-                                     max_scale_weight_ratio=MAX_SCALE_RATIO)  # fmt: skip
+                                     fit_scale_ixs={0})  # fmt: skip
     return pyabc.ABCSMC(model, priors, distance, population_size=settings.population,
                         sampler=sampler)  # fmt: skip
+
+
+def fitted_scales(abc: Any) -> dict[str, float]:
+    """Return the scale weights the distance of ``abc`` fitted on the prior's calibration sample."""
+    distance = abc.distance_function
+    return dict(zip(distance.sumstat.get_ids(), map(float, distance.scale_weights[0]),
+                    strict=True))  # fmt: skip
 
 
 def fingerprint(spec: CalibrationSpec, targets: TargetSet, scenarios: dict[str, Scenario],
@@ -234,6 +246,7 @@ class AbcRun:
         evaluations: Particles evaluated (calibration sample included).
         model_runs: Scenario runs of those evaluations.
         resumed: Whether the run continued an interrupted one.
+        scales: The distance's scale weight of each statistic (fitted on the prior's sample).
     """
 
     db: str
@@ -244,6 +257,7 @@ class AbcRun:
     evaluations: int
     model_runs: int
     resumed: bool
+    scales: dict[str, float]
 
 
 def run_abc(
@@ -293,9 +307,10 @@ def run_abc(
                             "targets or scenarios; give another --out or --force")  # fmt: skip
     resumed = state is not None
     abc_id = state["abc_id"] if state else None
+    scales = state.get("scale_weights") if state else None
     t = 0
     while True:
-        abc = _abcsmc(model, spec, weights, settings, make_sampler(executor))
+        abc = _abcsmc(model, spec, weights, settings, make_sampler(executor), scales)
         if abc_id is None:
             history = abc.new(db, observed_statistics(targets, names))
             abc_id = int(history.id)
@@ -305,16 +320,23 @@ def run_abc(
         t = history.max_t + 1
         if t >= settings.generations:
             break
+        if t > 0 and scales is None:
+            raise ScenarioError(f"{folder}: the distance's scales of generation 0 were not "
+                                "recorded; start over with --force")  # fmt: skip
         if on_generation is not None:
             on_generation(t, {})
         sampler_seed = derived_seed(settings.master_seed, SAMPLER_STREAM, t)
         np.random.seed(sampler_seed)
         random.seed(sampler_seed)
         abc.run(max_nr_populations=1)
+        if scales is None:
+            scales = fitted_scales(abc)
+            write_json(state_path, {"abc_id": abc_id, "fingerprint": prints,
+                                    "scale_weights": scales})  # fmt: skip
         if on_generation is not None:
             row = history.get_all_populations().iloc[-1]
             on_generation(t, {"epsilon": float(row["epsilon"]), "samples": int(row["samples"])})
     table = history.get_all_populations()
     evaluations = int(table["samples"].sum())
     return AbcRun(db, abc_id, fit, hold, table, evaluations,
-                  evaluations * len(fit) * len(scenarios), resumed)  # fmt: skip
+                  evaluations * len(fit) * len(scenarios), resumed, scales or {})  # fmt: skip

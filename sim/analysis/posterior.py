@@ -203,8 +203,10 @@ def write_abc_folder(
             "abc": run.model_runs, "predictive": predictive.model_runs,
             "total": run.model_runs + predictive.model_runs},
         "wall_s": round(wall_s, 1), "resumed": run.resumed,
-        "distance": "adaptive weighted 2-norm of target pass rates and relative errors, "
-                    "each standardized by its RMS deviation from the record",
+        "distance": "weighted 2-norm of target pass rates and relative errors, each "
+                    "standardized by its RMS deviation from the record over the prior's "
+                    "calibration sample (fitted once)",
+        "scale_weights": run.scales,
         **prov,
     }  # fmt: skip
     target = out / MANIFEST_FILE
