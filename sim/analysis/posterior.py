@@ -21,20 +21,25 @@ import pandas as pd
 
 from sim.analysis.abc_smc import DB_FILE, STATE_FILE, AbcRun, AbcSettings
 from sim.analysis.free_parameters import CalibrationSpec
+from sim.analysis.holdout_comparison import (
+    CANDIDATE_FILE,
+    COMPARISON_FILE,
+    CURRENT,
+    MEDIANS,
+    VERDICT_FILE,
+)
 from sim.analysis.targets import TargetSet
-from sim.analysis.validation import SeedTask, run_checks, wilson_interval, with_params
+from sim.analysis.validation import SeedTask, run_checks, with_params
 from sim.experiments.executors import RunExecutor
 from sim.experiments.plan import PREDICTIVE_STREAM, SAMPLER_STREAM, derived_seed
 from sim.experiments.posterior_draws import MANIFEST_FILE, POSTERIOR_FILE, draw_particles
 from sim.scenario.schema import Scenario
 
 FOLDER_FILES = (MANIFEST_FILE, DB_FILE, STATE_FILE, POSTERIOR_FILE, "populations.parquet",
-                "generations.parquet", "predictive.parquet", "predictive_checks.parquet",
-                "posterior_summary.csv", "marginals.png", "pairs.png", "predictive.png")
+                "generations.parquet", COMPARISON_FILE, VERDICT_FILE, CANDIDATE_FILE,
+                "predictive_checks.parquet", "posterior_summary.csv", "marginals.png",
+                "pairs.png", "comparison.png")
 """Every file of a calibration folder (what ``sim calibrate --force`` deletes)."""
-
-CURRENT = -1
-"""Tag of the current values' runs in the predictive check."""
 
 
 def _history(run: AbcRun) -> Any:
@@ -103,20 +108,29 @@ def posterior_table(posterior: pd.DataFrame, spec: CalibrationSpec, current: np.
 
 @dataclass
 class Predictive:
-    """The posterior predictive check on held-out seeds.
+    """The held-out comparison: posterior predictive, medians and current values, held-out seeds.
 
     Attributes:
-        rates: One row per target: ``target``, ``fact``, ``held_out`` (left out of the distance),
-            ``passed``, ``n``, ``pass_rate``, ``ci_low``, ``ci_high`` (posterior draws x
-            held-out seeds), ``current_rate`` (current values on the same seeds), ``ok``.
-        checks: Every check row (``tag`` is the draw, :data:`CURRENT` for the current values).
+        table: Per target, each arm's share of held-out runs meeting it with a Wilson 95%
+            interval (see :func:`sim.analysis.holdout_comparison.compare`).
+        losses: Each arm's held-out loss (all, fitted and held-out targets).
+        no_worse: Whether the posterior is no worse than the current values.
+        reasons: Why.
+        checks: Every check row (``tag``: the draw, :data:`MEDIANS` or :data:`CURRENT`).
         particles: The particle drawn for each draw.
+        medians: The posterior medians (rounded to 4 significant digits) that were run.
+        current: The current values that were run.
         model_runs: Scenario runs of the check.
     """
 
-    rates: pd.DataFrame
+    table: pd.DataFrame
+    losses: dict[str, dict[str, float]]
+    no_worse: bool
+    reasons: list[str]
     checks: pd.DataFrame
     particles: list[int]
+    medians: np.ndarray
+    current: np.ndarray
     model_runs: int
 
 
@@ -126,12 +140,12 @@ def predictive_check(
     master: int, executor: RunExecutor | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Predictive:  # fmt: skip
-    """Run ``draws`` posterior particles and the current values on the held-out seeds.
+    """Run posterior draws, the posterior medians and the current values on held-out seeds.
 
     Args:
         posterior: The posterior particles (see :func:`posterior_frame`).
         spec: The free parameters and held-out targets.
-        targets: The targets.
+        targets: The targets (fitted and held out: all are checked).
         scenarios: The scenarios the targets read.
         seeds: The held-out seeds.
         current: The current values of the free parameters.
@@ -140,25 +154,24 @@ def predictive_check(
         executor: Where the runs execute (default: in this process).
         progress: Called with 1 after each seed task.
     """
+    from sim.analysis.calibration import round_sig
+    from sim.analysis.holdout_comparison import compare, holdout_losses, verdict
+
     picks = draw_particles(posterior["weight"], draws, master, PREDICTIVE_STREAM).tolist()
     values = {k: posterior.loc[i, spec.names].to_numpy(dtype=float) for k, i in enumerate(picks)}
+    w = posterior["weight"].to_numpy(dtype=float)
+    medians = round_sig(np.array([weighted_quantiles(posterior[n].to_numpy(dtype=float), w,
+                                                     [0.5])[0] for n in spec.names]))  # fmt: skip
+    values[MEDIANS] = medians
     values[CURRENT] = np.asarray(current, dtype=float)
     tasks = [SeedTask(targets, with_params(scenarios, spec.overrides(x)), s, tag)
              for tag, x in values.items() for s in seeds]  # fmt: skip
     checks = run_checks(tasks, executor, progress)
-    passed = checks.groupby(["tag", "seed", "target"], sort=False)["passed"].all().reset_index()
-    rows = []
-    for name, target in targets.targets.items():
-        mine = passed[passed["target"] == name]
-        post = mine[mine["tag"] != CURRENT]["passed"]
-        k, n = int(post.sum()), len(post)
-        low, high = wilson_interval(k, n)
-        rate = k / n if n else float("nan")
-        rows.append({"target": name, "fact": target.fact, "held_out": name in spec.held_out,
-                     "passed": k, "n": n, "pass_rate": rate, "ci_low": low, "ci_high": high,
-                     "current_rate": float(mine[mine["tag"] == CURRENT]["passed"].mean()),
-                     "ok": n > 0 and rate >= targets.threshold})  # fmt: skip
-    return Predictive(pd.DataFrame(rows), checks, picks, len(tasks) * len(scenarios))
+    table = compare(checks, spec, targets)
+    losses = holdout_losses(checks, spec, targets)
+    no_worse, reasons = verdict(table, losses)
+    return Predictive(table, losses, no_worse, reasons, checks, picks, medians,
+                      values[CURRENT], len(tasks) * len(scenarios))  # fmt: skip
 
 
 def write_abc_folder(
@@ -169,20 +182,22 @@ def write_abc_folder(
 
     Files: ``posterior.parquet``, ``populations.parquet`` (every generation's particles),
     ``generations.parquet`` (epsilon and evaluations per generation), ``posterior_summary.csv``,
-    ``predictive.parquet`` (per target), ``predictive_checks.parquet`` (every check) and
-    ``manifest.json`` (seeds, budget, costs, library versions, git commit). The pyabc history
-    database ``history.db`` is already there.
+    ``comparison.parquet`` (the held-out comparison per target), ``comparison.json`` (held-out
+    losses and the no-worse verdict), ``calibration.yaml`` (the candidate: posterior medians with
+    provenance), ``predictive_checks.parquet`` (every check) and ``manifest.json`` (seeds, budget,
+    costs, library versions, git commit). The pyabc history ``history.db`` is already there.
 
     Returns:
         The path of ``manifest.json``.
     """
+    from sim.analysis.calibration_files import write_comparison
     from sim.results.store import atomic_path, provenance, write_json, write_parquet
 
     (out / MANIFEST_FILE).unlink(missing_ok=True)
     write_parquet(out / POSTERIOR_FILE, posterior)
     write_parquet(out / "populations.parquet", all_populations(run, spec))
     write_parquet(out / "generations.parquet", run.generations)
-    write_parquet(out / "predictive.parquet", predictive.rates)
+    write_parquet(out / COMPARISON_FILE, predictive.table)
     write_parquet(out / "predictive_checks.parquet", predictive.checks)
     with atomic_path(out / "posterior_summary.csv") as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
@@ -206,9 +221,10 @@ def write_abc_folder(
         "distance": "weighted 2-norm of target pass rates and relative errors, each "
                     "standardized by its RMS deviation from the record over the prior's "
                     "calibration sample (fitted once)",
-        "scale_weights": run.scales,
+        "scale_weights": run.scales, "no_worse": predictive.no_worse,
         **prov,
     }  # fmt: skip
+    write_comparison(out, spec, predictive, manifest)
     target = out / MANIFEST_FILE
     write_json(target, manifest)
     return target

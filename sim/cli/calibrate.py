@@ -36,16 +36,21 @@ def posterior_table(result: AbcResult) -> Table:
     return table
 
 
-def predictive_table(result: AbcResult) -> Table:
-    """Build the table of the posterior predictive check per target."""
+def comparison_table(result: AbcResult) -> Table:
+    """Build the table of the held-out comparison per target (share of runs meeting it)."""
     draws, seeds = len(result.predictive.particles), len(result.run.holdout_seeds)
-    table = Table(title=f"Posterior predictive: {draws} draws x {seeds} held-out seeds")
-    for name in ("target", "held out", "share met", "95% CI", "current values"):
+    table = Table(title=f"Held-out comparison: {seeds} held-out seeds; posterior: {draws} draws "
+                        f"x {seeds} seeds (95% CI)")  # fmt: skip
+    for name in ("target", "held out", "posterior", "medians", "current"):
         table.add_column(name, justify="left" if name == "target" else "right")
-    for r in result.predictive.rates.to_dict("records"):
-        table.add_row(r["target"], "yes" if r["held_out"] else "", f"{r['pass_rate']:.0%}",
-                      f"{r['ci_low']:.0%}-{r['ci_high']:.0%}", f"{r['current_rate']:.0%}",
-                      style=None if r["ok"] else "red")  # fmt: skip
+    for r in result.predictive.table.to_dict("records"):
+        cells = [f"{r[f'{a}_rate']:.0%} ({r[f'{a}_low']:.0%}-{r[f'{a}_high']:.0%})"
+                 for a in ("posterior", "medians", "current")]  # fmt: skip
+        table.add_row(r["target"], "yes" if r["held_out"] else "", *cells,
+                      style="red" if r["worse"] else None)  # fmt: skip
+    losses = result.predictive.losses
+    table.add_row("held-out loss", "", *(f"{losses[a]['all']:.4g}"
+                                         for a in ("posterior", "medians", "current")))
     return table
 
 
@@ -100,6 +105,7 @@ def _run_abc(spec: Any, tg: Any, settings: AbcSettings, out: Path,
              where: tuple[str | None, int | None, str | None], force: bool, quiet: bool
              ) -> None:  # fmt: skip
     """Run or resume ABC-SMC into ``out`` and print what it found and cost."""
+    from sim.analysis.holdout_comparison import verdict_line
     from sim.analysis.posterior import FOLDER_FILES, calibrate_abc
     from sim.experiments.executors import make_executor
     from sim.plots.calibration import plot_calibration
@@ -108,14 +114,14 @@ def _run_abc(spec: Any, tg: Any, settings: AbcSettings, out: Path,
         for name in FOLDER_FILES:
             (out / name).unlink(missing_ok=True)
     bar = _GenerationBar(settings.generations, quiet)
-    bar.total_checks = (settings.draws + 1) * settings.holdout_seeds
+    bar.total_checks = (settings.draws + 2) * settings.holdout_seeds
     with make_executor(*where) as ex, bar.progress:
         result = calibrate_abc(spec, tg, settings, out, executor=ex, on_generation=bar,
                                progress=bar.checked)  # fmt: skip
     figures = plot_calibration(result, tg.threshold, out)
     if not quiet:
         console.print(posterior_table(result))
-        console.print(predictive_table(result))
+        console.print(comparison_table(result))
     runs = result.run
     console.print(
         f"model runs: {runs.model_runs + result.predictive.model_runs} ({runs.evaluations} "
@@ -125,6 +131,11 @@ def _run_abc(spec: Any, tg: Any, settings: AbcSettings, out: Path,
         markup=False, highlight=False)  # fmt: skip
     console.print(f"written to {out} ({', '.join(p.name for p in figures)})", markup=False,
                   highlight=False)  # fmt: skip
+    console.print(verdict_line(result.predictive.no_worse, result.predictive.reasons),
+                  markup=False, highlight=False)  # fmt: skip
+    hint = (f"ship it with: sim calibrate --ship --out {out}" if result.predictive.no_worse
+            else "the candidate calibration.yaml is in the folder; it will not ship")
+    console.print(hint, markup=False, highlight=False)
 
 
 def calibration_table(result: CalibrationResult) -> Table:
@@ -214,6 +225,9 @@ def calibrate_cmd(
         "--write/--no-write", help="de: write sim/data/calibration.yaml when accepted.")] = True,
     force: Annotated[bool, typer.Option(
         "--force", help="abc: start over, deleting what --out holds.")] = False,
+    ship: Annotated[bool, typer.Option(
+        "--ship", help="abc: copy --out's candidate calibration.yaml to sim/data/calibration.yaml"
+        " (no runs); refused unless its held-out comparison says no worse.")] = False,
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/calibration"),
     quiet: Quiet = False,
 ) -> None:  # fmt: skip
@@ -222,8 +236,11 @@ def calibrate_cmd(
     abc (default): ABC-SMC with uniform priors over the free parameters' bounds and a distance
     built from the targets' scores; writes posterior.parquet, the population history,
     manifest.json and figures into --out, and prints the number of model runs. Run the same
-    command again to resume an interrupted calibration. de: the differential-evolution point fit,
-    checked on held-out seeds; writes sim/data/calibration.yaml only when accepted.
+    command again to resume an interrupted calibration. It compares the posterior with the
+    current values on held-out seeds and writes a candidate calibration.yaml; --ship copies it
+    to sim/data/calibration.yaml when the comparison says no worse. de: the
+    differential-evolution point fit, checked on held-out seeds; writes
+    sim/data/calibration.yaml only when accepted.
     """
     from sim.analysis.free_parameters import load_free_parameters
     from sim.analysis.targets import load_targets
@@ -232,6 +249,15 @@ def calibrate_cmd(
         fail(f"--method: allowed: {', '.join(METHODS)}; given {method!r}")
     tg = load_targets(targets)
     spec = load_free_parameters(free, tg)
+    if ship:
+        from sim.analysis.calibration_files import ship as ship_folder
+
+        if method != "abc":
+            fail("--ship: ships an ABC-SMC calibration folder; --method de writes its own file")
+        written = ship_folder(out, spec)
+        console.print(f"{out / 'calibration.yaml'} shipped to {written}", markup=False,
+                      highlight=False)  # fmt: skip
+        return
     from sim.results.store import ensure_writable_dir
 
     ensure_writable_dir(out)  # a bad output path is refused before any run

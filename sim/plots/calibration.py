@@ -1,8 +1,9 @@
-"""Figures of an ABC-SMC calibration: marginal posteriors, pair plot, posterior predictive check."""
+"""Figures of an ABC-SMC calibration: marginal posteriors, pair plot, held-out comparison."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,6 @@ from matplotlib.figure import Figure
 
 from sim.analysis.posterior import AbcResult
 from sim.plots.style import OKABE_ITO, PAPER_WIDTH_IN, figure_style
-from sim.plots.validation import pass_rate_figure
 from sim.results.store import atomic_path
 
 POSTERIOR_COLOR = OKABE_ITO["blue"]
@@ -100,49 +100,94 @@ def pairs_figure(posterior: pd.DataFrame, table: pd.DataFrame,
     return fig
 
 
-def predictive_figure(result: AbcResult, threshold: float) -> Figure:
-    """Draw the share of held-out seeds meeting each target under the posterior (95% CI).
+ARM_STYLE = {
+    "posterior": ("posterior predictive", POSTERIOR_COLOR, "o"),
+    "medians": ("posterior medians (the candidate)", OKABE_ITO["orange"], "s"),
+    "current": ("current values", OKABE_ITO["black"], "D"),
+}
 
-    The current values' share on the same seeds is a black diamond; held-out targets (left out
-    of the distance) are marked ``*``.
+
+def comparison_figure(table: pd.DataFrame, verdict: dict[str, Any], threshold: float,
+                      draws: int, seeds: int) -> Figure:  # fmt: skip
+    """Draw the held-out comparison: each target's share of runs meeting it, per arm, 95% CI.
+
+    Args:
+        table: The comparison (see :func:`sim.analysis.holdout_comparison.compare`).
+        verdict: ``comparison.json``: the losses and the verdict line.
+        threshold: The targets' pass threshold (dashed line).
+        draws: Posterior draws.
+        seeds: Held-out seeds.
+
+    Returns:
+        One row per target (held-out targets marked ``*``), three points with whiskers each; the
+        title gives every arm's held-out loss and the verdict.
     """
-    rates = result.predictive.rates.copy()
-    rates["target"] = [f"{t} *" if h else t for t, h in zip(rates["target"], rates["held_out"],
-                                                            strict=True)]  # fmt: skip
-    seeds = len(result.run.holdout_seeds)
-    draws = len(result.predictive.particles)
-    fig = pass_rate_figure(rates, threshold=threshold, n_seeds=int(rates["n"].max()), title="")
-    ax = fig.axes[0]
-    y = np.arange(len(rates))[::-1]
+    n = len(table)
     with figure_style():
-        ax.scatter(rates["current_rate"] * 100, y, marker="D", s=18, color=OKABE_ITO["black"],
-                   zorder=6, label="current values (same seeds)")  # fmt: skip
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2)
-        ax.set_xlabel(f"% of runs meeting the target ({draws} posterior draws x {seeds} held-out "
-                      "seeds)\nbars: 95% Wilson interval")  # fmt: skip
-        fig.suptitle("Posterior predictive check (* target left out of the distance)")
+        fig = Figure(figsize=(PAPER_WIDTH_IN, 1.6 + 0.42 * n), layout="constrained")
+        ax = fig.add_subplot()
+        y = np.arange(n)[::-1].astype(float)
+        for k, (arm, (label, color, marker)) in enumerate(ARM_STYLE.items()):
+            rate = table[f"{arm}_rate"].to_numpy(dtype=float)
+            low = np.clip(rate - table[f"{arm}_low"].to_numpy(dtype=float), 0, None)
+            high = np.clip(table[f"{arm}_high"].to_numpy(dtype=float) - rate, 0, None)
+            ax.errorbar(rate * 100, y + 0.22 * (1 - k), xerr=[low * 100, high * 100],
+                        fmt=marker, color=color, ms=4, elinewidth=0.9, capsize=2,
+                        label=label)  # fmt: skip
+        ax.axvline(threshold * 100, color="#777777", linestyle="--", linewidth=1,
+                   label=f"threshold {threshold:.0%}")  # fmt: skip
+        labels = [f"{t}{' *' if h else ''}" for t, h in zip(table["target"], table["held_out"],
+                                                            strict=True)]  # fmt: skip
+        ax.set_yticks(y, labels)
+        ax.set_xlim(-2, 102)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel(f"% of held-out runs meeting the target: posterior {draws} draws x {seeds} "
+                      f"seeds, the others {seeds} seeds\nwhiskers: 95% Wilson interval; "
+                      "* target left out of the distance")  # fmt: skip
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=7)
+        loss = verdict["losses"]
+        fig.suptitle("Held-out comparison. Loss: " + ", ".join(
+            f"{arm} {loss[arm]['all']:.3g}" for arm in ARM_STYLE) + "\nposterior no worse: "
+            + ("yes" if verdict["no_worse"] else "no"), fontsize=9)  # fmt: skip
     return fig
 
 
-def plot_calibration(result: AbcResult, threshold: float, out: Path) -> list[Path]:
-    """Write ``marginals.png``, ``pairs.png`` (two or more parameters) and ``predictive.png``.
+def plot_folder(folder: Path, threshold: float, out: Path | None = None) -> list[Path]:
+    """Draw a calibration folder's figures from its files (so they can be redrawn any time).
+
+    Writes ``marginals.png``, ``pairs.png`` (two or more parameters) and ``comparison.png``.
 
     Args:
-        result: The calibration.
+        folder: A finished ABC-SMC calibration folder.
         threshold: The targets' pass threshold.
-        out: The folder.
+        out: Where to write them (default: ``folder``).
 
     Returns:
         The paths written.
     """
-    figures = {"marginals.png": marginals_figure(result.posterior, result.table),
-               "pairs.png": pairs_figure(result.posterior, result.table),
-               "predictive.png": predictive_figure(result, threshold)}  # fmt: skip
+    import json
+
+    posterior = pd.read_parquet(folder / "posterior.parquet")
+    table = pd.read_csv(folder / "posterior_summary.csv")
+    verdict = json.loads((folder / "comparison.json").read_text(encoding="utf-8"))
+    settings = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["settings"]
+    figures = {"marginals.png": marginals_figure(posterior, table),
+               "pairs.png": pairs_figure(posterior, table),
+               "comparison.png": comparison_figure(
+                   pd.read_parquet(folder / "comparison.parquet"), verdict, threshold,
+                   settings["draws"], settings["holdout_seeds"])}  # fmt: skip
+    target = out if out is not None else folder
+    target.mkdir(parents=True, exist_ok=True)
     written = []
     for name, fig in figures.items():
         if fig is None:
             continue
-        with atomic_path(out / name) as tmp:
+        with atomic_path(target / name) as tmp:
             fig.savefig(tmp, format="png", dpi=150)
-        written.append(out / name)
+        written.append(target / name)
     return written
+
+
+def plot_calibration(result: AbcResult, threshold: float, out: Path) -> list[Path]:
+    """Draw the figures of a finished calibration into its folder (see :func:`plot_folder`)."""
+    return plot_folder(result.manifest.parent, threshold, out)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from sim.analysis.abc_smc import observed_statistics, statistic_weights, statistics
@@ -94,7 +97,7 @@ def test_the_manifest_records_seeds_budget_versions_and_runs(
     assert m["versions"]["pyabc"] != "not installed" and "git_commit" in m
     runs = m["model_runs"]
     assert runs["abc"] == m["evaluations"]  # one fit seed, one scenario
-    assert runs["predictive"] == (2 + 1) * 2  # (draws + current values) x held-out seeds
+    assert runs["predictive"] == (2 + 2) * 2  # (draws + medians + current) x held-out seeds
     output = (out.parent / "output.txt").read_text()
     assert f"model runs: {runs['total']}" in output
 
@@ -103,14 +106,106 @@ def test_the_figures_and_the_predictive_check_are_written(
     calibrated: tuple[tuple[Path, Path, Path], Path],
 ) -> None:
     _, out = calibrated
-    for name in ("marginals.png", "pairs.png", "predictive.png"):
+    for name in ("marginals.png", "pairs.png", "comparison.png"):
         assert (out / name).stat().st_size > 10_000
-    rates = pd.read_parquet(out / "predictive.parquet").set_index("target")
-    assert list(rates.index) == ["deals", "value_up"]
-    assert bool(rates.loc["value_up", "held_out"]) and not bool(rates.loc["deals", "held_out"])
-    assert (rates["n"] == 4).all()
-    assert (rates["ci_low"] <= rates["pass_rate"]).all()
-    assert (rates["pass_rate"] <= rates["ci_high"]).all()
+    table = pd.read_parquet(out / "comparison.parquet").set_index("target")
+    assert list(table.index) == ["deals", "value_up"]
+    assert bool(table.loc["value_up", "held_out"]) and not bool(table.loc["deals", "held_out"])
+    assert (table["posterior_n"] == 4).all()  # 2 draws x 2 held-out seeds
+    assert (table["medians_n"] == 2).all() and (table["current_n"] == 2).all()
+    for arm in ("posterior", "medians", "current"):
+        assert (table[f"{arm}_low"] <= table[f"{arm}_rate"]).all()
+        assert (table[f"{arm}_rate"] <= table[f"{arm}_high"]).all()
+
+
+def test_the_comparison_gives_losses_a_verdict_and_a_candidate_with_provenance(
+    calibrated: tuple[tuple[Path, Path, Path], Path],
+) -> None:
+    _, out = calibrated
+    verdict = json.loads((out / "comparison.json").read_text())
+    m = json.loads((out / "manifest.json").read_text())
+    assert set(verdict["losses"]) == {"posterior", "medians", "current"}
+    for losses in verdict["losses"].values():
+        assert losses["all"] == pytest.approx(losses["fitted"] + losses["held_out"])
+    assert verdict["fitted_targets"] == ["deals"] and verdict["held_out_targets"] == ["value_up"]
+    assert verdict["holdout_seeds"] == m["holdout_seeds"]
+    assert not set(verdict["holdout_seeds"]) & set(verdict["fit_seeds"])
+    assert verdict["no_worse"] == m["no_worse"]
+    line = (out.parent / "output.txt").read_text()
+    assert "posterior no worse than the current values on held-out seeds: " in line
+    text = (out / "calibration.yaml").read_text()
+    assert m["git_commit"] in text and str(out) in text and "master seed 3" in text
+    assert "population 4, 2 generations, 1 fit seeds" in text
+    median = pd.read_csv(out / "posterior_summary.csv").set_index("parameter")["median"]
+    params = yaml.safe_load(text)["params"]
+    assert params["cities"]["deal_rate"] == pytest.approx(median["deal_rate"], rel=1e-3)
+    assert params["valuation"]["adjust_speed"] == pytest.approx(median["adjust_speed"], rel=1e-3)
+
+
+def _with_verdict(folder: Path, tmp_path: Path, no_worse: bool) -> Path:
+    """Copy a calibration folder with its comparison's verdict set to ``no_worse``."""
+    copy = tmp_path / f"cal-{no_worse}"
+    shutil.copytree(folder, copy)
+    verdict = json.loads((copy / "comparison.json").read_text())
+    verdict.update(no_worse=no_worse, reasons=["set by the test"])
+    (copy / "comparison.json").write_text(json.dumps(verdict))
+    return copy
+
+
+def _ship(files: tuple[Path, Path, Path], folder: Path) -> Any:
+    args = ["calibrate", "--ship", "--targets", str(files[1]), "--free", str(files[2]),
+            "--out", str(folder)]  # fmt: skip
+    return CliRunner().invoke(app, args)
+
+
+def test_ship_is_refused_unless_the_comparison_says_no_worse(
+    calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sim.scenario import layers
+
+    files, out = calibrated
+    target = tmp_path / "calibration.yaml"
+    monkeypatch.setattr(layers, "CALIBRATION_FILE", target)
+    result = _ship(files, _with_verdict(out, tmp_path, no_worse=False))
+    assert result.exit_code == 2
+    assert "refused" in result.output and "set by the test" in result.output
+    assert not target.exists()
+    result = _ship(files, tmp_path / "nothing")
+    assert result.exit_code == 2 and "no finished ABC-SMC calibration" in result.output
+    fewer = FREE.split("  adjust_speed:")[0] + "held_out:" + FREE.split("held_out:")[1]
+    (tmp_path / "fewer.yaml").write_text(fewer)
+    result = _ship((files[0], files[1], tmp_path / "fewer.yaml"),
+                   _with_verdict(out, tmp_path, no_worse=True))  # fmt: skip
+    assert result.exit_code == 2 and "the free parameters are now deal_rate" in result.output
+    assert not target.exists()
+
+
+def test_a_shipped_calibration_is_what_every_scenario_then_runs(
+    calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sim.scenario import layers
+    from sim.scenario.loader import load_scenario
+
+    files, out = calibrated
+    target = tmp_path / "calibration.yaml"
+    monkeypatch.setattr(layers, "CALIBRATION_FILE", target)
+    before = load_scenario("short").params
+    folder = _with_verdict(out, tmp_path, no_worse=True)
+    result = _ship(files, folder)
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes() == (folder / "calibration.yaml").read_bytes()
+    shipped = yaml.safe_load(target.read_text())["params"]
+    for name in ("short", "baseline"):
+        params = load_scenario(name).params
+        assert params.cities.deal_rate == shipped["cities"]["deal_rate"]
+        assert params.valuation.adjust_speed == shipped["valuation"]["adjust_speed"]
+    assert before.cities.deal_rate != shipped["cities"]["deal_rate"]
+    targets = load_targets(files[1])
+    spec = load_free_parameters(files[2], targets)
+    assert list(spec.current(targets)) == [shipped["cities"]["deal_rate"],
+                                           shipped["valuation"]["adjust_speed"]]
 
 
 def test_a_stopped_calibration_resumes_to_the_same_posterior(
@@ -226,3 +321,21 @@ def test_particles_run_on_worker_processes(
     assert result.exit_code == 0, result.output
     post = pd.read_parquet(tmp_path / "cal" / "posterior.parquet")
     assert len(post) == 3 and post["weight"].sum() == pytest.approx(1.0)
+
+
+def test_particles_run_on_a_dask_cluster(
+    calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path
+) -> None:
+    pytest.importorskip("dask.distributed")
+    files, _ = calibrated
+    args = ["calibrate", "--targets", str(files[1]), "--free", str(files[2]), "--population", "3",
+            "--generations", "2", "--seeds", "1", "--holdout-seeds", "1", "--draws", "1",
+            "--executor", "dask", "--workers", "2", "-q",
+            "--out", str(tmp_path / "cal")]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    m = json.loads((tmp_path / "cal" / "manifest.json").read_text())
+    assert m["settings"]["generations"] == 2
+    post = pd.read_parquet(tmp_path / "cal" / "posterior.parquet")
+    assert len(post) == 3 and post["weight"].sum() == pytest.approx(1.0)
+    assert post["deal_rate"].between(0.1, 2.0).all()

@@ -1,0 +1,135 @@
+"""Does the posterior predict? The held-out comparison of a posterior with the current values.
+
+Two splits keep the comparison out of sample, both reproducible from the master seed and the
+free-parameters file:
+
+- **seeds**: ``SeedSequence(master).spawn`` gives the fit seeds first and the held-out seeds
+  after them (:func:`sim.analysis.abc_smc.run_abc`); ABC-SMC never runs a held-out seed;
+- **targets**: the targets ``held_out`` in ``sim/data/free_parameters.yaml`` are left out of the
+  distance; the others are fitted.
+
+On the held-out seeds, three arms are run against every target (fitted and held out): the
+**posterior** predictive (``draws`` particles drawn by weight, each on every held-out seed), the
+**medians** (the posterior medians, what ``calibration.yaml`` would hold) and the **current**
+values (the hand calibration: the defaults of ``sim/scenario/params.py``, or the shipped
+``sim/data/calibration.yaml``). Per arm and target: the share of runs meeting the target with a
+Wilson 95% interval; per arm: the held-out loss (the loss of :func:`sim.analysis.calibration.score`
+over every target, a (draw, seed) pair counting as one run).
+
+**No worse** (:func:`verdict`): the posterior and the medians each have a held-out loss no
+higher than the current values', and no target whose 95% interval lies wholly below the current
+values' share. Only a folder whose comparison says no worse may ship (``sim calibrate --ship``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from sim.analysis.calibration import score
+from sim.analysis.free_parameters import CalibrationSpec
+from sim.analysis.targets import TargetSet
+from sim.analysis.validation import wilson_interval
+
+CURRENT = -1
+"""Tag of the current values' runs in the predictive check."""
+MEDIANS = -2
+"""Tag of the posterior medians' runs in the predictive check."""
+ARMS = ("posterior", "medians", "current")
+"""The arms of the comparison, in table order."""
+COMPARISON_FILE = "comparison.parquet"
+VERDICT_FILE = "comparison.json"
+CANDIDATE_FILE = "calibration.yaml"
+
+
+def arm_of(tag: int) -> str:
+    """Return the arm of a predictive-check tag (a draw's tag is its index, 0 and up)."""
+    return {CURRENT: "current", MEDIANS: "medians"}.get(tag, "posterior")
+
+
+def _runs(checks: pd.DataFrame) -> pd.DataFrame:
+    """Return the checks with one ``seed`` key per run: a (draw, seed) pair is one run."""
+    return checks.assign(seed=checks["tag"].astype(str) + ":" + checks["seed"].astype(str))
+
+
+def compare(checks: pd.DataFrame, spec: CalibrationSpec, targets: TargetSet) -> pd.DataFrame:
+    """Return the per-target comparison of the three arms on the held-out seeds.
+
+    Args:
+        checks: The predictive check's rows (``tag``: draw, :data:`MEDIANS` or :data:`CURRENT`).
+        spec: The free parameters (which targets are held out).
+        targets: The targets.
+
+    Returns:
+        One row per target: ``target``, ``fact``, ``held_out``, and per arm ``<arm>_passed``,
+        ``<arm>_n``, ``<arm>_rate``, ``<arm>_low``, ``<arm>_high``; ``worse``: the posterior's
+        or the medians' interval lies wholly below the current values' share.
+    """
+    runs = _runs(checks)
+    passed = runs.groupby(["tag", "seed", "target"], sort=False)["passed"].all().reset_index()
+    passed["arm"] = passed["tag"].map(arm_of)
+    rows = []
+    for name, target in targets.targets.items():
+        row: dict[str, Any] = {"target": name, "fact": target.fact,
+                               "held_out": name in spec.held_out}  # fmt: skip
+        for arm in ARMS:
+            mine = passed[(passed["target"] == name) & (passed["arm"] == arm)]["passed"]
+            k, n = int(mine.sum()), len(mine)
+            low, high = wilson_interval(k, n)
+            row.update({f"{arm}_passed": k, f"{arm}_n": n,
+                        f"{arm}_rate": k / n if n else float("nan"),
+                        f"{arm}_low": low, f"{arm}_high": high})  # fmt: skip
+        row["worse"] = any(row[f"{arm}_high"] < row["current_rate"]
+                           for arm in ("posterior", "medians"))  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def holdout_losses(checks: pd.DataFrame, spec: CalibrationSpec, targets: TargetSet
+                   ) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Return each arm's held-out loss: over every target, the fitted ones and the held-out ones.
+
+    The loss is the declared one (:func:`sim.analysis.calibration.score`, weights from the
+    targets and free-parameters files) on the held-out seeds; for the posterior, every (draw,
+    seed) run counts once.
+    """
+    runs = _runs(checks)
+    arms = runs["tag"].map(arm_of)
+    fitted = [n for n in targets.targets if n not in spec.held_out]
+    groups = {"all": list(targets.targets), "fitted": fitted, "held_out": list(spec.held_out)}
+    out: dict[str, dict[str, float]] = {}
+    for arm in ARMS:
+        mine = runs[arms == arm]
+        out[arm] = {key: float(score(mine, targets, names, spec.loss)["loss"])
+                    for key, names in groups.items()}  # fmt: skip
+    return out
+
+
+def verdict(table: pd.DataFrame, losses: Mapping[str, Mapping[str, float]]
+            ) -> tuple[bool, list[str]]:  # fmt: skip
+    """Apply the no-worse rule; return it and its reasons (see the module docstring)."""
+    reasons = []
+    for arm in ("posterior", "medians"):
+        mine, now = losses[arm]["all"], losses["current"]["all"]
+        if mine > now:
+            reasons.append(f"{arm}: held-out loss {mine:.4g} is higher than the current "
+                           f"values' {now:.4g}")  # fmt: skip
+    for r in table[table["worse"]].to_dict("records"):
+        reasons.append(f"{r['target']}: posterior {r['posterior_rate']:.0%} "
+                       f"({r['posterior_low']:.0%}-{r['posterior_high']:.0%}), medians "
+                       f"{r['medians_rate']:.0%}, below the current values' "
+                       f"{r['current_rate']:.0%}")  # fmt: skip
+    if reasons:
+        return False, reasons
+    return True, [f"held-out loss: posterior {losses['posterior']['all']:.4g}, medians "
+                  f"{losses['medians']['all']:.4g}, current {losses['current']['all']:.4g}; "
+                  "no target's pass share significantly lower"]
+
+
+def verdict_line(no_worse: bool, reasons: list[str]) -> str:
+    """Return the one line that says whether the posterior is no worse than the current values."""
+    head = ("posterior no worse than the current values on held-out seeds: "
+            + ("yes" if no_worse else "no"))  # fmt: skip
+    return f"{head} ({'; '.join(reasons)})"
