@@ -152,7 +152,8 @@ def comparison_figure(table: pd.DataFrame, verdict: dict[str, Any], threshold: f
     return fig
 
 
-def plot_folder(folder: Path, threshold: float, out: Path | None = None) -> list[Path]:
+def plot_folder(folder: Path, threshold: float, out: Path | None = None,
+                label: str | None = None) -> list[Path]:  # fmt: skip
     """Draw a calibration folder's figures from its files (so they can be redrawn any time).
 
     Writes ``marginals.png``, ``pairs.png`` (two or more parameters) and ``comparison.png``.
@@ -161,6 +162,7 @@ def plot_folder(folder: Path, threshold: float, out: Path | None = None) -> list
         folder: A finished ABC-SMC calibration folder.
         threshold: The targets' pass threshold.
         out: Where to write them (default: ``folder``).
+        label: A note written in each figure's bottom right corner (e.g. the commit).
 
     Returns:
         The paths written.
@@ -182,6 +184,8 @@ def plot_folder(folder: Path, threshold: float, out: Path | None = None) -> list
     for name, fig in figures.items():
         if fig is None:
             continue
+        if label:
+            fig.text(0.995, 0.003, label, ha="right", va="bottom", fontsize=6, color="#555555")
         with atomic_path(target / name) as tmp:
             fig.savefig(tmp, format="png", dpi=150)
         written.append(target / name)
