@@ -6,12 +6,12 @@ The result sections are computed from a calibration folder by
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from tests.helpers import load_script
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -19,13 +19,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 @pytest.fixture
 def generator(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.syspath_prepend(str(DOCS))  # it imports generate_tables from its own folder
-    spec = importlib.util.spec_from_file_location("generate_calibration",
-                                                  DOCS / "generate_calibration.py")  # fmt: skip
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "generate_calibration", module)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(DOCS / "generate_calibration.py")
 
 
 def test_priors_table_is_current(generator: ModuleType) -> None:

@@ -158,15 +158,22 @@ def _ship(files: tuple[Path, Path, Path], folder: Path) -> Any:
     return CliRunner().invoke(app, args)
 
 
-def test_ship_is_refused_unless_the_comparison_says_no_worse(
-    calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def ship_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where ``--ship`` writes in these tests: a temporary file in place of the data file."""
     from sim.scenario import layers
 
-    files, out = calibrated
     target = tmp_path / "calibration.yaml"
     monkeypatch.setattr(layers, "CALIBRATION_FILE", target)
+    return target
+
+
+def test_ship_is_refused_unless_the_comparison_says_no_worse(
+    calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path,
+    ship_target: Path,
+) -> None:
+    files, out = calibrated
+    target = ship_target
     result = _ship(files, _with_verdict(out, tmp_path, no_worse=False))
     assert result.exit_code == 2
     assert "refused" in result.output and "set by the test" in result.output
@@ -183,14 +190,12 @@ def test_ship_is_refused_unless_the_comparison_says_no_worse(
 
 def test_a_shipped_calibration_is_what_every_scenario_then_runs(
     calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ship_target: Path,
 ) -> None:
-    from sim.scenario import layers
     from sim.scenario.loader import load_scenario
 
     files, out = calibrated
-    target = tmp_path / "calibration.yaml"
-    monkeypatch.setattr(layers, "CALIBRATION_FILE", target)
+    target = ship_target
     before = load_scenario("short").params
     folder = _with_verdict(out, tmp_path, no_worse=True)
     result = _ship(files, folder)
