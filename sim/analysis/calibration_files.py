@@ -206,7 +206,7 @@ def ship(folder: Path, spec: CalibrationSpec, path: Path | None = None) -> Path:
                             f"{MANIFEST_FILE}, {VERDICT_FILE} and {CANDIDATE_FILE}); run "
                             "`sim calibrate --out FOLDER` first")  # fmt: skip
     names = list(json.loads(manifest.read_text(encoding="utf-8"))["parameters"])
-    if names != spec.names:
+    if sorted(names) != sorted(spec.names):
         raise ScenarioError(f"--ship: {folder} calibrated {', '.join(names)}, but the free "
                             f"parameters are now {', '.join(spec.names)}; calibrate again")
     result = json.loads(verdict.read_text(encoding="utf-8"))
