@@ -17,8 +17,10 @@ Wilson 95% interval; per arm: the held-out loss (the loss of :func:`sim.analysis
 over every target, a (draw, seed) pair counting as one run).
 
 **No worse** (:func:`verdict`): the posterior and the medians each have a held-out loss no
-higher than the current values', and no target whose 95% interval lies wholly below the current
-values' share. Only a folder whose comparison says no worse may ship (``sim calibrate --ship``).
+higher than the current values', and no target on which either is significantly worse than the
+current values: the 95% interval of the difference of the two shares (Newcombe's hybrid score
+interval, built from the two Wilson intervals) lies wholly below 0. Only a folder whose
+comparison says no worse may ship (``sim calibrate --ship``).
 """
 
 from __future__ import annotations
@@ -64,8 +66,10 @@ def compare(checks: pd.DataFrame, spec: CalibrationSpec, targets: TargetSet) -> 
 
     Returns:
         One row per target: ``target``, ``fact``, ``held_out``, and per arm ``<arm>_passed``,
-        ``<arm>_n``, ``<arm>_rate``, ``<arm>_low``, ``<arm>_high``; ``worse``: the posterior's
-        or the medians' interval lies wholly below the current values' share.
+        ``<arm>_n``, ``<arm>_rate``, ``<arm>_low``, ``<arm>_high``; ``<arm>_diff_high`` (the
+        upper 95% limit of the arm's share minus the current values', see
+        :func:`difference_upper`); ``worse``: that limit is below 0 for the posterior or the
+        medians.
     """
     runs = _runs(checks)
     passed = runs.groupby(["tag", "seed", "target"], sort=False)["passed"].all().reset_index()
@@ -81,10 +85,28 @@ def compare(checks: pd.DataFrame, spec: CalibrationSpec, targets: TargetSet) -> 
             row.update({f"{arm}_passed": k, f"{arm}_n": n,
                         f"{arm}_rate": k / n if n else float("nan"),
                         f"{arm}_low": low, f"{arm}_high": high})  # fmt: skip
-        row["worse"] = any(row[f"{arm}_high"] < row["current_rate"]
-                           for arm in ("posterior", "medians"))  # fmt: skip
+        for arm in ("posterior", "medians"):
+            row[f"{arm}_diff_high"] = difference_upper(
+                (row[f"{arm}_rate"], row[f"{arm}_high"]),
+                (row["current_rate"], row["current_low"]))  # fmt: skip
+        row["worse"] = bool(row["posterior_diff_high"] < 0 or row["medians_diff_high"] < 0)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def difference_upper(arm: tuple[float, float], current: tuple[float, float]) -> float:
+    """Return the upper 95% limit of a difference of two shares, arm minus current.
+
+    Newcombe's hybrid score interval (Newcombe 1998, method 10), from each share and the
+    relevant limit of its Wilson interval: ``d + sqrt((arm_high - arm)^2 + (current -
+    current_low)^2)`` with ``d = arm - current``. Below 0, the arm is significantly worse.
+
+    Args:
+        arm: The arm's share and the upper limit of its Wilson interval.
+        current: The current values' share and the lower limit of its Wilson interval.
+    """
+    (p1, u1), (p2, l2) = arm, current
+    return float((p1 - p2) + ((u1 - p1) ** 2 + (p2 - l2) ** 2) ** 0.5)
 
 
 def holdout_losses(checks: pd.DataFrame, spec: CalibrationSpec, targets: TargetSet
@@ -117,15 +139,14 @@ def verdict(table: pd.DataFrame, losses: Mapping[str, Mapping[str, float]]
             reasons.append(f"{arm}: held-out loss {mine:.4g} is higher than the current "
                            f"values' {now:.4g}")  # fmt: skip
     for r in table[table["worse"]].to_dict("records"):
-        reasons.append(f"{r['target']}: posterior {r['posterior_rate']:.0%} "
-                       f"({r['posterior_low']:.0%}-{r['posterior_high']:.0%}), medians "
-                       f"{r['medians_rate']:.0%}, below the current values' "
-                       f"{r['current_rate']:.0%}")  # fmt: skip
+        reasons.append(f"{r['target']}: significantly lower share, posterior "
+                       f"{r['posterior_rate']:.0%} and medians {r['medians_rate']:.0%} against "
+                       f"the current values' {r['current_rate']:.0%}")  # fmt: skip
     if reasons:
         return False, reasons
     return True, [f"held-out loss: posterior {losses['posterior']['all']:.4g}, medians "
                   f"{losses['medians']['all']:.4g}, current {losses['current']['all']:.4g}; "
-                  "no target's pass share significantly lower"]
+                  "no target's share significantly lower"]
 
 
 def verdict_line(no_worse: bool, reasons: list[str]) -> str:

@@ -344,3 +344,21 @@ def test_particles_run_on_a_dask_cluster(
     post = pd.read_parquet(tmp_path / "cal" / "posterior.parquet")
     assert len(post) == 3 and post["weight"].sum() == pytest.approx(1.0)
     assert post["deal_rate"].between(0.1, 2.0).all()
+
+
+def test_worse_means_a_significantly_lower_share_not_a_lower_point() -> None:
+    from sim.analysis.holdout_comparison import difference_upper, verdict
+
+    # 143 of 144 against 12 of 12: lower, but well within the noise of 12 seeds
+    assert difference_upper((143 / 144, 0.9962), (1.0, 0.7575)) > 0
+    # 106 of 144 against 12 of 12: significantly lower
+    assert difference_upper((106 / 144, 0.80), (1.0, 0.7575)) < 0
+    table = pd.DataFrame({"target": ["a", "b"], "worse": [False, True], "posterior_rate": 0.7,
+                          "medians_rate": 0.8, "current_rate": 1.0})  # fmt: skip
+    losses = {"posterior": {"all": 0.5}, "medians": {"all": 0.9}, "current": {"all": 0.6}}
+    ok, reasons = verdict(table, losses)
+    assert not ok
+    assert reasons[0].startswith("medians: held-out loss 0.9")
+    assert reasons[1].startswith("b: significantly lower share")
+    ok, _ = verdict(table.assign(worse=False), {**losses, "medians": {"all": 0.6}})
+    assert ok
