@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from sim.analysis.free_parameters import CalibrationSpec
     from sim.analysis.posterior import Predictive
 
+SHIPPABLE = ("population", "generations", "fit_seeds", "holdout_seeds", "draws")
+"""Settings a shipped calibration must have at least at their defaults (``AbcSettings``): with a
+smaller budget (``--quick``) the held-out comparison has too few runs to detect a worse fit."""
+
 HEADER = [
     "# Fitted behavioural parameters, merged under every scenario (see",
     "# sim/scenario/loader.py). Written by `sim calibrate` (sim/analysis/calibration.py);",
@@ -178,6 +182,16 @@ def write_comparison(out: Path, spec: CalibrationSpec, predictive: Predictive,
         tmp.write_text(candidate_yaml(spec, predictive, manifest, out), encoding="utf-8")
 
 
+def below_default(settings: dict[str, Any]) -> list[str]:
+    """Return the settings (``AbcSettings`` fields) below the default budget, as text."""
+    from dataclasses import asdict
+
+    from sim.analysis.abc_smc import AbcSettings
+
+    least = asdict(AbcSettings())
+    return [f"{k} {settings[k]} < {least[k]}" for k in SHIPPABLE if settings[k] < least[k]]
+
+
 def ship(folder: Path, spec: CalibrationSpec, path: Path | None = None) -> Path:
     """Copy a calibration folder's candidate to ``sim/data/calibration.yaml`` if it is no worse.
 
@@ -190,8 +204,9 @@ def ship(folder: Path, spec: CalibrationSpec, path: Path | None = None) -> Path:
         The path written.
 
     Raises:
-        ScenarioError: When the folder holds no finished calibration, its free parameters are
-            not the current ones, or its held-out comparison does not say no worse.
+        ScenarioError: When the folder holds no finished calibration, its budget is below the
+            default, its free parameters are not the current ones, or its held-out comparison
+            does not say no worse.
     """
     import json
 
@@ -205,7 +220,12 @@ def ship(folder: Path, spec: CalibrationSpec, path: Path | None = None) -> Path:
         raise ScenarioError(f"--ship: {folder} holds no finished ABC-SMC calibration (no "
                             f"{MANIFEST_FILE}, {VERDICT_FILE} and {CANDIDATE_FILE}); run "
                             "`sim calibrate --out FOLDER` first")  # fmt: skip
-    names = list(json.loads(manifest.read_text(encoding="utf-8"))["parameters"])
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    if small := below_default(m["settings"]):
+        raise ScenarioError(f"--ship: refused, {folder} was calibrated with less than the "
+                            f"default budget ({', '.join(small)}): too few runs to tell whether "
+                            "it is worse; calibrate with the default budget or more")  # fmt: skip
+    names = list(m["parameters"])
     if sorted(names) != sorted(spec.names):
         raise ScenarioError(f"--ship: {folder} calibrated {', '.join(names)}, but the free "
                             f"parameters are now {', '.join(spec.names)}; calibrate again")

@@ -105,6 +105,9 @@ def _run_abc(spec: Any, tg: Any, settings: AbcSettings, out: Path,
              where: tuple[str | None, int | None, str | None], force: bool, quiet: bool
              ) -> None:  # fmt: skip
     """Run or resume ABC-SMC into ``out`` and print what it found and cost."""
+    from dataclasses import asdict
+
+    from sim.analysis.calibration_files import below_default
     from sim.analysis.holdout_comparison import verdict_line
     from sim.analysis.posterior import FOLDER_FILES, calibrate_abc
     from sim.experiments.executors import make_executor
@@ -133,8 +136,12 @@ def _run_abc(spec: Any, tg: Any, settings: AbcSettings, out: Path,
                   highlight=False)  # fmt: skip
     console.print(verdict_line(result.predictive.no_worse, result.predictive.reasons),
                   markup=False, highlight=False)  # fmt: skip
-    hint = (f"ship it with: sim calibrate --ship --out {out}" if result.predictive.no_worse
-            else "the candidate calibration.yaml is in the folder; it will not ship")
+    if not result.predictive.no_worse:
+        hint = "the candidate calibration.yaml is in the folder; it will not ship"
+    elif below_default(asdict(settings)):
+        hint = "a calibration with less than the default budget does not ship"
+    else:
+        hint = f"ship it with: sim calibrate --ship --out {out}"
     console.print(hint, markup=False, highlight=False)
 
 

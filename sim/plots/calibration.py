@@ -139,11 +139,15 @@ def comparison_figure(table: pd.DataFrame, verdict: dict[str, Any], threshold: f
         labels = [f"{t}{' *' if h else ''}" for t, h in zip(table["target"], table["held_out"],
                                                             strict=True)]  # fmt: skip
         ax.set_yticks(y, labels)
-        ax.set_xlim(-2, 102)
+        for tick, worse in zip(ax.get_yticklabels(), table["worse"], strict=True):
+            if worse:
+                tick.set_color(OKABE_ITO["vermillion"])
+        lowest = min(float(table[f"{arm}_low"].min()) for arm in ARM_STYLE)
+        ax.set_xlim(min(50.0, 10 * np.floor(lowest * 10) - 2), 102)
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(f"% of held-out runs meeting the target: posterior {draws} draws x {seeds} "
-                      f"seeds, the others {seeds} seeds\nwhiskers: 95% Wilson interval; "
-                      "* target left out of the distance")  # fmt: skip
+        ax.set_xlabel(f"% of held-out runs meeting the target\n(posterior: {draws} draws x "
+                      f"{seeds} seeds; others: {seeds} seeds; 95% Wilson intervals)\n"
+                      "* left out of the distance; red: significantly worse")  # fmt: skip
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=7)
         loss = verdict["losses"]
         fig.suptitle("Held-out comparison. Loss: " + ", ".join(

@@ -160,11 +160,17 @@ def _ship(files: tuple[Path, Path, Path], folder: Path) -> Any:
 
 @pytest.fixture
 def ship_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where ``--ship`` writes in these tests: a temporary file in place of the data file."""
+    """Where ``--ship`` writes in these tests: a temporary file in place of the data file.
+
+    The tests' tiny budget is made shippable (the default budget is the least that ships).
+    """
+    import sim.analysis.abc_smc as abc_smc
     from sim.scenario import layers
 
     target = tmp_path / "calibration.yaml"
     monkeypatch.setattr(layers, "CALIBRATION_FILE", target)
+    tiny = abc_smc.AbcSettings(population=4, generations=1, fit_seeds=1, holdout_seeds=2, draws=2)
+    monkeypatch.setattr(abc_smc, "AbcSettings", lambda: tiny)
     return target
 
 
@@ -186,6 +192,20 @@ def test_ship_is_refused_unless_the_comparison_says_no_worse(
                    _with_verdict(out, tmp_path, no_worse=True))  # fmt: skip
     assert result.exit_code == 2 and "the free parameters are now deal_rate" in result.output
     assert not target.exists()
+
+
+def test_a_calibration_below_the_default_budget_never_ships(
+    calibrated: tuple[tuple[Path, Path, Path], Path], env: None, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sim.scenario import layers
+
+    files, out = calibrated
+    monkeypatch.setattr(layers, "CALIBRATION_FILE", tmp_path / "calibration.yaml")
+    result = _ship(files, _with_verdict(out, tmp_path, no_worse=True))
+    assert result.exit_code == 2
+    assert "less than the default budget (population 4 < 40" in result.output
+    assert not (tmp_path / "calibration.yaml").exists()
 
 
 def test_a_shipped_calibration_is_what_every_scenario_then_runs(
