@@ -121,7 +121,7 @@ def comparison_block(folder: Path, verdict: dict) -> str:
                                                                  "current")])  # fmt: skip
     text = table(["Target (* held out)", "Posterior predictive", "Posterior medians", "Current"],
                  rows)  # fmt: skip
-    return text + f"\n\n**Verdict:** {verdict['line']}"
+    return text.rstrip() + f"\n\n**Verdict:** {verdict['line']}"
 
 
 def main(argv: list[str] | None = None) -> int:

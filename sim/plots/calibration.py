@@ -166,7 +166,7 @@ def plot_folder(folder: Path, threshold: float, out: Path | None = None,
         folder: A finished ABC-SMC calibration folder.
         threshold: The targets' pass threshold.
         out: Where to write them (default: ``folder``).
-        label: A note written in each figure's bottom right corner (e.g. the commit).
+        label: A note written under each figure, on the right (e.g. the commit).
 
     Returns:
         The paths written.
@@ -189,7 +189,7 @@ def plot_folder(folder: Path, threshold: float, out: Path | None = None,
         if fig is None:
             continue
         if label:
-            fig.text(0.995, 0.003, label, ha="right", va="bottom", fontsize=6, color="#555555")
+            fig.supxlabel(label, x=0.995, ha="right", fontsize=6, color="#555555")
         with atomic_path(target / name) as tmp:
             fig.savefig(tmp, format="png", dpi=150)
         written.append(target / name)
