@@ -77,6 +77,72 @@ class RegulatorRules:
         )
 
 
+@dataclass(frozen=True)
+class EnforcementExposure:
+    """Each firm's exposure to each regulator this month: the parts of the expected cost that do
+    not depend on how many probes a regulator opens.
+
+    Computed once a month (:func:`enforcement_exposure`) and shared by firms (at the regulators'
+    rates) and investors (at the rates they believe).
+
+    Attributes:
+        rules: The regulators' rules this month.
+        share: Shape (n, R): firm i's share of regulator r's targeting weight (a probe's chance
+            of falling on it).
+        cost: Shape (n, R): expected cost of one probe by r on firm i, a share of revenue.
+    """
+
+    rules: RegulatorRules
+    share: FloatArray
+    cost: FloatArray
+
+    def expected_cost(self, intensity: FloatArray | None = None) -> FloatArray:
+        """Return each firm's expected enforcement cost, a share of revenue a year.
+
+        Args:
+            intensity: Probes a month each regulator opens, or is believed to [default: the
+                actual rates].
+        """
+        rate = self.rules.rate if intensity is None else np.asarray(intensity, dtype=float)
+        hazard = self.share * rate  # the monthly probe hazard, at most 1
+        np.minimum(hazard, 1.0, out=hazard)
+        hazard *= self.cost
+        return np.asarray(12.0 * hazard.sum(axis=1), dtype=float)
+
+
+def enforcement_exposure(
+    firms: FirmPopulation, regulators: list[Regulator], params: Params
+) -> EnforcementExposure:
+    """Return each firm's exposure to each regulator's enforcement, vectorized over both.
+
+    Args:
+        firms: The firms.
+        regulators: The regulators, at their current stringency.
+        params: Behavioural parameters (targeting, pyramid, freeze growth penalty).
+    """
+    rules = RegulatorRules.read(regulators, params)
+    ep = params.enforcement
+    tp = ep.targeting_power
+    open_share = 1.0 - firms.compliance
+    weight0 = (firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)) * open_share
+    share = firms.exposure[:, rules.domain] * weight0[:, None]
+    total = share.sum(axis=0)
+    np.divide(share, total, out=share, where=total > 0.0)
+    share[:, total <= 0.0] = 0.0
+    # zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1) = min(s_r * a + b, 1)
+    a = open_share / ep.full_pressure
+    b = ep.strike_weight * firms.strikes * a
+    zc = np.multiply.outer(a, rules.stringency)
+    zc += b[:, None]
+    np.minimum(zc, 1.0, out=zc)
+    freeze = rules.p_freeze * rules.stringency * rules.freeze_years
+    freeze *= params.firms.freeze_growth_penalty
+    cost = np.multiply.outer(firms.domestic_share, rules.p_fine * rules.fine_share)
+    cost += freeze
+    cost *= zc
+    return EnforcementExposure(rules=rules, share=share, cost=cost)
+
+
 def expected_cost(
     firms: FirmPopulation,
     regulators: list[Regulator],
@@ -85,8 +151,6 @@ def expected_cost(
 ) -> FloatArray:
     """Return each firm's expected enforcement cost, a share of revenue a year.
 
-    Vectorized over firms, one pass per regulator.
-
     Args:
         firms: The firms.
         regulators: The regulators, at their current stringency.
@@ -94,27 +158,4 @@ def expected_cost(
         intensity: Probes a month each regulator opens, or is believed to [default: the actual
             rates].
     """
-    rules = RegulatorRules.read(regulators, params)
-    rate = rules.rate if intensity is None else np.asarray(intensity, dtype=float)
-    ep = params.enforcement
-    tp = ep.targeting_power
-    open_share = 1.0 - firms.compliance
-    weight0 = (firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)) * open_share
-    # zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1) = min(s_r * a + b, 1)
-    a = open_share / ep.full_pressure
-    b = ep.strike_weight * firms.strikes * a
-    freeze = rules.p_freeze * rules.stringency * rules.freeze_years
-    freeze *= params.firms.freeze_growth_penalty
-    total = np.zeros(firms.n)
-    for r in range(len(rate)):
-        weight = weight0 * firms.exposure[:, rules.domain[r]]
-        weight_sum = float(weight.sum())
-        if rate[r] <= 0.0 or weight_sum <= 0.0:
-            continue
-        weight *= rate[r] / weight_sum  # the monthly probe hazard, at most 1
-        np.minimum(weight, 1.0, out=weight)
-        zc = np.minimum(rules.stringency[r] * a + b, 1.0)
-        weight *= zc
-        weight *= rules.p_fine[r] * rules.fine_share[r] * firms.domestic_share + freeze[r]
-        total += weight
-    return 12.0 * total
+    return enforcement_exposure(firms, regulators, params).expected_cost(intensity)

@@ -27,7 +27,7 @@ from sim.model.agents.firms import FirmPopulation, PlatformFirm
 from sim.model.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Investors
 from sim.model.agents.municipalities import Municipality
 from sim.model.agents.regulators import Regulator
-from sim.model.enforcement_risk import expected_cost
+from sim.model.enforcement_risk import EnforcementExposure, enforcement_exposure
 from sim.model.influence import InfluenceNetwork
 from sim.model.invariants import check_invariants, money_balances
 from sim.model.mesa_interface import RandomSource, ScenarioSource, collector_reporters, model_inputs
@@ -89,6 +89,8 @@ class PolicyModel(RunRecords, mesa.Model):
     uncertainty: float
     #: Regulatory pressure on each firm.
     pressure: np.ndarray
+    #: Each firm's exposure to each regulator this month (shared by firms and investors).
+    enforcement: EnforcementExposure
     #: Each firm's expected enforcement cost (share of revenue a year) at the regulators' rates.
     expected_cost: np.ndarray
 
@@ -155,11 +157,11 @@ class PolicyModel(RunRecords, mesa.Model):
         self._last_policy = self.policy.copy()
         self.uncertainty = 0.0
         self.pressure = self._pressure()
-        self.expected_cost = expected_cost(self.firms, self.regulators, self.params)
+        self.enforcement = enforcement_exposure(self.firms, self.regulators, self.params)
+        self.expected_cost = self.enforcement.expected_cost()
         self.chips.self_reliance = float(self.policy[1])
-        investors = self.investors
-        self.firms.premium = investors.target_premium() if investors else np.zeros(self.firms.n)
-        self.firms.premium_ref = self.firms.premium.copy()
+        if (investors := self.investors) is not None:
+            investors.calibrate()
         self.datacollector = mesa.DataCollector(model_reporters=collector_reporters())
         self._firm_rows = []
         self._positions = []
@@ -217,11 +219,13 @@ class PolicyModel(RunRecords, mesa.Model):
 
     # -- events called by agents and the timeline -------------------------------------------------
 
-    def add_signal(self, strength: float, half_life_months: float) -> None:
-        """Add a confidence signal that decays with ``half_life_months``."""
+    def add_signal(
+        self, strength: float, half_life_months: float, belief: str = "probe_hazard"
+    ) -> None:
+        """Add a confidence signal that decays with ``half_life_months`` and acts on ``belief``."""
         self._signals.append((strength, half_life_months, self.month))
         if (investors := self.investors) is not None:
-            investors.hear(strength)
+            investors.hear(strength, belief)
 
     def record_sanction(
         self, row: int, kind: str, amount_cny_bn: float, *, weight: float, regulator: str = ""
@@ -304,7 +308,10 @@ class PolicyModel(RunRecords, mesa.Model):
             return False
         f.listed[row] = True
         if value_usd_bn is not None:
-            f.rebase_value(row, value_usd_bn)
+            if (investors := self.investors) is not None:
+                investors.rebase(row, value_usd_bn)
+            else:
+                f.market_value[row] = value_usd_bn
         return True
 
     # -- the month --------------------------------------------------------------------------------
@@ -368,7 +375,8 @@ class PolicyModel(RunRecords, mesa.Model):
         f = self.firms
         fp = self.params.firms
         self.pressure = self._pressure()
-        self.expected_cost = expected_cost(self.firms, self.regulators, self.params)
+        self.enforcement = enforcement_exposure(f, self.regulators, self.params)
+        self.expected_cost = self.enforcement.expected_cost()
         f.allocate_budget(self.pressure, self.expected_cost, 1.0 - float(self.policy[0]),
                           float(self.policy[1]), self.month, fp)  # fmt: skip
         self._engage()

@@ -129,17 +129,16 @@ class FirmParams(_Group):
 
 
 class ValuationParams(_Group):
-    """Private and foreign investors' required risk premium and market value."""
+    """Private and foreign investors: their beliefs, discount rate and valuation."""
 
-    duration_years: float = _p(10.0, 1.0, 40.0, "Valuation duration: -d ln V / d premium.")
-    premium_base: float = _p(0.07, 0.0, 0.5, "Required premium with no policy risk.")
-    b_stringency: float = _p(0.06, 0.0, 1.0, "Premium per unit of stringency x exposure.")
-    b_uncertainty: float = _p(0.10, 0.0, 2.0, "Premium per unit of regulatory uncertainty.")
-    b_sanction: float = _p(0.05, 0.0, 1.0, "Premium per unit of the firm's own recent sanctions.")
-    b_expected_cost: float = _p(
-        1.5, 0.0, 100.0,
-        "Premium per unit of expected enforcement cost (share of revenue per year) as investors "
-        "see it.",
+    discount_rate: float = _p(
+        0.10, 0.0, 0.5, "Investors' discount rate with no policy risk, per year."
+    )
+    horizon_years: float = _p(
+        30.0, 1.0, 40.0, "Years of expected cash flow investors value."
+    )
+    b_uncertainty: float = _p(
+        0.10, 0.0, 2.0, "Discount rate added per unit of regulatory uncertainty."
     )
     signal_weight: float = _p(
         2.0, 0.0, 10.0,
@@ -148,17 +147,29 @@ class ValuationParams(_Group):
     hazard_learning: float = _p(
         0.1, 0.0, 1.0, "Monthly weight investors give the probes they observe in their belief."
     )
-    b_risk_appetite: float = _p(0.05, 0.0, 1.0, "Premium removed per unit of global risk appetite.")
+    foreign_listing_jump: float = _p(
+        0.05, 0.0, 1.0,
+        "Foreign-listing risk (discount rate on firms listed abroad) per unit of negative "
+        "delisting signal.",
+    )
+    foreign_listing_halflife: float = _p(
+        12.0, 0.5, 240.0, "Half-life of the foreign-listing risk when nothing happens, months."
+    )
+    b_risk_appetite: float = _p(
+        0.02, 0.0, 1.0, "Discount rate removed per unit of global risk appetite."
+    )
     volatility_scale: float = _p(
         20.0, 0.0, 200.0, "Uncertainty per unit of mean monthly policy change."
     )
     b_golden_share: float = _p(
-        0.01, 0.0, 0.2, "Premium removed by a golden share (lower policy risk)."
+        0.01, 0.0, 0.2, "Discount rate removed by a golden share (lower policy risk)."
     )
     b_export_control: float = _p(
-        0.05, 0.0, 1.0, "Premium per unit of blocked foreign chips x dependence."
+        0.05, 0.0, 1.0, "Discount rate per unit of blocked foreign chips x dependence."
     )
-    adjust_speed: float = _p(0.15, 0.0, 1.0, "Monthly adjustment of the premium to its target.")
+    adjust_speed: float = _p(
+        0.15, 0.0, 1.0, "Monthly adjustment of the discount rate to its target."
+    )
     uncertainty_halflife: float = _p(6.0, 0.5, 60.0, "Half-life of policy volatility, months.")
     easing_weight: float = _p(
         0.1, 0.0, 1.0, "Weight of an easing move relative to a tightening move in volatility."

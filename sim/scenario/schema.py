@@ -158,6 +158,10 @@ class FirmSpec(StakeholderSpec):
         description="Market (or private) value at the start, billion US$."
     )
     listed: bool = Field(True, description="Listed at the start (counts in market value).")
+    listed_abroad: bool = Field(
+        False,
+        description="Listed (or to list) in the United States, so exposed to a delisting threat.",
+    )
     exposure: dict[Domain, Unit] = Field(
         default_factory=dict, description="Risk exposure per domain (missing domains: 0.1)."
     )

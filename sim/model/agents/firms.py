@@ -120,12 +120,13 @@ class FirmPopulation:
         self.deal_boost: FloatArray = np.zeros(self.n)
         self.split: FloatArray = np.zeros((self.n, len(USES)))
         self.rd_spend: FloatArray = np.zeros(self.n)
-        self.premium: FloatArray = np.zeros(self.n)
-        # Valuation reference:
-        # market value = value_ref * revenue / revenue_ref * exp(-D (p - p_ref)).
-        self.value_ref: FloatArray = self.market_value.copy()
-        self.revenue_ref: FloatArray = self.revenue.copy()
-        self.premium_ref: FloatArray = np.zeros(self.n)
+        self.listed_abroad: BoolArray = np.concatenate(
+            [np.array([f.listed_abroad for f in named], dtype=bool), np.zeros(m, dtype=bool)]
+        )
+        # Valuation (sim.model.valuation): investors' discount rate and the expected margin
+        # they price in, solved at the start.
+        self.discount_rate: FloatArray = np.zeros(self.n)
+        self.value_margin: FloatArray = np.zeros(self.n)
         self.revenue0: FloatArray = self.revenue.copy()
         self.ai_capability0: float = float(self.ai_capability.sum())
 
@@ -294,21 +295,6 @@ class FirmPopulation:
         """Return each firm's compute in foreign-equivalent units."""
         return self.compute_foreign + self.compute_domestic * (1.0 - performance_gap)
 
-    def revalue(self, duration_years: float) -> None:
-        """Set market values from revenue and premium relative to each firm's reference."""
-        self.market_value = (
-            self.value_ref
-            * (self.revenue / self.revenue_ref)
-            * np.exp(-duration_years * (self.premium - self.premium_ref))
-        )
-
-    def rebase_value(self, i: int, value_usd_bn: float) -> None:
-        """Make firm ``i`` worth ``value_usd_bn`` now (e.g. at listing), keeping its dynamics."""
-        self.value_ref[i] = value_usd_bn
-        self.revenue_ref[i] = self.revenue[i]
-        self.premium_ref[i] = self.premium[i]
-        self.market_value[i] = value_usd_bn
-
     def hhi(self) -> float:
         """Return the revenue-weighted mean Herfindahl-Hirschman index of sectors (0-10,000)."""
         sector_rev = np.bincount(
@@ -379,9 +365,9 @@ class PlatformFirm(mesa.Agent):
         return float(self._pop.foreign_share()[self.row])
 
     @property
-    def premium(self) -> float:
-        """Investors' required risk premium on the firm."""
-        return float(self._pop.premium[self.row])
+    def discount_rate(self) -> float:
+        """Investors' discount rate on the firm, per year."""
+        return float(self._pop.discount_rate[self.row])
 
     def state(self) -> dict[str, float | str | bool]:
         """Return the firm's main state variables as a flat mapping."""
@@ -395,5 +381,5 @@ class PlatformFirm(mesa.Agent):
             "alignment": self.alignment,
             "golden_share": self.golden_share,
             "foreign_compute_share": self.foreign_compute_share,
-            "premium": self.premium,
+            "discount_rate": self.discount_rate,
         }
