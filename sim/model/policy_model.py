@@ -29,6 +29,7 @@ from sim.model.agents.municipalities import Municipality
 from sim.model.agents.regulators import Regulator
 from sim.model.enforcement_risk import EnforcementExposure, enforcement_exposure
 from sim.model.influence import InfluenceNetwork
+from sim.model.initial_state import solve_rest
 from sim.model.invariants import check_invariants, money_balances
 from sim.model.mesa_interface import RandomSource, ScenarioSource, collector_reporters, model_inputs
 from sim.model.observation import FINE_COLUMNS, RunRecords
@@ -157,9 +158,10 @@ class PolicyModel(RunRecords, mesa.Model):
         self._last_policy = self.policy.copy()
         self.uncertainty = 0.0
         self.pressure = self._pressure()
+        self.chips.self_reliance = float(self.policy[1])
+        solve_rest(self)
         self.enforcement = enforcement_exposure(self.firms, self.regulators, self.params)
         self.expected_cost = self.enforcement.expected_cost()
-        self.chips.self_reliance = float(self.policy[1])
         if (investors := self.investors) is not None:
             investors.calibrate()
         self.datacollector = mesa.DataCollector(model_reporters=collector_reporters())

@@ -138,7 +138,7 @@ class ValuationParams(_Group):
         30.0, 1.0, 40.0, "Years of expected cash flow investors value."
     )
     b_uncertainty: float = _p(
-        0.10, 0.0, 2.0, "Discount rate added per unit of regulatory uncertainty."
+        0.12, 0.0, 2.0, "Discount rate added per unit of regulatory uncertainty."
     )
     signal_weight: float = _p(
         2.0, 0.0, 10.0,
@@ -223,16 +223,15 @@ class ChipParams(_Group):
     domestic_price_ratio: float = _p(
         1.1, 0.1, 10.0, "Price of domestic compute relative to foreign."
     )
-    compute_share_of_rd: float = _p(0.4, 0.0, 1.0, "Share of R&D spend that buys compute.")
     compute_price_cny_bn: float = _p(10.0, 0.01, 1e4, "Price of one unit of compute, billion CNY.")
     depreciation: float = _p(0.02, 0.0, 0.5, "Monthly depreciation of compute.")
     choice_sensitivity: float = _p(4.0, 0.0, 50.0, "Logit sensitivity of chip choice to value.")
     self_reliance_pull: float = _p(1.5, 0.0, 20.0, "Pull of the self-reliance push x alignment.")
     domestic_capacity_units: float = _p(
-        0.3, 0.0, 1e4, "Domestic AI-chip supply at the start, units of compute a month."
+        0.06, 0.0, 1e4, "Domestic AI-chip supply at the start, units of compute a month."
     )
     capacity_cost_cny_bn: float = _p(
-        300.0, 1.0, 1e5, "Chip-fund investment that adds one unit a month of domestic supply."
+        1200.0, 1.0, 1e5, "Chip-fund investment that adds one unit a month of domestic supply."
     )
     learning_exponent: float = _p(
         0.3, 0.0, 1.0, "Growth of domestic supply per doubling of cumulative output (exponent)."

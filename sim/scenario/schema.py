@@ -165,7 +165,6 @@ class FirmSpec(StakeholderSpec):
     exposure: dict[Domain, Unit] = Field(
         default_factory=dict, description="Risk exposure per domain (missing domains: 0.1)."
     )
-    compliance: Unit = Field(0.5, description="Initial compliance c.")
     alignment: Unit = Field(0.4, description="Initial alignment with state goals a.")
     rd_intensity: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         0.08, description="R&D spend as a share of revenue."

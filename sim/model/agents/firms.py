@@ -98,7 +98,8 @@ class FirmPopulation:
                 exposure_tail,
             ]
         )
-        self.compliance: FloatArray = col([f.compliance for f in named], rng.uniform(0.3, 0.7, m))
+        # Compliance starts at the level each firm's effort sustains (sim.model.initial_state).
+        self.compliance: FloatArray = np.zeros(self.n)
         self.alignment: FloatArray = col([f.alignment for f in named], rng.uniform(0.3, 0.6, m))
         self.rd_intensity: FloatArray = col(
             [f.rd_intensity for f in named], rng.uniform(0.02, 0.12, m)
@@ -107,6 +108,10 @@ class FirmPopulation:
         foreign = col([f.foreign_chip_share for f in named], 0.9)
         self.compute_foreign: FloatArray = compute * foreign
         self.compute_domestic: FloatArray = compute * (1.0 - foreign)
+        # Compute units bought per billion CNY of R&D and taste for domestic chips: solved at
+        # the start so that purchases hold each firm's recorded stock and share at rest.
+        self.compute_intensity: FloatArray = np.zeros(self.n)
+        self.chip_taste: FloatArray = np.zeros(self.n)
         self.ai_capability: FloatArray = col([f.ai_capability for f in named], rev_tail / 500.0)
         self.chip_maker: BoolArray = np.concatenate(
             [np.array([f.chip_maker for f in named], dtype=bool), np.zeros(m, dtype=bool)]
@@ -262,7 +267,9 @@ class FirmPopulation:
         Returns:
             Spend on foreign and on domestic compute, billion CNY.
         """
-        units, available, demand = market.demand(self.rd_spend, self.alignment, params)
+        units, available, demand = market.demand(
+            self.rd_spend, self.alignment, params, self.compute_intensity, self.chip_taste
+        )
         domestic = demand * market.clear(float(demand.sum()))
         r = market.required_domestic
         foreign = np.minimum(available, domestic * (1.0 - r) / r) if r > 0.0 else available

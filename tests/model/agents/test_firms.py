@@ -358,7 +358,7 @@ def test_buyers_pay_for_compute_and_domestic_chips_pay_the_makers() -> None:
     f = m.firms
     cash, rd = f.cash.copy(), f.rd_spend.copy()
     foreign, domestic = f.buy_compute(m.chips, m.params.chips)
-    budget = m.params.chips.compute_share_of_rd * rd
+    budget = f.compute_intensity * rd * m.params.chips.compute_price_cny_bn
     assert np.all(cash - f.cash <= budget * (1 + 1e-12))
     assert (cash - f.cash).sum() == pytest.approx(foreign + domestic)
     makers = f.chip_maker
@@ -413,3 +413,22 @@ def test_export_controls_cut_compute_bought_when_domestic_supply_is_short() -> N
     assert tight.set_index("date").loc[window, "compute_shortfall_share"].mean() > 0.05
     assert free.set_index("date").loc[window, "compute_shortfall_share"].max() == 0.0
     assert tight["ai_capability"].iloc[-1] < free["ai_capability"].iloc[-1]
+
+
+# -- the start at rest -----------------------------------------------------------------------
+
+
+def test_the_start_holds_compliance_compute_and_shares_at_rest() -> None:
+    m = model()
+    f = m.firms
+    compliance, share = f.compliance.copy(), f.foreign_share().copy()
+    total = f.compute_total().copy()
+    f.allocate_budget(m.pressure, m.expected_cost, 1.0 - float(m.policy[0]), float(m.policy[1]),
+                      0, m.params.firms)  # fmt: skip
+    f.update_compliance(m.params.firms)
+    np.testing.assert_allclose(f.compliance, compliance, rtol=1e-9, atol=1e-12)
+    f.spend(m.params.firms)
+    f.buy_compute(m.chips, m.params.chips)
+    np.testing.assert_allclose(f.foreign_share(), share, atol=1e-9)
+    growth = np.power(np.maximum(1.0 + f.growth, 0.05), 1.0 / 12.0)
+    np.testing.assert_allclose(f.compute_total(), total * growth, rtol=1e-9)
