@@ -428,6 +428,7 @@ def test_the_start_holds_compliance_compute_and_shares_at_rest() -> None:
     f.update_compliance(m.params.firms)
     np.testing.assert_allclose(f.compliance, compliance, rtol=1e-9, atol=1e-12)
     f.spend(m.params.firms)
+    m.chips.update_capacity(m.params.chips)
     f.buy_compute(m.chips, m.params.chips)
     np.testing.assert_allclose(f.foreign_share(), share, atol=1e-9)
     growth = np.power(np.maximum(1.0 + f.growth, 0.05), 1.0 / 12.0)
