@@ -83,31 +83,42 @@ class EnforcementExposure:
     not depend on how many probes a regulator opens.
 
     Computed once a month (:func:`enforcement_exposure`) and shared by firms (at the regulators'
-    rates) and investors (at the rates they believe).
+    rates) and investors (at the rates they believe). Arrays have one row per regulator.
 
     Attributes:
         rules: The regulators' rules this month.
-        share: Shape (n, R): firm i's share of regulator r's targeting weight (a probe's chance
+        share: Shape (R, n): firm i's share of regulator r's targeting weight (a probe's chance
             of falling on it).
-        cost: Shape (n, R): expected cost of one probe by r on firm i, a share of revenue.
+        weighted: Shape (R, n): ``share * cost``, where ``cost`` is the expected cost of one
+            probe by r on firm i (a share of revenue): the expected cost per probe r opens.
+        top_share: Each regulator's largest share (whether a hazard can reach 1).
     """
 
     rules: RegulatorRules
     share: FloatArray
-    cost: FloatArray
+    weighted: FloatArray
+    top_share: FloatArray
 
     def expected_cost(self, intensity: FloatArray | None = None) -> FloatArray:
         """Return each firm's expected enforcement cost, a share of revenue a year.
+
+        The monthly probe hazard ``share * intensity`` is at most 1: the cost is linear in the
+        intensity (one matrix-vector product) except for the few firms whose hazard reaches 1.
 
         Args:
             intensity: Probes a month each regulator opens, or is believed to [default: the
                 actual rates].
         """
         rate = self.rules.rate if intensity is None else np.asarray(intensity, dtype=float)
-        hazard = self.share * rate  # the monthly probe hazard, at most 1
-        np.minimum(hazard, 1.0, out=hazard)
-        hazard *= self.cost
-        return np.asarray(12.0 * hazard.sum(axis=1), dtype=float)
+        if rate.size == 0:
+            return np.zeros(self.share.shape[1])
+        total = rate @ self.weighted
+        for r in np.flatnonzero(self.top_share * rate > 1.0):
+            # Where the hazard would pass 1, take off the excess: (share * rate - 1) * cost.
+            rows = np.flatnonzero(self.share[r] * rate[r] > 1.0)
+            share = self.share[r, rows]
+            total[rows] -= (share * rate[r] - 1.0) * self.weighted[r, rows] / share
+        return np.asarray(12.0 * total, dtype=float)
 
 
 def enforcement_exposure(
@@ -125,22 +136,24 @@ def enforcement_exposure(
     tp = ep.targeting_power
     open_share = 1.0 - firms.compliance
     weight0 = (firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)) * open_share
-    share = firms.exposure[:, rules.domain] * weight0[:, None]
-    total = share.sum(axis=0)
-    np.divide(share, total, out=share, where=total > 0.0)
-    share[:, total <= 0.0] = 0.0
+    share = firms.exposure.T[rules.domain]
+    share *= weight0
+    total = share.sum(axis=1)
+    share /= np.where(total > 0.0, total, 1.0)[:, None]
     # zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1) = min(s_r * a + b, 1)
     a = open_share / ep.full_pressure
     b = ep.strike_weight * firms.strikes * a
-    zc = np.multiply.outer(a, rules.stringency)
-    zc += b[:, None]
-    np.minimum(zc, 1.0, out=zc)
+    cost = np.multiply.outer(rules.stringency, a)
+    cost += b
+    np.minimum(cost, 1.0, out=cost)
     freeze = rules.p_freeze * rules.stringency * rules.freeze_years
     freeze *= params.firms.freeze_growth_penalty
-    cost = np.multiply.outer(firms.domestic_share, rules.p_fine * rules.fine_share)
-    cost += freeze
-    cost *= zc
-    return EnforcementExposure(rules=rules, share=share, cost=cost)
+    per_probe = np.multiply.outer(rules.p_fine * rules.fine_share, firms.domestic_share)
+    per_probe += freeze[:, None]
+    cost *= per_probe
+    cost *= share
+    top = share.max(axis=1) if share.shape[1] else np.zeros(len(share))
+    return EnforcementExposure(rules=rules, share=share, weighted=cost, top_share=top)
 
 
 def expected_cost(

@@ -34,8 +34,14 @@ def annuity_factor(spread: FloatArray, horizon_years: float) -> FloatArray:
     """
     x = np.asarray(spread, dtype=float) * horizon_years
     small = np.abs(x) < 1e-9
-    safe = np.where(small, 1.0, x)
-    return np.asarray(horizon_years * np.where(small, 1.0 - 0.5 * x, -np.expm1(-safe) / safe))
+    if small.any():
+        x = np.where(small, 1.0, x)
+    out = np.expm1(-x)
+    out /= x
+    out *= -horizon_years
+    if small.any():
+        out[small] = horizon_years * (1.0 - 0.5 * np.asarray(spread)[small] * horizon_years)
+    return np.asarray(out)
 
 
 def firm_value_usd(

@@ -231,16 +231,17 @@ class Investors(Fund):
         m = self.model
         v = m.params.valuation
         firms = m.firms
-        dependence = firms.foreign_share() * np.minimum(1.0, 5.0 * firms.rd_intensity)
-        return np.asarray(
-            v.discount_rate
-            + v.b_uncertainty * m.uncertainty
-            + v.b_export_control * m.chips.blocked_share * dependence
-            + self.foreign_listing_risk * firms.listed_abroad
-            - v.b_risk_appetite * m.risk_appetite
-            - v.b_golden_share * firms.golden_share,
-            dtype=float,
+        common = v.discount_rate + v.b_uncertainty * m.uncertainty - v.b_risk_appetite * (
+            m.risk_appetite
         )
+        rate = np.full(firms.n, common)
+        rate -= v.b_golden_share * firms.golden_share
+        if m.chips.blocked_share > 0.0:
+            dependence = firms.foreign_share() * np.minimum(1.0, 5.0 * firms.rd_intensity)
+            rate += v.b_export_control * m.chips.blocked_share * dependence
+        if self.foreign_listing_risk > 0.0:
+            rate += self.foreign_listing_risk * firms.listed_abroad
+        return rate
 
     def _price(self) -> None:
         """Compute this month's expected costs and annuity factors."""
