@@ -79,11 +79,12 @@ class RegulatorRules:
 
 @dataclass(frozen=True)
 class EnforcementExposure:
-    """Each firm's exposure to each regulator this month: the parts of the expected cost that do
-    not depend on how many probes a regulator opens.
+    """Each firm's exposure to each regulator this month.
 
-    Computed once a month (:func:`enforcement_exposure`) and shared by firms (at the regulators'
-    rates) and investors (at the rates they believe). Arrays have one row per regulator.
+    These are the parts of the expected cost that do not depend on how many probes a regulator
+    opens, computed once a month (:func:`enforcement_exposure`) and shared by firms (at the
+    regulators' rates) and investors (at the rates they believe). Arrays have one row per
+    regulator.
 
     Attributes:
         rules: The regulators' rules this month.
@@ -154,6 +155,20 @@ def enforcement_exposure(
     cost *= share
     top = share.max(axis=1) if share.shape[1] else np.zeros(len(share))
     return EnforcementExposure(rules=rules, share=share, weighted=cost, top_share=top)
+
+
+def regulatory_pressure(firms: FirmPopulation, regulators: list[Regulator]) -> FloatArray:
+    """Return the regulatory pressure on each firm: its exposure x stringency, mean over regulators.
+
+    Args:
+        firms: The firms.
+        regulators: The regulators, at their current stringency.
+    """
+    if not regulators:
+        return np.zeros(firms.n)
+    stringency = np.array([r.stringency for r in regulators])
+    domains = [DOMAINS.index(r.spec.domain) for r in regulators]
+    return np.asarray(firms.exposure[:, domains] @ stringency / len(stringency), dtype=float)
 
 
 def expected_cost(

@@ -251,8 +251,10 @@ class Investors(Fund):
         self._annuity = annuity_factor(spread, m.params.valuation.horizon_years)
 
     def calibrate(self) -> None:
-        """Set discount rates at their targets and solve each firm's expected margin so that its
-        value is its recorded value (the start is at rest)."""
+        """Set discount rates at their targets and solve each firm's expected margin.
+
+        Each firm is then worth its recorded value, and the start is at rest.
+        """
         firms = self.model.firms
         firms.discount_rate = self.target_discount_rate()
         self._price()

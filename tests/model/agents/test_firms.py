@@ -8,8 +8,8 @@ import pytest
 from sim.model.agents.chips import ChipMarket
 from sim.model.agents.firms import USES
 from sim.model.policy_model import PolicyModel
-from sim.model.valuation import firm_value_usd
 from sim.model.runner import run_scenario
+from sim.model.valuation import firm_value_usd
 from sim.scenario.base import FREEZE_KINDS
 from tests.helpers import SHIPPED, model, run, scenario, short, step
 
