@@ -42,7 +42,7 @@ class MacroEvent(EventBase):
     type: Literal["macro"]
     gdp_growth: Annotated[float, Field(ge=-0.3, le=0.3)]
     risk_appetite: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
-        0.0, description="Global investors' risk appetite (lowers the premium when positive)."
+        0.0, description="Global investors' risk appetite (lowers the discount rate when positive)."
     )
 
 

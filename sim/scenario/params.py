@@ -141,7 +141,7 @@ class ValuationParams(_Group):
         0.12, 0.0, 2.0, "Discount rate added per unit of regulatory uncertainty."
     )
     signal_weight: float = _p(
-        2.0, 0.0, 10.0,
+        3.5, 0.0, 10.0,
         "Change of investors' log perceived probe rate per unit of (negative) outside signal.",
     )
     hazard_learning: float = _p(
