@@ -1,5 +1,8 @@
-"""Investors value firms from expected cash flows: a fine's size, its probability and a freeze's
-length each move value, and the thaw recovers without positive signals."""
+"""Investors value firms from expected cash flows.
+
+A fine's size, its probability and a freeze's length each move value, and the thaw recovers
+without positive signals.
+"""
 
 from __future__ import annotations
 
