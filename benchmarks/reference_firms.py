@@ -135,6 +135,8 @@ class ReferenceFirm(mesa.Agent):
         self.exposure = [float(x) for x in pop.exposure[row]]
         self.compliance = float(pop.compliance[row])
         self.alignment = float(pop.alignment[row])
+        self.compute_intensity = float(pop.compute_intensity[row])
+        self.chip_taste = float(pop.chip_taste[row])
         self.rd_intensity = float(pop.rd_intensity[row])
         self.compute_foreign = float(pop.compute_foreign[row])
         self.compute_domestic = float(pop.compute_domestic[row])
@@ -239,12 +241,12 @@ class ReferenceFirm(mesa.Agent):
 
     def order_compute(self, market: ChipMarket, p: ChipParams) -> None:
         """Decide the compute order: units wanted, foreign units available, domestic units asked."""
-        self.units = p.compute_share_of_rd * self.rd_spend / p.compute_price_cny_bn
+        self.units = self.compute_intensity * self.rd_spend
         price_d = p.domestic_price_ratio * (1.0 - market.power_subsidy)
         value_gap = (1.0 - market.performance_gap) / max(price_d, 1e-9) - 1.0
         z = p.choice_sensitivity * value_gap + p.self_reliance_pull * (
             market.self_reliance * self.alignment - 0.25
-        )
+        ) + self.chip_taste
         q = 1.0 / (1.0 + math.exp(-z)) if z > -700.0 else 0.0
         q = max(q, market.required_domestic)
         want_foreign = self.units * (1.0 - q)

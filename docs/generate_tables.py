@@ -339,11 +339,11 @@ def actors_tables() -> str:
           _with(f.market_value_usd_bn, notes.get((n, "market_value_usd_bn"))), f.listed, f.source)
          for n, f in sc.firms.items()]))  # fmt: skip
     parts.append("#### Firms: behavioural attributes (modelling judgements)\n\n" + table(
-        ["firm", *DOMAINS, "domestic_share", "compliance", "alignment", "rd_intensity",
-         "compute", "foreign_chip_share", "ai_capability", "chip_maker", "golden_share"],
-        [(n, *(f.exposure.get(d, 0.1) for d in DOMAINS), f.domestic_share, f.compliance,
-          f.alignment, f.rd_intensity, f.compute, f.foreign_chip_share, f.ai_capability,
-          f.chip_maker, f.golden_share) for n, f in sc.firms.items()]))  # fmt: skip
+        ["firm", *DOMAINS, "domestic_share", "alignment", "rd_intensity", "compute",
+         "foreign_chip_share", "ai_capability", "chip_maker", "golden_share", "listed_abroad"],
+        [(n, *(f.exposure.get(d, 0.1) for d in DOMAINS), f.domestic_share, f.alignment,
+          f.rd_intensity, f.compute, f.foreign_chip_share, f.ai_capability, f.chip_maker,
+          f.golden_share, f.listed_abroad) for n, f in sc.firms.items()]))  # fmt: skip
     p = sc.params.influence
     rows: list[tuple[object, ...]] = [("center", "center", p.center_clout, p.center_salience, 0.0,
                                        "stance (timeline)", "stance (timeline)")]  # fmt: skip

@@ -32,7 +32,7 @@ MAIN_FIELDS: tuple[str, ...] = (
     "params.influence.center_clout",
     "params.enforcement.stringency_speed",
     "params.firms.pressure_response",
-    "params.valuation.b_stringency",
+    "params.valuation.discount_rate",
     "params.valuation.b_uncertainty",
     "params.cities.deal_rate",
     "params.chips.self_reliance_pull",

@@ -165,13 +165,11 @@ LEVERS: tuple[Lever, ...] = (
           "params.chips.learning_exponent", _HALF, {DOMESTIC_SHARE: +1, AI_CAPABILITY: +1},
           home="export_controls"),
     # Investors: how policy risk is priced.
-    Lever("b_stringency", "Investors' premium per unit of stringency",
-          "params.valuation.b_stringency", _HALF, _PREMIUM),
-    Lever("b_uncertainty", "Investors' premium per unit of uncertainty",
+    Lever("b_uncertainty", "Investors' discount rate per unit of uncertainty",
           "params.valuation.b_uncertainty", _HALF, _PREMIUM),
-    Lever("b_sanction", "Investors' premium per unit of sanctions",
-          "params.valuation.b_sanction", _HALF, _PREMIUM),
-    Lever("b_export_control", "Investors' premium per unit of blocked chips",
+    Lever("foreign_listing_jump", "Investors' foreign-listing risk per delisting threat",
+          "params.valuation.foreign_listing_jump", _HALF, {MARKET_VALUE: -1}),
+    Lever("b_export_control", "Investors' discount rate per unit of blocked chips",
           "params.valuation.b_export_control", _HALF, {MARKET_VALUE: -1},
           home="export_controls"),
 )  # fmt: skip

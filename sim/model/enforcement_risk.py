@@ -77,6 +77,100 @@ class RegulatorRules:
         )
 
 
+@dataclass(frozen=True)
+class EnforcementExposure:
+    """Each firm's exposure to each regulator this month.
+
+    These are the parts of the expected cost that do not depend on how many probes a regulator
+    opens, computed once a month (:func:`enforcement_exposure`) and shared by firms (at the
+    regulators' rates) and investors (at the rates they believe). Arrays have one row per
+    regulator.
+
+    Attributes:
+        rules: The regulators' rules this month.
+        share: Shape (R, n): firm i's share of regulator r's targeting weight (a probe's chance
+            of falling on it).
+        weighted: Shape (R, n): ``share * cost``, where ``cost`` is the expected cost of one
+            probe by r on firm i (a share of revenue): the expected cost per probe r opens.
+        top_share: Each regulator's largest share (whether a hazard can reach 1).
+    """
+
+    rules: RegulatorRules
+    share: FloatArray
+    weighted: FloatArray
+    top_share: FloatArray
+
+    def expected_cost(self, intensity: FloatArray | None = None) -> FloatArray:
+        """Return each firm's expected enforcement cost, a share of revenue a year.
+
+        The monthly probe hazard ``share * intensity`` is at most 1: the cost is linear in the
+        intensity (one matrix-vector product) except for the few firms whose hazard reaches 1.
+
+        Args:
+            intensity: Probes a month each regulator opens, or is believed to [default: the
+                actual rates].
+        """
+        rate = self.rules.rate if intensity is None else np.asarray(intensity, dtype=float)
+        if rate.size == 0:
+            return np.zeros(self.share.shape[1])
+        total = rate @ self.weighted
+        for r in np.flatnonzero(self.top_share * rate > 1.0):
+            # Where the hazard would pass 1, take off the excess: (share * rate - 1) * cost.
+            rows = np.flatnonzero(self.share[r] * rate[r] > 1.0)
+            share = self.share[r, rows]
+            total[rows] -= (share * rate[r] - 1.0) * self.weighted[r, rows] / share
+        return np.asarray(12.0 * total, dtype=float)
+
+
+def enforcement_exposure(
+    firms: FirmPopulation, regulators: list[Regulator], params: Params
+) -> EnforcementExposure:
+    """Return each firm's exposure to each regulator's enforcement, vectorized over both.
+
+    Args:
+        firms: The firms.
+        regulators: The regulators, at their current stringency.
+        params: Behavioural parameters (targeting, pyramid, freeze growth penalty).
+    """
+    rules = RegulatorRules.read(regulators, params)
+    ep = params.enforcement
+    tp = ep.targeting_power
+    open_share = 1.0 - firms.compliance
+    weight0 = (firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)) * open_share
+    share = firms.exposure.T[rules.domain]
+    share *= weight0
+    total = share.sum(axis=1)
+    share /= np.where(total > 0.0, total, 1.0)[:, None]
+    # zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1) = min(s_r * a + b, 1)
+    a = open_share / ep.full_pressure
+    b = ep.strike_weight * firms.strikes * a
+    cost = np.multiply.outer(rules.stringency, a)
+    cost += b
+    np.minimum(cost, 1.0, out=cost)
+    freeze = rules.p_freeze * rules.stringency * rules.freeze_years
+    freeze *= params.firms.freeze_growth_penalty
+    per_probe = np.multiply.outer(rules.p_fine * rules.fine_share, firms.domestic_share)
+    per_probe += freeze[:, None]
+    cost *= per_probe
+    cost *= share
+    top = share.max(axis=1) if share.shape[1] else np.zeros(len(share))
+    return EnforcementExposure(rules=rules, share=share, weighted=cost, top_share=top)
+
+
+def regulatory_pressure(firms: FirmPopulation, regulators: list[Regulator]) -> FloatArray:
+    """Return the regulatory pressure on each firm: its exposure x stringency, mean over regulators.
+
+    Args:
+        firms: The firms.
+        regulators: The regulators, at their current stringency.
+    """
+    if not regulators:
+        return np.zeros(firms.n)
+    stringency = np.array([r.stringency for r in regulators])
+    domains = [DOMAINS.index(r.spec.domain) for r in regulators]
+    return np.asarray(firms.exposure[:, domains] @ stringency / len(stringency), dtype=float)
+
+
 def expected_cost(
     firms: FirmPopulation,
     regulators: list[Regulator],
@@ -85,8 +179,6 @@ def expected_cost(
 ) -> FloatArray:
     """Return each firm's expected enforcement cost, a share of revenue a year.
 
-    Vectorized over firms, one pass per regulator.
-
     Args:
         firms: The firms.
         regulators: The regulators, at their current stringency.
@@ -94,27 +186,4 @@ def expected_cost(
         intensity: Probes a month each regulator opens, or is believed to [default: the actual
             rates].
     """
-    rules = RegulatorRules.read(regulators, params)
-    rate = rules.rate if intensity is None else np.asarray(intensity, dtype=float)
-    ep = params.enforcement
-    tp = ep.targeting_power
-    open_share = 1.0 - firms.compliance
-    weight0 = (firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)) * open_share
-    # zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1) = min(s_r * a + b, 1)
-    a = open_share / ep.full_pressure
-    b = ep.strike_weight * firms.strikes * a
-    freeze = rules.p_freeze * rules.stringency * rules.freeze_years
-    freeze *= params.firms.freeze_growth_penalty
-    total = np.zeros(firms.n)
-    for r in range(len(rate)):
-        weight = weight0 * firms.exposure[:, rules.domain[r]]
-        weight_sum = float(weight.sum())
-        if rate[r] <= 0.0 or weight_sum <= 0.0:
-            continue
-        weight *= rate[r] / weight_sum  # the monthly probe hazard, at most 1
-        np.minimum(weight, 1.0, out=weight)
-        zc = np.minimum(rules.stringency[r] * a + b, 1.0)
-        weight *= zc
-        weight *= rules.p_fine[r] * rules.fine_share[r] * firms.domestic_share + freeze[r]
-        total += weight
-    return 12.0 * total
+    return enforcement_exposure(firms, regulators, params).expected_cost(intensity)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 UNIT_VARIABLES = ("compliance", "alignment", "domestic_share")
 NON_NEGATIVE_VARIABLES = ("revenue", "market_value", "compute_foreign", "compute_domestic")
 FINITE_VARIABLES = (
-    "revenue", "cash", "market_value", "premium", "compute_foreign", "compute_domestic",
+    "revenue", "cash", "market_value", "discount_rate", "compute_foreign", "compute_domestic",
     "ai_capability", "strikes", "sanction_memory", "margin", "growth",
 )  # fmt: skip
 REL_TOL = 1e-9

@@ -113,8 +113,9 @@ METRICS: tuple[Metric, ...] = (
            lambda m: float(np.mean([r.stringency for r in m.regulators]))),
     Metric("regulatory_uncertainty", "index", "Policy volatility plus recent sanctions.", "stock",
            lambda m: float(m.uncertainty)),
-    Metric("mean_premium", "share", "Value-weighted required risk premium on listed firms.",
-           "stock", lambda m: _share(m.firms.premium * m.firms.market_value * m.firms.listed,
+    Metric("mean_discount_rate", "share", "Value-weighted discount rate investors apply to "
+           "listed firms (per year).",
+           "stock", lambda m: _share(m.firms.discount_rate * m.firms.market_value * m.firms.listed,
                                      m.firms.market_value * m.firms.listed)),
     Metric("hhi", "index", "Revenue-weighted Herfindahl-Hirschman index of sectors (0-10,000).",
            "stock", lambda m: m.firms.hhi()),

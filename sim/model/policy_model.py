@@ -27,12 +27,18 @@ from sim.model.agents.firms import FirmPopulation, PlatformFirm
 from sim.model.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Investors
 from sim.model.agents.municipalities import Municipality
 from sim.model.agents.regulators import Regulator
-from sim.model.enforcement_risk import expected_cost
+from sim.model.enforcement_risk import (
+    EnforcementExposure,
+    enforcement_exposure,
+    regulatory_pressure,
+)
 from sim.model.influence import InfluenceNetwork
+from sim.model.initial_state import solve_rest
 from sim.model.invariants import check_invariants, money_balances
 from sim.model.mesa_interface import RandomSource, ScenarioSource, collector_reporters, model_inputs
 from sim.model.observation import FINE_COLUMNS, RunRecords
 from sim.model.timeline import apply_event, compile_timeline
+from sim.model.uncertainty import Uncertainty
 from sim.scenario.params import Params
 from sim.scenario.schema import Scenario
 
@@ -89,6 +95,8 @@ class PolicyModel(RunRecords, mesa.Model):
     uncertainty: float
     #: Regulatory pressure on each firm.
     pressure: np.ndarray
+    #: Each firm's exposure to each regulator this month (shared by firms and investors).
+    enforcement: EnforcementExposure
     #: Each firm's expected enforcement cost (share of revenue a year) at the regulators' rates.
     expected_cost: np.ndarray
 
@@ -136,7 +144,6 @@ class PolicyModel(RunRecords, mesa.Model):
         self._city_by_name = {c.name: c for c in self.cities}
         self._fund_by_name = {f.name: f for f in self.funds}
         self._firm_row = {name: i for i, name in enumerate(self.firms.names)}
-        self._reg_domains = np.array([r.domain for r in self.regulators], dtype=np.int64)
         self._max_named_revenue = float(self.firms.revenue[: self.firms.n_named].max())
 
         self.influence = InfluenceNetwork.build(
@@ -145,8 +152,7 @@ class PolicyModel(RunRecords, mesa.Model):
         index = self.influence.index
         self._state_rows = [0] + [index[r.name] for r in self.regulators]
         self._firm_cols = [index[name] for name in self.firms.names[: self.firms.n_named]]
-        self._volatility = 0.0
-        self._market_memory = 0.0
+        self._uncertainty = Uncertainty()
         self._before, self._by_month = compile_timeline(scenario)
         for timed in self._before:
             apply_event(self, timed)
@@ -154,12 +160,13 @@ class PolicyModel(RunRecords, mesa.Model):
         self.policy = self.influence.effective_policy()
         self._last_policy = self.policy.copy()
         self.uncertainty = 0.0
-        self.pressure = self._pressure()
-        self.expected_cost = expected_cost(self.firms, self.regulators, self.params)
+        self.pressure = regulatory_pressure(self.firms, self.regulators)
         self.chips.self_reliance = float(self.policy[1])
-        investors = self.investors
-        self.firms.premium = investors.target_premium() if investors else np.zeros(self.firms.n)
-        self.firms.premium_ref = self.firms.premium.copy()
+        solve_rest(self)
+        self.enforcement = enforcement_exposure(self.firms, self.regulators, self.params)
+        self.expected_cost = self.enforcement.expected_cost()
+        if (investors := self.investors) is not None:
+            investors.calibrate()
         self.datacollector = mesa.DataCollector(model_reporters=collector_reporters())
         self._firm_rows = []
         self._positions = []
@@ -217,11 +224,13 @@ class PolicyModel(RunRecords, mesa.Model):
 
     # -- events called by agents and the timeline -------------------------------------------------
 
-    def add_signal(self, strength: float, half_life_months: float) -> None:
-        """Add a confidence signal that decays with ``half_life_months``."""
+    def add_signal(
+        self, strength: float, half_life_months: float, belief: str = "probe_hazard"
+    ) -> None:
+        """Add a confidence signal that decays with ``half_life_months`` and acts on ``belief``."""
         self._signals.append((strength, half_life_months, self.month))
         if (investors := self.investors) is not None:
-            investors.hear(strength)
+            investors.hear(strength, belief)
 
     def record_sanction(
         self, row: int, kind: str, amount_cny_bn: float, *, weight: float, regulator: str = ""
@@ -241,7 +250,7 @@ class PolicyModel(RunRecords, mesa.Model):
         f = self.firms
         f.sanction_memory[row] += weight
         size = np.sqrt(max(float(f.revenue[row]), 0.0) / self._max_named_revenue)
-        self._market_memory += weight * float(size)
+        self._uncertainty.record(weight, float(size))
         self.treasury_cny_bn += amount_cny_bn
         if kind == "fine":
             self.flows["fines_count"] += 1
@@ -304,34 +313,23 @@ class PolicyModel(RunRecords, mesa.Model):
             return False
         f.listed[row] = True
         if value_usd_bn is not None:
-            f.rebase_value(row, value_usd_bn)
+            if (investors := self.investors) is not None:
+                investors.rebase(row, value_usd_bn)
+            else:
+                f.market_value[row] = value_usd_bn
         return True
 
     # -- the month --------------------------------------------------------------------------------
-
-    def _pressure(self) -> np.ndarray:
-        stringency = np.array([r.stringency for r in self.regulators])
-        if stringency.size == 0:
-            return np.zeros(self.firms.n)
-        exposure = self.firms.exposure[:, self._reg_domains]
-        return np.asarray(exposure @ stringency / len(stringency), dtype=float)
 
     def _update_signal(self) -> None:
         self.signal = float(sum(s * 0.5 ** ((self.month - t0) / hl) for s, hl, t0 in self._signals))
 
     def _update_uncertainty(self) -> None:
         v = self.params.valuation
-        decay = 0.5 ** (1.0 / v.uncertainty_halflife)
-        change = float(self.policy[0] - self._last_policy[0])
-        change = change if change > 0 else -v.easing_weight * change
-        self._volatility = decay * self._volatility + (1.0 - decay) * change
-        memory = 0.5 ** (1.0 / v.sanction_halflife)
-        self._market_memory *= memory
-        self.firms.sanction_memory *= memory
+        self.firms.sanction_memory *= 0.5 ** (1.0 / v.sanction_halflife)
         self.firms.strikes *= 1.0 - self.params.enforcement.strike_decay
-        self.uncertainty = v.volatility_scale * self._volatility + float(
-            np.tanh(self._market_memory / v.sanction_saturation)
-        )
+        change = float(self.policy[0] - self._last_policy[0])
+        self.uncertainty = self._uncertainty.update(change, v)
 
     def _engage(self) -> None:
         """Named firms' engagement effort makes the centre and the regulators listen to them."""
@@ -367,8 +365,9 @@ class PolicyModel(RunRecords, mesa.Model):
         self.chips.update_capacity(self.params.chips)
         f = self.firms
         fp = self.params.firms
-        self.pressure = self._pressure()
-        self.expected_cost = expected_cost(self.firms, self.regulators, self.params)
+        self.pressure = regulatory_pressure(self.firms, self.regulators)
+        self.enforcement = enforcement_exposure(f, self.regulators, self.params)
+        self.expected_cost = self.enforcement.expected_cost()
         f.allocate_budget(self.pressure, self.expected_cost, 1.0 - float(self.policy[0]),
                           float(self.policy[1]), self.month, fp)  # fmt: skip
         self._engage()

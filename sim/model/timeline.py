@@ -96,7 +96,7 @@ def apply_event(model: PolicyModel, timed: TimedEvent) -> None:
         m.gdp_growth = ev.gdp_growth
         m.risk_appetite = ev.risk_appetite
     elif ev.type == "signal":
-        m.add_signal(ev.strength, ev.half_life_months)
+        m.add_signal(ev.strength, ev.half_life_months, ev.belief)
     elif ev.type == "export_control":
         m.chips.blocked_share = ev.blocked_share
     elif ev.type == "sourcing_rule":

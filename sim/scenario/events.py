@@ -42,16 +42,26 @@ class MacroEvent(EventBase):
     type: Literal["macro"]
     gdp_growth: Annotated[float, Field(ge=-0.3, le=0.3)]
     risk_appetite: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
-        0.0, description="Global investors' risk appetite (lowers the premium when positive)."
+        0.0, description="Global investors' risk appetite (lowers the discount rate when positive)."
     )
 
 
 class SignalEvent(EventBase):
-    """A confidence signal to investors: positive is supportive, negative is alarming."""
+    """A confidence signal from outside the model: positive is supportive, negative is alarming.
+
+    It acts on one of investors' named beliefs (``belief``), which then evolves with what they
+    observe: the perceived probe hazard (a read-across from another sector's crackdown, a
+    political signal) or the risk of a forced foreign delisting (a US delisting threat), which
+    only firms listed abroad bear. Cities read its strength as confidence, fading with
+    ``half_life_months``.
+    """
 
     type: Literal["signal"]
     strength: Annotated[float, Field(ge=-1.0, le=1.0)]
     half_life_months: Annotated[float, Field(gt=0.0, le=240.0)] = 6.0
+    belief: Literal["probe_hazard", "foreign_listing"] = Field(
+        "probe_hazard", description="The investors' belief the signal acts on."
+    )
 
 
 class ExportControlEvent(EventBase):

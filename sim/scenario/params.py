@@ -129,36 +129,47 @@ class FirmParams(_Group):
 
 
 class ValuationParams(_Group):
-    """Private and foreign investors' required risk premium and market value."""
+    """Private and foreign investors: their beliefs, discount rate and valuation."""
 
-    duration_years: float = _p(10.0, 1.0, 40.0, "Valuation duration: -d ln V / d premium.")
-    premium_base: float = _p(0.07, 0.0, 0.5, "Required premium with no policy risk.")
-    b_stringency: float = _p(0.06, 0.0, 1.0, "Premium per unit of stringency x exposure.")
-    b_uncertainty: float = _p(0.10, 0.0, 2.0, "Premium per unit of regulatory uncertainty.")
-    b_sanction: float = _p(0.05, 0.0, 1.0, "Premium per unit of the firm's own recent sanctions.")
-    b_expected_cost: float = _p(
-        1.5, 0.0, 100.0,
-        "Premium per unit of expected enforcement cost (share of revenue per year) as investors "
-        "see it.",
+    discount_rate: float = _p(
+        0.10, 0.0, 0.5, "Investors' discount rate with no policy risk, per year."
+    )
+    horizon_years: float = _p(
+        30.0, 1.0, 40.0, "Years of expected cash flow investors value."
+    )
+    b_uncertainty: float = _p(
+        0.12, 0.0, 2.0, "Discount rate added per unit of regulatory uncertainty."
     )
     signal_weight: float = _p(
-        2.0, 0.0, 10.0,
+        3.5, 0.0, 10.0,
         "Change of investors' log perceived probe rate per unit of (negative) outside signal.",
     )
     hazard_learning: float = _p(
         0.1, 0.0, 1.0, "Monthly weight investors give the probes they observe in their belief."
     )
-    b_risk_appetite: float = _p(0.05, 0.0, 1.0, "Premium removed per unit of global risk appetite.")
+    foreign_listing_jump: float = _p(
+        0.05, 0.0, 1.0,
+        "Foreign-listing risk (discount rate on firms listed abroad) per unit of negative "
+        "delisting signal.",
+    )
+    foreign_listing_halflife: float = _p(
+        12.0, 0.5, 240.0, "Half-life of the foreign-listing risk when nothing happens, months."
+    )
+    b_risk_appetite: float = _p(
+        0.02, 0.0, 1.0, "Discount rate removed per unit of global risk appetite."
+    )
     volatility_scale: float = _p(
         20.0, 0.0, 200.0, "Uncertainty per unit of mean monthly policy change."
     )
     b_golden_share: float = _p(
-        0.01, 0.0, 0.2, "Premium removed by a golden share (lower policy risk)."
+        0.01, 0.0, 0.2, "Discount rate removed by a golden share (lower policy risk)."
     )
     b_export_control: float = _p(
-        0.05, 0.0, 1.0, "Premium per unit of blocked foreign chips x dependence."
+        0.05, 0.0, 1.0, "Discount rate per unit of blocked foreign chips x dependence."
     )
-    adjust_speed: float = _p(0.15, 0.0, 1.0, "Monthly adjustment of the premium to its target.")
+    adjust_speed: float = _p(
+        0.15, 0.0, 1.0, "Monthly adjustment of the discount rate to its target."
+    )
     uncertainty_halflife: float = _p(6.0, 0.5, 60.0, "Half-life of policy volatility, months.")
     easing_weight: float = _p(
         0.1, 0.0, 1.0, "Weight of an easing move relative to a tightening move in volatility."
@@ -212,16 +223,15 @@ class ChipParams(_Group):
     domestic_price_ratio: float = _p(
         1.1, 0.1, 10.0, "Price of domestic compute relative to foreign."
     )
-    compute_share_of_rd: float = _p(0.4, 0.0, 1.0, "Share of R&D spend that buys compute.")
     compute_price_cny_bn: float = _p(10.0, 0.01, 1e4, "Price of one unit of compute, billion CNY.")
     depreciation: float = _p(0.02, 0.0, 0.5, "Monthly depreciation of compute.")
     choice_sensitivity: float = _p(4.0, 0.0, 50.0, "Logit sensitivity of chip choice to value.")
     self_reliance_pull: float = _p(1.5, 0.0, 20.0, "Pull of the self-reliance push x alignment.")
     domestic_capacity_units: float = _p(
-        0.3, 0.0, 1e4, "Domestic AI-chip supply at the start, units of compute a month."
+        0.06, 0.0, 1e4, "Domestic AI-chip supply at the start, units of compute a month."
     )
     capacity_cost_cny_bn: float = _p(
-        300.0, 1.0, 1e5, "Chip-fund investment that adds one unit a month of domestic supply."
+        1200.0, 1.0, 1e5, "Chip-fund investment that adds one unit a month of domestic supply."
     )
     learning_exponent: float = _p(
         0.3, 0.0, 1.0, "Growth of domestic supply per doubling of cumulative output (exponent)."

@@ -158,10 +158,13 @@ class FirmSpec(StakeholderSpec):
         description="Market (or private) value at the start, billion US$."
     )
     listed: bool = Field(True, description="Listed at the start (counts in market value).")
+    listed_abroad: bool = Field(
+        False,
+        description="Listed (or to list) in the United States, so exposed to a delisting threat.",
+    )
     exposure: dict[Domain, Unit] = Field(
         default_factory=dict, description="Risk exposure per domain (missing domains: 0.1)."
     )
-    compliance: Unit = Field(0.5, description="Initial compliance c.")
     alignment: Unit = Field(0.4, description="Initial alignment with state goals a.")
     rd_intensity: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         0.08, description="R&D spend as a share of revenue."

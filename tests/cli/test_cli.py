@@ -145,10 +145,10 @@ def test_sim_run_prints_a_summary_and_can_check_and_collect_firms(tmp_path: Path
 def test_sim_run_applies_set_overrides(tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = runner.invoke(app, ["run", "baseline", "--months", "4", "--out", str(out),
-                                 "--set", "params.valuation.duration_years=12"])  # fmt: skip
+                                 "--set", "params.valuation.horizon_years=12"])  # fmt: skip
     assert result.exit_code == 0, result.stderr
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["resolved_scenario"]["params"]["valuation"]["duration_years"] == 12
+    assert manifest["resolved_scenario"]["params"]["valuation"]["horizon_years"] == 12
 
 
 def test_rerunning_into_the_same_folder_replaces_the_results(tmp_path: Path) -> None:
@@ -165,7 +165,7 @@ BAD_RUNS = [
     (["run", "baseline", "--set", "regulators.SAMR.fine_rat=0.1"],
      ["--set", "regulators.SAMR.fine_rat", "did you mean 'fine_rate'?"]),
     (["run", "baseline", "--set", "months=abc"], ["--set", "months", "given: 'abc'"]),
-    (["run", "baseline", "--set", "params.valuation.duration_years=100"],
+    (["run", "baseline", "--set", "params.valuation.horizon_years=100"],
      ["[1.0, 40.0]", "given: 100"]),
     (["run", "baseline", "--set", "novalue"], ["expected FIELD.PATH=VALUE"]),
     (["show", "crackdwn"], ["did you mean 'crackdown'?"]),

@@ -19,7 +19,7 @@ from sim.model.runner import run_scenario
 from sim.scenario.loader import load_scenario
 from tests.helpers import SHIPPED, run
 
-SHARES = [m.name for m in METRICS if m.unit == "share" and m.name != "mean_premium"]
+SHARES = [m.name for m in METRICS if m.unit == "share" and m.name != "mean_discount_rate"]
 COUNTS = [m.name for m in METRICS if m.unit == "count"]
 
 

@@ -98,8 +98,8 @@ def test_invariant_checks_cover_regulators_positions_and_funds() -> None:
 def test_a_violation_stops_a_checked_run() -> None:
     m = PolicyModel(scenario=scenario("baseline", "months=3"), check=True, rng=0)
     m.step()
-    m.firms.value_ref[0] = -100.0  # the next repricing makes Alibaba's value negative
-    with pytest.raises(ModelInvariantError, match="step 1: firm Alibaba: market_value"):
+    m.firms.revenue[0] = float("nan")  # the next month makes Alibaba's revenue undefined
+    with pytest.raises(ModelInvariantError, match="step 1: firm Alibaba: revenue"):
         m.step()
 
 
@@ -113,10 +113,10 @@ def test_the_crackdown_ends_with_lower_market_value_than_the_baseline(seed: int)
     assert crack["total_fines_count"] > base["total_fines_count"]
 
 
-def test_the_crackdown_raises_the_premium_and_uncertainty() -> None:
+def test_the_crackdown_raises_the_discount_rate_and_uncertainty() -> None:
     base, crack = run("baseline").timeseries, run("crackdown").timeseries
     window = (base["date"] >= "2021-01-01") & (base["date"] <= "2022-12-01")
-    for column in ("mean_premium", "regulatory_uncertainty", "effective_stringency"):
+    for column in ("mean_discount_rate", "regulatory_uncertainty", "effective_stringency"):
         assert crack.loc[window, column].mean() > base.loc[window, column].mean(), column
 
 

@@ -170,11 +170,11 @@ def test_list_scenarios_survives_a_broken_file(scenario_dir: Writer) -> None:
 
 def test_overrides_set_fields_at_any_depth() -> None:
     sc = load_scenario("baseline", ["months=12", "regulators.SAMR.fine_rate=0.06",
-                                    "params.valuation.duration_years=12.5",
+                                    "params.valuation.horizon_years=12.5",
                                     "firms.Alibaba.exposure.data=0.7"])  # fmt: skip
     assert sc.months == 12
     assert sc.regulators["SAMR"].fine_rate == 0.06
-    assert sc.params.valuation.duration_years == 12.5
+    assert sc.params.valuation.horizon_years == 12.5
     assert sc.firms["Alibaba"].exposure["data"] == 0.7
 
 
@@ -205,7 +205,7 @@ def test_the_hash_is_stable_and_sensitive() -> None:
     assert a is not b
     assert scenario_hash(a) == scenario_hash(b)
     assert len(scenario_hash(a)) == 64
-    changed = with_overrides(a, ["params.valuation.b_expected_cost=1.51"])
+    changed = with_overrides(a, ["params.valuation.b_uncertainty=0.101"])
     assert scenario_hash(changed) != scenario_hash(a)
     assert scenario_hash(scenario("thaw")) != scenario_hash(a)
 

@@ -64,12 +64,18 @@ class ChipMarket:
         self.capacity_units = built * learning
 
     def demand(
-        self, rd_spend: FloatArray, alignment: FloatArray, params: ChipParams
+        self,
+        rd_spend: FloatArray,
+        alignment: FloatArray,
+        params: ChipParams,
+        intensity: FloatArray,
+        taste: FloatArray,
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Return each firm's units wanted, foreign units it can buy and domestic units it asks for.
 
         The preferred domestic share of purchases is a logit of the value gap (performance per
-        price) plus the self-reliance pull (scaled by alignment), raised to the sourcing rule's
+        price) plus the self-reliance pull (scaled by alignment) plus the buyer's own taste for
+        domestic chips (solved at the start, :mod:`sim.model.initial_state`), raised to the rule's
         minimum. Export controls block a share of the foreign units wanted; buyers turn that
         demand to domestic makers.
 
@@ -77,16 +83,19 @@ class ChipMarket:
             rd_spend: Each firm's R&D spend this month, billion CNY.
             alignment: Each firm's alignment with the state.
             params: Chip parameters.
+            intensity: Each firm's compute units bought per billion CNY of R&D spend.
+            taste: Each firm's own taste for domestic chips (a shift of the logit).
 
         Returns:
             Units wanted, foreign units available, domestic units demanded (per firm).
         """
-        units = params.compute_share_of_rd * rd_spend / params.compute_price_cny_bn
+        units = intensity * rd_spend
         price_d = params.domestic_price_ratio * (1.0 - self.power_subsidy)
         value_gap = (1.0 - self.performance_gap) / max(price_d, 1e-9) - 1.0
         z = params.choice_sensitivity * value_gap + params.self_reliance_pull * (
             self.self_reliance * alignment - 0.25
         )
+        z = z + taste
         q = np.maximum(1.0 / (1.0 + np.exp(-z)), self.required_domestic)
         want_foreign = units * (1.0 - q)
         foreign = want_foreign * (1.0 - self.blocked_share)

@@ -98,7 +98,8 @@ class FirmPopulation:
                 exposure_tail,
             ]
         )
-        self.compliance: FloatArray = col([f.compliance for f in named], rng.uniform(0.3, 0.7, m))
+        # Compliance starts at the level each firm's effort sustains (sim.model.initial_state).
+        self.compliance: FloatArray = np.zeros(self.n)
         self.alignment: FloatArray = col([f.alignment for f in named], rng.uniform(0.3, 0.6, m))
         self.rd_intensity: FloatArray = col(
             [f.rd_intensity for f in named], rng.uniform(0.02, 0.12, m)
@@ -107,6 +108,10 @@ class FirmPopulation:
         foreign = col([f.foreign_chip_share for f in named], 0.9)
         self.compute_foreign: FloatArray = compute * foreign
         self.compute_domestic: FloatArray = compute * (1.0 - foreign)
+        # Compute units bought per billion CNY of R&D and taste for domestic chips: solved at
+        # the start so that purchases hold each firm's recorded stock and share at rest.
+        self.compute_intensity: FloatArray = np.zeros(self.n)
+        self.chip_taste: FloatArray = np.zeros(self.n)
         self.ai_capability: FloatArray = col([f.ai_capability for f in named], rev_tail / 500.0)
         self.chip_maker: BoolArray = np.concatenate(
             [np.array([f.chip_maker for f in named], dtype=bool), np.zeros(m, dtype=bool)]
@@ -120,12 +125,13 @@ class FirmPopulation:
         self.deal_boost: FloatArray = np.zeros(self.n)
         self.split: FloatArray = np.zeros((self.n, len(USES)))
         self.rd_spend: FloatArray = np.zeros(self.n)
-        self.premium: FloatArray = np.zeros(self.n)
-        # Valuation reference:
-        # market value = value_ref * revenue / revenue_ref * exp(-D (p - p_ref)).
-        self.value_ref: FloatArray = self.market_value.copy()
-        self.revenue_ref: FloatArray = self.revenue.copy()
-        self.premium_ref: FloatArray = np.zeros(self.n)
+        self.listed_abroad: BoolArray = np.concatenate(
+            [np.array([f.listed_abroad for f in named], dtype=bool), np.zeros(m, dtype=bool)]
+        )
+        # Valuation (sim.model.valuation): investors' discount rate and the expected margin
+        # they price in, solved at the start.
+        self.discount_rate: FloatArray = np.zeros(self.n)
+        self.value_margin: FloatArray = np.zeros(self.n)
         self.revenue0: FloatArray = self.revenue.copy()
         self.ai_capability0: float = float(self.ai_capability.sum())
 
@@ -261,7 +267,9 @@ class FirmPopulation:
         Returns:
             Spend on foreign and on domestic compute, billion CNY.
         """
-        units, available, demand = market.demand(self.rd_spend, self.alignment, params)
+        units, available, demand = market.demand(
+            self.rd_spend, self.alignment, params, self.compute_intensity, self.chip_taste
+        )
         domestic = demand * market.clear(float(demand.sum()))
         r = market.required_domestic
         foreign = np.minimum(available, domestic * (1.0 - r) / r) if r > 0.0 else available
@@ -293,21 +301,6 @@ class FirmPopulation:
     def effective_compute(self, performance_gap: float) -> FloatArray:
         """Return each firm's compute in foreign-equivalent units."""
         return self.compute_foreign + self.compute_domestic * (1.0 - performance_gap)
-
-    def revalue(self, duration_years: float) -> None:
-        """Set market values from revenue and premium relative to each firm's reference."""
-        self.market_value = (
-            self.value_ref
-            * (self.revenue / self.revenue_ref)
-            * np.exp(-duration_years * (self.premium - self.premium_ref))
-        )
-
-    def rebase_value(self, i: int, value_usd_bn: float) -> None:
-        """Make firm ``i`` worth ``value_usd_bn`` now (e.g. at listing), keeping its dynamics."""
-        self.value_ref[i] = value_usd_bn
-        self.revenue_ref[i] = self.revenue[i]
-        self.premium_ref[i] = self.premium[i]
-        self.market_value[i] = value_usd_bn
 
     def hhi(self) -> float:
         """Return the revenue-weighted mean Herfindahl-Hirschman index of sectors (0-10,000)."""
@@ -379,9 +372,9 @@ class PlatformFirm(mesa.Agent):
         return float(self._pop.foreign_share()[self.row])
 
     @property
-    def premium(self) -> float:
-        """Investors' required risk premium on the firm."""
-        return float(self._pop.premium[self.row])
+    def discount_rate(self) -> float:
+        """Investors' discount rate on the firm, per year."""
+        return float(self._pop.discount_rate[self.row])
 
     def state(self) -> dict[str, float | str | bool]:
         """Return the firm's main state variables as a flat mapping."""
@@ -395,5 +388,5 @@ class PlatformFirm(mesa.Agent):
             "alignment": self.alignment,
             "golden_share": self.golden_share,
             "foreign_compute_share": self.foreign_compute_share,
-            "premium": self.premium,
+            "discount_rate": self.discount_rate,
         }

@@ -3,16 +3,15 @@
 * :class:`GoldenShareFund` (CIIF) takes ~1% stakes with board rights. The monthly chance of a stake
   in a named firm is ``stake_propensity * stringency * data_exposure * (1 + w * sanction_memory)``:
   control follows sanctions, so stakes spread as fines wind down. A stake raises alignment and
-  compliance, ties the firm to the state and lowers investors' premium on it.
+  compliance, ties the firm to the state and lowers the discount rate investors apply to it.
 * :class:`ChipFund` (Big Fund) deploys a share of its undeployed capital each month; the cumulative
   investment I narrows the domestic chips' performance gap as ``gap0 * 0.5 ** (I / halving)``; half
   of each deployment is equity in the domestic chip makers.
 * :class:`GuidanceFund` co-invests in city deals with aligned firms.
-* :class:`Investors` (private and foreign) price every firm: their required premium rises with
-  stringency x exposure, regulatory uncertainty, the firm's own sanctions, export controls x
-  foreign-chip dependence and the firm's expected enforcement cost (from their belief about
-  regulators' probe rates, which outside signals shake), and falls with global risk appetite and
-  golden shares. Market value follows the premium through the valuation duration.
+* :class:`Investors` (private and foreign) value every firm from expected cash flows net of
+  expected enforcement costs, discounted at a rate that rises with regulatory uncertainty
+  (:mod:`sim.model.valuation`); outside shocks act on their named beliefs, the perceived probe
+  hazard and the foreign-listing risk.
 """
 
 from __future__ import annotations
@@ -22,7 +21,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model.enforcement_risk import RegulatorRules, expected_cost
+from sim.model.enforcement_risk import RegulatorRules
+from sim.model.valuation import annuity_factor, firm_value_usd, implied_margin
 from sim.scenario.base import DOMAINS
 from sim.scenario.schema import FundSpec
 
@@ -166,60 +166,121 @@ class GuidanceFund(Fund):
 
 
 class Investors(Fund):
-    """Private and foreign investors, who set the premium and hence market values.
+    """Private and foreign investors, who value every firm from expected cash flows.
 
-    Investors hold one named belief about enforcement: the number of probes each regulator opens
-    a month (``perceived_rate``). It starts at the regulators' rates, moves toward the probes
-    investors observe (``hazard_learning``) and jumps with outside shocks: a signal of strength
-    ``s`` multiplies it by ``exp(-signal_weight * s)``, after which it follows what is observed
-    again. With the regulators' rules (:mod:`sim.model.enforcement_risk`) the belief gives each
-    firm's expected enforcement cost, which raises its required premium.
+    Investors hold two named beliefs:
+
+    * the perceived probe hazard: how many probes each regulator opens a month
+      (``perceived_rate``). It starts at the regulators' rates, moves toward the probes investors
+      observe (``hazard_learning``) and jumps with outside signals on it: a signal of strength
+      ``s`` multiplies it by ``exp(-signal_weight * s)``, after which it follows what is observed
+      again. With the regulators' rules (:mod:`sim.model.enforcement_risk`) it gives each firm's
+      expected enforcement cost;
+    * the foreign-listing risk (``foreign_listing_risk``): the yearly share of value investors
+      expect a firm listed abroad to lose to a forced delisting, added to its discount rate. A
+      delisting threat raises it by ``foreign_listing_jump`` per unit of (negative) strength; it
+      decays with ``foreign_listing_halflife`` while nothing more happens.
+
+    Each firm's discount rate moves toward its target (``adjust_speed``): the base rate, plus
+    regulatory uncertainty, export controls x foreign-chip dependence and the foreign-listing
+    risk, less global risk appetite and a golden share's assurance. Values follow
+    :mod:`sim.model.valuation`; each firm's expected margin is solved at the start so that its
+    value is its recorded value.
     """
 
     def __init__(self, model: PolicyModel, *, name: str, spec: FundSpec) -> None:
         super().__init__(model, name=name, spec=spec)
         rules = RegulatorRules.read(model.regulators, model.params)
         self.perceived_rate: np.ndarray = rules.rate.copy()
+        self.foreign_listing_risk = 0.0
         self._opened = np.array([r.opened for r in model.regulators], dtype=float)
+        self._annuity = np.zeros(model.firms.n)
+        self._cost = np.zeros(model.firms.n)
+        #: Firms investors value: those with a recorded value (Huawei, employee-owned, has none).
+        self.valued = model.firms.market_value > 0.0
 
-    def hear(self, strength: float) -> None:
-        """Update the belief on an outside signal (negative: alarming, positive: supportive)."""
-        self.perceived_rate *= np.exp(-self.model.params.valuation.signal_weight * strength)
+    def hear(self, strength: float, belief: str = "probe_hazard") -> None:
+        """Update a belief on an outside signal (negative: alarming, positive: supportive).
+
+        Args:
+            strength: The signal's strength in [-1, 1].
+            belief: ``probe_hazard`` or ``foreign_listing``.
+        """
+        v = self.model.params.valuation
+        if belief == "foreign_listing":
+            risk = self.foreign_listing_risk - v.foreign_listing_jump * strength
+            self.foreign_listing_risk = max(risk, 0.0)
+        else:
+            self.perceived_rate *= np.exp(-v.signal_weight * strength)
 
     def observe(self) -> None:
-        """Move the belief toward the probes opened this month."""
-        opened = np.array([r.opened for r in self.model.regulators], dtype=float)
-        learn = self.model.params.valuation.hazard_learning
-        self.perceived_rate += learn * (opened - self._opened - self.perceived_rate)
+        """Move the beliefs toward what was observed this month."""
+        m = self.model
+        v = m.params.valuation
+        opened = np.array([r.opened for r in m.regulators], dtype=float)
+        self.perceived_rate += v.hazard_learning * (opened - self._opened - self.perceived_rate)
         self._opened = opened
+        self.foreign_listing_risk *= 0.5 ** (1.0 / v.foreign_listing_halflife)
 
     def expected_cost(self) -> np.ndarray:
         """Return each firm's expected enforcement cost (share of revenue a year) as believed."""
-        m = self.model
-        return expected_cost(m.firms, m.regulators, m.params, self.perceived_rate)
+        return self.model.enforcement.expected_cost(self.perceived_rate)
 
-    def step(self) -> None:
-        """Update the belief, each firm's premium, and market values."""
-        m = self.model
-        firms = m.firms
-        self.observe()
-        firms.premium += m.params.valuation.adjust_speed * (self.target_premium() - firms.premium)
-        firms.revalue(m.params.valuation.duration_years)
-
-    def target_premium(self) -> np.ndarray:
-        """Return the premium each firm would carry at this month's conditions."""
+    def target_discount_rate(self) -> np.ndarray:
+        """Return the discount rate each firm would carry at this month's conditions."""
         m = self.model
         v = m.params.valuation
         firms = m.firms
-        dependence = firms.foreign_share() * np.minimum(1.0, 5.0 * firms.rd_intensity)
-        return np.asarray(
-            v.premium_base
-            + v.b_stringency * m.pressure
-            + v.b_uncertainty * m.uncertainty
-            + v.b_sanction * np.tanh(firms.sanction_memory)
-            + v.b_export_control * m.chips.blocked_share * dependence
-            + v.b_expected_cost * self.expected_cost()
-            - v.b_risk_appetite * m.risk_appetite
-            - v.b_golden_share * firms.golden_share,
-            dtype=float,
+        common = v.discount_rate + v.b_uncertainty * m.uncertainty - v.b_risk_appetite * (
+            m.risk_appetite
         )
+        rate = np.full(firms.n, common)
+        rate -= v.b_golden_share * firms.golden_share
+        if m.chips.blocked_share > 0.0:
+            dependence = firms.foreign_share() * np.minimum(1.0, 5.0 * firms.rd_intensity)
+            rate += v.b_export_control * m.chips.blocked_share * dependence
+        if self.foreign_listing_risk > 0.0:
+            rate += self.foreign_listing_risk * firms.listed_abroad
+        return rate
+
+    def _price(self) -> None:
+        """Compute this month's expected costs and annuity factors."""
+        m = self.model
+        self._cost = self.expected_cost()
+        spread = m.firms.discount_rate - m.params.firms.long_run_growth
+        self._annuity = annuity_factor(spread, m.params.valuation.horizon_years)
+
+    def calibrate(self) -> None:
+        """Set discount rates at their targets and solve each firm's expected margin.
+
+        Each firm is then worth its recorded value, and the start is at rest.
+        """
+        firms = self.model.firms
+        firms.discount_rate = self.target_discount_rate()
+        self._price()
+        self.rebase(np.arange(firms.n), firms.market_value)
+
+    def rebase(self, rows: np.ndarray | int, value_usd_bn: np.ndarray | float) -> None:
+        """Make firms ``rows`` worth ``value_usd_bn`` now (at the start, at a listing)."""
+        f = self.model.firms
+        usd = self.model.params.valuation.usd_per_cny
+        f.value_margin[rows] = implied_margin(
+            np.asarray(value_usd_bn, dtype=float), f.cash[rows], f.revenue[rows],
+            self._cost[rows], self._annuity[rows], usd,
+        )  # fmt: skip
+        f.market_value[rows] = value_usd_bn
+        self.valued[rows] = np.asarray(value_usd_bn) > 0.0
+
+    def step(self) -> None:
+        """Update the beliefs, each firm's discount rate, and its value."""
+        m = self.model
+        f = m.firms
+        v = m.params.valuation
+        self.observe()
+        f.discount_rate += v.adjust_speed * (self.target_discount_rate() - f.discount_rate)
+        self._price()
+        value = firm_value_usd(
+            f.cash, f.revenue, f.value_margin, self._cost, self._annuity, v.usd_per_cny
+        )
+        # Limited liability: a shareholder's stake is worth no less than nothing.
+        f.market_value = np.where(self.valued, np.maximum(value, 0.0), 0.0)

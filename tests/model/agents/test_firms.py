@@ -9,6 +9,7 @@ from sim.model.agents.chips import ChipMarket
 from sim.model.agents.firms import USES
 from sim.model.policy_model import PolicyModel
 from sim.model.runner import run_scenario
+from sim.model.valuation import firm_value_usd
 from sim.scenario.base import FREEZE_KINDS
 from tests.helpers import SHIPPED, model, run, scenario, short, step
 
@@ -38,7 +39,7 @@ def check_firm_invariants(
         assert np.all(np.isfinite(values)), var
         assert var == "cash" or np.all(values >= 0.0), var
     assert np.all(f.revenue > 0.0)
-    assert np.all(np.isfinite(f.premium))
+    assert np.all(np.isfinite(f.discount_rate))
     assert np.all(f.golden_share >= golden_before), "a golden share was undone"
     assert np.all(f.listed >= listed_before), "a listed firm delisted"
     for agent in m.firm_agents:
@@ -189,19 +190,19 @@ def test_alignment_drifts_toward_the_self_reliance_push_faster_under_a_golden_sh
     assert rise[0] == pytest.approx(2 * rise[1])
 
 
-def test_a_golden_share_raises_alignment_and_compliance_and_lowers_the_premium() -> None:
+def test_a_golden_share_raises_alignment_and_compliance_and_lowers_the_discount_rate() -> None:
     m = model()
     row = m.firm_row("Baidu")
     f = m.firms
     investors = m.investors
     assert investors is not None and not f.golden_share[row]
     alignment, compliance = f.alignment[row], f.compliance[row]
-    premium = investors.target_premium()[row]
+    rate = investors.target_discount_rate()[row]
     assert m.fund("CIIF").take_stake(row)
     assert f.golden_share[row]
     assert f.alignment[row] > alignment
     assert f.compliance[row] > compliance
-    assert investors.target_premium()[row] < premium
+    assert investors.target_discount_rate()[row] < rate
 
 
 def test_cash_moves_by_exactly_the_operating_margin_and_may_turn_to_debt() -> None:
@@ -283,24 +284,40 @@ def test_domestic_compute_counts_less_toward_capability() -> None:
 # -- valuation -------------------------------------------------------------------------------
 
 
-def test_market_value_falls_as_the_premium_rises() -> None:
-    m = model()
+def _reprice(m: PolicyModel) -> np.ndarray:
+    """Reprice every firm with the beliefs and discount rates held; return the values."""
+    inv = m.investors
+    assert inv is not None
+    inv._price()
     f = m.firms
-    f.revalue(m.params.valuation.duration_years)
-    value = f.market_value.copy()
-    f.premium = f.premium + 0.01
-    f.revalue(m.params.valuation.duration_years)
-    assert np.all(f.market_value[value > 0] < value[value > 0])
+    v = m.params.valuation
+    return firm_value_usd(f.cash, f.revenue, f.value_margin, inv._cost, inv._annuity,
+                          v.usd_per_cny)  # fmt: skip
 
 
-def test_market_value_follows_revenue() -> None:
+def test_the_start_reproduces_the_recorded_values() -> None:
+    m = model()
+    np.testing.assert_allclose(_reprice(m)[m.investors.valued], m.firms.market_value[
+        m.investors.valued], rtol=1e-9)  # fmt: skip
+
+
+def test_market_value_falls_as_the_discount_rate_rises() -> None:
+    m = model()
+    value = _reprice(m)
+    m.firms.discount_rate = m.firms.discount_rate + 0.01
+    assert np.all(_reprice(m)[value > 0] < value[value > 0])
+
+
+def test_market_value_follows_revenue_and_cash() -> None:
     m = model()
     f = m.firms
-    f.revalue(m.params.valuation.duration_years)
-    value = f.market_value.copy()
+    value = _reprice(m)
     f.revenue = f.revenue * 1.1
-    f.revalue(m.params.valuation.duration_years)
-    np.testing.assert_allclose(f.market_value, value * 1.1)
+    grown = _reprice(m)
+    assert np.all(grown[value > 0] > value[value > 0])
+    f.cash[0] -= 10.0  # a fine of 10 billion CNY paid out of Alibaba's cash
+    after = _reprice(m)
+    assert after[0] == pytest.approx(grown[0] - 10.0 * m.params.valuation.usd_per_cny)
 
 
 def test_a_listing_halt_blocks_a_listing() -> None:
@@ -341,7 +358,7 @@ def test_buyers_pay_for_compute_and_domestic_chips_pay_the_makers() -> None:
     f = m.firms
     cash, rd = f.cash.copy(), f.rd_spend.copy()
     foreign, domestic = f.buy_compute(m.chips, m.params.chips)
-    budget = m.params.chips.compute_share_of_rd * rd
+    budget = f.compute_intensity * rd * m.params.chips.compute_price_cny_bn
     assert np.all(cash - f.cash <= budget * (1 + 1e-12))
     assert (cash - f.cash).sum() == pytest.approx(foreign + domestic)
     makers = f.chip_maker
@@ -396,3 +413,23 @@ def test_export_controls_cut_compute_bought_when_domestic_supply_is_short() -> N
     assert tight.set_index("date").loc[window, "compute_shortfall_share"].mean() > 0.05
     assert free.set_index("date").loc[window, "compute_shortfall_share"].max() == 0.0
     assert tight["ai_capability"].iloc[-1] < free["ai_capability"].iloc[-1]
+
+
+# -- the start at rest -----------------------------------------------------------------------
+
+
+def test_the_start_holds_compliance_compute_and_shares_at_rest() -> None:
+    m = model()
+    f = m.firms
+    compliance, share = f.compliance.copy(), f.foreign_share().copy()
+    total = f.compute_total().copy()
+    f.allocate_budget(m.pressure, m.expected_cost, 1.0 - float(m.policy[0]), float(m.policy[1]),
+                      0, m.params.firms)  # fmt: skip
+    f.update_compliance(m.params.firms)
+    np.testing.assert_allclose(f.compliance, compliance, rtol=1e-9, atol=1e-12)
+    f.spend(m.params.firms)
+    m.chips.update_capacity(m.params.chips)
+    f.buy_compute(m.chips, m.params.chips)
+    np.testing.assert_allclose(f.foreign_share(), share, atol=1e-9)
+    growth = np.power(np.maximum(1.0 + f.growth, 0.05), 1.0 / 12.0)
+    np.testing.assert_allclose(f.compute_total(), total * growth, rtol=1e-9)

@@ -193,53 +193,64 @@ def _investors(m: PolicyModel) -> Investors:
     return investors
 
 
-def test_the_premium_rises_with_uncertainty_pressure_sanctions_and_controls() -> None:
+def test_the_discount_rate_rises_with_uncertainty_controls_and_foreign_listing_risk() -> None:
     m = model()
     inv = _investors(m)
-    base = inv.target_premium().copy()
+    base = inv.target_discount_rate().copy()
     m.uncertainty = 1.0
-    assert np.all(inv.target_premium() > base)
+    assert np.all(inv.target_discount_rate() > base)
     m.uncertainty = 0.0
-    m.pressure = m.pressure + 0.5
-    assert np.all(inv.target_premium() > base)
-    m.pressure = m.pressure - 0.5
-    row = m.firm_row("Alibaba")
-    m.firms.sanction_memory[row] = 2.0
-    raised = inv.target_premium()
-    assert raised[row] > base[row]
-    np.testing.assert_allclose(np.delete(raised, row), np.delete(base, row))
-    m.firms.sanction_memory[row] = 0.0
     m.chips.blocked_share = 0.8
     dependent = (m.firms.foreign_share() > 0) & (m.firms.rd_intensity > 0)
-    assert np.all(inv.target_premium()[dependent] > base[dependent])
+    assert np.all(inv.target_discount_rate()[dependent] > base[dependent])
+    m.chips.blocked_share = 0.0
+    m.add_signal(-0.5, 6.0, "foreign_listing")  # a US delisting threat
+    abroad = m.firms.listed_abroad
+    raised = inv.target_discount_rate()
+    assert abroad.any() and np.all(raised[abroad] > base[abroad])
+    np.testing.assert_allclose(raised[~abroad], base[~abroad])
 
 
-def test_the_premium_falls_with_signals_risk_appetite_and_golden_shares() -> None:
+def test_the_foreign_listing_risk_decays_when_nothing_happens() -> None:
+    m = model("baseline", "params.valuation.hazard_learning=0")
+    inv = _investors(m)
+    inv.hear(-0.5, "foreign_listing")
+    risk = inv.foreign_listing_risk
+    assert risk == pytest.approx(0.5 * m.params.valuation.foreign_listing_jump)
+    inv.step()
+    assert 0.0 < inv.foreign_listing_risk < risk
+
+
+def test_the_discount_rate_falls_with_risk_appetite_and_golden_shares() -> None:
     m = model()
     inv = _investors(m)
-    base = inv.target_premium().copy()
-    belief = inv.perceived_rate.copy()
-    m.add_signal(0.5, 6.0)  # a supportive signal: investors expect fewer probes
-    assert np.all(inv.perceived_rate < belief)
-    assert np.all(inv.target_premium() < base)
-    inv.perceived_rate = belief
+    base = inv.target_discount_rate().copy()
     m.risk_appetite = 0.5
-    assert np.all(inv.target_premium() < base)
+    assert np.all(inv.target_discount_rate() < base)
     m.risk_appetite = 0.0
     m.firms.golden_share[:] = True
-    assert np.all(inv.target_premium() < base)
+    assert np.all(inv.target_discount_rate() < base)
 
 
-def test_investors_move_the_premium_toward_its_target_and_reprice() -> None:
+def test_a_supportive_signal_lowers_the_perceived_hazard_and_the_expected_cost() -> None:
+    m = model("crackdown")
+    inv = _investors(m)
+    belief, cost = inv.perceived_rate.copy(), inv.expected_cost().copy()
+    m.add_signal(0.5, 6.0)  # a supportive signal: investors expect fewer probes
+    assert np.all(inv.perceived_rate < belief)
+    assert np.all(inv.expected_cost() <= cost) and np.any(inv.expected_cost() < cost)
+
+
+def test_investors_move_the_discount_rate_toward_its_target_and_reprice() -> None:
     m = model("baseline", "params.valuation.hazard_learning=0")  # the belief stays put
     inv = _investors(m)
     f = m.firms
     value = f.market_value.copy()
     m.uncertainty = 1.0
-    target = inv.target_premium()
-    premium = f.premium.copy()
+    target = inv.target_discount_rate()
+    rate = f.discount_rate.copy()
     inv.step()
     speed = m.params.valuation.adjust_speed
-    np.testing.assert_allclose(f.premium, premium + speed * (target - premium))
+    np.testing.assert_allclose(f.discount_rate, rate + speed * (target - rate))
     listed = f.listed & (value > 0)
     assert np.all(f.market_value[listed] < value[listed])
