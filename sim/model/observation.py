@@ -45,8 +45,13 @@ class RunRecords:
         """Record the month: the metrics, the positions, and W each December and at the end.
 
         After the scenario's last month ``running`` turns false (Mesa's ``batch_run`` stops).
+        The metrics go into the DataCollector's ``model_vars`` as ``DataCollector.collect`` puts
+        them, without its deep copy of each value: every reporter returns a scalar, a new object
+        each month.
         """
-        self.datacollector.collect(self)
+        collector = self.datacollector
+        for name, reporter in collector.model_reporters.items():
+            collector.model_vars[name].append(reporter(self))
         if self.month >= self.scenario.months - 1:
             self.running = False
         self._positions.append(self.influence.position.copy())
@@ -55,11 +60,11 @@ class RunRecords:
 
     def timeseries(self) -> pd.DataFrame:
         """Return the collected metrics, one row per simulated month, with a ``date`` column."""
-        df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        df = df.drop(columns=[c for c in RUN_COLUMNS if c in df.columns])
-        dates = [(self.start + i).to_timestamp() for i in range(len(df))]
-        df.insert(0, "date", pd.to_datetime(dates))
-        return df
+        values = self.datacollector.model_vars
+        columns = {name: np.asarray(v) for name, v in values.items() if name not in RUN_COLUMNS}
+        n = len(next(iter(columns.values()))) if columns else 0
+        dates = [(self.start + i).to_timestamp() for i in range(n)]
+        return pd.DataFrame({"date": pd.to_datetime(dates), **columns})
 
     def stakeholder_timeseries(self) -> pd.DataFrame:
         """Return every stakeholder's position on each dimension per month (long by stakeholder).
