@@ -131,7 +131,7 @@ def execute_run(spec: RunSpec) -> RunOutcome:
     started = time.perf_counter()
     try:
         scenario = with_overrides(spec.base, spec.overrides) if spec.overrides else spec.base
-        result = run_scenario(scenario, spec.seed)
+        result = run_scenario(scenario, spec.seed, detail=spec.detail)
     except Exception as exc:  # a failing run is recorded and the batch goes on
         log.debug("run %s failed", spec.run_id, exc_info=True)
         error = f"{type(exc).__name__}: {exc}"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.model.mesa_interface import RUN_COLUMNS
+from sim.model.mesa_interface import RUN_COLUMNS, month_start
 from sim.scenario.base import DIMENSIONS
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class RunRecords:
         values = self.datacollector.model_vars
         columns = {name: np.asarray(v) for name, v in values.items() if name not in RUN_COLUMNS}
         n = len(next(iter(columns.values()))) if columns else 0
-        dates = [(self.start + i).to_timestamp() for i in range(n)]
+        dates = [month_start(self.start, i) for i in range(n)]
         return pd.DataFrame({"date": pd.to_datetime(dates), **columns})
 
     def stakeholder_timeseries(self) -> pd.DataFrame:
@@ -78,7 +78,7 @@ class RunRecords:
             return pd.DataFrame(columns=columns)
         n_months, k = len(self._positions), len(net.names)
         positions = np.concatenate(self._positions)
-        dates = pd.DatetimeIndex([(self.start + i).to_timestamp() for i in range(n_months)])
+        dates = pd.DatetimeIndex([month_start(self.start, i) for i in range(n_months)])
         data = {
             "date": dates.repeat(k),
             "stakeholder": np.tile(np.asarray(net.names, dtype=object), n_months),
@@ -114,7 +114,7 @@ class RunRecords:
         counts = [len(i) for i in listeners]
         if not sum(counts):
             return pd.DataFrame([], columns=columns)
-        dates = pd.DatetimeIndex([(self.start + month).to_timestamp() for month in months])
+        dates = pd.DatetimeIndex([month_start(self.start, month) for month in months])
         return pd.DataFrame(
             {
                 "date": dates.repeat(counts),
