@@ -29,7 +29,7 @@ from sim.results.verify import file_digest
 
 log = logging.getLogger(__name__)
 
-ROW_GROUP = 65_536
+ROW_GROUP = 8_192
 """Rows per row group of a compacted file."""
 
 
@@ -38,7 +38,7 @@ class _Cursor:
 
     def __init__(self, path: Path) -> None:
         self._file = pq.ParquetFile(path)
-        self._batches = self._file.iter_batches(batch_size=ROW_GROUP)
+        self._batches = self._file.iter_batches(batch_size=ROW_GROUP, use_threads=False)
         self._buffer: pa.Table | None = None
 
     def take(self, n: int) -> pa.Table:
@@ -59,14 +59,24 @@ class _Cursor:
 
 
 def _segments(log_: RecordLog, dataset: str) -> list[tuple[int, str, int]]:
-    """Return (run index, file, rows) of every recorded run's rows of ``dataset``, in run order."""
-    out = []
+    """Return (first run index, file, rows) of the recorded rows of ``dataset``, in run order.
+
+    Consecutive runs whose rows follow each other in one file make one segment, so that a chunk
+    is read in one piece, not a slice per run.
+    """
+    runs = []
     for source, entry in log_.entries():
         rows = int(entry.get("rows", {}).get(dataset, 0))
         file = source.file_of(dataset)
         if rows and file is not None:
-            out.append((int(entry["index"]), file, rows))
-    return sorted(out)
+            runs.append((int(entry["index"]), file, rows))
+    out: list[tuple[int, str, int]] = []
+    for index, file, rows in sorted(runs):
+        if out and out[-1][1] == file:
+            out[-1] = (out[-1][0], file, out[-1][2] + rows)
+        else:
+            out.append((index, file, rows))
+    return out
 
 
 def _merged(folder: Path, segments: list[tuple[int, str, int]]) -> Iterator[pa.Table]:
