@@ -144,7 +144,7 @@ checksums of the files that hold them. |
 
 ### How the files are laid out
 
-A batch hands its runs to the workers in chunks of consecutive runs (about four chunks per \
+A batch hands its runs to the workers in chunks of consecutive runs (about eight chunks per \
 worker, at most {MAX_CHUNK} runs each). While it runs, each chunk that lands adds one file per \
 dataset, `timeseries/<stem>.parquet` (and `stakeholders/`, `network/` when the chunk holds a \
 replicate 0), then its record `{PARTS}/<stem>.json`, where `<stem>` is the index and `run_id` of \

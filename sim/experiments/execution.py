@@ -52,7 +52,7 @@ Progress = Callable[[int, int, int], None]
 """Called with (runs done, runs failed, total runs) at the start and after every run."""
 
 RESULTS_ROOT = Path("results")
-MAX_CHUNK = 25
+MAX_CHUNK = 10
 """The most runs a worker is handed at a time."""
 _P = ParamSpec("_P")
 
@@ -60,10 +60,10 @@ _P = ParamSpec("_P")
 def chunk_size(runs: int, workers: int) -> int:
     """Return how many runs to hand a worker at a time.
 
-    About four chunks per worker, so that the workers finish together, and at most
+    About eight chunks per worker, so that the workers finish close together, and at most
     :data:`MAX_CHUNK` runs, so that a chunk's tables stay small and progress is reported often.
     """
-    return max(1, min(MAX_CHUNK, -(-runs // (4 * max(workers, 1)))))
+    return max(1, min(MAX_CHUNK, -(-runs // (8 * max(workers, 1)))))
 
 
 def chunked(todo: list[RunSpec], size: int) -> list[tuple[RunSpec, ...]]:
