@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, Literal, TypeVar
 
@@ -100,23 +101,21 @@ class RunExecutor(abc.ABC):
         source = collections.deque(items)
         pending: dict[Any, T] = {}
         try:
-            while source and len(pending) < size:
-                item = source.popleft()
-                pending[self.submit(fn, item)] = item
-            while pending:
-                while source and self._starting():
-                    # Workers are still starting: this process runs the last item meanwhile.
+            while source or pending:
+                if source and not pending and self._starting():
+                    # The workers are still starting: this process runs the last item meanwhile.
                     item = source.pop()
                     yield item, SerialExecutor().submit(fn, item)
+                    continue
+                while source and len(pending) < size:
+                    item = source.popleft()
+                    pending[self.submit(fn, item)] = item
                 done = self._wait_any(list(pending))
                 if not done and on_idle is not None:
                     on_idle()
                 for future in done:
                     yield pending.pop(future), future
                     self._forget(future)
-                    if source:
-                        item = source.popleft()
-                        pending[self.submit(fn, item)] = item
         finally:
             if pending:
                 self._cancel(list(pending))
@@ -236,12 +235,25 @@ class ProcessExecutor(RunExecutor):
             initargs=(os.getpid(),),
         )
         self._ready: cf.Future[int] | None = None
+        self._starter: threading.Thread | None = None
 
     def _starting(self) -> bool:
-        """Whether no worker has run a task yet (a probe task is sent first to find out)."""
-        if self._ready is None:
+        """Whether the pool is still starting: no worker has yet run a first, tiny task.
+
+        The first task is sent from a thread, because sending it starts the worker server's
+        first process and waits until the server has imported policysim.
+        """
+        if self._starter is None:
+            self._starter = threading.Thread(target=self._probe, name="policysim-pool-start",
+                                             daemon=True)  # fmt: skip
+            self._starter.start()
+        if self._starter.is_alive():
+            return True
+        return self._ready is not None and not self._ready.done()
+
+    def _probe(self) -> None:
+        with contextlib.suppress(Exception):  # a broken pool shows in the first real task
             self._ready = self._pool.submit(os.getpid)
-        return not self._ready.done()
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> cf.Future[Any]:
         """Schedule ``fn(*args)`` on the pool."""

@@ -123,6 +123,9 @@ def compact(folder: Path) -> None:
     """
     log_ = RecordLog(folder)
     header = log_.header()
+    chunk_paths = [path for path, _ in log_.chunks()]
+    if header is not None and not chunk_paths:
+        return  # already compacted, nothing landed since
     generation = int(header["generation"]) + 1 if header else 0
     old = {rel for s in log_.sources() for rel in s.checksums}
     checksums: dict[str, str] = {}
@@ -132,7 +135,6 @@ def compact(folder: Path) -> None:
             target = f"{dataset}/{COMPACTED_STEM}{generation:03d}.parquet"
             _write_dataset(folder, target, segments)
             checksums[target] = file_digest(folder / target)
-    chunk_paths = [path for path, _ in log_.chunks()]
     entries = (entry for _, entry in log_.entries())
     count = 0
     with atomic_path(log_.compacted_path) as tmp, tmp.open("w", encoding="utf-8") as fh:
