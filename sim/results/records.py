@@ -18,7 +18,7 @@ a batch stopped while compacting) and is ignored, as are files no live record na
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,13 +52,22 @@ def read_chunk(path: Path) -> dict[str, Any]:
     Raises:
         ResultsError: When it is unreadable or not a chunk record.
     """
-    try:
-        record = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise ResultsError(f"{path}: unreadable run record ({exc})") from None
+    record = _decoded(path, path.read_bytes)
     if not isinstance(record, dict) or not isinstance(record.get("runs"), list):
         raise ResultsError(f"{path}: unreadable run record (no list of runs)")
     return record
+
+
+def _decoded(path: Path, read: Callable[[], bytes]) -> Any:
+    """Return the JSON that ``read`` gives for record file ``path``.
+
+    Raises:
+        ResultsError: When it cannot be read or decoded.
+    """
+    try:
+        return json.loads(read())
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{path}: unreadable run record ({exc})") from None
 
 
 class RecordLog:
@@ -76,14 +85,14 @@ class RecordLog:
         """Return the compacted record's first line, or ``None`` when there is none."""
         if not self.compacted_path.is_file():
             return None
-        try:
-            with self.compacted_path.open("rb") as fh:
-                header = json.loads(fh.readline())
-        except (OSError, ValueError) as exc:
-            raise ResultsError(f"{self.compacted_path}: unreadable run record ({exc})") from None
+        header = _decoded(self.compacted_path, self._first_line)
         if not isinstance(header, dict) or not isinstance(header.get("checksums"), dict):
             raise ResultsError(f"{self.compacted_path}: unreadable run record (no header)")
         return header
+
+    def _first_line(self) -> bytes:
+        with self.compacted_path.open("rb") as fh:
+            return fh.readline()
 
     def compacted_entries(self) -> Iterator[dict[str, Any]]:
         """Yield the compacted record's entries, one line at a time."""
