@@ -5,7 +5,9 @@ Measures, side by side in one run on this machine (see ``docs/performance.md``):
 1. firm-population step throughput against a Mesa-idiomatic reference and Mesa's BoltzmannWealth
    example, and peak memory of a million-firm run (:mod:`benchmarks.bench_population`);
 2. a full history-scenario run and where its time goes (:mod:`benchmarks.bench_run`);
-3. and 4. batch throughput and peak memory of batches (:mod:`benchmarks.bench_batch`).
+3. and 4. batch throughput and peak memory of batches (:mod:`benchmarks.bench_batch`);
+5. the speed goals of issue 16 as ratios (:mod:`benchmarks.bench_goals`), summed up in one
+   table with the population table's whole-model month against BoltzmannWealth.
 
 Prints the tables and writes everything as JSON. BLAS is limited to one thread (unless
 ``OPENBLAS_NUM_THREADS`` is set) so that every number is for one core.
@@ -172,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also print the tables as Markdown (for docs/performance.md)",
     )
-    parser.add_argument("--skip", nargs="*", default=[], choices=["population", "run", "batch"],
+    parser.add_argument("--skip", nargs="*", default=[],
+                        choices=["population", "run", "batch", "goals"],
                         help="parts to leave out")  # fmt: skip
     args = parser.parse_args(argv)
     for var in BLAS_VARIABLES:
@@ -194,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     }  # fmt: skip
     # Batches first: their memory figures come from child processes, which should start from a
     # parent that has not yet held million-firm populations.
+    from benchmarks import bench_goals
+
     parts = [("batch", lambda: _batch(args.quick)),
+             ("goals", lambda: bench_goals.run(quick=args.quick)),
              ("population", lambda: bench_population.run(quick=args.quick)),
              ("run", lambda: bench_run.run(quick=args.quick))]  # fmt: skip
     for part, measure in parts:
@@ -212,6 +218,15 @@ def main(argv: list[str] | None = None) -> int:
     if "batch" in report:
         for table in generic_tables("3-4. Batches", report["batch"]):
             console.print(table)
+    if "goals" in report:
+        from benchmarks.markdown import goal_rows
+
+        table = Table(title="Goals (issue 16), ratios measured in this run")
+        for col in ("goal", "measured", "target", "met"):
+            table.add_column(col)
+        for row in goal_rows(report):
+            table.add_row(*row)
+        console.print(table)
     if args.markdown:
         from benchmarks import markdown
 

@@ -135,6 +135,9 @@ def _ratios(rows: list[dict[str, Any]]) -> None:
         r["model_ratio_vs_reference"] = (
             r["model"]["agent_steps_per_s"] / base["reference"]["agent_steps_per_s"]
         )
+        r["model_ratio_vs_boltzmann"] = (
+            r["model"]["agent_steps_per_s"] / base["boltzmann"]["agent_steps_per_s"]
+        )
 
 
 def memory(n_firms: int = MEMORY_FIRMS, months: int = 12) -> dict[str, Any]:

@@ -94,9 +94,50 @@ def run(result: dict[str, Any]) -> str:
     return "\n\n".join([head, phases, packages])
 
 
+def goal_rows(data: dict[str, Any]) -> list[list[str]]:
+    """Return one row per speed goal: goal, measured ratio, target, met."""
+    rows: list[list[str]] = []
+    g = data.get("goals", {})
+
+    def met(flag: bool) -> str:
+        return "yes" if flag else "no"
+
+    if "batch_vs_boltzmann" in g:
+        b = g["batch_vs_boltzmann"]
+        rows.append([f"1. serial history batch / mesa.batch_run BoltzmannWealth, runs/s "
+                     f"({b['runs']} runs each)", f"{b['ratio']:.2f}x "
+                     f"({b['policysim_runs_per_s']:.1f} vs {b['boltzmann_runs_per_s']:.1f})",
+                     f">= {b['target']:.0f}x", met(b["met"])])  # fmt: skip
+    at = next((r for r in data.get("population", {}).get("rows", []) if r["firms"] == 10_000
+               and "model_ratio_vs_boltzmann" in r), None)  # fmt: skip
+    if at is not None:
+        r = at["model_ratio_vs_boltzmann"]
+        rows.append(["2a. model month / BoltzmannWealth, agent-steps/s, 10,000", f"{r:.0f}x",
+                     ">= 100x", met(r >= 100)])  # fmt: skip
+    if "million_firms" in g:
+        m = g["million_firms"]
+        rows.append([f"2b. model month at 1,000,000 firms / memory-bandwidth limit "
+                     f"({m['bandwidth_gb_s']:.1f} GB/s, {m['state_bytes_per_firm']:.0f} B/firm)",
+                     f"{m['share_of_limit']:.1%}", f">= {m['target']:.0%}",
+                     met(m["met"])])  # fmt: skip
+    if "parallel" in g:
+        p = g["parallel"]
+        rows.append([f"3. 2 processes / serial, {p['runs']} runs, pool start included",
+                     f"{p['speedup']:.2f}x ({p['share_of_ceiling']:.0%} of the ceiling "
+                     f"{p['machine_ceiling']:.2f}x)", str(p["target"]), met(p["met"])])  # fmt: skip
+    if "memory" in g:
+        m = g["memory"]
+        small, big = (r["runs"] for r in m["rows"])
+        rows.append([f"4. peak RSS, {big:,} runs / {small:,} runs", f"{m['peak_ratio']:.3f}",
+                     f"<= {m['target']}", met(m["met"])])  # fmt: skip
+    return rows
+
+
 def report(data: dict[str, Any]) -> str:
     """Return the Markdown of every part present in a benchmark report."""
     parts = []
+    if "goals" in data:
+        parts.append(_table(["goal", "measured", "target", "met"], goal_rows(data), left=1))
     if "population" in data:
         parts.append(population(data["population"]))
     if "run" in data:

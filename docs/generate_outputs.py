@@ -25,9 +25,20 @@ import pyarrow.parquet as pq
 import yaml
 
 from sim import run_batch, run_sweep
+from sim.experiments.execution import MAX_CHUNK
 from sim.model.metrics import METRICS_BY_NAME
 from sim.model.runner import run_scenario
-from sim.results.layout import DATASETS, DESIGN, MANIFEST, PARTS, RUNS, SUMMARY
+from sim.results.compact import ROW_GROUP
+from sim.results.layout import (
+    COMPACTED,
+    COMPACTED_STEM,
+    DATASETS,
+    DESIGN,
+    MANIFEST,
+    PARTS,
+    RUNS,
+    SUMMARY,
+)
 from sim.results.run_files import write_run
 from sim.results.store import write_atomic
 from sim.scenario.loader import load_scenario
@@ -121,15 +132,42 @@ atomically (a temporary file renamed into place).
 | `{RUNS}` | One row per recorded run (ok or failed). |
 | `{SUMMARY}` | One row per successful run: its ids, parameters and run-level outcomes. |
 | `{DESIGN}` | Sweeps: the design matrix, one row per `point_id`. |
-| `timeseries/` | One Parquet file per run: the monthly metrics with the run's ids (and, in \
+| `timeseries/` | The monthly metrics of every successful run with the run's ids (and, in \
 a sweep, its parameter values, so no join is needed). |
-| `stakeholders/` | One file per run of replicate 0 of each scenario or point: positions. |
-| `network/` | One file per run of replicate 0 of each scenario or point: influence weights. |
-| `{PARTS}/` | One JSON record per finished run, written last: the run's commit marker (its \
-row, outcomes and the checksums of its files). |
+| `stakeholders/` | Positions, for replicate 0 of each scenario or point. |
+| `network/` | Influence weights, for replicate 0 of each scenario or point. |
+| `{PARTS}/` | The run records: each run's row, outcomes and rows per dataset, and the \
+checksums of the files that hold them. |
 | `figures/` | Figures (`sim plot`, `sim discover`). |
 | `report.html` | The report (`sim report`, `sim batch --report`). |
 | `discovery.json` | Sweeps: the last `sim discover`'s boxes, CART leaves and feature scores. |
+
+### How the files are laid out
+
+A batch hands its runs to the workers in chunks of consecutive runs (about eight chunks per \
+worker, at most {MAX_CHUNK} runs each). While it runs, each chunk that lands adds one file per \
+dataset, `timeseries/<stem>.parquet` (and `stakeholders/`, `network/` when the chunk holds a \
+replicate 0), then its record `{PARTS}/<stem>.json`, where `<stem>` is the index and `run_id` of \
+the chunk's first run: a chunk counts as done once its record is written. When the batch ends \
+(every run done, some possibly failed) each dataset is compacted into one file, \
+`<dataset>/{COMPACTED_STEM}000.parquet` (row groups of {ROW_GROUP:,} rows), with the rows in \
+canonical run order whatever order the chunks landed in, and the records into \
+`{PARTS}/{COMPACTED}`. A finished folder therefore holds a fixed number of files however many \
+runs it has:
+
+```
+manifest.json  runs.parquet  summary.parquet  [design.parquet]
+timeseries/{COMPACTED_STEM}000.parquet  stakeholders/{COMPACTED_STEM}000.parquet  \
+network/{COMPACTED_STEM}000.parquet
+{PARTS}/{COMPACTED}
+```
+
+An interrupted batch keeps its chunk files (read them with `load_results`, which reads only the \
+files a record names; pandas, `pyarrow.dataset` and DuckDB read every file of the folder, which \
+may include one a killed batch left without a record). Run the same command to finish it: files \
+no record names are removed, the missing runs run, and the folder is compacted. A folder that \
+is compacted again (a failed batch resumed to rerun its failed runs) gets the next generation, \
+`{COMPACTED_STEM}001.parquet`.
 
 `load_results(folder)` reads it all; an unfinished batch is read from its records (`partial`).
 """

@@ -15,17 +15,14 @@ import logging
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sim.errors import ResultsError
+from sim.experiments.chunks import ChunkOutcome, execute_chunk, run_record
 from sim.experiments.executors import (
     ExecutorError,
     RunExecutor,
@@ -33,9 +30,8 @@ from sim.experiments.executors import (
     executor_kind,
     make_executor,
 )
-from sim.model.runner import run_scenario
+from sim.results.compact import compact, forget, remove_unrecorded
 from sim.results.folder import (
-    DATE_TYPE,
     BatchFolder,
     default_folder,
     find_resumable,
@@ -45,7 +41,7 @@ from sim.results.folder import (
 from sim.results.layout import DESIGN
 from sim.results.load import Results, load_results
 from sim.results.store import provenance, write_parquet
-from sim.scenario.loader import scenario_dict, scenario_hash, with_overrides
+from sim.scenario.loader import scenario_dict, scenario_hash
 
 if TYPE_CHECKING:
     from sim.experiments.plan import Plan, RunSpec
@@ -56,93 +52,23 @@ Progress = Callable[[int, int, int], None]
 """Called with (runs done, runs failed, total runs) at the start and after every run."""
 
 RESULTS_ROOT = Path("results")
+MAX_CHUNK = 10
+"""The most runs a worker is handed at a time."""
 _P = ParamSpec("_P")
 
 
-@dataclass(frozen=True)
-class RunOutcome:
-    """What a worker sends back: the run's record and its dataset parts, ready to write.
+def chunk_size(runs: int, workers: int) -> int:
+    """Return how many runs to hand a worker at a time.
 
-    Attributes:
-        ok: Whether the run succeeded.
-        record: ``{"run": the runs.parquet row, "summary": outcomes or None}``.
-        parts: Dataset name (``timeseries``, ``stakeholders``, ``network``) to Parquet bytes.
+    About eight chunks per worker, so that the workers finish close together, and at most
+    :data:`MAX_CHUNK` runs, so that a chunk's tables stay small and progress is reported often.
     """
-
-    ok: bool
-    record: dict[str, Any]
-    parts: dict[str, bytes] = field(default_factory=dict)
+    return max(1, min(MAX_CHUNK, -(-runs // (8 * max(workers, 1)))))
 
 
-def _record(spec: RunSpec, error: str | None, wall_s: float, summary: Any = None) -> dict[str, Any]:
-    """Return a run's record: its runs.parquet row and its outcomes."""
-    run = {
-        **spec.ids(),
-        "scenario_hash": spec.scenario_hash,
-        **dict(spec.params),
-        "status": "failed" if error else "ok",
-        "error": error,
-        "wall_s": round(wall_s, 6),
-    }
-    return {"run": run, "summary": summary}
-
-
-def _parquet(frame: pd.DataFrame, ids: dict[str, Any]) -> bytes:
-    """Encode a run's table, its identifying columns first, as Parquet bytes.
-
-    Columns go to Arrow one by one (numbers and dates straight from their NumPy arrays), which
-    costs about half of ``DataFrame.to_parquet`` for these small tables. Dates are stored as
-    :data:`~sim.results.folder.DATE_TYPE` whatever pandas' own resolution.
-    """
-    n = len(frame)
-    columns = [pa.array([v] * n, type=_id_type(v)) for v in ids.values()]
-    for name in frame.columns:
-        col = frame[name]
-        if col.dtype.kind == "M":
-            columns.append(pa.array(col.to_numpy()).cast(DATE_TYPE))
-        else:
-            columns.append(pa.array(col.to_numpy() if col.dtype.kind in "biuf" else col))
-    table = pa.Table.from_arrays(columns, names=[*ids, *map(str, frame.columns)])
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    return bytes(sink.getvalue().to_pybytes())
-
-
-def _id_type(value: Any) -> pa.DataType:
-    """Return the Arrow type of an identifying column or a swept parameter's value."""
-    if isinstance(value, bool | np.bool_):
-        return pa.bool_()
-    if isinstance(value, int | np.integer):
-        return pa.int64()
-    if isinstance(value, float | np.floating):
-        return pa.float64()
-    return pa.string()
-
-
-def execute_run(spec: RunSpec) -> RunOutcome:
-    """Run one planned run and encode its results; an exception becomes a failed outcome.
-
-    Args:
-        spec: The run.
-
-    Returns:
-        The outcome (small and picklable: it travels back from worker processes).
-    """
-    started = time.perf_counter()
-    try:
-        scenario = with_overrides(spec.base, spec.overrides) if spec.overrides else spec.base
-        result = run_scenario(scenario, spec.seed)
-    except Exception as exc:  # a failing run is recorded and the batch goes on
-        log.debug("run %s failed", spec.run_id, exc_info=True)
-        error = f"{type(exc).__name__}: {exc}"
-        return RunOutcome(False, _record(spec, error, time.perf_counter() - started))
-    ids = spec.ids()
-    parts = {"timeseries": _parquet(result.timeseries, {**ids, **dict(spec.params)})}
-    if spec.detail:
-        parts["stakeholders"] = _parquet(result.stakeholders, ids)
-        parts["network"] = _parquet(result.network, ids)
-    wall_s = time.perf_counter() - started
-    return RunOutcome(True, _record(spec, None, wall_s, result.summary), parts)
+def chunked(todo: list[RunSpec], size: int) -> list[tuple[RunSpec, ...]]:
+    """Split the runs to do into chunks of consecutive runs."""
+    return [tuple(todo[i:i + size]) for i in range(0, len(todo), size)]
 
 
 def _manifest(
@@ -255,8 +181,11 @@ def run_plan(
     resumed = open_folder(path, spec_hash=spec_hash, kind=plan.kind, resume=resume, force=force)
     folder = BatchFolder(path, plan.width)
     folder.clean_temporary()
+    if resumed:
+        remove_unrecorded(path)
     finished = folder.finished() if resumed else {}
-    todo = [s for s in plan.specs if finished.get(folder.stem(s.index, s.run_id)) != "ok"]
+    todo = [s for s in plan.specs if finished.get((s.index, s.run_id)) != "ok"]
+    forget(path, {s.index for s in todo if (s.index, s.run_id) in finished})
     kind = executor_kind(executor, workers, scheduler)
     with contextlib.ExitStack() as stack:
         ex = None
@@ -312,6 +241,8 @@ def _execute(
             _drain(plan, folder, ex, todo, schema, done, fail_fast, progress,
                    lambda c: _manifest(plan, ex_info, started, "running", c, prov, prior))
         counts = folder.consolidate(schema)
+        if counts["done"] == total:
+            compact(path)
         status = "complete" if counts["done"] == total and not counts["failed"] else "failed"
     finally:
         try:
@@ -369,10 +300,12 @@ def _drain(
                                         else "")
         )  # fmt: skip
 
-    runs = ex.imap_unordered(execute_run, todo, on_idle=flush_if_behind)
+    size = chunk_size(len(todo), ex.n_workers)
+    task = functools.partial(execute_chunk, fail_fast=fail_fast)
+    chunks = ex.imap_unordered(task, chunked(todo, size), on_idle=flush_if_behind)
     while True:
         try:
-            spec, future = next(runs)
+            chunk, future = next(chunks)
         except StopIteration:
             return
         except WorkersLostError as exc:
@@ -382,15 +315,17 @@ def _drain(
         except cf.BrokenExecutor as exc:
             raise lost(f"the worker processes stopped ({exc})") from None
         except Exception as exc:  # the worker itself was lost (e.g. a killed Dask worker)
-            outcome = RunOutcome(False, _record(spec, f"{type(exc).__name__}: {exc}", 0.0))
-        folder.write_run(folder.stem(spec.index, spec.run_id), outcome.record, outcome.parts)
-        done += 1
-        failed += not outcome.ok
+            error = f"{type(exc).__name__}: {exc}"
+            outcome = ChunkOutcome([run_record(spec, error, 0.0) for spec in chunk], {})
+        folder.write_chunk(folder.stem(chunk[0].index, chunk[0].run_id), outcome.records,
+                           outcome.parts)  # fmt: skip
+        done += len(outcome.records)
+        failed += outcome.failed
         unflushed += 1
         if progress:
             progress(done, failed, len(plan.specs))
-        if fail_fast and not outcome.ok:
-            runs.close()  # cancels the runs in flight
+        if fail_fast and outcome.failed:
+            chunks.close()  # cancels the chunks in flight
             return
         if time.monotonic() - last_flush >= flush_every:
             flush()

@@ -12,6 +12,7 @@ Results never depend on the executor: every run is a pure function of its scenar
 from __future__ import annotations
 
 import abc
+import collections
 import concurrent.futures as cf
 import contextlib
 import logging
@@ -19,6 +20,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, Literal, TypeVar
 
@@ -91,28 +93,36 @@ class RunExecutor(abc.ABC):
         Yields:
             ``(item, future)`` pairs in completion order; ``future.result()`` gives the value or
             raises the task's exception. Unfinished tasks are cancelled if the loop stops early.
+            While a local pool's workers are starting, this process runs items from the end of
+            the list itself, so that starting the pool costs no idle time (results are the same
+            wherever an item runs).
         """
         size = window or self.window()
-        source = iter(items)
+        source = collections.deque(items)
         pending: dict[Any, T] = {}
         try:
-            for item in source:
-                pending[self.submit(fn, item)] = item
-                if len(pending) >= size:
-                    break
-            while pending:
+            while source or pending:
+                if source and not pending and self._starting():
+                    # The workers are still starting: this process runs the last item meanwhile.
+                    item = source.pop()
+                    yield item, SerialExecutor().submit(fn, item)
+                    continue
+                while source and len(pending) < size:
+                    item = source.popleft()
+                    pending[self.submit(fn, item)] = item
                 done = self._wait_any(list(pending))
                 if not done and on_idle is not None:
                     on_idle()
                 for future in done:
                     yield pending.pop(future), future
                     self._forget(future)
-                    nxt = next(source, None)
-                    if nxt is not None:
-                        pending[self.submit(fn, nxt)] = nxt
         finally:
             if pending:
                 self._cancel(list(pending))
+
+    def _starting(self) -> bool:
+        """Whether the workers are still starting (a local pool's first task has not run)."""
+        return False
 
     def _wait_any(self, futures: list[Any]) -> set[Any]:
         """Return the futures that finish within :data:`POLL_S` seconds (at least one if any)."""
@@ -224,6 +234,26 @@ class ProcessExecutor(RunExecutor):
             max_workers=self.n_workers, mp_context=process_context(), initializer=_init_worker,
             initargs=(os.getpid(),),
         )
+        self._ready: cf.Future[int] | None = None
+        self._starter: threading.Thread | None = None
+
+    def _starting(self) -> bool:
+        """Whether the pool is still starting: no worker has yet run a first, tiny task.
+
+        The first task is sent from a thread, because sending it starts the worker server's
+        first process and waits until the server has imported policysim.
+        """
+        if self._starter is None:
+            self._starter = threading.Thread(target=self._probe, name="policysim-pool-start",
+                                             daemon=True)  # fmt: skip
+            self._starter.start()
+        if self._starter.is_alive():
+            return True
+        return self._ready is not None and not self._ready.done()
+
+    def _probe(self) -> None:
+        with contextlib.suppress(Exception):  # a broken pool shows in the first real task
+            self._ready = self._pool.submit(os.getpid)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> cf.Future[Any]:
         """Schedule ``fn(*args)`` on the pool."""

@@ -3,26 +3,27 @@
 :func:`rerun` rebuilds the run's scenario from the manifest (the resolved scenario, plus the
 design point's overrides in a sweep or the variant's overrides in a lever study), checks that it
 hashes to the recorded ``scenario_hash``, runs it with the recorded seed through the same code path
-as the batch (:func:`sim.experiments.execution.execute_run`) and compares every dataset part and
-the run's outcomes with what is stored: the Parquet bytes (against the recorded SHA-256) and the
-values, bit for bit. Nothing is written to the folder.
+as the batch (:func:`sim.experiments.chunks.execute_run`) and compares the run's rows of every
+dataset and its outcomes with what is stored, bit for bit. Nothing is written to the folder.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sim.errors import ResultsError, ScenarioError
-from sim.results.layout import PARTS, read_manifest
-from sim.results.verify import digest
+from sim.results.layout import read_manifest
+from sim.results.records import RecordLog, Source
 from sim.scenario.loader import Layer, scenario_hash, validate, with_overrides
 from sim.scenario.schema import Scenario
 
@@ -56,8 +57,8 @@ class RerunReport:
         return not self.differences
 
 
-def find_record(folder: Path, run_id: str) -> tuple[Path, dict[str, Any]]:
-    """Return the record file and record of run ``run_id``.
+def find_record(folder: Path, run_id: str) -> tuple[Source, dict[str, Any]]:
+    """Return the record that holds run ``run_id`` and the run's entry in it.
 
     Raises:
         ResultsError: When there is no such run (the message shows some run ids).
@@ -65,21 +66,20 @@ def find_record(folder: Path, run_id: str) -> tuple[Path, dict[str, Any]]:
     if not _RUN_ID.fullmatch(run_id):
         raise ResultsError.about(lambda a: f"{a('run_id', run_id)}: not a run id; allowed: the "
                                  "run_id column of runs.parquet (letters and digits)")  # fmt: skip
-    matches = sorted((folder / PARTS).glob(f"*-{run_id}.json"))
-    if not matches:
-        known = [p.stem.partition("-")[2] for p in sorted((folder / PARTS).glob("*.json"))[:3]]
+    log = RecordLog(folder)
+    found = log.find(run_id)
+    if found is None:
+        known = [str(e["run"]["run_id"]) for _, e in islice(log.entries(), 3)]
         raise ResultsError(
             f"{folder}: no run {run_id!r}; allowed: a run_id of runs.parquet"
             + (f", e.g. {', '.join(known)}" if known else " (no run is recorded yet)")
         )
-    try:
-        record = json.loads(matches[0].read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ResultsError(f"{matches[0]}: unreadable run record ({exc})") from None
-    run = record.get("run") if isinstance(record, dict) else None
+    source, entry = found
+    run = entry.get("run")
     if not isinstance(run, dict) or not all(k in run for k in ("seed", "replicate", "scenario")):
-        raise ResultsError(f"{matches[0]}: unreadable run record (no run, seed or replicate)")
-    return matches[0], record
+        raise ResultsError(f"{folder / source.rel}: unreadable run record (no run, seed or "
+                           "replicate)")  # fmt: skip
+    return source, entry
 
 
 def run_scenario_of(manifest: dict[str, Any], run: dict[str, Any]) -> tuple[Scenario, list[str]]:
@@ -133,13 +133,13 @@ def rerun(folder: str | Path, run_id: str) -> RerunReport:
         ResultsError: When the folder, the run or its scenario cannot be read.
     """
     from sim import __version__
-    from sim.experiments.execution import execute_run
+    from sim.experiments.chunks import DETAIL, execute_run
     from sim.experiments.plan import RunSpec
     from sim.results.store import git_commit
 
     path = Path(folder)
     manifest = read_manifest(path)
-    record_file, record = find_record(path, run_id)
+    source, record = find_record(path, run_id)
     run = record["run"]
     report = RerunReport(run_id, str(run.get("scenario")), int(run["seed"]))
     if manifest.get("git_commit") not in (None, git_commit()):
@@ -157,16 +157,13 @@ def rerun(folder: str | Path, run_id: str) -> RerunReport:
         report.differences.append(f"scenario hash {h[:12]}... differs from the recorded "
                                   f"{str(run.get('scenario_hash'))[:12]}...")  # fmt: skip
         return report
-    stem = record_file.stem
-    checksums: dict[str, str] = record.get("checksums") or {}
-    names = [name for name in ("stakeholders", "network") if (path / name / f"{stem}.parquet")
-             .exists() or f"{name}/{stem}.parquet" in checksums]  # fmt: skip
+    rows: dict[str, int] = record.get("rows") or {}
     spec = RunSpec(
-        index=int(stem.partition("-")[0]), run_id=run_id, scenario=report.scenario, base=base,
+        index=int(record["index"]), run_id=run_id, scenario=report.scenario, base=base,
         overrides=tuple(overrides), scenario_hash=h, replicate=int(run["replicate"]),
         seed=report.seed, point_id=run.get("point_id"),
         params=tuple((p, run[p]) for p in _param_columns(manifest)),
-        detail=bool(names),
+        detail=any(rows.get(name) for name in DETAIL),
     )  # fmt: skip
     outcome = execute_run(spec)
     fresh_run = outcome.record["run"]
@@ -176,32 +173,30 @@ def rerun(folder: str | Path, run_id: str) -> RerunReport:
             f"{run.get('status')!r} ({run.get('error')})"
         )
         return report
-    for name, data in outcome.parts.items():
-        _compare_part(path, f"{name}/{stem}.parquet", data, checksums, report)
+    for name, table in outcome.tables.items():
+        _compare_rows(path, source.file_of(name), run_id, table, report)
     _compare_summary(record.get("summary"), outcome.record.get("summary"), report)
     return report
 
 
-def _compare_part(
-    folder: Path, rel: str, data: bytes, checksums: dict[str, str], report: RerunReport
-) -> None:
-    """Compare a fresh part with the stored one: bytes against the digest, then values."""
-    stored_path = folder / rel
-    if not stored_path.is_file():
-        report.differences.append(f"{rel}: not stored")
+def _compare_rows(folder: Path, rel: str | None, run_id: str, fresh: pa.Table,
+                  report: RerunReport) -> None:  # fmt: skip
+    """Compare a run's fresh rows of a dataset with its stored rows, bit for bit."""
+    if not fresh.num_rows:
+        return
+    if rel is None or not (folder / rel).is_file():
+        report.differences.append(f"{rel or 'a dataset'}: not stored")
         return
     try:
-        stored = pd.read_parquet(stored_path)
-    except (OSError, ValueError) as exc:
-        report.differences.append(f"{rel}: the stored part cannot be read ({exc})")
+        table = pq.read_table(folder / rel, filters=[("run_id", "=", run_id)])
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        report.differences.append(f"{rel}: the stored file cannot be read ({exc})")
         return
-    fresh = pd.read_parquet(io.BytesIO(data))
-    report.compared.append(f"{rel} ({len(fresh)} rows x {fresh.shape[1]} columns)")
-    difference = first_difference(stored, fresh)
+    stored, new = table.to_pandas(), fresh.to_pandas()
+    report.compared.append(f"{rel}: run {run_id} ({len(new)} rows x {new.shape[1]} columns)")
+    difference = first_difference(stored, new)
     if difference:
         report.differences.append(f"{rel}: {difference}")
-    elif rel in checksums and digest(data) != checksums[rel]:
-        report.notes.append(f"{rel}: same values, other Parquet bytes (another pyarrow?)")
 
 
 def _compare_summary(stored: Any, fresh: Any, report: RerunReport) -> None:

@@ -5,7 +5,7 @@ script again in every new process (as ``__mp_main__``) so that functions defined
 found. A script that calls :func:`sim.run_batch` without an ``if __name__ == "__main__":`` guard
 would then start a batch inside every worker, and the workers die; a script piped to ``python -``
 has no file that could be run again at all. Batch workers need nothing from the main script: the
-task (:func:`sim.experiments.execution.execute_run`) and its arguments live in ``sim``. The
+task (:func:`sim.experiments.chunks.execute_chunk`) and its arguments live in ``sim``. The
 contexts here start processes exactly as the standard ones do, except that the child is not told
 about the main module.
 

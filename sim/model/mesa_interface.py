@@ -10,6 +10,7 @@ what it is, in plain values that ``DataFrame.to_parquet`` writes.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -73,8 +74,18 @@ def model_inputs(
     return resolved, seed if seed is not None else rng
 
 
+@functools.lru_cache(maxsize=4096)
+def month_start(start: pd.Period, month: int) -> pd.Timestamp:
+    """Return the first day of month ``month`` after ``start`` (``model.date``), memoized.
+
+    Building a timestamp from a period costs tens of microseconds, and every run asks for the
+    same few hundred months.
+    """
+    return (start + month).to_timestamp()
+
+
 def _date(model: PolicyModel) -> pd.Timestamp:
-    return model.date
+    return month_start(model.start, max(model.month, 0))
 
 
 def _scenario_name(model: PolicyModel) -> str:

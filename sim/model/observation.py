@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.model.mesa_interface import RUN_COLUMNS
+from sim.model.mesa_interface import RUN_COLUMNS, month_start
 from sim.scenario.base import DIMENSIONS
 
 if TYPE_CHECKING:
@@ -45,8 +45,13 @@ class RunRecords:
         """Record the month: the metrics, the positions, and W each December and at the end.
 
         After the scenario's last month ``running`` turns false (Mesa's ``batch_run`` stops).
+        The metrics go into the DataCollector's ``model_vars`` as ``DataCollector.collect`` puts
+        them, without its deep copy of each value: every reporter returns a scalar, a new object
+        each month.
         """
-        self.datacollector.collect(self)
+        collector = self.datacollector
+        for name, reporter in collector.model_reporters.items():
+            collector.model_vars[name].append(reporter(self))
         if self.month >= self.scenario.months - 1:
             self.running = False
         self._positions.append(self.influence.position.copy())
@@ -55,11 +60,11 @@ class RunRecords:
 
     def timeseries(self) -> pd.DataFrame:
         """Return the collected metrics, one row per simulated month, with a ``date`` column."""
-        df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        df = df.drop(columns=[c for c in RUN_COLUMNS if c in df.columns])
-        dates = [(self.start + i).to_timestamp() for i in range(len(df))]
-        df.insert(0, "date", pd.to_datetime(dates))
-        return df
+        values = self.datacollector.model_vars
+        columns = {name: np.asarray(v) for name, v in values.items() if name not in RUN_COLUMNS}
+        n = len(next(iter(columns.values()))) if columns else 0
+        dates = [month_start(self.start, i) for i in range(n)]
+        return pd.DataFrame({"date": pd.to_datetime(dates), **columns})
 
     def stakeholder_timeseries(self) -> pd.DataFrame:
         """Return every stakeholder's position on each dimension per month (long by stakeholder).
@@ -73,7 +78,7 @@ class RunRecords:
             return pd.DataFrame(columns=columns)
         n_months, k = len(self._positions), len(net.names)
         positions = np.concatenate(self._positions)
-        dates = pd.DatetimeIndex([(self.start + i).to_timestamp() for i in range(n_months)])
+        dates = pd.DatetimeIndex([month_start(self.start, i) for i in range(n_months)])
         data = {
             "date": dates.repeat(k),
             "stakeholder": np.tile(np.asarray(net.names, dtype=object), n_months),
@@ -109,7 +114,7 @@ class RunRecords:
         counts = [len(i) for i in listeners]
         if not sum(counts):
             return pd.DataFrame([], columns=columns)
-        dates = pd.DatetimeIndex([(self.start + month).to_timestamp() for month in months])
+        dates = pd.DatetimeIndex([month_start(self.start, month) for month in months])
         return pd.DataFrame(
             {
                 "date": dates.repeat(counts),

@@ -71,7 +71,12 @@ def check_seed(seed: object) -> int:
 
 
 def run_scenario(
-    scenario: Scenario, seed: int, *, collect_firms: bool = False, check: bool = False
+    scenario: Scenario,
+    seed: int,
+    *,
+    collect_firms: bool = False,
+    check: bool = False,
+    detail: bool = True,
 ) -> RunResult:
     """Run ``scenario`` for its ``months`` with ``seed``.
 
@@ -80,6 +85,8 @@ def run_scenario(
         seed: Non-negative integer seed; the same seed gives identical results.
         collect_firms: Also return each named firm's monthly state.
         check: Check model invariants every month (slower); raise on a violation.
+        detail: Build the stakeholder positions and the influence network tables (a batch keeps
+            them for replicate 0 only); without, both are empty. The run is the same either way.
 
     Returns:
         The run's time series, summary and provenance.
@@ -103,8 +110,8 @@ def run_scenario(
         timeseries=timeseries,
         summary=summarize(timeseries),
         wall_s=time.perf_counter() - started,
-        stakeholders=model.stakeholder_timeseries(),
-        network=model.network_timeseries(),
+        stakeholders=model.stakeholder_timeseries() if detail else pd.DataFrame(),
+        network=model.network_timeseries() if detail else pd.DataFrame(),
         firm_timeseries=model.firm_timeseries() if collect_firms else None,
         fines=model.fines_table(),
     )

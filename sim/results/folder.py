@@ -8,18 +8,16 @@ streaming, as runs land.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import shutil
-from collections.abc import Iterable, Iterator
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.errors import ResultsError
@@ -31,9 +29,9 @@ from sim.results.layout import (
     RUNS,
     SUMMARY,
     manifest_or_none,
-    record_files,
 )
 from sim.model.metrics import summary_types
+from sim.results.records import RecordLog
 from sim.results.store import atomic_path, ensure_writable_dir, write_json
 from sim.results.verify import manifest_checksums, part_checksums
 
@@ -123,50 +121,40 @@ class BatchFolder:
                 count += 1
         return count
 
-    def write_run(self, stem: str, record: dict[str, Any], parts: dict[str, bytes]) -> None:
-        """Write one finished run: its dataset parts, then its record (the commit marker).
+    def write_chunk(self, stem: str, records: list[dict[str, Any]], parts: dict[str, bytes]
+                    ) -> None:  # fmt: skip
+        """Write one landed chunk: its dataset files, then its record (the commit marker).
 
         Files are renamed into place but not flushed to the device: a killed process loses
         nothing the operating system has been handed; a crash of the machine may lose recent runs,
         which a resumed batch then runs again.
 
         Args:
-            stem: The run's file stem (see :meth:`stem`).
-            record: ``{"run": runs row, "summary": outcomes or None}``.
+            stem: The chunk's file stem (see :meth:`stem`, for its first run).
+            records: One entry per run (see :mod:`sim.results.records`).
             parts: Dataset name (``timeseries``, ``stakeholders``, ``network``) to Parquet bytes.
         """
-        record = {**record, "checksums": part_checksums(stem, parts)}
+        checksums = part_checksums(stem, parts)
         for name, data in parts.items():
             with atomic_path(self.path / name / f"{stem}.parquet") as tmp:
                 tmp.write_bytes(data)
-        text = json.dumps(record, default=str)
+        text = json.dumps({"runs": records, "checksums": checksums}, default=str)
         with atomic_path(self.path / PARTS / f"{stem}.json") as tmp:
             tmp.write_text(text)
 
-    def record_files(self) -> list[Path]:
-        """Return the run records in canonical order."""
-        return record_files(self.path)
-
-    def records(self) -> Iterator[dict[str, Any]]:
-        """Yield the run records in canonical order, reading one file at a time."""
-        for path in self.record_files():
-            try:
-                yield json.loads(path.read_text())
-            except (OSError, ValueError) as exc:
-                raise ResultsError(f"{path}: unreadable run record ({exc})") from None
-
-    def finished(self) -> dict[str, str]:
-        """Return each recorded run's stem and status (``ok`` or ``failed``)."""
+    def finished(self) -> dict[tuple[int, str], str]:
+        """Return each recorded run's (index, run_id) and status (``ok`` or ``failed``)."""
         out = {}
-        for path in self.record_files():
+        for source, entry in RecordLog(self.path).entries():
             try:
-                out[path.stem] = json.loads(path.read_text())["run"]["status"]
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise ResultsError(f"{path}: unreadable run record ({exc})") from None
+                out[int(entry["index"]), str(entry["run"]["run_id"])] = entry["run"]["status"]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ResultsError(f"{self.path / source.rel}: unreadable run record ({exc})"
+                                   ) from None  # fmt: skip
         return out
 
     def consolidate(self, runs: pa.Schema) -> dict[str, int]:
-        """Rebuild ``runs.parquet`` and ``summary.parquet`` from the records, streaming.
+        """Rebuild ``runs.parquet`` and ``summary.parquet`` from the records.
 
         Args:
             runs: The schema of ``runs.parquet`` (see :func:`runs_schema`).
@@ -174,31 +162,51 @@ class BatchFolder:
         Returns:
             Counts of recorded runs: ``done`` (ok or failed) and ``failed``.
         """
-        counts = {"done": 0, "failed": 0}
+        run_table, summary_table = self._recorded(runs)
+        with atomic_path(self.path / RUNS) as tmp:
+            pq.write_table(run_table, tmp)
+        with atomic_path(self.path / SUMMARY) as tmp:
+            pq.write_table(summary_table, tmp)
+        failed = run_table.num_rows - pc.sum(pc.equal(run_table["status"], "ok")).as_py() \
+            if run_table.num_rows else 0
+        return {"done": run_table.num_rows, "failed": int(failed)}
 
-        def run_rows() -> Iterator[dict[str, Any]]:
-            for record in self.records():
-                counts["done"] += 1
-                counts["failed"] += record["run"]["status"] != "ok"
-                yield record["run"]
+    def _recorded(self, runs: pa.Schema) -> tuple[pa.Table, pa.Table]:
+        """Return the runs and summary tables of the records, in canonical order.
 
-        _write_streaming(self.path / RUNS, runs, run_rows())
-        _write_streaming(self.path / SUMMARY, summary_schema(runs), self.summary_rows())
-        return counts
-
-    def summary_rows(self) -> Iterator[dict[str, Any]]:
-        """Yield the ``summary.parquet`` row of every successful recorded run.
-
-        Dates, written as text in the JSON records, become timestamps again.
+        Rows become Arrow a chunk at a time, so the Python objects of at most :data:`CHUNK`
+        records are held at once.
         """
+        summaries = summary_schema(runs)
         dates = [k for k, t in summary_types().items() if t == "timestamp"]
-        for record in self.records():
-            summary = record.get("summary")
+        run_parts: list[pa.Table] = []
+        summary_parts: list[pa.Table] = []
+        run_order: list[int] = []
+        summary_order: list[int] = []
+        run_rows: list[dict[str, Any]] = []
+        summary_rows: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            run_parts.append(pa.Table.from_pylist(run_rows, schema=runs))
+            summary_parts.append(pa.Table.from_pylist(summary_rows, schema=summaries))
+            run_rows.clear()
+            summary_rows.clear()
+
+        for _, entry in RecordLog(self.path).entries():
+            run_order.append(int(entry["index"]))
+            run_rows.append(entry["run"])
+            summary = entry.get("summary")
             if summary is not None:
                 for key in dates:
                     if isinstance(summary.get(key), str):
                         summary[key] = datetime.fromisoformat(summary[key])
-                yield {**record["run"], **summary}
+                summary_order.append(int(entry["index"]))
+                summary_rows.append({**entry["run"], **summary})
+            if len(run_rows) >= CHUNK:
+                flush()
+        flush()
+        return (_in_order(pa.concat_tables(run_parts), run_order),
+                _in_order(pa.concat_tables(summary_parts), summary_order))  # fmt: skip
 
     def read_recorded(self, runs: pa.Schema) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Return ``runs`` and ``summary`` as the records on disk give them (nothing is written).
@@ -206,26 +214,15 @@ class BatchFolder:
         Args:
             runs: The schema of ``runs.parquet`` (see :func:`runs_schema`).
         """
-        run_rows = (record["run"] for record in self.records())
-        return (_table(runs, run_rows).to_pandas(),
-                _table(summary_schema(runs), self.summary_rows()).to_pandas())  # fmt: skip
+        run_table, summary_table = self._recorded(runs)
+        return run_table.to_pandas(), summary_table.to_pandas()
 
 
-def _table(schema: pa.Schema, rows: Iterable[dict[str, Any]]) -> pa.Table:
-    """Build a table from rows, a chunk at a time."""
-    source = iter(rows)
-    chunks = []
-    while chunk := list(islice(source, CHUNK)):
-        chunks.append(pa.Table.from_pylist(chunk, schema=schema))
-    return pa.concat_tables(chunks) if chunks else schema.empty_table()
-
-
-def _write_streaming(target: Path, schema: pa.Schema, rows: Iterable[dict[str, Any]]) -> None:
-    """Write rows to a Parquet file in chunks (flat memory), atomically."""
-    source = iter(rows)
-    with atomic_path(target) as tmp, pq.ParquetWriter(tmp, schema) as writer:
-        while chunk := list(islice(source, CHUNK)):
-            writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
+def _in_order(table: pa.Table, order: list[int]) -> pa.Table:
+    """Return the table's rows sorted by their runs' canonical places."""
+    if not order or all(a < b for a, b in zip(order, order[1:], strict=False)):
+        return table
+    return table.take(pc.sort_indices(pa.array(order)))
 
 
 def open_folder(path: Path, *, spec_hash: str, kind: str, resume: bool, force: bool) -> bool:

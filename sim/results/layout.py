@@ -10,11 +10,15 @@ A batch (or sweep) folder holds::
     timeseries/        Parquet dataset: run_id, scenario, replicate, seed, date, every metric
     stakeholders/      Parquet dataset: stakeholder positions, replicate 0 of each scenario or point
     network/           Parquet dataset: influence matrices, replicate 0 of each scenario or point
-    parts/             one JSON record per finished run, written last: the run's commit marker
+    parts/             the run records: what is recorded, and which files hold it
 
-Every run's files are named ``<index>-<run_id>`` (``index`` is the run's place in the canonical
-order), so a dataset read with ``pandas.read_parquet(folder / "timeseries")`` comes back in
-canonical order.
+Runs are executed in chunks (consecutive runs of the canonical order). While a batch runs, each
+landed chunk adds one file per dataset, ``<dataset>/<stem>.parquet``, and then its record
+``parts/<stem>.json`` (the chunk's commit marker), where ``<stem>`` is
+``<index of its first run>-<run_id of its first run>``. When the batch ends, every dataset is
+compacted into one file, ``<dataset>/part-<generation>.parquet``, in canonical run order, and the
+records into ``parts/compacted.jsonl`` (see :mod:`sim.results.records`): a finished folder holds
+a fixed number of files however many runs it has.
 
 A lever study (kind ``levers``, made by ``sim levers``) is such a folder whose runs are the
 unmoved scenario and one variant per lever and direction; it also holds ``levers.parquet``, the
@@ -35,6 +39,10 @@ RUNS = "runs.parquet"
 SUMMARY = "summary.parquet"
 DESIGN = "design.parquet"
 PARTS = "parts"
+COMPACTED = "compacted.jsonl"
+"""The compacted record in ``parts/`` (see :mod:`sim.results.records`)."""
+COMPACTED_STEM = "part-"
+"""File names of compacted datasets: ``part-<generation>.parquet``."""
 DATASETS = ("timeseries", "stakeholders", "network")
 TABLES = (RUNS, SUMMARY, DESIGN)
 KINDS = ("batch", "sweep", "levers")
@@ -80,6 +88,6 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 
 def record_files(folder: Path) -> list[Path]:
-    """Return a folder's run records (``parts/*.json``) in canonical order."""
+    """Return a folder's chunk records (``parts/*.json``) in the order of their first run."""
     parts = folder / PARTS
     return sorted(parts.glob("*.json")) if parts.is_dir() else []

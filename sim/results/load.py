@@ -70,13 +70,17 @@ class Results:
         return _read_parquet(path, self.folder)
 
     def _dataset(self, name: str) -> pd.DataFrame:
-        """Read a dataset's parts of the runs in ``runs.parquet`` (committed runs only).
+        """Read a dataset's files that a live run record names (committed runs only).
 
-        A part written by a killed batch just before its run's record is not read.
+        A file written by a killed batch just before its chunk's record is not read, nor one a
+        compaction has superseded. A finished batch has one file per dataset, in canonical run
+        order; an unfinished one has a file per landed chunk, read in the order of their first
+        runs.
         """
-        path = self.folder / name
-        committed = set(self.runs["run_id"]) if "run_id" in self.runs else set()
-        files = [p for p in sorted(path.glob("*.parquet")) if p.stem.partition("-")[2] in committed]
+        from sim.results.records import RecordLog
+
+        live = RecordLog(self.folder).live_files()
+        files = [self.folder / rel for rel in sorted(live) if rel.startswith(f"{name}/")]
         if not files:
             return pd.DataFrame()
         return _read_parquet(files, self.folder)

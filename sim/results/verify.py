@@ -1,25 +1,27 @@
 """Checksums of a batch's files and their verification (``sim verify``).
 
-Each run's dataset parts are hashed (SHA-256) from the bytes about to be written, and the digests
-go into the run's record (``parts/<stem>.json``, written after the parts). Each time the manifest
-is written it lists, under ``checksums``, the digest of every part (taken from the records), of
-every record file and of the consolidated tables (``runs.parquet``, ``summary.parquet``,
-``design.parquet``). :func:`verify_folder` recomputes them all; it also checks the parts of runs
-recorded after the last manifest write (a killed batch) against their records, and notes parts
-that no record commits (left by a killed batch; a resumed batch writes them again).
+Each chunk's dataset files are hashed (SHA-256) from the bytes about to be written, and the digests
+go into the chunk's record (``parts/<stem>.json``, written after the files); the compacted record
+(``parts/compacted.jsonl``) holds those of the compacted files (see :mod:`sim.results.records`).
+Each time the manifest is written it lists, under ``checksums``, the digest of every dataset file
+a live record names (taken from the records), of every record file and of the consolidated tables
+(``runs.parquet``, ``summary.parquet``, ``design.parquet``). :func:`verify_folder` recomputes them
+all; it also checks the files of chunks recorded after the last manifest write (a killed batch)
+against their records, and notes files that no record commits (left by a killed batch; a resumed
+batch removes them and writes those runs again).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sim.errors import ResultsError
-from sim.results.layout import DATASETS, PARTS, TABLES, read_manifest, record_files
+from sim.results.layout import DATASETS, TABLES, read_manifest
+from sim.results.records import RecordLog
 
 ALGORITHM = "sha256"
 CHUNK_BYTES = 1 << 20
@@ -44,10 +46,10 @@ def file_digest(path: Path) -> str:
 
 
 def part_checksums(stem: str, parts: dict[str, bytes]) -> dict[str, str]:
-    """Return the digests of a run's dataset parts, keyed by path relative to the batch folder.
+    """Return the digests of a chunk's dataset files, keyed by path relative to the batch folder.
 
     Args:
-        stem: The run's file stem (``<index>-<run_id>``).
+        stem: The chunk's file stem.
         parts: Dataset name to the Parquet bytes about to be written.
 
     Returns:
@@ -59,8 +61,8 @@ def part_checksums(stem: str, parts: dict[str, bytes]) -> dict[str, str]:
 def manifest_checksums(folder: Path) -> dict[str, Any]:
     """Return the ``checksums`` entry of a batch's manifest.
 
-    Parts' digests come from the records (computed before the parts were written); record files
-    and the consolidated tables are hashed now.
+    Dataset files' digests come from the records (computed before the files were written);
+    record files and the consolidated tables are hashed now.
 
     Args:
         folder: The batch folder.
@@ -69,16 +71,16 @@ def manifest_checksums(folder: Path) -> dict[str, Any]:
         ``{"algorithm": "sha256", "files": {relative path: digest}}``, sorted by path.
     """
     files: dict[str, str] = {}
-    for path in record_files(folder):
+    try:
+        sources = RecordLog(folder).sources()
+    except ResultsError:
+        sources = []  # verify_folder reports it
+    for source in sources:
         try:
-            data = path.read_bytes()
-            record = json.loads(data)
-        except (OSError, ValueError):
-            continue  # verify_folder reports it
-        files[f"{PARTS}/{path.name}"] = digest(data)
-        checksums = record.get("checksums") if isinstance(record, dict) else None
-        if isinstance(checksums, dict):
-            files.update({str(k): str(v) for k, v in checksums.items()})
+            files[source.rel] = file_digest(folder / source.rel)
+        except OSError:
+            continue
+        files.update({str(k): str(v) for k, v in source.checksums.items()})
     for name in TABLES:
         if (folder / name).is_file():
             files[name] = file_digest(folder / name)
@@ -124,21 +126,6 @@ def _check(folder: Path, rel: str, expected: str, report: Verification) -> None:
                                f"found {found[:12]}...)")  # fmt: skip
 
 
-def _records(folder: Path, report: Verification) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yield (relative path, record) for every readable record; report unreadable ones."""
-    for path in record_files(folder):
-        rel = f"{PARTS}/{path.name}"
-        try:
-            record = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            report.problems.append(f"{rel}: unreadable run record ({exc})")
-            continue
-        if not isinstance(record, dict):
-            report.problems.append(f"{rel}: a run record must be a JSON object")
-            continue
-        yield rel, record
-
-
 def verify_folder(folder: str | Path) -> Verification:
     """Recompute and compare the digest of every file a batch or sweep folder records.
 
@@ -160,29 +147,30 @@ def verify_folder(folder: str | Path) -> Verification:
                             "recorded them, or before any run finished)")  # fmt: skip
     committed: set[str] = set()
     newer = 0
-    for rel, record in _records(path, report):
-        if rel not in listed:
+    try:
+        sources = RecordLog(path).sources()
+    except ResultsError as exc:
+        report.problems.append(str(exc))
+        sources = []
+    for source in sources:
+        if source.rel not in listed:
             newer += 1
-        checksums = record.get("checksums")
-        if not isinstance(checksums, dict):
-            report.notes.append(f"{rel}: the record lists no checksums of its parts")
-            continue
-        for part, expected in checksums.items():
+        for part, expected in source.checksums.items():
             committed.add(part)
             recorded = listed.get(part)
             if recorded is not None and recorded != expected:
-                report.problems.append(f"{part}: the manifest and {rel} record different "
+                report.problems.append(f"{part}: the manifest and {source.rel} record different "
                                        "checksums")  # fmt: skip
             _check(path, part, str(expected), report)
     for rel, expected in listed.items():
         if rel not in committed:
             _check(path, rel, expected, report)
     if newer:
-        report.notes.append(f"{newer} run(s) recorded after the manifest was last written "
+        report.notes.append(f"{newer} record(s) written after the manifest was last written "
                             "(an interrupted batch): checked against their records")  # fmt: skip
     loose = sorted(set(_dataset_parts(path)) - committed - set(listed))
     if loose:
-        report.notes.append(f"{len(loose)} part(s) with no run record, e.g. {loose[0]}: left by "
+        report.notes.append(f"{len(loose)} file(s) with no run record, e.g. {loose[0]}: left by "
                             "an interrupted batch; a resumed batch writes them again")  # fmt: skip
     return report
 

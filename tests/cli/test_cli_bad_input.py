@@ -206,7 +206,7 @@ def test_corrupted_manifest(copy_of: Path) -> None:
 
 
 def test_corrupted_parquet_part(copy_of: Path) -> None:
-    part = sorted((copy_of / "timeseries").glob("*.parquet"))[1]
+    part = sorted((copy_of / "timeseries").glob("*.parquet"))[0]
     part.write_bytes(part.read_bytes()[:-40] + b"\x00" * 40)
     code, stdout, stderr = invoke("verify", str(copy_of))
     assert code == 1 and f"timeseries/{part.name}: checksum mismatch" in stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -25,8 +26,8 @@ def _digests(folder: Path) -> dict[str, str]:
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.parent != folder:
             text = path.read_bytes()
-            if path.suffix == ".json":  # records hold the run's wall time; drop it
-                text = b"".join(line for line in text.splitlines() if b"wall_s" not in line)
+            if path.suffix in (".json", ".jsonl"):  # records hold the run's wall time; drop it
+                text = re.sub(rb'"wall_s": [0-9.e-]+', b"", text)
             out[str(path.relative_to(folder))] = hashlib.sha256(text).hexdigest()
     return out
 

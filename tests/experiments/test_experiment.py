@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-import sim.experiments.execution
+import sim.experiments.chunks
 from sim import load_results, run_batch
 from sim.cli import app
 from sim.errors import ScenarioError
@@ -156,14 +156,14 @@ def test_serial_batch_writes_the_layout(tmp_path: Path) -> None:
 def failing_seed(monkeypatch: pytest.MonkeyPatch) -> int:
     """Make runs with one seed raise (in this process: the serial executor)."""
     bad = spawn_seeds(0, 3)[1]
-    real = sim.experiments.execution.run_scenario
+    real = sim.experiments.chunks.run_scenario
 
     def run(scenario, seed, **kwargs):  # type: ignore[no-untyped-def]
         if seed == bad:
             raise RuntimeError("injected failure")
         return real(scenario, seed, **kwargs)
 
-    monkeypatch.setattr(sim.experiments.execution, "run_scenario", run)
+    monkeypatch.setattr(sim.experiments.chunks, "run_scenario", run)
     return bad
 
 

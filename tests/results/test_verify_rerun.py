@@ -57,6 +57,20 @@ def manifest(folder: Path) -> dict:
     return json.loads((folder / "manifest.json").read_text())
 
 
+def header(folder: Path) -> dict:
+    """The compacted record's first line: the compacted files and their checksums."""
+    return json.loads((folder / "parts" / "compacted.jsonl").read_text().splitlines()[0])
+
+
+def test_a_finished_batch_has_one_file_per_dataset(batch: Path) -> None:
+    for name in ("timeseries", "stakeholders", "network"):
+        assert [p.name for p in (batch / name).iterdir()] == ["part-000.parquet"]
+    assert [p.name for p in (batch / "parts").iterdir()] == ["compacted.jsonl"]
+    runs = load_results(batch).runs
+    order = pd.read_parquet(batch / "timeseries")["run_id"].drop_duplicates().tolist()
+    assert order == runs["run_id"].tolist()  # canonical run order
+
+
 def test_the_manifest_holds_the_checksum_of_every_file(batch: Path) -> None:
     files = manifest(batch)["checksums"]["files"]
     on_disk = {str(p.relative_to(batch)) for p in batch.rglob("*")
@@ -64,8 +78,7 @@ def test_the_manifest_holds_the_checksum_of_every_file(batch: Path) -> None:
     assert set(files) == on_disk
     for rel, expected in files.items():
         assert file_digest(batch / rel) == expected, rel
-    record = json.loads(next((batch / "parts").glob("*.json")).read_text())
-    assert set(record["checksums"]) <= set(files)
+    assert set(header(batch)["checksums"]) <= set(files)
 
 
 def test_verify_passes_on_an_intact_folder(batch: Path) -> None:
@@ -76,16 +89,16 @@ def test_verify_passes_on_an_intact_folder(batch: Path) -> None:
 
 
 def test_verify_reports_changed_missing_and_unrecorded_files(copy_of: Path) -> None:
-    parts = sorted((copy_of / "timeseries").glob("*.parquet"))
-    parts[0].unlink()
-    data = bytearray(parts[1].read_bytes())
+    (copy_of / "network" / "part-000.parquet").unlink()
+    part = copy_of / "timeseries" / "part-000.parquet"
+    data = bytearray(part.read_bytes())
     data[len(data) // 2] ^= 0x01  # one flipped bit
-    parts[1].write_bytes(bytes(data))
+    part.write_bytes(bytes(data))
     (copy_of / "summary.parquet").write_bytes(b"")
     report = verify_folder(copy_of)
     problems = "\n".join(report.problems)
-    assert f"timeseries/{parts[0].name}: missing" in problems
-    assert f"timeseries/{parts[1].name}: checksum mismatch" in problems
+    assert "network/part-000.parquet: missing" in problems
+    assert "timeseries/part-000.parquet: checksum mismatch" in problems
     assert "summary.parquet: checksum mismatch" in problems
     assert len(report.problems) == 3
     result = runner.invoke(app, ["verify", str(copy_of)])
@@ -96,14 +109,13 @@ def test_runs_recorded_after_the_manifest_are_checked_against_their_records(
     copy_of: Path,
 ) -> None:
     data = manifest(copy_of)
-    record = sorted((copy_of / "parts").glob("*.json"))[-1]
-    dropped = [k for k in data["checksums"]["files"] if record.stem in k]
+    dropped = ["parts/compacted.jsonl", *header(copy_of)["checksums"]]
     for key in dropped:
         del data["checksums"]["files"][key]
     (copy_of / "manifest.json").write_text(json.dumps(data))
     report = verify_folder(copy_of)
     assert report.ok and any("after the manifest" in note for note in report.notes)
-    part = copy_of / "timeseries" / f"{record.stem}.parquet"
+    part = copy_of / "timeseries" / "part-000.parquet"
     part.write_bytes(part.read_bytes() + b"x")
     assert not verify_folder(copy_of).ok  # still checked, against the record
 
@@ -148,13 +160,14 @@ def test_rerun_reproduces_sweep_points(sweep: Path) -> None:
 
 def test_rerun_finds_a_changed_value(copy_of: Path) -> None:
     run_id = load_results(copy_of).runs["run_id"].iloc[1]
-    part = next((copy_of / "timeseries").glob(f"*-{run_id}.parquet"))
+    part = copy_of / "timeseries" / "part-000.parquet"
     frame = pd.read_parquet(part)
-    frame.loc[5, "fines_value_usd"] = frame.loc[5, "fines_value_usd"] + 1e-9
+    row = frame.index[frame["run_id"] == run_id][5]
+    frame.loc[row, "fines_value_usd"] = frame.loc[row, "fines_value_usd"] + 1e-9
     frame.to_parquet(part, index=False)
     result = runner.invoke(app, ["rerun", str(copy_of), "--run-id", run_id])
     assert result.exit_code == 1
-    assert f"differs: timeseries/{part.name}: fines_value_usd: row 5" in result.stderr
+    assert "differs: timeseries/part-000.parquet: fines_value_usd: row 5" in result.stderr
 
 
 def test_rerun_finds_a_changed_scenario(copy_of: Path) -> None:

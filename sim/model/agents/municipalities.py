@@ -46,6 +46,8 @@ class Municipality(mesa.Agent):
         #: Budget refilled and subsidies paid since the start (for the money-conservation check).
         self.refilled_cny_bn = 0.0
         self.subsidies_cny_bn = 0.0
+        self._cdf: np.ndarray = np.zeros(0)
+        self._cdf_month = -1
 
     @property
     def growth_gap(self) -> float:
@@ -82,8 +84,19 @@ class Municipality(mesa.Agent):
         m.influence.anchor[m.influence.index[self.name], 0] = min(max(anchor, 0.0), 1.0)
 
     def choose_firm(self) -> int:
-        """Draw the firm to court: home firms weigh ``home_pull``, size and alignment help."""
-        firms = self.model.firms
-        weights = np.sqrt(firms.revenue) * (1.0 + firms.alignment)
-        weights = weights * np.where(firms.hq == self.index, self.spec.home_pull, 1.0)
-        return int(self.model.rng.choice(firms.n, p=weights / weights.sum()))
+        """Draw the firm to court: home firms weigh ``home_pull``, size and alignment help.
+
+        Revenue and alignment do not change while cities sign deals, so the cumulative weights
+        are built once a month (on the first deal) and each deal is one binary search. The draw
+        is the one ``rng.choice(n, p=weights / weights.sum())`` makes: the same cumulative
+        weights, one ``rng.random()``, the same search.
+        """
+        m = self.model
+        if self._cdf_month != m.month:
+            firms = m.firms
+            weights = np.sqrt(firms.revenue) * (1.0 + firms.alignment)
+            weights = weights * np.where(firms.hq == self.index, self.spec.home_pull, 1.0)
+            cdf = (weights / weights.sum()).cumsum()
+            cdf /= cdf[-1]
+            self._cdf, self._cdf_month = cdf, m.month
+        return int(self._cdf.searchsorted(m.rng.random(), side="right"))

@@ -80,7 +80,7 @@ class Regulator(mesa.Agent):
             return
         firms = m.firms
         weights = (
-            np.power(firms.revenue, p.targeting_power)
+            self._revenue_power()
             * firms.exposure[:, self.domain]
             * (1.0 - firms.compliance)
         )
@@ -94,6 +94,19 @@ class Regulator(mesa.Agent):
         lo, hi = self.spec.investigation_months
         for row, months in zip(rows, m.rng.integers(lo, hi + 1, size=n_new), strict=True):
             self.open_investigation(int(row), int(months))
+
+    def _revenue_power(self) -> np.ndarray:
+        """Return every firm's revenue to the targeting power, computed once a month.
+
+        Revenue does not change while regulators step, so the regulators of a month share it
+        (a power over every firm is the dearest part of drawing targets).
+        """
+        m = self.model
+        cached: tuple[int, np.ndarray] | None = getattr(m, "_revenue_power", None)
+        if cached is None or cached[0] != m.month:
+            cached = (m.month, np.power(m.firms.revenue, m.params.enforcement.targeting_power))
+            setattr(m, "_revenue_power", cached)  # noqa: B010 (a cache the model does not declare)
+        return cached[1]
 
     def close_due(self) -> None:
         """Close the investigations that are due by the enforcement pyramid."""
