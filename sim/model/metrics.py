@@ -136,7 +136,7 @@ METRICS: tuple[Metric, ...] = (
            "jobs from deals.", "stock", lambda m: m.jobs_index()),
     Metric("central_self_reliance", "share", "The central leadership's stance on self-reliance.",
            "stock", lambda m: float(m.influence.position[0, 1])),
-    *(Metric(f"centre_pull_{source}", "share", f"Pull of {what} on the centre's platform "
+    *(Metric(f"centre_pull_{source}", "pull", f"Pull of {what} on the centre's platform "
              "stringency this month (position units, before its speed; negative eases).",
              "stock", functools.partial(_pull, row=i))
       for i, (source, what) in enumerate(zip(PULLS, PULL_TEXT, strict=True))),

@@ -24,6 +24,7 @@ from sim.plots.compare import (
     standard_outcomes,
 )
 from sim.plots.data import BatchData
+from sim.plots.centre import centre_figure
 from sim.plots.influence import influence_network_figure, stakeholder_positions_figure
 from sim.plots.levers import TORNADO, TORNADO_CAPTION, study_title, tornado_figure
 from sim.plots.style import outcome_label, scenario_colors
@@ -179,6 +180,18 @@ def _plan_stakeholders(data: BatchData, colors: dict[str, str]) -> list[FigureSp
     """Stakeholder position and network figures (replicate 0 of each scenario)."""
     holders = data.optional("stakeholders")
     specs: list[FigureSpec] = []
+    if "centre_pull_growth" in data.metrics:
+
+        def centre() -> Figure:
+            return centre_figure(data.timeseries(), events=data.events, scenarios=data.scenarios,
+                                 colors=colors)  # fmt: skip
+
+        specs.append(FigureSpec(
+            "centre", "Stakeholders",
+            "The centre's position (left) and the pulls on its platform stringency (right): its "
+            "priorities, the growth and jobs gaps, market value's fall, the AI gap and the "
+            "stakeholders; mean over replicates.", centre, optional=True,
+        ))  # fmt: skip
     if holders is None:
         return specs
     for dim in [d for d in DIMENSIONS if d in holders.columns]:

@@ -30,6 +30,7 @@ from PIL.PngImagePlugin import PngInfo
 from sim.errors import ResultsError
 from sim.plots.compare import baseline_difference_figure, comparison_figure
 from sim.plots.data import BatchData, Event, load_batch
+from sim.plots.centre import centre_figure
 from sim.plots.influence import influence_network_figure, stakeholder_positions_figure
 from sim.plots.plan import FigureSpec, plan_figures
 from sim.plots.sweeps import (
@@ -56,6 +57,7 @@ __all__ = [
     "Event",
     "FigureSpec",
     "baseline_difference_figure",
+    "centre_figure",
     "comparison_figure",
     "difference_timeseries_figure",
     "influence_network_figure",
