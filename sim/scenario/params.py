@@ -67,19 +67,19 @@ class CentreParams(_Group):
     """The central leadership's rules when it is free: what moves its position each month."""
 
     speed: float = _p(
-        0.05, 0.0, 1.0, "Share of the summed pulls by which the centre's position moves a month."
+        0.1, 0.0, 1.0, "Share of the summed pulls by which the centre's position moves a month."
     )
     priority_weight: float = _p(
-        1.0, 0.0, 20.0,
+        2.0, 0.0, 20.0,
         "Pull toward its own priorities (control, security, self-reliance: its anchor) per unit "
         "of distance.",
     )
     stakeholder_weight: float = _p(
-        0.5, 0.0, 20.0,
+        0.25, 0.0, 20.0,
         "Pull toward the stakeholders' clout-and-salience-weighted position per unit of distance.",
     )
     growth_weight: float = _p(
-        30.0, 0.0, 100.0,
+        80.0, 0.0, 100.0,
         "Pull on platform stringency per unit of the growth gap (GDP growth minus the official "
         "target, annual; positive gap tightens, negative eases).",
     )
