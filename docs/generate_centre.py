@@ -144,7 +144,7 @@ def answers_block(rows: pd.DataFrame, diffs: pd.DataFrame, seeds: int, commit: s
         rows_out.append([OUTCOMES[outcome], *(_cell(*sub.loc[v, ["mean", "low", "high"]])
                                               for v in variants_shown)])  # fmt: skip
     parts += [table(["outcome", *variants_shown], rows_out), "",
-              "![The centre's platform stringency under each variant](figures/centre_questions.png)",
+              "![The centre's stringency under each variant](figures/centre_questions.png)",
               "", "![Paired differences from the history](figures/centre_differences.png)"]
     return "\n".join(parts)
 
@@ -202,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     seeds = spawn_seeds(0, args.seeds)
     rows, paths = run_all(seeds, args.workers)
     diffs = differences(rows, "history")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=DOCS, check=False).stdout.strip() or "unknown"  # fmt: skip
+    git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                         cwd=DOCS, check=False)  # fmt: skip
+    commit = git.stdout.strip() or "unknown"
     FIGURES.mkdir(exist_ok=True)
     questions_figure(paths).savefig(FIGURES / "centre_questions.png", dpi=200)
     differences_figure(diffs).savefig(FIGURES / "centre_differences.png", dpi=200)

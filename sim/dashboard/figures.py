@@ -124,7 +124,7 @@ def _draw_panel(
     handles: list[Line2D] = []
     many = len(panel.metrics) > len(LINESTYLES)  # too many for line styles: a colour each
     for k, (metric, label) in enumerate(panel.metrics):
-        style = "-" if many else LINESTYLES[k % len(LINESTYLES)]
+        style = LINESTYLES[0 if many else k % len(LINESTYLES)]
         color = MANY_COLORS[k % len(MANY_COLORS)] if many else run_color
         if baseline is not None and metric in baseline:
             ax.plot(baseline["date"], baseline[metric] * scale.factor, color=BASELINE_COLOR,

@@ -77,7 +77,8 @@ def centre_figure(
             for pull, column in zip(PULLS, PULL_COLUMNS, strict=True):
                 right.plot(frame.index, frame[column], color=PULL_COLORS[pull], linewidth=1.3,
                            label=pull)  # fmt: skip
-            right.plot(frame.index, frame[list(PULL_COLUMNS)].sum(axis=1), color="black",
+            net = frame[list(PULL_COLUMNS)].to_numpy().sum(axis=1)
+            right.plot(frame.index, net, color="black",
                        linewidth=1.8, label="net pull")  # fmt: skip
             right.axhline(0.0, color="0.6", linewidth=0.6)
             right.set_ylabel("pull a month")

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.levers import lever_effects
 from sim.errors import ResultsError, Spelling
+from sim.plots.centre import centre_figure
 from sim.plots.compare import (
     HEADLINE_METRICS,
     baseline_difference_figure,
@@ -24,7 +25,6 @@ from sim.plots.compare import (
     standard_outcomes,
 )
 from sim.plots.data import BatchData
-from sim.plots.centre import centre_figure
 from sim.plots.influence import influence_network_figure, stakeholder_positions_figure
 from sim.plots.levers import TORNADO, TORNADO_CAPTION, study_title, tornado_figure
 from sim.plots.style import outcome_label, scenario_colors

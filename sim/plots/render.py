@@ -28,9 +28,9 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from sim.errors import ResultsError
+from sim.plots.centre import centre_figure
 from sim.plots.compare import baseline_difference_figure, comparison_figure
 from sim.plots.data import BatchData, Event, load_batch
-from sim.plots.centre import centre_figure
 from sim.plots.influence import influence_network_figure, stakeholder_positions_figure
 from sim.plots.plan import FigureSpec, plan_figures
 from sim.plots.sweeps import (
