@@ -74,7 +74,7 @@ def variants() -> dict[str, tuple[str, list[str]]]:
     sweep = load_sweep(find_sweep(SWEEP))
     parameter = sweep.parameters[0]
     for level in parameter.levels:
-        out[f"value_weight={level:g}"] = (sweep.base, [f"{parameter.path}={level}"])
+        out[f"value_weight={level:g}"] = (sweep.base.name, [f"{parameter.path}={level}"])
     return out
 
 
