@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import textwrap
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -57,7 +58,7 @@ QUESTIONS: dict[str, tuple[str, str]] = {
 
 OUTCOMES: dict[str, str] = {
     "centre_peak": "centre's peak stringency",
-    "turn_year": "centre's turn (years)",
+    "turn_month": "centre's turn (months after Jan 2020)",
     "centre_2024": "centre's stringency, Dec 2024",
     "loss_t": "loss, peak to trough (US$T)",
     "final_value_t": "market value, Dec 2025 (US$T)",
@@ -73,13 +74,14 @@ def variants() -> dict[str, tuple[str, list[str]]]:
     out.update({label: (name, []) for label, (_, name) in QUESTIONS.items()})
     sweep = load_sweep(find_sweep(SWEEP))
     parameter = sweep.parameters[0]
-    for level in parameter.levels:
+    default = load_scenario(HISTORY).params.centre.value_weight
+    for level in [x for x in parameter.levels if x != default]:  # the default is the history
         out[f"value_weight={level:g}"] = (sweep.base.name, [f"{parameter.path}={level}"])
     return out
 
 
-def _decimal_year(date: pd.Timestamp) -> float:
-    return date.year + (date.month - 1) / 12
+def _months_from_2020(date: pd.Timestamp) -> float:
+    return float((date.year - 2020) * 12 + date.month - 1)
 
 
 def one_run(label: str, scenario: str, overrides: list[str], seed: int) -> tuple[dict, pd.Series]:
@@ -91,7 +93,7 @@ def one_run(label: str, scenario: str, overrides: list[str], seed: int) -> tuple
     row = {
         "variant": label, "seed": seed,
         "centre_peak": float(stance.max()),
-        "turn_year": _decimal_year(pd.Timestamp(s["centre_turn_date"])),
+        "turn_month": _months_from_2020(pd.Timestamp(s["centre_turn_date"])),
         "centre_2024": float(stance.loc["2024-12"].iloc[0]),
         "loss_t": float(s["peak_to_trough_loss_usd"]) / 1e12,
         "final_value_t": float(s["final_market_value_usd"]) / 1e12,
@@ -162,7 +164,7 @@ def questions_figure(paths: pd.DataFrame) -> Figure:
             for k, label in enumerate(labels):
                 ax.plot(paths.index, paths[label], linewidth=1.5, label=label,
                         color=("#CC6677", "#DDCC77", "#117733", "#332288")[k % 4])  # fmt: skip
-            ax.set_title(question, loc="left", fontsize=8.5)
+            ax.set_title(textwrap.fill(question, 48), loc="left", fontsize=8)
             ax.set_ylim(0, 1)
             ax.set_ylabel("centre: platform stringency")
             date_axis(ax)
@@ -174,7 +176,7 @@ def questions_figure(paths: pd.DataFrame) -> Figure:
 
 def differences_figure(diffs: pd.DataFrame) -> Figure:
     """Paired differences from the history with their 95% intervals, a panel per outcome."""
-    shown = ["turn_year", "centre_2024", "loss_t", "final_value_t", "deals_2023", "fines_2122"]
+    shown = ["turn_month", "centre_2024", "loss_t", "final_value_t", "deals_2023", "fines_2122"]
     variants_shown = list(dict.fromkeys(diffs["variant"]))
     with figure_style():
         fig = Figure(figsize=(PAPER_WIDTH_IN, 5.2), layout="constrained")
@@ -187,7 +189,7 @@ def differences_figure(diffs: pd.DataFrame) -> Figure:
             ax.axvline(0.0, color="0.6", linewidth=0.8)
             ax.set_title(OUTCOMES[outcome], loc="left", fontsize=8)
             ax.set_yticks(y, variants_shown, fontsize=7)
-            ax.invert_yaxis()
+        fig.axes[0].invert_yaxis()  # the axes share y: first variant on top
         fig.suptitle("Each variant minus the history on the same seed (mean, 95% interval)",
                      x=0.01, ha="left")  # fmt: skip
     return fig
