@@ -1,10 +1,10 @@
-"""The centre's figure: its position and what pulls on it, a row per scenario.
+"""The centre's figure: what pulls on it, with its position, a panel per scenario.
 
-Left: the centre's stance on platform stringency and on self-reliance (mean over replicates), with
-the effective policy on platform stringency for reference. Right: the six pulls on its platform
-stringency (``centre_pull_*``: priorities, growth, jobs, market value, AI, stakeholders; mean over
-replicates), in position units a month before its speed; their sum is the net pull. A pinned centre
-feels the pulls but does not move.
+Each panel shows the six pulls on the centre's platform stringency (``centre_pull_*``: priorities,
+growth, jobs, market value, AI, stakeholders; mean over replicates), in position units a month
+before its speed, their sum (the net pull) and, on the right axis, the centre's platform stringency.
+A pinned centre feels the pulls but does not move. The centre's position on both dimensions, among
+the other stakeholders', is in the stakeholder figures (:mod:`sim.plots.influence`).
 """
 
 from __future__ import annotations
@@ -31,20 +31,25 @@ PULL_COLORS: dict[str, str] = {
 """Colour of each pull on the centre (Paul Tol's muted palette)."""
 
 PULL_COLUMNS: tuple[str, ...] = tuple(f"centre_pull_{p}" for p in PULLS)
+CENTRE_ONLY: tuple[str, ...] = ("central_self_reliance", *PULL_COLUMNS)
+"""Metrics drawn in the centre figure only (no time-series figure of their own by default)."""
 
 
 def centre_figure(
     timeseries: pd.DataFrame, *, events: Sequence[Event] = (),
     scenarios: Sequence[str] | None = None, colors: Mapping[str, str] | None = None,
 ) -> Figure:  # fmt: skip
-    """Plot the centre's position and the pulls on it over time, a row per scenario.
+    """Plot the pulls on the centre's platform stringency over time, a panel per scenario.
+
+    Each panel shows the six pulls and their sum (the net pull, left axis) and the centre's
+    platform stringency (right axis, dashed), mean over replicates.
 
     Args:
-        timeseries: ``date``, ``scenario``, ``central_stance``, ``central_self_reliance``,
-            ``effective_stringency`` and the ``centre_pull_*`` columns, one row per run and month.
+        timeseries: ``date``, ``scenario``, ``central_stance`` and the ``centre_pull_*`` columns,
+            one row per run and month.
         events: Policy events to mark.
-        scenarios: Scenarios in row order (default: baseline first).
-        colors: Scenario colours (for the row titles).
+        scenarios: Scenarios in panel order (default: baseline first).
+        colors: Scenario colours (for the panel titles).
 
     Returns:
         The figure.
@@ -52,46 +57,53 @@ def centre_figure(
     Raises:
         ResultsError: When the table lacks the centre's columns.
     """
-    needed = ["central_stance", "central_self_reliance", "effective_stringency", *PULL_COLUMNS]
+    needed = ["central_stance", *PULL_COLUMNS]
     missing = [c for c in needed if c not in timeseries.columns]
     if missing:
         raise ResultsError(f"time series has no centre columns: {', '.join(missing)}")
     names = list(scenarios or order_scenarios(timeseries["scenario"].unique()))
     colors = dict(colors or scenario_colors(names))
     means = timeseries.groupby(["scenario", "date"])[needed].mean()
+    ncols = 1 if len(names) == 1 else 2
+    nrows = -(-len(names) // ncols)
     with figure_style():
-        fig = Figure(figsize=(PAPER_WIDTH_IN, 1.2 + 1.9 * len(names)), layout="constrained")
-        axes = fig.subplots(len(names), 2, squeeze=False, sharex=True)
-        for row, name in enumerate(names):
+        fig = Figure(figsize=(PAPER_WIDTH_IN, 1.1 + 2.1 * nrows), layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+        twin = None
+        for i, (ax, name) in enumerate(zip(axes.flat, names, strict=False)):
             frame = means.loc[name]
-            left, right = axes[row]
-            left.plot(frame.index, frame["central_stance"], color="#332288", linewidth=2.0,
-                      label="centre: platform stringency")  # fmt: skip
-            left.plot(frame.index, frame["central_self_reliance"], color="#332288",
-                      linestyle=":", linewidth=1.6, label="centre: self-reliance")  # fmt: skip
-            left.plot(frame.index, frame["effective_stringency"], color="black", linestyle="--",
-                      linewidth=1.0, label="effective policy: platform stringency")  # fmt: skip
-            left.set_ylim(0, 1)
-            left.set_ylabel("position (0-1)")
-            left.set_title(name, loc="left", color=colors.get(name, "black"), fontweight="bold")
             for pull, column in zip(PULLS, PULL_COLUMNS, strict=True):
-                right.plot(frame.index, frame[column], color=PULL_COLORS[pull], linewidth=1.3,
-                           label=pull)  # fmt: skip
+                ax.plot(frame.index, frame[column], color=PULL_COLORS[pull], linewidth=1.2,
+                        label=pull)  # fmt: skip
             net = frame[list(PULL_COLUMNS)].to_numpy().sum(axis=1)
-            right.plot(frame.index, net, color="black",
-                       linewidth=1.8, label="net pull")  # fmt: skip
-            right.axhline(0.0, color="0.6", linewidth=0.6)
-            right.set_ylabel("pull a month")
-            right.set_title("pulls on its platform stringency", loc="left", fontsize=8)
-            for ax in (left, right):
-                date_axis(ax)
-                mark_events(ax, [e for e in events if name in e.scenarios], numbers=False)
-                ax.set_xlim(frame.index.min(), frame.index.max())
-        handles, labels = axes[0, 0].get_legend_handles_labels()
-        more, more_labels = axes[0, 1].get_legend_handles_labels()
-        fig.legend(handles + more, labels + more_labels, loc="outside lower center", ncols=4,
-                   fontsize=7, title="Left: positions; right: pulls (dotted lines: the "
-                   "scenario's marked events)", title_fontsize=7.5)  # fmt: skip
-        fig.suptitle("The centre: its position and what pulls on it (mean over replicates)",
-                     x=0.01, ha="left")  # fmt: skip
+            ax.plot(frame.index, net, color="black", linewidth=1.6, label="net pull")
+            ax.axhline(0.0, color="0.6", linewidth=0.6)
+            twin = ax.twinx()
+            twin.plot(frame.index, frame["central_stance"], color="0.35", linestyle="--",
+                      linewidth=1.5, label="centre: platform stringency (right axis)")  # fmt: skip
+            twin.set_ylim(0, 1)
+            if i % ncols == ncols - 1 or i == len(names) - 1:
+                twin.set_ylabel("centre's position")
+            else:
+                twin.set_yticklabels([])
+            date_axis(ax)
+            mark_events(ax, [e for e in events if name in e.scenarios], numbers=False)
+            ax.set_xlim(frame.index.min(), frame.index.max())
+            ax.set_title(name, loc="left", color=colors.get(name, "black"), fontweight="bold")
+            if i % ncols == 0:
+                ax.set_ylabel("pull a month")
+        for k, ax in enumerate(axes.flat):
+            if k >= len(names):
+                ax.set_visible(False)
+            elif k + ncols >= len(names):
+                ax.xaxis.set_tick_params(labelbottom=True)
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        if twin is not None:
+            more, more_labels = twin.get_legend_handles_labels()
+            handles, labels = handles + more, labels + more_labels
+        fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=7,
+                   title="Pulls on the centre's platform stringency (a pinned centre feels them "
+                   "but does not move); dotted grey: the scenario's marked events",
+                   title_fontsize=7.5)  # fmt: skip
+        fig.suptitle("The centre: what pulls on it (mean over replicates)", x=0.01, ha="left")
     return fig
