@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from sim.errors import ResultsError
 from sim.model.centre import PULLS
 from sim.plots.data import Event
+from sim.plots.influence import finish_panel_grid
 from sim.plots.style import PAPER_WIDTH_IN, figure_style, order_scenarios, scenario_colors
 from sim.plots.timeseries import date_axis, mark_events
 
@@ -92,11 +93,7 @@ def centre_figure(
             ax.set_title(name, loc="left", color=colors.get(name, "black"), fontweight="bold")
             if i % ncols == 0:
                 ax.set_ylabel("pull a month")
-        for k, ax in enumerate(axes.flat):
-            if k >= len(names):
-                ax.set_visible(False)
-            elif k + ncols >= len(names):
-                ax.xaxis.set_tick_params(labelbottom=True)
+        finish_panel_grid(axes, len(names))
         handles, labels = axes.flat[0].get_legend_handles_labels()
         if twin is not None:
             more, more_labels = twin.get_legend_handles_labels()
