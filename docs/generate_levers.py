@@ -6,7 +6,7 @@ direction) is written by hand:
 
 ``levers-declared``
     the lever table of ``sim/experiments/lever_table.py``: fields, steps, expected directions;
-``levers-crackdown`` and ``levers-export-controls``
+``levers-crackdown``, ``levers-export-controls`` and ``levers-history-2020-2025``
     a lever study of that scenario (``sim levers SCENARIO --seeds 10 --seed 0``): each lever's
     expected outcomes, the change after a step down and a step up with 95% intervals, and the
     verdict.
@@ -43,7 +43,7 @@ from sim.scenario.limits import capping_field
 from sim.scenario.loader import load_scenario, scenario_dict
 
 LEVERS_MD = Path(__file__).resolve().parent / "levers.md"
-SCENARIOS = ("crackdown", "export_controls")
+SCENARIOS = ("crackdown", "export_controls", "history_2020_2025")
 SEEDS = 10
 
 

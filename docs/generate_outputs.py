@@ -80,6 +80,10 @@ COLUMNS = {
     "peak_to_trough_loss_usd": "Peak minus trough market value (USD).",
     "max_drawdown": "Peak-to-trough loss as a share of the peak.",
     "recovery_from_trough": "Final market value over the trough, minus 1.",
+    "centre_peak_date": "Month the largest fall of the centre's platform stringency "
+                        "(`central_stance`) from a running peak starts.",
+    "centre_turn_date": "First month after that peak at which the centre's platform stringency "
+                        "is 0.05 below it (its turn); the last month when it never falls so far.",
 }
 MANIFEST_KEYS = {
     "kind": "`batch` or `sweep`.",

@@ -385,10 +385,12 @@ def timelines() -> str:
         own = layers[-1].data.get("timeline", {}) or {}
         sc = load_scenario(name)
         parent = sc.extends if sc.extends else "nothing (only `sim/data/actors.yaml`)"
-        parts.append(f"#### `{name}`: {sc.description}\n\nExtends {cell(parent)}. Events set in "
-                     f"`scenarios/{name}.yaml`:\n\n" + table(
+        removed = ", ".join(f"`{k}`" for k, v in own.items() if v is None)
+        removes = f" It removes the events {removed}." if removed else ""
+        parts.append(f"#### `{name}`: {sc.description}\n\nExtends {cell(parent)}; the centre is "
+                     f"{sc.centre}.{removes} Events set in `scenarios/{name}.yaml`:\n\n" + table(
                          ["date", "event", "type", "values", "source"],
-                         _event_rows(sc, own, None)))  # fmt: skip
+                         _event_rows(sc, [k for k in own if k in sc.timeline], None)))  # fmt: skip
     return "\n".join(parts)
 
 
@@ -408,10 +410,11 @@ def history_timeline() -> str:
 def macro_table() -> str:
     """The macro inputs (GDP growth, global risk appetite) of the shipped scenarios."""
     sc = load_scenario("history_2020_2025")
-    rows = [(ev.date, ev.gdp_growth, ev.risk_appetite, note("event_sources", key))
+    rows = [(ev.date, ev.gdp_growth, ev.risk_appetite, cell(ev.growth_target),
+             note("event_sources", key))
             for key, ev in sorted(sc.timeline.items(), key=lambda kv: kv[1].date)
             if ev.type == "macro"]  # fmt: skip
-    return table(["from", "gdp_growth", "risk_appetite", "source"], rows)
+    return table(["from", "gdp_growth", "risk_appetite", "growth_target", "source"], rows)
 
 
 #: How each headline outcome is measured on a run, with its unit.

@@ -35,7 +35,9 @@ def test_declared_table_is_current(generator: ModuleType) -> None:
     assert generator.main(["--check"]) == 0, "run python docs/generate_levers.py"
 
 
-@pytest.mark.parametrize("block", ["levers-crackdown", "levers-export-controls"])
+@pytest.mark.parametrize(
+    "block", ["levers-crackdown", "levers-export-controls", "levers-history-2020-2025"]
+)
 def test_every_lever_is_measured(block: str) -> None:
     text = (DOCS / "levers.md").read_text(encoding="utf-8")
     found = re.search(rf"<!-- generated:{block} -->\n(.*?)<!-- /generated:{block} -->", text, re.S)

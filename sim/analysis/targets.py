@@ -24,7 +24,7 @@ TARGETS_FILE = Path(__file__).resolve().parents[1] / "data" / "targets.yaml"
 _M = TypeVar("_M", bound=BaseModel)
 STATS = ("sum", "mean", "median", "min", "max", "first", "last", "change", "count")
 FINE_COLUMNS = ("amount_cny_bn", "share_of_revenue", "legal_cap", "over_cap", "cap_headroom")
-DATE_KEYS = ("peak_date", "trough_date")
+DATE_KEYS = ("peak_date", "trough_date", "centre_peak_date", "centre_turn_date")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 Stat = Literal["sum", "mean", "median", "min", "max", "first", "last", "change", "count"]
 
@@ -134,7 +134,7 @@ class DateCheck(_Strict):
     """A summary date (``peak_date``, ``trough_date``) must fall in a window of months."""
 
     kind: Literal["date"]
-    key: Literal["peak_date", "trough_date"]
+    key: Literal["peak_date", "trough_date", "centre_peak_date", "centre_turn_date"]
     window: tuple[Month, Month]
     scenario: str | None = None
 

@@ -194,8 +194,10 @@ COMPONENTS: list[tuple[Callable[[DashboardModel], Any], int]] = [
     (_chart(PANELS[0:2]), 0),
     (_chart(PANELS[2:4]), 0),
     (_chart(PANELS[4:6]), 0),
+    (_chart(PANELS[6:8]), 0),
     (_wrap(NetworkView), 0),
     (_wrap(FirmsTable), 0),
     (_wrap(ParameterTable), 0),
 ]
-"""The page's components for ``SolaraViz``: status, three charts, network, firms, parameters."""
+"""The page's components for ``SolaraViz``: status, four charts (the last: the centre's position
+and what pulls on it), network, firms, parameters."""

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.transforms import blended_transform_factory
 
+from sim.model.centre import PULLS
 from sim.model.metrics import METRICS_BY_NAME
 from sim.model.units import unit_scale
 from sim.plots.style import KIND_COLORS, figure_style, scenario_colors
@@ -31,6 +32,7 @@ EVENT_COLOR = "0.35"
 DPI = 96
 STAGGER_ROWS = 3
 LINESTYLES: tuple[Any, ...] = ("-", (0, (4, 1.5)), (0, (1, 1.2)))
+MANY_COLORS = ("#332288", "#117733", "#44AA99", "#CC6677", "#DDCC77", "#AA4499")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ PANELS: tuple[Panel, ...] = (
                                                ("foreign_compute_share", "foreign chips"))),
     Panel("Effective platform stringency", (("effective_stringency", "effective policy"),
                                             ("central_stance", "central stance"))),
+    Panel("The centre's position", (("central_stance", "platform stringency"),
+                                    ("central_self_reliance", "self-reliance"))),
+    Panel("Pulls on the centre", tuple((f"centre_pull_{p}", p) for p in PULLS)),
 )  # fmt: skip
 """The key metrics, in display order; the page shows them two panels to a chart."""
 
@@ -106,7 +111,7 @@ def _draw_panel(
     panel: Panel,
     timeseries: pd.DataFrame,
     baseline: pd.DataFrame | None,
-    color: str,
+    run_color: str,
 ) -> None:
     """Draw one panel: the run, the baseline and the unit on the y axis."""
     unit = METRICS_BY_NAME[panel.metrics[0][0]].unit
@@ -117,8 +122,10 @@ def _draw_panel(
     values = np.concatenate([np.asarray(s, dtype=float) for s in shown]) if shown else np.zeros(0)
     scale = unit_scale(unit, values, flow=flow)
     handles: list[Line2D] = []
+    many = len(panel.metrics) > len(LINESTYLES)  # too many for line styles: a colour each
     for k, (metric, label) in enumerate(panel.metrics):
-        style = LINESTYLES[k % len(LINESTYLES)]
+        style = LINESTYLES[0 if many else k % len(LINESTYLES)]
+        color = MANY_COLORS[k % len(MANY_COLORS)] if many else run_color
         if baseline is not None and metric in baseline:
             ax.plot(baseline["date"], baseline[metric] * scale.factor, color=BASELINE_COLOR,
                     linestyle=style, linewidth=1.0, label=f"{label}, baseline")  # fmt: skip
@@ -135,8 +142,9 @@ def _draw_panel(
     ax.set_ylabel(scale.label)
     if unit == "share":
         ax.set_ylim(-2, 102)
-    else:
-        ax.set_ylim(0, max(ax.get_ylim()[1], 1.0))
+    else:  # from 0, unless a value is negative (a pull on the centre)
+        negative = values.size and np.nanmin(values) < 0
+        ax.set_ylim(ax.get_ylim()[0] if negative else 0, max(ax.get_ylim()[1], 1.0))
 
 
 def mark_events(ax: Axes, events: Sequence[Event], lo: pd.Timestamp, hi: pd.Timestamp) -> None:

@@ -102,6 +102,7 @@ _ENFORCEMENT = {MARKET_VALUE: -1, DRAWDOWN: +1, FINES: +1, FINES_VALUE: +1, COMP
 _FINE_SIZE = {MARKET_VALUE: -1, DRAWDOWN: +1, FINES_VALUE: +1, COMPLIANCE: +1}
 _PREMIUM = {MARKET_VALUE: -1, DRAWDOWN: +1}
 _HALF = scale(0.5, 1.5)
+HISTORY = "history_2020_2025"
 
 LEVERS: tuple[Lever, ...] = (
     # Enforcement: the regulators' rules.
@@ -130,6 +131,21 @@ LEVERS: tuple[Lever, ...] = (
           _HALF, {MARKET_VALUE: -1, FINES: +1}),
     Lever("firm_clout", "Clout of the firms (lobbying)", "firms.*.clout", _HALF,
           {MARKET_VALUE: +1, FINES: -1}),
+    # The free centre's rules (history: the centre is free, its turn comes from these weights).
+    Lever("centre_speed", "Centre's speed of adjustment", "params.centre.speed", _HALF,
+          {MARKET_VALUE: +1, DEALS: +1}, home=HISTORY),
+    Lever("centre_priorities", "Centre's weight on its priorities (control, security)",
+          "params.centre.priority_weight", _HALF, {MARKET_VALUE: -1, DEALS: -1}, home=HISTORY),
+    Lever("centre_stakeholders", "Centre's weight on stakeholders' pressure",
+          "params.centre.stakeholder_weight", _HALF, {MARKET_VALUE: +1, DEALS: +1}, home=HISTORY),
+    Lever("centre_growth", "Centre's weight on the growth gap", "params.centre.growth_weight",
+          _HALF, {DEALS: +1}, home=HISTORY),
+    Lever("centre_jobs", "Centre's weight on the jobs gap", "params.centre.jobs_weight", _HALF,
+          {MARKET_VALUE: -1}, home=HISTORY),
+    Lever("centre_value", "Centre's weight on market value's fall", "params.centre.value_weight",
+          _HALF, {MARKET_VALUE: +1, DRAWDOWN: -1, DEALS: +1}, home=HISTORY),
+    Lever("centre_ai", "Centre's weight on the AI gap to rivals", "params.centre.ai_weight",
+          _HALF, {DOMESTIC_SHARE: +1}, home=HISTORY),
     # Cities and state funds.
     Lever("city_budget", "City budgets for deals", "cities.*.budget_cny_bn", _HALF, {DEALS: +1}),
     Lever("golden_share_propensity", "Golden-share fund's propensity to take stakes",

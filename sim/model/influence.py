@@ -8,8 +8,9 @@ salience s_i, a clout k_i and a susceptibility lambda_i. Each month:
   ``w_ij ∝ k_j s_j (1 + tie_weight T_ij)``, row-normalized (who listens to whom);
 * positions update by Friedkin-Johnsen: ``x(t+1) = Λ W x(t) + (I - Λ) x(0)``;
 * the effective policy on each dimension is the clout-and-salience-weighted mean position
-  ``Σ k_i s_i x_i / Σ k_i s_i`` (Bueno de Mesquita); the centre, whose position is the scenario's
-  stance, is the heaviest voice.
+  ``Σ k_i s_i x_i / Σ k_i s_i`` (Bueno de Mesquita); the centre is the heaviest voice. Its
+  position is set by ``stance`` events and, unless the scenario pins it, moved by its own rules
+  (:mod:`sim.model.centre`) before the others update.
 
 Ties come from deals (city-firm), golden shares (firm-fund and firm-centre) and engagement (the
 state listening to a firm); they decay each month. Tied actors' anchors drift toward the state's
@@ -64,14 +65,14 @@ class InfluenceNetwork:
         cls,
         members: list[tuple[str, str, float, float, float, tuple[float, float]]],
         params: InfluenceParams,
-        center_position: tuple[float, float],
+        center_position: tuple[float, float] = (0.3, 0.3),
     ) -> InfluenceNetwork:
         """Create the network with the central leadership first.
 
         Args:
             members: ``(name, kind, clout, salience, susceptibility, (x_stringency, x_self))``.
             params: Influence parameters.
-            center_position: The centre's initial stance.
+            center_position: The centre's position until a stance event sets it.
 
         Returns:
             The network.
@@ -93,7 +94,7 @@ class InfluenceNetwork:
         )
 
     def set_center(self, stance: tuple[float, float]) -> None:
-        """Set the centre's stance (its anchor and position) from the timeline."""
+        """Set the centre's stance (its anchor and position) from a ``stance`` event."""
         self.anchor[0] = stance
         self.position[0] = stance
 
@@ -117,9 +118,14 @@ class InfluenceNetwork:
         return np.divide(w, totals, out=np.full_like(w, 1.0 / len(w)), where=totals > 0)
 
     def step(self) -> None:
-        """Advance positions one month by Friedkin-Johnsen, then decay ties and co-opt anchors."""
+        """Advance positions one month by Friedkin-Johnsen, then decay ties and co-opt anchors.
+
+        The centre (row 0) keeps its position: :class:`~sim.model.centre.Centre` moves it.
+        """
         lam = self.susceptibility[:, None]
+        centre = self.position[0].copy()
         self.position = lam * (self.weights() @ self.position) + (1.0 - lam) * self.anchor
+        self.position[0] = centre
         np.clip(self.position, 0.0, 1.0, out=self.position)
         # Co-optation: actors tied to the state drift toward the state's position.
         state = [i for i, k in enumerate(self.kinds) if k not in ("firm", "investors")]

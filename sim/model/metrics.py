@@ -15,10 +15,14 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from sim.model.centre import PULLS
+
 if TYPE_CHECKING:
     from sim.model.policy_model import PolicyModel
 
 BN = 1e9
+TURN_DROP = 0.05
+"""Fall of the centre's platform stringency below its peak that dates its turn (position units)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,16 @@ def _unlisted_value(m: PolicyModel) -> float:
 def _share(num: np.ndarray, den: np.ndarray) -> float:
     total = float(den.sum())
     return float(num.sum()) / total if total > 0 else 0.0
+
+
+def _pull(m: PolicyModel, row: int) -> float:
+    return float(m.centre.pulls[row, 0])
+
+
+PULL_TEXT = (
+    "its priorities (anchor)", "the growth gap", "the jobs gap", "market value's fall from peak",
+    "the AI gap to rivals", "the stakeholders",
+)  # fmt: skip
 
 
 def _usd(m: PolicyModel, cny_bn: float) -> float:
@@ -121,6 +135,12 @@ METRICS: tuple[Metric, ...] = (
            "stock", lambda m: m.firms.hhi()),
     Metric("jobs_index", "index", "Jobs proxy: 100 x revenue^0.6 relative to the start, plus "
            "jobs from deals.", "stock", lambda m: m.jobs_index()),
+    Metric("central_self_reliance", "share", "The central leadership's stance on self-reliance.",
+           "stock", lambda m: float(m.influence.position[0, 1])),
+    *(Metric(f"centre_pull_{source}", "pull", f"Pull of {what} on the centre's platform "
+             "stringency this month (position units, before its speed; negative eases).",
+             "stock", functools.partial(_pull, row=i))
+      for i, (source, what) in enumerate(zip(PULLS, PULL_TEXT, strict=True))),
 )  # fmt: skip
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
@@ -165,7 +185,29 @@ def summarize(timeseries: pd.DataFrame) -> dict[str, float | int | pd.Timestamp]
     out["peak_to_trough_loss_usd"] = float(mv[i_peak] - mv[i_trough])
     out["max_drawdown"] = float(1.0 - relative.min())
     out["recovery_from_trough"] = float(mv[-1] / mv[i_trough] - 1.0) if mv[i_trough] > 0 else 0.0
+    out.update(centre_turn(timeseries["central_stance"].to_numpy(dtype=float), dates))
     return out
+
+
+def centre_turn(stance: np.ndarray, dates: pd.Series) -> dict[str, pd.Timestamp]:
+    """Date the centre's peak on platform stringency and its turn.
+
+    The peak is the start of the largest fall of the centre's stringency from a running peak; the
+    turn is the first month after it at which the stringency is :data:`TURN_DROP` below that peak
+    (the last month when it never falls that far).
+
+    Args:
+        stance: The centre's platform stringency per month.
+        dates: The months.
+
+    Returns:
+        ``centre_peak_date`` and ``centre_turn_date``.
+    """
+    i_peak, _ = max_drawdown_span(stance)
+    below = np.nonzero(stance[i_peak:] <= stance[i_peak] - TURN_DROP)[0]
+    i_turn = i_peak + int(below[0]) if below.size else len(stance) - 1
+    return {"centre_peak_date": pd.Timestamp(dates.iloc[i_peak]),
+            "centre_turn_date": pd.Timestamp(dates.iloc[i_turn])}
 
 
 def max_drawdown_span(values: np.ndarray) -> tuple[int, int]:
@@ -200,7 +242,7 @@ def summary_types() -> dict[str, str]:
     """
     frame = pd.DataFrame({"date": pd.to_datetime(["2020-01-01", "2020-02-01"])})
     for metric in METRICS:
-        frame[metric.name] = [1, 2] if metric.unit == "count" else [1.0, 2.0]
+        frame[metric.name] = [2, 1] if metric.unit == "count" else [2.0, 1.0]
     return {k: _type_name(v) for k, v in summarize(frame).items()}
 
 

@@ -3,7 +3,7 @@
 Order of a month (see docs/ODD.md, "Process overview and scheduling"):
 
 1. the timeline's events for the month apply (stance, macro, export controls, fines, ...);
-2. stakeholders' positions update (Friedkin-Johnsen) and the effective policy is read;
+2. the centre moves (when free), stakeholders update (Friedkin-Johnsen), the policy is read;
 3. regulators (in random order) update stringency, close and open investigations;
 4. funds act: the golden-share fund, the chip fund (guidance funds act within deals);
 5. cities (in random order) offer deals and lobby;
@@ -27,6 +27,7 @@ from sim.model.agents.firms import FirmPopulation, PlatformFirm
 from sim.model.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Investors
 from sim.model.agents.municipalities import Municipality
 from sim.model.agents.regulators import Regulator
+from sim.model.centre import Centre
 from sim.model.enforcement_risk import (
     EnforcementExposure,
     enforcement_exposure,
@@ -146,9 +147,8 @@ class PolicyModel(RunRecords, mesa.Model):
         self._firm_row = {name: i for i, name in enumerate(self.firms.names)}
         self._max_named_revenue = float(self.firms.revenue[: self.firms.n_named].max())
 
-        self.influence = InfluenceNetwork.build(
-            self._stakeholders(), self.params.influence, (0.3, 0.3)
-        )
+        self.influence = InfluenceNetwork.build(self._stakeholders(), self.params.influence)
+        self.centre = Centre(self.params.centre, pinned=scenario.centre == "pinned")
         index = self.influence.index
         self._state_rows = [0] + [index[r.name] for r in self.regulators]
         self._firm_cols = [index[name] for name in self.firms.names[: self.firms.n_named]]
@@ -351,6 +351,7 @@ class PolicyModel(RunRecords, mesa.Model):
             apply_event(self, timed)
         self._update_signal()
 
+        self.centre.step(self)
         self.influence.step()
         self._last_policy = self.policy
         self.policy = self.influence.effective_policy()

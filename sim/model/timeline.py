@@ -95,6 +95,8 @@ def apply_event(model: PolicyModel, timed: TimedEvent) -> None:
     elif ev.type == "macro":
         m.gdp_growth = ev.gdp_growth
         m.risk_appetite = ev.risk_appetite
+        if ev.growth_target is not None:
+            m.centre.growth_target = ev.growth_target
     elif ev.type == "signal":
         m.add_signal(ev.strength, ev.half_life_months, ev.belief)
     elif ev.type == "export_control":

@@ -40,6 +40,21 @@ TOP_MOVERS = 8  # stakeholders shown: those whose received weight changed most
 MAX_DATES = 8
 
 
+def finish_panel_grid(axes: np.ndarray, n: int) -> None:
+    """Hide the panels of a grid beyond the first ``n`` and date the lowest panel of each column.
+
+    Args:
+        axes: The grid of axes (rows x columns, sharing x).
+        n: Panels in use, filled row by row.
+    """
+    ncols = axes.shape[1]
+    for k, ax in enumerate(axes.flat):
+        if k >= n:
+            ax.set_visible(False)
+        elif k + ncols >= n:  # nothing below: show its dates
+            ax.xaxis.set_tick_params(labelbottom=True)
+
+
 def _weighted_mean(frame: pd.DataFrame, column: str) -> pd.Series:
     """Clout-and-salience-weighted mean of ``column`` per date."""
     w = frame["clout"] * frame["salience"]
@@ -98,11 +113,7 @@ def stakeholder_positions_figure(
             ax.set_title(name, loc="left", color=colors.get(name, "black"), fontweight="bold")
             if i % ncols == 0:
                 ax.set_ylabel("position (0-1)")
-        for k, ax in enumerate(axes.flat):
-            if k >= len(names):
-                ax.set_visible(False)
-            elif k + ncols >= len(names):  # nothing below: show its dates
-                ax.xaxis.set_tick_params(labelbottom=True)
+        finish_panel_grid(axes, len(names))
         handles, labels = axes.flat[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4),
                    title="Thick: weighted mean of each kind; thin: single stakeholders; "

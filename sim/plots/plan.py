@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.levers import lever_effects
 from sim.errors import ResultsError, Spelling
+from sim.plots.centre import CENTRE_ONLY, centre_figure
 from sim.plots.compare import (
     HEADLINE_METRICS,
     baseline_difference_figure,
@@ -120,7 +121,8 @@ def _plan_batch(data: BatchData, chosen: list[str] | None) -> list[FigureSpec]:
     colors = scenario_colors(data.scenarios)
     names = data.scenarios
     specs: list[FigureSpec] = []
-    for metric in chosen or list(data.metrics):
+    # The centre's self-reliance and pulls are drawn together, in the centre figure, unless chosen.
+    for metric in chosen or [m for m in data.metrics if m not in CENTRE_ONLY]:
 
         def series(m: str = metric) -> Figure:
             return timeseries_figure(
@@ -179,6 +181,18 @@ def _plan_stakeholders(data: BatchData, colors: dict[str, str]) -> list[FigureSp
     """Stakeholder position and network figures (replicate 0 of each scenario)."""
     holders = data.optional("stakeholders")
     specs: list[FigureSpec] = []
+    if "centre_pull_growth" in data.metrics:
+
+        def centre() -> Figure:
+            return centre_figure(data.timeseries(), events=data.events, scenarios=data.scenarios,
+                                 colors=colors)  # fmt: skip
+
+        specs.append(FigureSpec(
+            "centre", "Stakeholders",
+            "The pulls on the centre's platform stringency (its priorities, the growth and jobs "
+            "gaps, market value's fall, the AI gap and the stakeholders), their sum and the "
+            "centre's position; mean over replicates.", centre, optional=True,
+        ))  # fmt: skip
     if holders is None:
         return specs
     for dim in [d for d in DIMENSIONS if d in holders.columns]:

@@ -28,6 +28,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from sim.errors import ResultsError
+from sim.plots.centre import centre_figure
 from sim.plots.compare import baseline_difference_figure, comparison_figure
 from sim.plots.data import BatchData, Event, load_batch
 from sim.plots.influence import influence_network_figure, stakeholder_positions_figure
@@ -56,6 +57,7 @@ __all__ = [
     "Event",
     "FigureSpec",
     "baseline_difference_figure",
+    "centre_figure",
     "comparison_figure",
     "difference_timeseries_figure",
     "influence_network_figure",

@@ -38,7 +38,7 @@ from sim.scenario.loader import BASELINE
 log = logging.getLogger(__name__)
 
 REPORT = "report.html"
-DATE_OUTCOMES = ("peak_date", "trough_date")
+DATE_OUTCOMES = ("peak_date", "trough_date", "centre_peak_date", "centre_turn_date")
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222;

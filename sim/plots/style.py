@@ -143,7 +143,7 @@ class MetricInfo:
 
     Attributes:
         name: Column name.
-        unit: ``USD``, ``share``, ``count`` or ``index``.
+        unit: ``USD``, ``share``, ``count``, ``index`` or ``pull`` (a pull on the centre).
         description: One-sentence description.
         kind: ``stock`` or ``flow``.
     """

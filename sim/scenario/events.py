@@ -44,6 +44,11 @@ class MacroEvent(EventBase):
     risk_appetite: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
         0.0, description="Global investors' risk appetite (lowers the discount rate when positive)."
     )
+    growth_target: Annotated[float, Field(ge=-0.3, le=0.3)] | None = Field(
+        None,
+        description="The official annual GDP growth target from this month on (the centre judges "
+        "its growth gap against it); left out, the last target stays (none: no growth gap).",
+    )
 
 
 class SignalEvent(EventBase):

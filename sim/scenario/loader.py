@@ -349,12 +349,24 @@ def scenario_hash(scenario: Scenario) -> str:
         scenario: A validated scenario.
 
     Returns:
-        64 hex digits; equal scenarios have equal hashes.
+        64 hex digits; equal scenarios have equal hashes (``extends``, the ancestry, is left out).
     """
-    text = json.dumps(scenario_dict(scenario), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(_content(scenario), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _content(scenario: Scenario) -> dict[str, Any]:
+    """Return the scenario's data without ``extends``: its ancestry, not its content."""
+    return {k: v for k, v in scenario_dict(scenario).items() if k != "extends"}
+
+
 def scenario_yaml(scenario: Scenario) -> str:
-    """Return the fully resolved scenario as YAML text."""
-    return yaml.safe_dump(scenario_dict(scenario), sort_keys=False, allow_unicode=True, width=100)
+    """Return the fully resolved scenario as YAML text, loadable as it stands.
+
+    ``extends`` is written as a comment: the text already holds everything its ancestors gave
+    (and lacks what it removed from them), so loading it must not merge them again.
+    """
+    parents = scenario.extends
+    note = "" if not parents else "# resolved from: " + (
+        parents if isinstance(parents, str) else ", ".join(parents)) + "\n"  # fmt: skip
+    return note + yaml.safe_dump(_content(scenario), sort_keys=False, allow_unicode=True, width=100)

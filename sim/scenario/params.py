@@ -63,6 +63,62 @@ class InfluenceParams(_Group):
     )
 
 
+class CentreParams(_Group):
+    """The central leadership's rules when it is free: what moves its position each month."""
+
+    speed: float = _p(
+        0.1, 0.0, 1.0, "Share of the summed pulls by which the centre's position moves a month."
+    )
+    priority_weight: float = _p(
+        2.0, 0.0, 20.0,
+        "Pull toward its own priorities (control, security, self-reliance: its anchor) per unit "
+        "of distance.",
+    )
+    stakeholder_weight: float = _p(
+        0.25, 0.0, 20.0,
+        "Pull toward the stakeholders' clout-and-salience-weighted position per unit of distance.",
+    )
+    growth_weight: float = _p(
+        80.0, 0.0, 100.0,
+        "Pull on platform stringency per unit of the growth gap (GDP growth minus the official "
+        "target, annual; positive gap tightens, negative eases).",
+    )
+    jobs_weight: float = _p(
+        0.5, 0.0, 100.0,
+        "Pull on platform stringency per unit of the jobs gap (annual growth of the jobs index "
+        "minus jobs_growth_norm).",
+    )
+    jobs_growth_norm: float = _p(
+        0.12, -0.5, 1.0, "Annual growth of the jobs index the centre counts as enough."
+    )
+    value_weight: float = _p(
+        0.25, 0.0, 20.0,
+        "Easing of platform stringency per unit of total platform market value's fall from its "
+        "running peak (0-1).",
+    )
+    ai_weight: float = _p(
+        0.3, 0.0, 20.0,
+        "Easing of platform stringency, and push on self-reliance, per unit of log AI capability "
+        "behind rivals.",
+    )
+    rival_ai_growth: float = _p(
+        0.25, 0.0, 5.0, "Annual growth of rivals' AI capability (the frontier, 1 at the start)."
+    )
+    priority_drift: float = _p(
+        0.1, 0.0, 1.0,
+        "Monthly drift of the centre's priorities (anchor) toward the position it holds: a line "
+        "held for long becomes its own.",
+    )
+    announce_weight: float = _p(
+        10.0, 0.0, 100.0,
+        "Strength of the confidence signal investors hear per unit of a month's easing by the "
+        "centre (its turn announced); the signal's half-life is memory_months.",
+    )
+    memory_months: float = _p(
+        12.0, 1.0, 60.0, "Months over which the centre averages growth and jobs to judge gaps."
+    )
+
+
 class EnforcementParams(_Group):
     """Regulators' stringency, targeting and the enforcement pyramid."""
 
@@ -257,6 +313,7 @@ class Params(_Group):
     """All behavioural parameters."""
 
     influence: InfluenceParams = Field(default_factory=InfluenceParams)
+    centre: CentreParams = Field(default_factory=CentreParams)
     enforcement: EnforcementParams = Field(default_factory=EnforcementParams)
     firms: FirmParams = Field(default_factory=FirmParams)
     valuation: ValuationParams = Field(default_factory=ValuationParams)

@@ -197,6 +197,12 @@ class Scenario(Frozen):
     cities: dict[str, CitySpec]
     funds: dict[str, FundSpec]
     firms: dict[str, FirmSpec]
+    centre: Literal["free", "pinned"] = Field(
+        "free",
+        description="free: the centre's position moves by its rules (priorities, outcomes, "
+        "stakeholders) and stance events are shocks to it; pinned: its position is the latest "
+        "stance event's, held regardless of outcomes.",
+    )
     params: Params = Field(default_factory=Params)
     timeline: dict[str, Event] = Field(default_factory=dict)
 

@@ -92,7 +92,7 @@ def test_step_moves_the_date_and_redraws_the_charts(page: Page_) -> None:
     assert "not started (0 of 12 months)" in page.text("policysim-date")
     assert page.heading() == "short"
     before = page.charts()
-    assert len(before) == 4  # three charts and the network
+    assert len(before) == 5  # four charts and the network
     page.click("Step")
     page.click("Step")
     assert page.text("policysim-date").startswith("2020-02 · month 2 of 12")

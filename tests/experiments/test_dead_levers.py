@@ -29,9 +29,9 @@ from sim.model.runner import run_scenario
 from sim.scenario.loader import load_scenario, with_overrides
 
 SEEDS = spawn_seeds(0, 3)
-MONTHS = {"crackdown": 48, "export_controls": 66}
+MONTHS = {"crackdown": 48, "export_controls": 66, "history_2020_2025": 60}
 """Months run per home scenario: the crackdown to the end of 2023, export controls to mid-2025
-(after the 2025 sourcing rule)."""
+(after the 2025 sourcing rule), history (the free centre's levers) to the end of 2024."""
 
 KNOWN_DEAD: dict[tuple[str, str], str] = {
     ("city_budget", DEALS): "a city's budget never binds: its deals' subsidies stay far below it",

@@ -19,8 +19,9 @@ def test_a_metric_s_own_events_are_marked_with_freeze_ends(batch_dir: Path) -> N
     data = load_batch(batch_dir)
     marked = _key(data.events)
     fines = _key(data.events_for("fines_value_usd"))
-    # the thaw's fines on Ant Group and Tenpay share their month with a marked stance change
-    assert fines["2023-07"] == "Premier meets platforms; fined: Ant Group, Tencent"
+    # the history's fines on Ant Group and Tenpay (the centre's stance changes after Mar 2021 are
+    # its own, not marked events)
+    assert fines["2023-07"] == "fined: Ant Group, Tencent"
     assert fines["2021-10"] == "fined: Meituan" and "2021-10" not in marked
     freezes = _key(data.events_for("freezes_active"))
     # the Ant IPO halt's 60 months run out in 2025-11: the model ends the freeze, no timeline does

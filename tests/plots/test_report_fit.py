@@ -30,7 +30,7 @@ def test_report_images_are_small_and_progress_is_told(batch_dir: Path, tmp_path:
     assert all(c[1] == drawn for c in calls) and calls[-1][2] == "report.html"
     # the network figures were about 800 KB each, most of a 14 MB report of five scenarios
     assert max(len(b) for b in images) < 250_000, sorted(len(b) for b in images)[-3:]
-    assert path.stat().st_size < 2_000_000
+    assert path.stat().st_size < 2_200_000  # 2 MB before the centre's figure (about 0.1 MB)
 
 
 def _many_scenarios(batch_dir: Path, target: Path, copies: int) -> Path:

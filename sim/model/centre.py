@@ -1,0 +1,136 @@
+"""The central leadership as an agent: its position moves under priorities, outcomes and pressure.
+
+The centre is row 0 of the influence network (:mod:`sim.model.influence`): its position there is
+the heaviest voice in the effective policy, and cities read it as the centre's stance. A scenario
+either pins it (``centre: pinned``: the position is the latest ``stance`` event's, held whatever
+happens) or leaves it free (``centre: free``, the default). When free, each month before the other
+stakeholders update, the centre moves its position ``x`` on each dimension by ``speed`` times the
+sum of its pulls (:class:`~sim.scenario.params.CentreParams` holds every weight):
+
+* **priorities**: ``priority_weight * (a - x)``, toward its anchor ``a`` (control and security on
+  platform stringency, self-reliance on the second dimension). A ``stance`` event sets both ``a``
+  and ``x``: a shock to a free centre (a new line it then adapts), the held policy of a pinned one;
+* **growth**: ``growth_weight * g`` on stringency, with ``g`` the growth gap (GDP growth minus the
+  official target, averaged over ``memory_months``; zero until a ``macro`` event sets a target).
+  Growth above target leaves room to tighten; a shortfall eases;
+* **jobs**: ``jobs_weight * (j - jobs_growth_norm)`` on stringency, with ``j`` the averaged annual
+  growth of the jobs index (:meth:`~sim.model.policy_model.PolicyModel.jobs_index`);
+* **market value**: ``-value_weight * v`` on stringency, with ``v`` the fall of total platform
+  market value (``firms.market_value`` of listed firms) from its running peak, in [0, 1];
+* **AI capability**: ``ai_weight * min(c, 0)`` on stringency and ``-ai_weight * min(c, 0)`` on
+  self-reliance, with ``c = ln(own / rivals)``: the firms' AI capability index against a rival
+  frontier growing at ``rival_ai_growth`` a year. Falling behind eases platform rules and pushes
+  self-reliance;
+* **stakeholders**: ``stakeholder_weight * (m - x)``, toward ``m``, the mean position of the other
+  stakeholders weighted as the centre listens to them (row 0 of the influence matrix without
+  itself: clout x salience x ties). Cities lobbying for a softer line lower ``m``.
+
+A free centre's priorities drift toward the position it holds (``priority_drift``: a line held for
+long becomes its own), and a month's easing on platform stringency is announced: investors hear a
+confidence signal of strength ``announce_weight`` times the easing (the Dec 2022 conference's
+message, when it comes from the rules).
+
+The pulls are computed every month, pinned or free, and recorded (``centre_pull_*`` metrics), so a
+run shows what pulls on the centre even when it does not move.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.scenario.params import CentreParams
+
+if TYPE_CHECKING:
+    from sim.model.policy_model import PolicyModel
+
+PULLS: tuple[str, ...] = ("priorities", "growth", "jobs", "value", "ai", "stakeholders")
+"""The sources that pull on the centre's position, in the order of :attr:`Centre.pulls`."""
+
+
+class Centre:
+    """The central leadership's rules and its memory of outcomes.
+
+    Args:
+        params: The centre's weights.
+        pinned: Whether the scenario pins the centre (its position then never moves by rule).
+
+    Attributes:
+        growth_target: The official annual growth target in force (None: none set).
+        growth_gap: Averaged GDP growth minus the target.
+        jobs_growth: Averaged annual growth of the jobs index.
+        value_fall: Fall of listed platform market value from its running peak, 0-1.
+        ai_gap: ``ln(own AI capability / rivals')``.
+        pulls: This month's pulls, shape (len(PULLS), n_dims), in position units a month before
+            ``speed``.
+    """
+
+    def __init__(self, params: CentreParams, *, pinned: bool) -> None:
+        self.params = params
+        self.pinned = pinned
+        self.growth_target: float | None = None
+        self.growth_gap = 0.0
+        self.jobs_growth = 0.0
+        self.value_fall = 0.0
+        self.ai_gap = 0.0
+        self.pulls = np.zeros((len(PULLS), 2))
+        self._jobs: float | None = None
+        self._value_peak = 0.0
+
+    def observe(self, model: PolicyModel) -> None:
+        """Update the centre's view of outcomes from the model's current state.
+
+        Args:
+            model: The model (read: GDP growth, jobs index, listed market value, AI capability).
+        """
+        p = self.params
+        memory = 1.0 / p.memory_months
+        gap = 0.0 if self.growth_target is None else model.gdp_growth - self.growth_target
+        self.growth_gap += memory * (gap - self.growth_gap)
+        jobs = model.jobs_index()
+        if self._jobs is not None and self._jobs > 0 and jobs > 0:
+            annual = 12.0 * float(np.log(jobs / self._jobs))
+            self.jobs_growth += memory * (annual - self.jobs_growth)
+        else:
+            self.jobs_growth = p.jobs_growth_norm
+        self._jobs = jobs
+        f = model.firms
+        value = float(f.market_value[f.listed].sum())
+        self._value_peak = max(self._value_peak, value)
+        self.value_fall = 1.0 - value / self._value_peak if self._value_peak > 0 else 0.0
+        own = float(f.ai_capability.sum()) / max(f.ai_capability0, 1e-12)
+        rivals = (1.0 + p.rival_ai_growth) ** (model.month / 12.0)
+        self.ai_gap = float(np.log(max(own, 1e-12) / rivals))
+
+    def step(self, model: PolicyModel) -> None:
+        """Observe the outcomes, compute the pulls and, when free, move the centre's position.
+
+        Args:
+            model: The model; the centre is row 0 of ``model.influence``.
+        """
+        self.observe(model)
+        p = self.params
+        net = model.influence
+        x, anchor = net.position[0], net.anchor[0]
+        listen = net.weights()[0].copy()
+        listen[0] = 0.0
+        total = listen.sum()
+        others = (listen @ net.position) / total if total > 0 else x
+        behind = min(self.ai_gap, 0.0)
+        pulls = self.pulls
+        pulls[:] = 0.0
+        pulls[0] = p.priority_weight * (anchor - x)
+        pulls[1, 0] = p.growth_weight * self.growth_gap
+        pulls[2, 0] = p.jobs_weight * (self.jobs_growth - p.jobs_growth_norm)
+        pulls[3, 0] = -p.value_weight * self.value_fall
+        pulls[4] = (p.ai_weight * behind, -p.ai_weight * behind)
+        pulls[5] = p.stakeholder_weight * (others - x)
+        if self.pinned:
+            return
+        new = np.clip(x + p.speed * pulls.sum(axis=0), 0.0, 1.0)
+        easing = float(x[0] - new[0])
+        net.position[0] = new
+        net.anchor[0] += p.priority_drift * (new - net.anchor[0])
+        if easing > 0 and p.announce_weight > 0:
+            model.add_signal(min(p.announce_weight * easing, 1.0), p.memory_months)
