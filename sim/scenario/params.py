@@ -231,7 +231,7 @@ class ValuationParams(_Group):
         0.1, 0.0, 1.0, "Weight of an easing move relative to a tightening move in volatility."
     )
     sanction_saturation: float = _p(
-        3.0, 0.1, 100.0, "Market sanction memory at which its uncertainty reaches tanh(1)."
+        7.0, 0.1, 100.0, "Market sanction memory at which its uncertainty reaches tanh(1)."
     )
     sanction_halflife: float = _p(
         36.0, 0.5, 240.0, "Half-life of investors' memory of sanctions, months."
