@@ -21,7 +21,7 @@ The result is the expected cost per year as a share of revenue.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sim.model.agents.firms import FirmPopulation
     from sim.model.agents.regulators import Regulator
     from sim.scenario.params import Params
+    from sim.scenario.schema import RegulatorSpec
 
 FloatArray = NDArray[np.float64]
 LISTING_HALT = FREEZE_KINDS.index("listing_halt")
@@ -62,19 +63,50 @@ class RegulatorRules:
     @classmethod
     def read(cls, regulators: list[Regulator], params: Params) -> RegulatorRules:
         """Read the rules and the current stringency of ``regulators``."""
-        specs = [r.spec for r in regulators]
+        static = _static_rules([r.spec for r in regulators])
         stringency = np.array([r.stringency for r in regulators], dtype=float)
-        capacity = np.array([s.capacity for s in specs], dtype=float)
-        blocks = np.array([FREEZE_KINDS.index(s.freeze_kind) != LISTING_HALT for s in specs])
         return cls(
-            domain=np.array([DOMAINS.index(s.domain) for s in specs], dtype=np.int64),
+            domain=static["domain"],
             stringency=stringency,
-            rate=capacity * stringency**params.enforcement.stringency_power,
-            fine_share=np.array([min(s.fine_rate, s.legal_cap) for s in specs], dtype=float),
-            p_fine=np.array([s.p_fine for s in specs], dtype=float),
-            p_freeze=np.array([s.p_freeze for s in specs], dtype=float),
-            freeze_years=np.array([s.freeze_months / 12.0 for s in specs]) * blocks,
+            rate=static["capacity"] * stringency**params.enforcement.stringency_power,
+            fine_share=static["fine_share"],
+            p_fine=static["p_fine"],
+            p_freeze=static["p_freeze"],
+            freeze_years=static["freeze_years"],
         )
+
+
+#: The fixed parts of the rules, by the identity of the regulators' (frozen) specifications; each
+#: entry keeps its specifications so that their identities cannot be reused while it is cached.
+_STATIC_RULES: dict[tuple[int, ...], tuple[list[RegulatorSpec], dict[str, NDArray[Any]]]] = {}
+_STATIC_RULES_MAX = 64
+
+
+def _static_rules(specs: list[RegulatorSpec]) -> dict[str, NDArray[Any]]:
+    """Return the rules' arrays that do not change during a run, built once per set of specs.
+
+    Specifications are frozen, so these arrays (read-only) are built once a run instead of
+    from Python lists every month.
+    """
+    key = tuple(map(id, specs))
+    cached = _STATIC_RULES.get(key)
+    if cached is not None:
+        return cached[1]
+    blocks = np.array([FREEZE_KINDS.index(s.freeze_kind) != LISTING_HALT for s in specs])
+    arrays: dict[str, NDArray[Any]] = {
+        "domain": np.array([DOMAINS.index(s.domain) for s in specs], dtype=np.int64),
+        "capacity": np.array([s.capacity for s in specs], dtype=float),
+        "fine_share": np.array([min(s.fine_rate, s.legal_cap) for s in specs], dtype=float),
+        "p_fine": np.array([s.p_fine for s in specs], dtype=float),
+        "p_freeze": np.array([s.p_freeze for s in specs], dtype=float),
+        "freeze_years": np.array([s.freeze_months / 12.0 for s in specs]) * blocks,
+    }
+    for array in arrays.values():
+        array.setflags(write=False)
+    if len(_STATIC_RULES) >= _STATIC_RULES_MAX:
+        _STATIC_RULES.pop(next(iter(_STATIC_RULES)))
+    _STATIC_RULES[key] = (list(specs), arrays)
+    return arrays
 
 
 @dataclass(frozen=True)
@@ -137,8 +169,10 @@ def enforcement_exposure(
     tp = ep.targeting_power
     open_share = 1.0 - firms.compliance
     weight0 = (firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)) * open_share
-    share = firms.exposure.T[rules.domain]
-    share *= weight0
+    share = np.empty((len(rules.domain), firms.n))
+    for r, domain in enumerate(rules.domain):
+        # The gather of each regulator's exposure column and the product in one pass.
+        np.multiply(firms.exposure[:, domain], weight0, out=share[r])
     total = share.sum(axis=1)
     share /= np.where(total > 0.0, total, 1.0)[:, None]
     # zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1) = min(s_r * a + b, 1)
