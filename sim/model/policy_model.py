@@ -35,13 +35,7 @@ from sim.model.enforcement_risk import (
 from sim.model.influence import InfluenceNetwork
 from sim.model.initial_state import solve_rest
 from sim.model.invariants import check_invariants, money_balances
-from sim.model.mesa_interface import (
-    RandomSource,
-    ScenarioSource,
-    collector_reporters,
-    model_inputs,
-    month_start,
-)
+from sim.model.mesa_interface import RandomSource, ScenarioSource, collector_reporters, model_inputs
 from sim.model.observation import FINE_COLUMNS, RunRecords
 from sim.model.timeline import apply_event, compile_timeline
 from sim.model.uncertainty import Uncertainty
@@ -222,11 +216,6 @@ class PolicyModel(RunRecords, mesa.Model):
     def investors(self) -> Investors | None:
         """The investors' agent, if the scenario has one."""
         return next((f for f in self.funds if isinstance(f, Investors)), None)
-
-    @property
-    def date(self) -> pd.Timestamp:
-        """The first day of the month being (or last) simulated."""
-        return month_start(self.start, max(self.month, 0))
 
     # -- events called by agents and the timeline -------------------------------------------------
 
