@@ -156,8 +156,20 @@ class EnforcementExposure:
         return np.asarray(12.0 * total, dtype=float)
 
 
+def domain_columns(firms: FirmPopulation, regulators: list[Regulator]) -> FloatArray:
+    """Return each regulator's exposure column, shape (R, n): ``firms.exposure.T[domain]``.
+
+    The regulatory pressure and the expected-cost pass of a month both read these columns; the
+    month gathers them once and passes them to both.
+    """
+    return np.asarray(firms.exposure.T[_static_rules([r.spec for r in regulators])["domain"]])
+
+
 def enforcement_exposure(
-    firms: FirmPopulation, regulators: list[Regulator], params: Params
+    firms: FirmPopulation,
+    regulators: list[Regulator],
+    params: Params,
+    columns: FloatArray | None = None,
 ) -> EnforcementExposure:
     """Return each firm's exposure to each regulator's enforcement, vectorized over both.
 
@@ -165,16 +177,20 @@ def enforcement_exposure(
         firms: The firms.
         regulators: The regulators, at their current stringency.
         params: Behavioural parameters (targeting, pyramid, freeze growth penalty).
+        columns: This month's :func:`domain_columns`, when already gathered.
     """
     rules = RegulatorRules.read(regulators, params)
     ep = params.enforcement
     tp = ep.targeting_power
     open_share = 1.0 - firms.compliance
     weight0 = (firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)) * open_share
-    share = np.empty((len(rules.domain), firms.n))
-    for r, domain in enumerate(rules.domain):
-        # The gather of each regulator's exposure column and the product in one pass.
-        np.multiply(firms.exposure[:, domain], weight0, out=share[r])
+    if columns is not None:
+        share = columns * weight0
+    else:
+        share = np.empty((len(rules.domain), firms.n))
+        for r, domain in enumerate(rules.domain):
+            # The gather of each regulator's exposure column and the product in one pass.
+            np.multiply(firms.exposure[:, domain], weight0, out=share[r])
     total = share.sum(axis=1)
     divisor = np.where(total > 0.0, total, 1.0)[:, None]
     freeze = rules.p_freeze * rules.stringency * rules.freeze_years
@@ -205,18 +221,23 @@ def enforcement_exposure(
     return EnforcementExposure(rules=rules, share=share, weighted=cost, top_share=top)
 
 
-def regulatory_pressure(firms: FirmPopulation, regulators: list[Regulator]) -> FloatArray:
+def regulatory_pressure(
+    firms: FirmPopulation, regulators: list[Regulator], columns: FloatArray | None = None
+) -> FloatArray:
     """Return the regulatory pressure on each firm: its exposure x stringency, mean over regulators.
 
     Args:
         firms: The firms.
         regulators: The regulators, at their current stringency.
+        columns: This month's :func:`domain_columns`, when already gathered.
     """
     if not regulators:
         return np.zeros(firms.n)
     stringency = np.array([r.stringency for r in regulators])
-    domains = [DOMAINS.index(r.spec.domain) for r in regulators]
-    return np.asarray(firms.exposure[:, domains] @ stringency / len(stringency), dtype=float)
+    if columns is None:
+        columns = domain_columns(firms, regulators)
+    # columns.T is column-major, as the exposure[:, domains] copy it replaces: the same product.
+    return np.asarray(columns.T @ stringency / len(stringency), dtype=float)
 
 
 def expected_cost(

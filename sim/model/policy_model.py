@@ -29,6 +29,7 @@ from sim.model.agents.municipalities import Municipality
 from sim.model.agents.regulators import Regulator
 from sim.model.enforcement_risk import (
     EnforcementExposure,
+    domain_columns,
     enforcement_exposure,
     regulatory_pressure,
 )
@@ -360,8 +361,9 @@ class PolicyModel(RunRecords, mesa.Model):
         self.chips.update_capacity(self.params.chips)
         f = self.firms
         fp = self.params.firms
-        self.pressure = regulatory_pressure(self.firms, self.regulators)
-        self.enforcement = enforcement_exposure(f, self.regulators, self.params)
+        columns = domain_columns(f, self.regulators)
+        self.pressure = regulatory_pressure(self.firms, self.regulators, columns)
+        self.enforcement = enforcement_exposure(f, self.regulators, self.params, columns)
         self.expected_cost = self.enforcement.expected_cost()
         f.allocate_budget(self.pressure, self.expected_cost, 1.0 - float(self.policy[0]),
                           float(self.policy[1]), self.month, fp)  # fmt: skip
