@@ -21,7 +21,7 @@ The result is the expected cost per year as a share of revenue.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,9 +32,12 @@ if TYPE_CHECKING:
     from sim.model.agents.firms import FirmPopulation
     from sim.model.agents.regulators import Regulator
     from sim.scenario.params import Params
+    from sim.scenario.schema import RegulatorSpec
 
 FloatArray = NDArray[np.float64]
 LISTING_HALT = FREEZE_KINDS.index("listing_halt")
+#: Firms per block of the expected-cost pass (its arrays for a block fit in the CPU caches).
+BLOCK = 32_768
 
 
 @dataclass(frozen=True)
@@ -62,19 +65,50 @@ class RegulatorRules:
     @classmethod
     def read(cls, regulators: list[Regulator], params: Params) -> RegulatorRules:
         """Read the rules and the current stringency of ``regulators``."""
-        specs = [r.spec for r in regulators]
+        static = _static_rules([r.spec for r in regulators])
         stringency = np.array([r.stringency for r in regulators], dtype=float)
-        capacity = np.array([s.capacity for s in specs], dtype=float)
-        blocks = np.array([FREEZE_KINDS.index(s.freeze_kind) != LISTING_HALT for s in specs])
         return cls(
-            domain=np.array([DOMAINS.index(s.domain) for s in specs], dtype=np.int64),
+            domain=static["domain"],
             stringency=stringency,
-            rate=capacity * stringency**params.enforcement.stringency_power,
-            fine_share=np.array([min(s.fine_rate, s.legal_cap) for s in specs], dtype=float),
-            p_fine=np.array([s.p_fine for s in specs], dtype=float),
-            p_freeze=np.array([s.p_freeze for s in specs], dtype=float),
-            freeze_years=np.array([s.freeze_months / 12.0 for s in specs]) * blocks,
+            rate=static["capacity"] * stringency**params.enforcement.stringency_power,
+            fine_share=static["fine_share"],
+            p_fine=static["p_fine"],
+            p_freeze=static["p_freeze"],
+            freeze_years=static["freeze_years"],
         )
+
+
+#: The fixed parts of the rules, by the identity of the regulators' (frozen) specifications; each
+#: entry keeps its specifications so that their identities cannot be reused while it is cached.
+_STATIC_RULES: dict[tuple[int, ...], tuple[list[RegulatorSpec], dict[str, NDArray[Any]]]] = {}
+_STATIC_RULES_MAX = 64
+
+
+def _static_rules(specs: list[RegulatorSpec]) -> dict[str, NDArray[Any]]:
+    """Return the rules' arrays that do not change during a run, built once per set of specs.
+
+    Specifications are frozen, so these arrays (read-only) are built once a run instead of
+    from Python lists every month.
+    """
+    key = tuple(map(id, specs))
+    cached = _STATIC_RULES.get(key)
+    if cached is not None:
+        return cached[1]
+    blocks = np.array([FREEZE_KINDS.index(s.freeze_kind) != LISTING_HALT for s in specs])
+    arrays: dict[str, NDArray[Any]] = {
+        "domain": np.array([DOMAINS.index(s.domain) for s in specs], dtype=np.int64),
+        "capacity": np.array([s.capacity for s in specs], dtype=float),
+        "fine_share": np.array([min(s.fine_rate, s.legal_cap) for s in specs], dtype=float),
+        "p_fine": np.array([s.p_fine for s in specs], dtype=float),
+        "p_freeze": np.array([s.p_freeze for s in specs], dtype=float),
+        "freeze_years": np.array([s.freeze_months / 12.0 for s in specs]) * blocks,
+    }
+    for array in arrays.values():
+        array.setflags(write=False)
+    if len(_STATIC_RULES) >= _STATIC_RULES_MAX:
+        _STATIC_RULES.pop(next(iter(_STATIC_RULES)))
+    _STATIC_RULES[key] = (list(specs), arrays)
+    return arrays
 
 
 @dataclass(frozen=True)
@@ -122,8 +156,20 @@ class EnforcementExposure:
         return np.asarray(12.0 * total, dtype=float)
 
 
+def domain_columns(firms: FirmPopulation, regulators: list[Regulator]) -> FloatArray:
+    """Return each regulator's exposure column, shape (R, n): ``firms.exposure.T[domain]``.
+
+    The regulatory pressure and the expected-cost pass of a month both read these columns; the
+    month gathers them once and passes them to both.
+    """
+    return np.asarray(firms.exposure.T[_static_rules([r.spec for r in regulators])["domain"]])
+
+
 def enforcement_exposure(
-    firms: FirmPopulation, regulators: list[Regulator], params: Params
+    firms: FirmPopulation,
+    regulators: list[Regulator],
+    params: Params,
+    columns: FloatArray | None = None,
 ) -> EnforcementExposure:
     """Return each firm's exposure to each regulator's enforcement, vectorized over both.
 
@@ -131,44 +177,67 @@ def enforcement_exposure(
         firms: The firms.
         regulators: The regulators, at their current stringency.
         params: Behavioural parameters (targeting, pyramid, freeze growth penalty).
+        columns: This month's :func:`domain_columns`, when already gathered.
     """
     rules = RegulatorRules.read(regulators, params)
     ep = params.enforcement
     tp = ep.targeting_power
     open_share = 1.0 - firms.compliance
     weight0 = (firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)) * open_share
-    share = firms.exposure.T[rules.domain]
-    share *= weight0
+    if columns is not None:
+        share = columns * weight0
+    else:
+        share = np.empty((len(rules.domain), firms.n))
+        for r, domain in enumerate(rules.domain):
+            # The gather of each regulator's exposure column and the product in one pass.
+            np.multiply(firms.exposure[:, domain], weight0, out=share[r])
     total = share.sum(axis=1)
-    share /= np.where(total > 0.0, total, 1.0)[:, None]
-    # zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1) = min(s_r * a + b, 1)
-    a = open_share / ep.full_pressure
-    b = ep.strike_weight * firms.strikes * a
-    cost = np.multiply.outer(rules.stringency, a)
-    cost += b
-    np.minimum(cost, 1.0, out=cost)
+    divisor = np.where(total > 0.0, total, 1.0)[:, None]
     freeze = rules.p_freeze * rules.stringency * rules.freeze_years
     freeze *= params.firms.freeze_growth_penalty
-    per_probe = np.multiply.outer(rules.p_fine * rules.fine_share, firms.domestic_share)
-    per_probe += freeze[:, None]
-    cost *= per_probe
-    cost *= share
-    top = share.max(axis=1) if share.shape[1] else np.zeros(len(share))
+    fine = rules.p_fine * rules.fine_share
+    cost = np.empty_like(share)
+    top = np.zeros(len(share))
+    # The element-wise rest a block of firms at a time, so that a block's arrays stay in the
+    # CPU caches between operations (each element gets the same operations in the same order).
+    for lo in range(0, firms.n, BLOCK):
+        block = slice(lo, min(lo + BLOCK, firms.n))
+        share_b = share[:, block]
+        share_b /= divisor
+        # zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1)
+        #    = min(s_r * a + b, 1)
+        a = open_share[block] / ep.full_pressure
+        b = ep.strike_weight * firms.strikes[block] * a
+        cost_b = cost[:, block]
+        np.multiply.outer(rules.stringency, a, out=cost_b)
+        cost_b += b
+        np.minimum(cost_b, 1.0, out=cost_b)
+        per_probe = np.multiply.outer(fine, firms.domestic_share[block])
+        per_probe += freeze[:, None]
+        cost_b *= per_probe
+        cost_b *= share_b
+        block_top = share_b.max(axis=1)
+        top = block_top if lo == 0 else np.maximum(top, block_top, out=top)
     return EnforcementExposure(rules=rules, share=share, weighted=cost, top_share=top)
 
 
-def regulatory_pressure(firms: FirmPopulation, regulators: list[Regulator]) -> FloatArray:
+def regulatory_pressure(
+    firms: FirmPopulation, regulators: list[Regulator], columns: FloatArray | None = None
+) -> FloatArray:
     """Return the regulatory pressure on each firm: its exposure x stringency, mean over regulators.
 
     Args:
         firms: The firms.
         regulators: The regulators, at their current stringency.
+        columns: This month's :func:`domain_columns`, when already gathered.
     """
     if not regulators:
         return np.zeros(firms.n)
     stringency = np.array([r.stringency for r in regulators])
-    domains = [DOMAINS.index(r.spec.domain) for r in regulators]
-    return np.asarray(firms.exposure[:, domains] @ stringency / len(stringency), dtype=float)
+    if columns is None:
+        columns = domain_columns(firms, regulators)
+    # columns.T is column-major, as the exposure[:, domains] copy it replaces: the same product.
+    return np.asarray(columns.T @ stringency / len(stringency), dtype=float)
 
 
 def expected_cost(

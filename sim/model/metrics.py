@@ -74,6 +74,26 @@ def _usd(m: PolicyModel, cny_bn: float) -> float:
     return float(cny_bn * BN * m.params.valuation.usd_per_cny)
 
 
+def _chip_self_reliance(m: PolicyModel) -> float:
+    f = m.firms
+    domestic = f.compute_domestic * (1.0 - m.chips.performance_gap)
+    # f.effective_compute(gap), with the domestic part computed once.
+    return _share(domestic, f.compute_foreign + domestic)
+
+
+def _mean_discount_rate(m: PolicyModel) -> float:
+    f = m.firms
+    listed_value = f.market_value * f.listed
+    return _share(f.discount_rate * listed_value, listed_value)
+
+
+def _mean_stringency(m: PolicyModel) -> float:
+    # np.mean of a handful of floats adds them in order, as sum() does, without building an array.
+    if not m.regulators:
+        return float(np.mean([]))
+    return float(sum(r.stringency for r in m.regulators)) / len(m.regulators)
+
+
 METRICS: tuple[Metric, ...] = (
     Metric("market_value_usd", "USD", "Total market value of listed firms.", "stock",
            _listed_value),
@@ -110,9 +130,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("domestic_compute_share", "share", "Domestic-chip share of the compute stock.", "stock",
            lambda m: _share(m.firms.compute_domestic, m.firms.compute_total())),
     Metric("chip_self_reliance", "share", "Domestic share of effective (performance-weighted) "
-           "compute.", "stock", lambda m: _share(
-               m.firms.compute_domestic * (1.0 - m.chips.performance_gap),
-               m.firms.effective_compute(m.chips.performance_gap))),
+           "compute.", "stock", lambda m: _chip_self_reliance(m)),
     Metric("domestic_performance_gap", "share", "Shortfall of domestic chips' performance.",
            "stock", lambda m: float(m.chips.performance_gap)),
     Metric("compute_shortfall_share", "share", "Share of the compute firms wanted this month "
@@ -124,13 +142,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("central_stance", "share", "The central leadership's stance on platform stringency.",
            "stock", lambda m: float(m.influence.position[0, 0])),
     Metric("mean_regulator_stringency", "share", "Mean stringency of the regulators.", "stock",
-           lambda m: float(np.mean([r.stringency for r in m.regulators]))),
+           lambda m: _mean_stringency(m)),
     Metric("regulatory_uncertainty", "index", "Policy volatility plus recent sanctions.", "stock",
            lambda m: float(m.uncertainty)),
     Metric("mean_discount_rate", "share", "Value-weighted discount rate investors apply to "
            "listed firms (per year).",
-           "stock", lambda m: _share(m.firms.discount_rate * m.firms.market_value * m.firms.listed,
-                                     m.firms.market_value * m.firms.listed)),
+           "stock", lambda m: _mean_discount_rate(m)),
     Metric("hhi", "index", "Revenue-weighted Herfindahl-Hirschman index of sectors (0-10,000).",
            "stock", lambda m: m.firms.hhi()),
     Metric("jobs_index", "index", "Jobs proxy: 100 x revenue^0.6 relative to the start, plus "

@@ -41,6 +41,11 @@ class RunRecords:
     _positions: list[np.ndarray]
     _networks: list[tuple[int, np.ndarray]]
 
+    @property
+    def date(self) -> pd.Timestamp:
+        """The first day of the month being (or last) simulated (memoized, as the metrics')."""
+        return month_start(self.start, max(self.month, 0))
+
     def _record_month(self) -> None:
         """Record the month: the metrics, the positions, and W each December and at the end.
 

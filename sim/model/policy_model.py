@@ -30,6 +30,7 @@ from sim.model.agents.regulators import Regulator
 from sim.model.centre import Centre
 from sim.model.enforcement_risk import (
     EnforcementExposure,
+    domain_columns,
     enforcement_exposure,
     regulatory_pressure,
 )
@@ -217,11 +218,6 @@ class PolicyModel(RunRecords, mesa.Model):
         """The investors' agent, if the scenario has one."""
         return next((f for f in self.funds if isinstance(f, Investors)), None)
 
-    @property
-    def date(self) -> pd.Timestamp:
-        """The first day of the month being (or last) simulated."""
-        return (self.start + max(self.month, 0)).to_timestamp()
-
     # -- events called by agents and the timeline -------------------------------------------------
 
     def add_signal(
@@ -366,8 +362,9 @@ class PolicyModel(RunRecords, mesa.Model):
         self.chips.update_capacity(self.params.chips)
         f = self.firms
         fp = self.params.firms
-        self.pressure = regulatory_pressure(self.firms, self.regulators)
-        self.enforcement = enforcement_exposure(f, self.regulators, self.params)
+        columns = domain_columns(f, self.regulators)
+        self.pressure = regulatory_pressure(self.firms, self.regulators, columns)
+        self.enforcement = enforcement_exposure(f, self.regulators, self.params, columns)
         self.expected_cost = self.enforcement.expected_cost()
         f.allocate_budget(self.pressure, self.expected_cost, 1.0 - float(self.policy[0]),
                           float(self.policy[1]), self.month, fp)  # fmt: skip

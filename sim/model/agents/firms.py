@@ -143,7 +143,8 @@ class FirmPopulation:
 
     def blocked(self, month: int) -> BoolArray:
         """Return, per firm, whether an app removal or a licence freeze is in force at ``month``."""
-        return (self.freeze_until[:, 1] > month) | (self.freeze_until[:, 2] > month)
+        # Either freeze in force: the later of the two ends is after ``month``.
+        return np.maximum(self.freeze_until[:, 1], self.freeze_until[:, 2]) > month
 
     def compute_total(self) -> FloatArray:
         """Return each firm's compute stock."""

@@ -48,6 +48,7 @@ class Municipality(mesa.Agent):
         self.subsidies_cny_bn = 0.0
         self._cdf: np.ndarray = np.zeros(0)
         self._cdf_month = -1
+        self._home: np.ndarray = np.zeros(0)
 
     @property
     def growth_gap(self) -> float:
@@ -94,9 +95,24 @@ class Municipality(mesa.Agent):
         m = self.model
         if self._cdf_month != m.month:
             firms = m.firms
-            weights = np.sqrt(firms.revenue) * (1.0 + firms.alignment)
-            weights = weights * np.where(firms.hq == self.index, self.spec.home_pull, 1.0)
+            if self._home.shape != firms.hq.shape:
+                # Where firms are based never changes: the home pull is built once.
+                self._home = np.where(firms.hq == self.index, self.spec.home_pull, 1.0)
+            weights = self._size_and_alignment() * self._home
             cdf = (weights / weights.sum()).cumsum()
             cdf /= cdf[-1]
             self._cdf, self._cdf_month = cdf, m.month
         return int(self._cdf.searchsorted(m.rng.random(), side="right"))
+
+    def _size_and_alignment(self) -> np.ndarray:
+        """Return ``sqrt(revenue) * (1 + alignment)`` of every firm, shared by the month's cities.
+
+        Revenue and alignment do not change while cities step, so the first city to sign a deal
+        in a month computes it for all.
+        """
+        m = self.model
+        cached: tuple[int, np.ndarray] | None = getattr(m, "_court_weights", None)
+        if cached is None or cached[0] != m.month:
+            cached = (m.month, np.sqrt(m.firms.revenue) * (1.0 + m.firms.alignment))
+            setattr(m, "_court_weights", cached)  # noqa: B010 (a cache the model does not declare)
+        return cached[1]
