@@ -147,7 +147,7 @@ def mark_events(
 def scenario_legend(fig: Figure, title: str) -> None:
     """Add the scenario legend below the plot, titled with what the band shows."""
     handles, labels = fig.axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower left", ncols=1 if len(labels) < 7 else 2,
+    fig.legend(handles, labels, loc="outside lower left", ncols=1,
                title=title, title_fontsize=7.5, alignment="left", handlelength=2.6)  # fmt: skip
 
 
