@@ -332,9 +332,9 @@ def actors_tables() -> str:
         [(n, f.full_name, f.kind, _with(f.capital_cny_bn, notes.get((n, "capital_cny_bn"))),
           f.deploy_rate, f.stake_propensity, f.source) for n, f in sc.funds.items()]))  # fmt: skip
     parts.append("#### Firms: figures (billion CNY, billion US$) and sources\n\n" + table(
-        ["firm", "hq", "sectors", "revenue_cny_bn", "revenue_growth", "margin", "cash_cny_bn",
+        ["firm", "hq", "sector", "revenue_cny_bn", "revenue_growth", "margin", "cash_cny_bn",
          "market_value_usd_bn", "listed", "source"],
-        [(n, f.hq, ", ".join(f.sectors), _with(f.revenue_cny_bn, notes.get((n, "revenue_cny_bn"))),
+        [(n, f.hq, f.sector, _with(f.revenue_cny_bn, notes.get((n, "revenue_cny_bn"))),
           f.revenue_growth, f.margin, f.cash_cny_bn,
           _with(f.market_value_usd_bn, notes.get((n, "market_value_usd_bn"))), f.listed, f.source)
          for n, f in sc.firms.items()]))  # fmt: skip

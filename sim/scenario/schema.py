@@ -140,7 +140,10 @@ class FirmSpec(StakeholderSpec):
     """A platform firm (or a domestic AI-chip maker)."""
 
     hq: str = Field(description="Headquarters city (a key of `cities`).")
-    sectors: list[str] = Field(min_length=1, description="Main sectors; the first is primary.")
+    sector: str = Field(
+        min_length=1,
+        description="Primary sector: the market whose concentration (HHI) its revenue counts in.",
+    )
     revenue_cny_bn: Annotated[float, Field(gt=0.0, le=1e5)] = Field(
         description="Annual revenue at the start, billion CNY."
     )

@@ -402,7 +402,7 @@ def hostile(draw: st.DrawFn) -> str | bytes:
     if kind == "recursive":
         return draw(st.sampled_from([
             "name: r\ndescription: &a [*a]\n", "name: r\nparams: &p {firms: *p}\n",
-            "&top {name: r, params: *top}\n", "name: r\nfirms: &f {Alibaba: {sectors: *f}}\n",
+            "&top {name: r, params: *top}\n", "name: r\nfirms: &f {Alibaba: {sector: *f}}\n",
         ]))  # fmt: skip
     if kind == "tag":
         field = draw(st.sampled_from(["description", "months", "params", "firms", "name"]))

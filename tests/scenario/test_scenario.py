@@ -104,9 +104,9 @@ def test_mappings_merge_key_by_key(scenario_dir: Writer) -> None:
 
 def test_lists_are_replaced_not_merged(scenario_dir: Writer) -> None:
     scenario_dir(
-        "cloudy", "name: cloudy\nextends: baseline\nfirms: {Alibaba: {sectors: [cloud]}}\n"
+        "cloudy", "name: cloudy\nextends: baseline\nfirms: {Alibaba: {sector: cloud}}\n"
     )
-    assert load_scenario("cloudy").firms["Alibaba"].sectors == ["cloud"]
+    assert load_scenario("cloudy").firms["Alibaba"].sector == "cloud"
 
 
 def test_null_deletes_an_inherited_key(scenario_dir: Writer) -> None:

@@ -55,7 +55,7 @@ class FirmPopulation:
         self.names: list[str] = list(specs)
         self.n_named = len(named)
         self.n = self.n_named + n_synthetic
-        sectors = sorted({f.sectors[0] for f in named} | ({"other"} if n_synthetic else set()))
+        sectors = sorted({f.sector for f in named} | ({"other"} if n_synthetic else set()))
         self.sector_names = sectors
         city_index = {c: i for i, c in enumerate(city_names)}
 
@@ -75,7 +75,7 @@ class FirmPopulation:
         )
         self.sector: IntArray = np.concatenate(
             [
-                np.array([sectors.index(f.sectors[0]) for f in named], dtype=np.int64),
+                np.array([sectors.index(f.sector) for f in named], dtype=np.int64),
                 np.full(m, sectors.index("other") if m else 0, dtype=np.int64),
             ]
         )
