@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from sim.model.policy_model import PolicyModel
 
 BN = 1e9
+_sum = np.add.reduce
+"""``ndarray.sum`` without its Python wrapper (the same reduction, so the same bits)."""
 TURN_DROP = 0.05
 """Fall of the centre's platform stringency below its peak that dates its turn (position units)."""
 
@@ -47,17 +49,22 @@ class Metric:
 
 def _listed_value(m: PolicyModel) -> float:
     f = m.firms
-    return float(f.market_value[f.listed].sum() * BN)
+    return float(_sum(f.market_value[f.listed]) * BN)
 
 
 def _unlisted_value(m: PolicyModel) -> float:
     f = m.firms
-    return float(f.market_value[~f.listed].sum() * BN)
+    return float(_sum(f.market_value[~f.listed]) * BN)
 
 
 def _share(num: np.ndarray, den: np.ndarray) -> float:
-    total = float(den.sum())
-    return float(num.sum()) / total if total > 0 else 0.0
+    total = float(_sum(den))
+    return float(_sum(num)) / total if total > 0 else 0.0
+
+
+def _mean(values: np.ndarray) -> float:
+    # ndarray.mean divides the sum by the count: the same float division.
+    return float(_sum(values)) / values.size if values.size else float(values.mean())
 
 
 def _pull(m: PolicyModel, row: int) -> float:
@@ -104,9 +111,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("fines_value_usd", "USD", "Value of fines imposed this month.", "flow",
            lambda m: _usd(m, m.flows["fines_value_cny_bn"])),
     Metric("mean_compliance", "share", "Mean compliance of firms.", "stock",
-           lambda m: float(m.firms.compliance.mean())),
+           lambda m: _mean(m.firms.compliance)),
     Metric("mean_alignment", "share", "Mean alignment of firms with state goals.", "stock",
-           lambda m: float(m.firms.alignment.mean())),
+           lambda m: _mean(m.firms.alignment)),
     Metric("expansion_share", "share", "Revenue-weighted share of budgets spent on expansion.",
            "stock", lambda m: _share(m.firms.split[:, 2] * m.firms.revenue, m.firms.revenue)),
     Metric("open_investigations", "count", "Investigations open at the end of the month.", "stock",
@@ -122,9 +129,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("golden_shares", "count", "Firms in which the state holds a golden share.", "stock",
            lambda m: int(np.count_nonzero(m.firms.golden_share))),
     Metric("rd_spend_usd", "USD", "R&D spend of all firms this month.", "flow",
-           lambda m: _usd(m, float(m.firms.rd_spend.sum()))),
+           lambda m: _usd(m, float(_sum(m.firms.rd_spend)))),
     Metric("ai_capability", "index", "Total AI capability, 1 at the start.", "stock",
-           lambda m: float(m.firms.ai_capability.sum()) / max(m.firms.ai_capability0, 1e-12)),
+           lambda m: float(_sum(m.firms.ai_capability)) / max(m.firms.ai_capability0, 1e-12)),
     Metric("foreign_compute_share", "share", "Foreign-chip share of the compute stock.", "stock",
            lambda m: _share(m.firms.compute_foreign, m.firms.compute_total())),
     Metric("domestic_compute_share", "share", "Domestic-chip share of the compute stock.", "stock",

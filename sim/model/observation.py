@@ -40,6 +40,8 @@ class RunRecords:
     _firm_rows: list[dict[str, Any]]
     _positions: list[np.ndarray]
     _networks: list[tuple[int, np.ndarray]]
+    #: The collector and, per reporter, its column's ``append`` (bound once per collector).
+    _collecting: tuple[Any, list[tuple[Any, Any]]] | None = None
 
     @property
     def date(self) -> pd.Timestamp:
@@ -55,12 +57,17 @@ class RunRecords:
         each month.
         """
         collector = self.datacollector
-        for name, reporter in collector.model_reporters.items():
-            collector.model_vars[name].append(reporter(self))
-        if self.month >= self.scenario.months - 1:
+        if self._collecting is None or self._collecting[0] is not collector:
+            columns = [(collector.model_vars[name].append, reporter)
+                       for name, reporter in collector.model_reporters.items()]  # fmt: skip
+            self._collecting = (collector, columns)
+        for append, reporter in self._collecting[1]:
+            append(reporter(self))
+        last = self.scenario.months - 1
+        if self.month >= last:
             self.running = False
         self._positions.append(self.influence.position.copy())
-        if (self.start.month + self.month) % 12 == 0 or self.month == self.scenario.months - 1:
+        if self.month == last or (self.start.month + self.month) % 12 == 0:
             self._networks.append((self.month, self.influence.weights()))
 
     def timeseries(self) -> pd.DataFrame:
