@@ -8,9 +8,9 @@ summaries, the plots and the docs all read :data:`METRICS`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -176,7 +176,9 @@ def reporters() -> dict[str, Callable[[PolicyModel], float | int]]:
     return {m.name: m.compute for m in METRICS}
 
 
-def summarize(timeseries: pd.DataFrame) -> dict[str, float | int | pd.Timestamp]:
+def summarize(
+    timeseries: pd.DataFrame | Mapping[str, Any],
+) -> dict[str, float | int | pd.Timestamp]:
     """Summarize one run's time series into run-level outcomes.
 
     Flows are totalled; stocks give their final value. Market value also gives its maximum
@@ -185,7 +187,8 @@ def summarize(timeseries: pd.DataFrame) -> dict[str, float | int | pd.Timestamp]
     ``max_drawdown``, the largest relative fall from a running peak.
 
     Args:
-        timeseries: One row per month with a ``date`` column and every metric.
+        timeseries: One row per month with a ``date`` column and every metric (a DataFrame, or
+            its columns as arrays: reading a DataFrame's columns costs more than the summary).
 
     Returns:
         Run-level outcomes: counts as integers, other numbers as floats, and the peak and trough
@@ -193,27 +196,29 @@ def summarize(timeseries: pd.DataFrame) -> dict[str, float | int | pd.Timestamp]
     """
     out: dict[str, float | int | pd.Timestamp] = {}
     for metric in METRICS:
-        col = timeseries[metric.name].to_numpy()
+        col = np.asarray(timeseries[metric.name])
         key = f"total_{metric.name}" if metric.kind == "flow" else f"final_{metric.name}"
         value = col.sum() if metric.kind == "flow" else col[-1]
         out[key] = int(value) if metric.unit == "count" else float(value)
-    mv = timeseries["market_value_usd"].to_numpy(dtype=float)
-    dates = pd.to_datetime(timeseries["date"])
+    mv = np.asarray(timeseries["market_value_usd"], dtype=float)
+    dates = pd.DatetimeIndex(timeseries["date"])
     i_peak, i_trough = max_drawdown_span(mv)
     running_peak = np.maximum.accumulate(mv)
     relative = np.divide(mv, running_peak, out=np.ones_like(mv), where=running_peak > 0)
     out["peak_market_value_usd"] = float(mv[i_peak])
-    out["peak_date"] = pd.Timestamp(dates.iloc[i_peak])
+    out["peak_date"] = pd.Timestamp(dates[i_peak])
     out["trough_market_value_usd"] = float(mv[i_trough])
-    out["trough_date"] = pd.Timestamp(dates.iloc[i_trough])
+    out["trough_date"] = pd.Timestamp(dates[i_trough])
     out["peak_to_trough_loss_usd"] = float(mv[i_peak] - mv[i_trough])
     out["max_drawdown"] = float(1.0 - relative.min())
     out["recovery_from_trough"] = float(mv[-1] / mv[i_trough] - 1.0) if mv[i_trough] > 0 else 0.0
-    out.update(centre_turn(timeseries["central_stance"].to_numpy(dtype=float), dates))
+    out.update(centre_turn(np.asarray(timeseries["central_stance"], dtype=float), dates))
     return out
 
 
-def centre_turn(stance: np.ndarray, dates: pd.Series) -> dict[str, pd.Timestamp]:
+def centre_turn(
+    stance: np.ndarray, dates: pd.Series | pd.DatetimeIndex
+) -> dict[str, pd.Timestamp]:
     """Date the centre's peak on platform stringency and its turn.
 
     The peak is the start of the largest fall of the centre's stringency from a running peak; the
@@ -230,8 +235,9 @@ def centre_turn(stance: np.ndarray, dates: pd.Series) -> dict[str, pd.Timestamp]
     i_peak, _ = max_drawdown_span(stance)
     below = np.nonzero(stance[i_peak:] <= stance[i_peak] - TURN_DROP)[0]
     i_turn = i_peak + int(below[0]) if below.size else len(stance) - 1
-    return {"centre_peak_date": pd.Timestamp(dates.iloc[i_peak]),
-            "centre_turn_date": pd.Timestamp(dates.iloc[i_turn])}
+    dates = pd.DatetimeIndex(dates)
+    return {"centre_peak_date": pd.Timestamp(dates[i_peak]),
+            "centre_turn_date": pd.Timestamp(dates[i_turn])}
 
 
 def max_drawdown_span(values: np.ndarray) -> tuple[int, int]:

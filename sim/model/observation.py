@@ -8,6 +8,8 @@ tables that :func:`~sim.model.runner.run_scenario` returns.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +23,12 @@ if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
 
 FINE_COLUMNS = ("date", "regulator", "firm", "amount_cny_bn", "share_of_revenue", "legal_cap")
+
+
+@functools.lru_cache(maxsize=64)
+def month_dates(start: pd.Period, n: int) -> pd.DatetimeIndex:
+    """Return the first days of ``n`` months from ``start`` (memoized: an index is immutable)."""
+    return pd.to_datetime([month_start(start, i) for i in range(n)])
 
 
 class RunRecords:
@@ -70,13 +78,20 @@ class RunRecords:
         if self.month == last or (self.start.month + self.month) % 12 == 0:
             self._networks.append((self.month, self.influence.weights()))
 
-    def timeseries(self) -> pd.DataFrame:
-        """Return the collected metrics, one row per simulated month, with a ``date`` column."""
+    def timeseries_columns(self) -> dict[str, Any]:
+        """Return the collected metrics as arrays, ``date`` (a ``DatetimeIndex``) first."""
         values = self.datacollector.model_vars
         columns = {name: np.asarray(v) for name, v in values.items() if name not in RUN_COLUMNS}
         n = len(next(iter(columns.values()))) if columns else 0
-        dates = [month_start(self.start, i) for i in range(n)]
-        return pd.DataFrame({"date": pd.to_datetime(dates), **columns})
+        return {"date": month_dates(self.start, n), **columns}
+
+    def timeseries(self, columns: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Return the collected metrics, one row per simulated month, with a ``date`` column.
+
+        Args:
+            columns: :meth:`timeseries_columns`, when already built.
+        """
+        return pd.DataFrame(self.timeseries_columns() if columns is None else columns)
 
     def stakeholder_timeseries(self) -> pd.DataFrame:
         """Return every stakeholder's position on each dimension per month (long by stakeholder).
