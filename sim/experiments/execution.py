@@ -57,16 +57,12 @@ MAX_CHUNK = 10
 _P = ParamSpec("_P")
 
 
-def chunk_size(runs: int, workers: int, serial: bool = False) -> int:
+def chunk_size(runs: int, workers: int) -> int:
     """Return how many runs to hand a worker at a time.
 
     About eight chunks per worker, so that the workers finish close together, and at most
     :data:`MAX_CHUNK` runs, so that a chunk's tables stay small and progress is reported often.
-    A serial batch has no workers to balance: its chunks are :data:`MAX_CHUNK` runs (fewer files
-    to write and to compact).
     """
-    if serial:
-        return MAX_CHUNK
     return max(1, min(MAX_CHUNK, -(-runs // (8 * max(workers, 1)))))
 
 
@@ -304,7 +300,7 @@ def _drain(
                                         else "")
         )  # fmt: skip
 
-    size = chunk_size(len(todo), ex.n_workers, serial=ex.kind == "serial")
+    size = chunk_size(len(todo), ex.n_workers)
     task = functools.partial(execute_chunk, fail_fast=fail_fast)
     chunks = ex.imap_unordered(task, chunked(todo, size), on_idle=flush_if_behind)
     while True:
