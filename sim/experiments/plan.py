@@ -209,6 +209,7 @@ def plan_batch(
     draws = _posterior_draws(posterior, replicates, seed)
     rows = []
     for sc in resolved.values():
+        base_hash = scenario_hash(sc)  # the hash of every replicate without overrides
         for k, s in enumerate(seeds):
             ov, params = draws[k] if draws else ((), ())
             rows.append(
@@ -216,7 +217,7 @@ def plan_batch(
                     scenario=sc.name,
                     base=sc,
                     overrides=ov,
-                    scenario_hash=scenario_hash(with_overrides(sc, ov) if ov else sc),
+                    scenario_hash=scenario_hash(with_overrides(sc, ov)) if ov else base_hash,
                     replicate=k,
                     seed=s,
                     params=params,

@@ -113,7 +113,7 @@ class Centre:
         p = self.params
         net = model.influence
         x, anchor = net.position[0], net.anchor[0]
-        listen = net.weights()[0].copy()
+        listen = net.weights_row(0)
         listen[0] = 0.0
         total = listen.sum()
         others = (listen @ net.position) / total if total > 0 else x

@@ -59,6 +59,10 @@ class InfluenceNetwork:
 
     def __post_init__(self) -> None:
         self.index = {name: i for i, name in enumerate(self.names)}
+        #: Rows of the stakeholders who speak for the state (all but firms and investors).
+        self._state = np.array(
+            [i for i, k in enumerate(self.kinds) if k not in ("firm", "investors")], dtype=np.intp
+        )
 
     @classmethod
     def build(
@@ -117,6 +121,16 @@ class InfluenceNetwork:
         totals = w.sum(axis=1, keepdims=True)
         return np.divide(w, totals, out=np.full_like(w, 1.0 / len(w)), where=totals > 0)
 
+    def weights_row(self, i: int) -> FloatArray:
+        """Return row ``i`` of :meth:`weights` (whom stakeholder ``i`` listens to), a new array.
+
+        The row is the full matrix's, bit for bit (each row is normalized by its own sum), without
+        building the other rows.
+        """
+        w = self.clout * self.salience * (1.0 + self.params.tie_weight * self.ties[i])
+        total = w.sum()
+        return w / total if total > 0 else np.full_like(w, 1.0 / len(w))
+
     def step(self) -> None:
         """Advance positions one month by Friedkin-Johnsen, then decay ties and co-opt anchors.
 
@@ -128,8 +142,7 @@ class InfluenceNetwork:
         self.position[0] = centre
         np.clip(self.position, 0.0, 1.0, out=self.position)
         # Co-optation: actors tied to the state drift toward the state's position.
-        state = [i for i, k in enumerate(self.kinds) if k not in ("firm", "investors")]
-        state_ties = self.ties[:, state].sum(axis=1)
+        state_ties = self.ties[:, self._state].sum(axis=1)
         drift = self.params.cooptation * np.minimum(state_ties, 1.0)[:, None]
         drift[0] = 0.0
         self.anchor += drift * (self.position[0][None, :] - self.anchor)

@@ -8,9 +8,9 @@ summaries, the plots and the docs all read :data:`METRICS`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from sim.model.policy_model import PolicyModel
 
 BN = 1e9
+_sum = np.add.reduce
+"""``ndarray.sum`` without its Python wrapper (the same reduction, so the same bits)."""
 TURN_DROP = 0.05
 """Fall of the centre's platform stringency below its peak that dates its turn (position units)."""
 
@@ -47,17 +49,22 @@ class Metric:
 
 def _listed_value(m: PolicyModel) -> float:
     f = m.firms
-    return float(f.market_value[f.listed].sum() * BN)
+    return float(_sum(f.market_value[f.listed]) * BN)
 
 
 def _unlisted_value(m: PolicyModel) -> float:
     f = m.firms
-    return float(f.market_value[~f.listed].sum() * BN)
+    return float(_sum(f.market_value[~f.listed]) * BN)
 
 
 def _share(num: np.ndarray, den: np.ndarray) -> float:
-    total = float(den.sum())
-    return float(num.sum()) / total if total > 0 else 0.0
+    total = float(_sum(den))
+    return float(_sum(num)) / total if total > 0 else 0.0
+
+
+def _mean(values: np.ndarray) -> float:
+    # ndarray.mean divides the sum by the count: the same float division.
+    return float(_sum(values)) / values.size if values.size else float(values.mean())
 
 
 def _pull(m: PolicyModel, row: int) -> float:
@@ -104,9 +111,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("fines_value_usd", "USD", "Value of fines imposed this month.", "flow",
            lambda m: _usd(m, m.flows["fines_value_cny_bn"])),
     Metric("mean_compliance", "share", "Mean compliance of firms.", "stock",
-           lambda m: float(m.firms.compliance.mean())),
+           lambda m: _mean(m.firms.compliance)),
     Metric("mean_alignment", "share", "Mean alignment of firms with state goals.", "stock",
-           lambda m: float(m.firms.alignment.mean())),
+           lambda m: _mean(m.firms.alignment)),
     Metric("expansion_share", "share", "Revenue-weighted share of budgets spent on expansion.",
            "stock", lambda m: _share(m.firms.split[:, 2] * m.firms.revenue, m.firms.revenue)),
     Metric("open_investigations", "count", "Investigations open at the end of the month.", "stock",
@@ -122,9 +129,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("golden_shares", "count", "Firms in which the state holds a golden share.", "stock",
            lambda m: int(np.count_nonzero(m.firms.golden_share))),
     Metric("rd_spend_usd", "USD", "R&D spend of all firms this month.", "flow",
-           lambda m: _usd(m, float(m.firms.rd_spend.sum()))),
+           lambda m: _usd(m, float(_sum(m.firms.rd_spend)))),
     Metric("ai_capability", "index", "Total AI capability, 1 at the start.", "stock",
-           lambda m: float(m.firms.ai_capability.sum()) / max(m.firms.ai_capability0, 1e-12)),
+           lambda m: float(_sum(m.firms.ai_capability)) / max(m.firms.ai_capability0, 1e-12)),
     Metric("foreign_compute_share", "share", "Foreign-chip share of the compute stock.", "stock",
            lambda m: _share(m.firms.compute_foreign, m.firms.compute_total())),
     Metric("domestic_compute_share", "share", "Domestic-chip share of the compute stock.", "stock",
@@ -169,7 +176,9 @@ def reporters() -> dict[str, Callable[[PolicyModel], float | int]]:
     return {m.name: m.compute for m in METRICS}
 
 
-def summarize(timeseries: pd.DataFrame) -> dict[str, float | int | pd.Timestamp]:
+def summarize(
+    timeseries: pd.DataFrame | Mapping[str, Any],
+) -> dict[str, float | int | pd.Timestamp]:
     """Summarize one run's time series into run-level outcomes.
 
     Flows are totalled; stocks give their final value. Market value also gives its maximum
@@ -178,7 +187,8 @@ def summarize(timeseries: pd.DataFrame) -> dict[str, float | int | pd.Timestamp]
     ``max_drawdown``, the largest relative fall from a running peak.
 
     Args:
-        timeseries: One row per month with a ``date`` column and every metric.
+        timeseries: One row per month with a ``date`` column and every metric (a DataFrame, or
+            its columns as arrays: reading a DataFrame's columns costs more than the summary).
 
     Returns:
         Run-level outcomes: counts as integers, other numbers as floats, and the peak and trough
@@ -186,27 +196,29 @@ def summarize(timeseries: pd.DataFrame) -> dict[str, float | int | pd.Timestamp]
     """
     out: dict[str, float | int | pd.Timestamp] = {}
     for metric in METRICS:
-        col = timeseries[metric.name].to_numpy()
+        col = np.asarray(timeseries[metric.name])
         key = f"total_{metric.name}" if metric.kind == "flow" else f"final_{metric.name}"
         value = col.sum() if metric.kind == "flow" else col[-1]
         out[key] = int(value) if metric.unit == "count" else float(value)
-    mv = timeseries["market_value_usd"].to_numpy(dtype=float)
-    dates = pd.to_datetime(timeseries["date"])
+    mv = np.asarray(timeseries["market_value_usd"], dtype=float)
+    dates = pd.DatetimeIndex(timeseries["date"])
     i_peak, i_trough = max_drawdown_span(mv)
     running_peak = np.maximum.accumulate(mv)
     relative = np.divide(mv, running_peak, out=np.ones_like(mv), where=running_peak > 0)
     out["peak_market_value_usd"] = float(mv[i_peak])
-    out["peak_date"] = pd.Timestamp(dates.iloc[i_peak])
+    out["peak_date"] = pd.Timestamp(dates[i_peak])
     out["trough_market_value_usd"] = float(mv[i_trough])
-    out["trough_date"] = pd.Timestamp(dates.iloc[i_trough])
+    out["trough_date"] = pd.Timestamp(dates[i_trough])
     out["peak_to_trough_loss_usd"] = float(mv[i_peak] - mv[i_trough])
     out["max_drawdown"] = float(1.0 - relative.min())
     out["recovery_from_trough"] = float(mv[-1] / mv[i_trough] - 1.0) if mv[i_trough] > 0 else 0.0
-    out.update(centre_turn(timeseries["central_stance"].to_numpy(dtype=float), dates))
+    out.update(centre_turn(np.asarray(timeseries["central_stance"], dtype=float), dates))
     return out
 
 
-def centre_turn(stance: np.ndarray, dates: pd.Series) -> dict[str, pd.Timestamp]:
+def centre_turn(
+    stance: np.ndarray, dates: pd.Series | pd.DatetimeIndex
+) -> dict[str, pd.Timestamp]:
     """Date the centre's peak on platform stringency and its turn.
 
     The peak is the start of the largest fall of the centre's stringency from a running peak; the
@@ -223,8 +235,9 @@ def centre_turn(stance: np.ndarray, dates: pd.Series) -> dict[str, pd.Timestamp]
     i_peak, _ = max_drawdown_span(stance)
     below = np.nonzero(stance[i_peak:] <= stance[i_peak] - TURN_DROP)[0]
     i_turn = i_peak + int(below[0]) if below.size else len(stance) - 1
-    return {"centre_peak_date": pd.Timestamp(dates.iloc[i_peak]),
-            "centre_turn_date": pd.Timestamp(dates.iloc[i_turn])}
+    dates = pd.DatetimeIndex(dates)
+    return {"centre_peak_date": pd.Timestamp(dates[i_peak]),
+            "centre_turn_date": pd.Timestamp(dates[i_turn])}
 
 
 def max_drawdown_span(values: np.ndarray) -> tuple[int, int]:

@@ -8,6 +8,8 @@ tables that :func:`~sim.model.runner.run_scenario` returns.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +23,12 @@ if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
 
 FINE_COLUMNS = ("date", "regulator", "firm", "amount_cny_bn", "share_of_revenue", "legal_cap")
+
+
+@functools.lru_cache(maxsize=64)
+def month_dates(start: pd.Period, n: int) -> pd.DatetimeIndex:
+    """Return the first days of ``n`` months from ``start`` (memoized: an index is immutable)."""
+    return pd.to_datetime([month_start(start, i) for i in range(n)])
 
 
 class RunRecords:
@@ -40,6 +48,8 @@ class RunRecords:
     _firm_rows: list[dict[str, Any]]
     _positions: list[np.ndarray]
     _networks: list[tuple[int, np.ndarray]]
+    #: The collector and, per reporter, its column's ``append`` (bound once per collector).
+    _collecting: tuple[Any, list[tuple[Any, Any]]] | None = None
 
     @property
     def date(self) -> pd.Timestamp:
@@ -55,21 +65,33 @@ class RunRecords:
         each month.
         """
         collector = self.datacollector
-        for name, reporter in collector.model_reporters.items():
-            collector.model_vars[name].append(reporter(self))
-        if self.month >= self.scenario.months - 1:
+        if self._collecting is None or self._collecting[0] is not collector:
+            columns = [(collector.model_vars[name].append, reporter)
+                       for name, reporter in collector.model_reporters.items()]  # fmt: skip
+            self._collecting = (collector, columns)
+        for append, reporter in self._collecting[1]:
+            append(reporter(self))
+        last = self.scenario.months - 1
+        if self.month >= last:
             self.running = False
         self._positions.append(self.influence.position.copy())
-        if (self.start.month + self.month) % 12 == 0 or self.month == self.scenario.months - 1:
+        if self.month == last or (self.start.month + self.month) % 12 == 0:
             self._networks.append((self.month, self.influence.weights()))
 
-    def timeseries(self) -> pd.DataFrame:
-        """Return the collected metrics, one row per simulated month, with a ``date`` column."""
+    def timeseries_columns(self) -> dict[str, Any]:
+        """Return the collected metrics as arrays, ``date`` (a ``DatetimeIndex``) first."""
         values = self.datacollector.model_vars
         columns = {name: np.asarray(v) for name, v in values.items() if name not in RUN_COLUMNS}
         n = len(next(iter(columns.values()))) if columns else 0
-        dates = [month_start(self.start, i) for i in range(n)]
-        return pd.DataFrame({"date": pd.to_datetime(dates), **columns})
+        return {"date": month_dates(self.start, n), **columns}
+
+    def timeseries(self, columns: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Return the collected metrics, one row per simulated month, with a ``date`` column.
+
+        Args:
+            columns: :meth:`timeseries_columns`, when already built.
+        """
+        return pd.DataFrame(self.timeseries_columns() if columns is None else columns)
 
     def stakeholder_timeseries(self) -> pd.DataFrame:
         """Return every stakeholder's position on each dimension per month (long by stakeholder).

@@ -101,6 +101,7 @@ class PolicyModel(RunRecords, mesa.Model):
     enforcement: EnforcementExposure
     #: Each firm's expected enforcement cost (share of revenue a year) at the regulators' rates.
     expected_cost: np.ndarray
+    _revenue0_total: np.float64 | None = None
 
     def __init__(self, scenario: ScenarioSource = "baseline", *, collect_firms: bool = False,
                  check: bool = False, seed: RandomSource = None, rng: RandomSource = None,
@@ -153,6 +154,7 @@ class PolicyModel(RunRecords, mesa.Model):
         index = self.influence.index
         self._state_rows = [0] + [index[r.name] for r in self.regulators]
         self._firm_cols = [index[name] for name in self.firms.names[: self.firms.n_named]]
+        self._engaged = np.ix_(self._state_rows, self._firm_cols)
         self._uncertainty = Uncertainty()
         self._before, self._by_month = compile_timeline(scenario)
         for timed in self._before:
@@ -331,11 +333,13 @@ class PolicyModel(RunRecords, mesa.Model):
         """Named firms' engagement effort makes the centre and the regulators listen to them."""
         n = self.firms.n_named
         effort = self.params.influence.engagement_tie * self.firms.split[:n, 3]
-        self.influence.ties[np.ix_(self._state_rows, self._firm_cols)] += effort[None, :]
+        self.influence.ties[self._engaged] += effort[None, :]
 
     def jobs_index(self) -> float:
         """Return the jobs proxy (100 at the start)."""
-        ratio = float(self.firms.revenue.sum() / self.firms.revenue0.sum())
+        if self._revenue0_total is None:  # starting revenue never changes: summed once
+            self._revenue0_total = self.firms.revenue0.sum()
+        ratio = float(self.firms.revenue.sum() / self._revenue0_total)
         return 100.0 * ratio**0.6 + self.deal_jobs
 
     def step(self) -> None:

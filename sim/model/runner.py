@@ -8,8 +8,11 @@ file and no global state.
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import mesa
 import pandas as pd
@@ -28,7 +31,6 @@ class RunResult:
 
     Attributes:
         scenario: The resolved scenario that was run.
-        scenario_hash: SHA-256 of the scenario's canonical form.
         seed: The seed the run used.
         timeseries: One row per month: ``date`` and every declared metric.
         summary: Run-level outcomes (see :func:`sim.model.metrics.summarize`).
@@ -39,10 +41,11 @@ class RunResult:
         firm_timeseries: Per-firm state per month when requested, else ``None``.
         fines: One row per fine (see :meth:`~sim.model.policy_model.PolicyModel.fines_table`);
             ``None`` when the result was built without it.
+        columns: The time series' columns as arrays (``date`` as a ``DatetimeIndex``), what
+            ``timeseries`` was built from; ``None`` when the result was built without them.
     """
 
     scenario: Scenario
-    scenario_hash: str
     seed: int
     timeseries: pd.DataFrame
     summary: dict[str, float | int | pd.Timestamp]
@@ -51,6 +54,12 @@ class RunResult:
     network: pd.DataFrame = field(repr=False)
     firm_timeseries: pd.DataFrame | None = field(default=None, repr=False)
     fines: pd.DataFrame | None = field(default=None, repr=False)
+    columns: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def scenario_hash(self) -> str:
+        """SHA-256 of the scenario's canonical form (computed when first asked for)."""
+        return scenario_hash(self.scenario)
 
 
 def check_seed(seed: object) -> int:
@@ -102,18 +111,18 @@ def run_scenario(
     model = PolicyModel(scenario=scenario, collect_firms=collect_firms, check=check, rng=seed)
     for _ in range(scenario.months):
         model.step()
-    timeseries = model.timeseries()
+    columns = model.timeseries_columns()
     result = RunResult(
         scenario=scenario,
-        scenario_hash=scenario_hash(scenario),
         seed=seed,
-        timeseries=timeseries,
-        summary=summarize(timeseries),
+        timeseries=model.timeseries(columns),
+        summary=summarize(columns),
         wall_s=time.perf_counter() - started,
         stakeholders=model.stakeholder_timeseries() if detail else pd.DataFrame(),
         network=model.network_timeseries() if detail else pd.DataFrame(),
         firm_timeseries=model.firm_timeseries() if collect_firms else None,
         fines=model.fines_table(),
+        columns=columns,
     )
     release_model(model)
     return result

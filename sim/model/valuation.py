@@ -33,15 +33,18 @@ def annuity_factor(spread: FloatArray, horizon_years: float) -> FloatArray:
         horizon_years: The valuation horizon, years.
     """
     x = np.asarray(spread, dtype=float) * horizon_years
-    small = np.abs(x) < 1e-9
-    if small.any():
+    out = np.abs(x)
+    small = out < 1e-9
+    any_small = bool(small.any())
+    if any_small:
         x = np.where(small, 1.0, x)
-    out = np.expm1(-x)
+    np.negative(x, out=out)
+    np.expm1(out, out=out)  # in place: one array for the whole factor
     out /= x
     out *= -horizon_years
-    if small.any():
+    if any_small:
         out[small] = horizon_years * (1.0 - 0.5 * np.asarray(spread)[small] * horizon_years)
-    return np.asarray(out)
+    return out
 
 
 def firm_value_usd(
@@ -62,7 +65,14 @@ def firm_value_usd(
         annuity: :func:`annuity_factor` at each firm's discount rate.
         usd_per_cny: Exchange rate.
     """
-    return np.asarray(usd_per_cny * (cash + revenue * (margin - expected_cost) * annuity))
+    # usd * (cash + revenue * (margin - cost) * annuity), in place in one array (IEEE addition
+    # and multiplication commute, so the order of the operands leaves every bit as it was).
+    value = np.subtract(margin, expected_cost)
+    value *= revenue
+    value *= annuity
+    value += cash
+    value *= usd_per_cny
+    return value
 
 
 def implied_margin(

@@ -283,4 +283,6 @@ class Investors(Fund):
             f.cash, f.revenue, f.value_margin, self._cost, self._annuity, v.usd_per_cny
         )
         # Limited liability: a shareholder's stake is worth no less than nothing.
-        f.market_value = np.where(self.valued, np.maximum(value, 0.0), 0.0)
+        np.maximum(value, 0.0, out=value)
+        np.copyto(value, 0.0, where=~self.valued)
+        f.market_value = value

@@ -98,8 +98,10 @@ class Municipality(mesa.Agent):
             if self._home.shape != firms.hq.shape:
                 # Where firms are based never changes: the home pull is built once.
                 self._home = np.where(firms.hq == self.index, self.spec.home_pull, 1.0)
-            weights = self._size_and_alignment() * self._home
-            cdf = (weights / weights.sum()).cumsum()
+            # (weights / weights.sum()).cumsum() / its last, in place in one new array.
+            cdf = self._size_and_alignment() * self._home
+            cdf /= cdf.sum()
+            np.cumsum(cdf, out=cdf)
             cdf /= cdf[-1]
             self._cdf, self._cdf_month = cdf, m.month
         return int(self._cdf.searchsorted(m.rng.random(), side="right"))

@@ -29,6 +29,41 @@ if TYPE_CHECKING:
 OUTCOMES = ("warning", "order", "fine", "freeze")
 
 
+def draw_without_replacement(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
+    """Draw ``size`` distinct rows with probabilities ``p``: ``rng.choice`` without its checks.
+
+    The same draws and the same arithmetic as ``rng.choice(len(p), size, replace=False, p=p)``
+    (NumPy's algorithm: cumulative weights, one uniform per row still to draw, a binary search,
+    drawn rows set to zero and the rest drawn again), so the same rows; without the checks of
+    ``p`` (a compensated sum, a sign test, a count of positive entries and a copy, each a pass
+    over every firm), which the caller has made. ``p`` is overwritten.
+
+    Args:
+        rng: The model's generator.
+        p: Probabilities, non-negative, summing to 1, with at least ``size`` positive.
+        size: Rows to draw.
+
+    Returns:
+        The rows, in the order drawn.
+    """
+    found = np.zeros(size, dtype=np.int64)
+    n_uniq = 0
+    while n_uniq < size:
+        x = rng.random(size - n_uniq)
+        if n_uniq > 0:
+            p[found[:n_uniq]] = 0
+        cdf = np.cumsum(p)
+        cdf /= cdf[-1]
+        new = cdf.searchsorted(x, side="right")
+        if new.size > 1:
+            _, unique = np.unique(new, return_index=True)
+            unique.sort()
+            new = new.take(unique)
+        found[n_uniq : n_uniq + new.size] = new
+        n_uniq += new.size
+    return found
+
+
 class Regulator(mesa.Agent):
     """A central regulator (CAC, SAMR, PBoC, MIIT, MOFCOM/NDRC).
 
@@ -86,11 +121,15 @@ class Regulator(mesa.Agent):
         )
         if self.investigations:
             weights[np.fromiter(self.investigations, dtype=np.int64)] = 0.0
-        candidates = int(np.count_nonzero(weights > 0))
+        total = weights.sum()
+        if not np.isfinite(total):
+            raise ValueError(f"{self.name}: targeting weights are not finite")
+        # Weights are non-negative: one positive weight is a positive total.
+        candidates = int(np.count_nonzero(weights > 0)) if n_new > 1 else int(total > 0)
         n_new = min(n_new, candidates)
         if n_new == 0:
             return
-        rows = m.rng.choice(firms.n, size=n_new, replace=False, p=weights / weights.sum())
+        rows = draw_without_replacement(m.rng, weights / total, n_new)
         lo, hi = self.spec.investigation_months
         for row, months in zip(rows, m.rng.integers(lo, hi + 1, size=n_new), strict=True):
             self.open_investigation(int(row), int(months))
