@@ -15,22 +15,55 @@ docstring), so its results are bitwise NumPy's:
   (pairwise in NumPy) and matrix products (BLAS) stay in NumPy too.
 
 ``tests/model/test_kernels.py`` checks every kernel against its NumPy expression bit for bit.
-Compiled code is cached on disk (``cache=True``): a new process loads it instead of compiling.
+Numba is imported at the first call of a kernel (commands that run no model do not pay for it);
+compiled code is cached on disk (``cache=True``), so a new process loads it instead of compiling.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
+P = ParamSpec("P")
+R = TypeVar("R")
 
-#: Compile on first use, cache on disk; ``error_model="numpy"``: a division by zero gives inf or
-#: NaN as in NumPy instead of raising (which also lets the loops vectorize).
-kernel = njit(cache=True, error_model="numpy")
+#: The kernels' Python functions, by name, compiled by :func:`compile_kernels`.
+_PYTHON: dict[str, Callable[..., Any]] = {}
+
+
+def kernel(fn: Callable[P, R]) -> Callable[P, R]:
+    """Declare ``fn`` a kernel: its first call compiles every kernel (:func:`compile_kernels`)."""
+    _PYTHON[fn.__name__] = fn
+
+    @functools.wraps(fn)
+    def first_call(*args: P.args, **kwargs: P.kwargs) -> R:
+        compile_kernels()
+        compiled: Callable[P, R] = globals()[fn.__name__]
+        return compiled(*args, **kwargs)
+
+    return first_call
+
+
+def compile_kernels() -> None:
+    """Replace every kernel here by its Numba dispatcher (each compiles at its first call).
+
+    ``error_model="numpy"``: a division by zero gives inf or NaN as in NumPy instead of raising
+    (which also lets the loops vectorize).
+    """
+    from numba import njit
+
+    jit = njit(cache=True, error_model="numpy")
+    namespace = globals()
+    for name, fn in _PYTHON.items():
+        if not hasattr(namespace[name], "py_func"):  # not yet a dispatcher
+            namespace[name] = jit(fn)
 
 #: Firms per block of :func:`enforcement_cost` (a block's rows stay in the CPU caches).
 BLOCK = 4096
@@ -191,8 +224,7 @@ def chip_logit(
     ``np.exp(-z)`` in NumPy.
     """
     n = intensity.shape[0]
-    units = np.empty(n)
-    neg_z = np.empty(n)
+    units, neg_z = np.empty(n), np.empty(n)
     for i in range(n):
         units[i] = intensity[i] * rd_spend[i]
         z = value_term + pull * (self_reliance * alignment[i] - 0.25)
@@ -211,8 +243,7 @@ def chip_orders(
     ``domestic = units * q + want_foreign * blocked``.
     """
     n = units.shape[0]
-    foreign = np.empty(n)
-    domestic = np.empty(n)
+    foreign, domestic = np.empty(n), np.empty(n)
     open_share = 1.0 - blocked
     for i in range(n):
         q = maximum(1.0 / (1.0 + exp_neg_z[i]), required)
@@ -239,10 +270,7 @@ def chip_purchase(
         ``foreign``, ``domestic``, ``demand - domestic`` and ``available - foreign``.
     """
     n = demand.shape[0]
-    foreign = np.empty(n)
-    domestic = np.empty(n)
-    short_domestic = np.empty(n)
-    short_foreign = np.empty(n)
+    foreign, domestic, short_domestic, short_foreign = np.empty((4, n))
     ratio = 1.0 - required
     for i in range(n):
         d = demand[i] * fill
@@ -285,8 +313,7 @@ def sector_sums(
     ``np.bincount(sector, weights=(revenue / rev[sector]) ** 2, minlength=n_sectors)``:
     ``np.bincount`` adds the weights into their bins in order, from zeros.
     """
-    rev = np.zeros(n_sectors)
-    squares = np.zeros(n_sectors)
+    rev, squares = np.zeros(n_sectors), np.zeros(n_sectors)
     n = sector.shape[0]
     if n == 0:
         return rev, squares
@@ -352,8 +379,7 @@ def enforcement_cost(
     """
     n_reg, n = share.shape
     cost = np.empty((n_reg, n))
-    a = np.empty(min(n, BLOCK))
-    b = np.empty(min(n, BLOCK))
+    a, b = np.empty(min(n, BLOCK)), np.empty(min(n, BLOCK))
     for lo in range(0, n, BLOCK):
         m = min(BLOCK, n - lo)
         # Views of the block, indexed from 0 (so that the loops vectorize).
