@@ -99,7 +99,9 @@ def vectorized_month(
     """
     stringency = np.asarray(inputs.stringency, dtype=float)
     if stringency.size:
-        pressure = pop.exposure[:, list(inputs.domains)] @ stringency / len(stringency)
+        # As sim.model.enforcement_risk.regulatory_pressure computes it.
+        columns = pop.exposure.T[list(inputs.domains)]
+        pressure = columns.T @ stringency / len(stringency)
     else:
         pressure = np.zeros(pop.n)
     pop.allocate_budget(pressure, inputs.expected_cost, inputs.support, inputs.self_reliance,

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.model import kernels
 from sim.scenario.base import DOMAINS, FREEZE_KINDS
 
 if TYPE_CHECKING:
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
 
 FloatArray = NDArray[np.float64]
 LISTING_HALT = FREEZE_KINDS.index("listing_halt")
-#: Firms per block of the expected-cost pass (its arrays for a block fit in the CPU caches).
-BLOCK = 32_768
 
 
 @dataclass(frozen=True)
@@ -182,42 +181,26 @@ def enforcement_exposure(
     rules = RegulatorRules.read(regulators, params)
     ep = params.enforcement
     tp = ep.targeting_power
-    open_share = 1.0 - firms.compliance
-    weight0 = (firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)) * open_share
-    if columns is not None:
-        share = columns * weight0
-    else:
-        share = np.empty((len(rules.domain), firms.n))
-        for r, domain in enumerate(rules.domain):
-            # The gather of each regulator's exposure column and the product in one pass.
-            np.multiply(firms.exposure[:, domain], weight0, out=share[r])
+    if columns is None:
+        columns = domain_columns(firms, regulators)
+    # share = columns * (revenue ** targeting_power * (1 - compliance)), row r summing to 1
+    # once divided by its total; NumPy's power (kernels: not compiled).
+    weight = firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)
+    share = kernels.targeting_weights(
+        np.ascontiguousarray(columns, dtype=np.float64), weight, firms.compliance
+    )
     total = share.sum(axis=1)
-    divisor = np.where(total > 0.0, total, 1.0)[:, None]
+    divisor = np.where(total > 0.0, total, 1.0)
     freeze = rules.p_freeze * rules.stringency * rules.freeze_years
     freeze *= params.firms.freeze_growth_penalty
     fine = rules.p_fine * rules.fine_share
-    cost = np.empty_like(share)
-    top = np.zeros(len(share))
-    # The element-wise rest a block of firms at a time, so that a block's arrays stay in the
-    # CPU caches between operations (each element gets the same operations in the same order).
-    for lo in range(0, firms.n, BLOCK):
-        block = slice(lo, min(lo + BLOCK, firms.n))
-        share_b = share[:, block]
-        share_b /= divisor
-        # zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1)
-        #    = min(s_r * a + b, 1)
-        a = open_share[block] / ep.full_pressure
-        b = ep.strike_weight * firms.strikes[block] * a
-        cost_b = cost[:, block]
-        np.multiply.outer(rules.stringency, a, out=cost_b)
-        cost_b += b
-        np.minimum(cost_b, 1.0, out=cost_b)
-        per_probe = np.multiply.outer(fine, firms.domestic_share[block])
-        per_probe += freeze[:, None]
-        cost_b *= per_probe
-        cost_b *= share_b
-        block_top = share_b.max(axis=1)
-        top = block_top if lo == 0 else np.maximum(top, block_top, out=top)
+    # share /= total; zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1);
+    # cost = zc * (fine * domestic_share + freeze) * share, a block of firms at a time.
+    cost = kernels.enforcement_cost(
+        share, divisor, firms.compliance, firms.strikes, firms.domestic_share, rules.stringency,
+        fine, freeze, float(ep.full_pressure), float(ep.strike_weight),
+    )  # fmt: skip
+    top = share.max(axis=1) if firms.n else np.zeros(len(share))
     return EnforcementExposure(rules=rules, share=share, weighted=cost, top_share=top)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.model import kernels
 from sim.scenario.params import ChipParams
 
 FloatArray = NDArray[np.float64]
@@ -89,17 +90,20 @@ class ChipMarket:
         Returns:
             Units wanted, foreign units available, domestic units demanded (per firm).
         """
-        units = intensity * rd_spend
         price_d = params.domestic_price_ratio * (1.0 - self.power_subsidy)
         value_gap = (1.0 - self.performance_gap) / max(price_d, 1e-9) - 1.0
-        z = params.choice_sensitivity * value_gap + params.self_reliance_pull * (
-            self.self_reliance * alignment - 0.25
+        # units = intensity * rd_spend; the logit
+        # z = choice_sensitivity * value_gap + self_reliance_pull * (self_reliance * alignment
+        # - 0.25) + taste, returned as -z for NumPy's exp (kernels: not compiled).
+        units, neg_z = kernels.chip_logit(
+            _f64(intensity), _f64(rd_spend), _f64(alignment), _f64(taste),
+            float(params.choice_sensitivity * value_gap), float(params.self_reliance_pull),
+            float(self.self_reliance),
+        )  # fmt: skip
+        # q = max(1 / (1 + exp(-z)), required_domestic); blocked foreign units turn domestic.
+        foreign, domestic = kernels.chip_orders(
+            units, np.exp(neg_z), float(self.required_domestic), float(self.blocked_share)
         )
-        z = z + taste
-        q = np.maximum(1.0 / (1.0 + np.exp(-z)), self.required_domestic)
-        want_foreign = units * (1.0 - q)
-        foreign = want_foreign * (1.0 - self.blocked_share)
-        domestic = units * q + want_foreign * self.blocked_share
         return units, foreign, domestic
 
     def clear(self, domestic_demand: float) -> float:
@@ -110,3 +114,8 @@ class ChipMarket:
             self.fill_rate = min(1.0, self.capacity_units / domestic_demand)
         self.cumulative_units += domestic_demand * self.fill_rate
         return self.fill_rate
+
+
+def _f64(values: FloatArray) -> FloatArray:
+    """Return ``values`` as a contiguous float array (itself when it is one), for the kernels."""
+    return np.ascontiguousarray(values, dtype=np.float64)

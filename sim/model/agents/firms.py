@@ -14,6 +14,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.model import kernels
 from sim.model.agents.chips import ChipMarket
 from sim.scenario.base import DOMAINS, FREEZE_KINDS
 from sim.scenario.params import ChipParams, FirmParams, SyntheticParams
@@ -98,6 +99,9 @@ class FirmPopulation:
                 exposure_tail,
             ]
         )
+        # Column-major, so that a domain's column (read by the regulators and the expected-cost
+        # pass, changed by ``grow``) is contiguous.
+        self.exposure = np.asfortranarray(self.exposure)
         # Compliance starts at the level each firm's effort sustains (sim.model.initial_state).
         self.compliance: FloatArray = np.zeros(self.n)
         self.alignment: FloatArray = col([f.alignment for f in named], rng.uniform(0.3, 0.6, m))
@@ -184,40 +188,31 @@ class FirmPopulation:
         Returns:
             Shares, shape (n, 4), rows summing to 1.
         """
-        base = params.base_split
-        blocked = self.blocked(month)
+        b0, b1, b2, b3 = (float(b) for b in params.base_split)
         # One row per use (contiguous); ``split`` is its transpose, shape (n, 4).
         w = np.empty((len(USES), self.n))
-        own_cost = max(params.budget_share * base[0] / max(sum(base), 1e-12), 1e-12)
-        w[0] = base[0] * (1.0 + params.pressure_response * expected_cost / own_cost + self.strikes)
-        w[1] = base[1] * (1.0 + self_reliance * self.alignment)
-        w[2] = base[2] * (1.0 + params.support_response * support) * np.where(blocked, 0.1, 1.0)
-        w[2] *= np.where(self.cash > 0.0, 1.0, params.cash_constraint)
-        w[3] = base[3] * (1.0 + pressure)
-        total = w[0] + w[1]
-        total += w[2]
-        total += w[3]
-        positive = total > 0
-        if positive.all():
-            w /= total
-        else:
-            np.divide(w, total, out=w, where=positive)
-            w[:, ~positive] = 0.25
+        own_cost = max(params.budget_share * b0 / max(sum(params.base_split), 1e-12), 1e-12)
+        kernels.budget_split(
+            w, _f64(expected_cost), self.strikes, self.alignment, _f64(pressure), self.cash,
+            self.freeze_until, int(month), (b0, b1, b2, b3), float(params.pressure_response),
+            own_cost, float(self_reliance), b2 * (1.0 + params.support_response * support),
+            float(params.cash_constraint),
+        )  # fmt: skip
         self.split = w.T
         return self.split
 
     def update_compliance(self, params: FirmParams) -> None:
         """Compliance rises with compliance effort and erodes without it."""
-        effort = self.split[:, 0]
-        c = self.compliance
-        c += params.compliance_efficiency * effort * (1.0 - c) - params.compliance_decay * c
-        np.clip(c, 0.0, 1.0, out=c)
+        # c += efficiency * effort * (1 - c) - decay * c, clipped to [0, 1]
+        kernels.compliance_step(self.compliance, _f64(self.split[:, 0]),
+                                float(params.compliance_efficiency),
+                                float(params.compliance_decay))  # fmt: skip
 
     def update_alignment(self, self_reliance: float, params: FirmParams) -> None:
         """Alignment drifts toward the state's self-reliance push, faster under a golden share."""
-        rate = params.alignment_drift * np.where(self.golden_share, 2.0, 1.0)
-        self.alignment += rate * (self_reliance - self.alignment)
-        np.clip(self.alignment, 0.0, 1.0, out=self.alignment)
+        # a += drift * (2 with a golden share, else 1) * (self_reliance - a), clipped to [0, 1]
+        kernels.alignment_step(self.alignment, self.golden_share, float(self_reliance),
+                               float(params.alignment_drift))  # fmt: skip
 
     def grow(self, month: int, gdp_growth: float, params: FirmParams) -> None:
         """Advance revenue one month; expansion raises growth and antitrust exposure.
@@ -228,29 +223,30 @@ class FirmPopulation:
             params: Firm parameters.
         """
         base_expansion = params.base_split[2] / max(sum(params.base_split), 1e-12)
-        extra = self.split[:, 2] - base_expansion
-        annual = (
-            self.growth
-            + params.macro_beta * (gdp_growth - 0.06)
-            + params.expansion_growth * extra
-            - params.freeze_growth_penalty * self.blocked(month)
-            + self.deal_boost
-        )
-        self.revenue *= np.power(np.maximum(1.0 + annual, 0.05), 1.0 / 12.0)
-        self.growth += params.growth_reversion * (params.long_run_growth - self.growth)
-        self.deal_boost *= 0.95
-        exp = self.exposure[:, ANTITRUST]
-        exp += params.expansion_exposure * extra
-        np.clip(exp, 0.0, 1.0, out=exp)
+        # extra = split[:, 2] - base_expansion; annual = growth + macro_beta * (gdp_growth - 0.06)
+        # + expansion_growth * extra - freeze_growth_penalty * blocked + deal_boost; growth and
+        # deal_boost revert; exposure[:, ANTITRUST] += expansion_exposure * extra (in [0, 1]).
+        factor = kernels.growth_step(
+            self.growth, self.deal_boost, _f64(self.split[:, 2]), self.freeze_until,
+            self.exposure[:, ANTITRUST], int(month), params.macro_beta * (gdp_growth - 0.06),
+            float(base_expansion), float(params.expansion_growth),
+            float(params.freeze_growth_penalty), float(params.growth_reversion),
+            float(params.long_run_growth), float(params.expansion_exposure),
+        )  # fmt: skip
+        # factor = np.maximum(1.0 + annual, 0.05); NumPy's power (kernels: not compiled).
+        self.revenue *= np.power(factor, 1.0 / 12.0)
 
     def spend(self, params: FirmParams) -> FloatArray:
         """Book the month's operating cash flow and R&D spend; return R&D spend (billion CNY).
 
         Cash may fall below zero (the firm borrows); fines and losses are never written off.
         """
-        monthly = self.revenue / 12.0
-        self.rd_spend = monthly * (self.rd_intensity + params.budget_share * self.split[:, 1])
-        self.cash += monthly * self.margin
+        # monthly = revenue / 12; rd_spend = monthly * (rd_intensity + budget_share * split[:, 1]);
+        # cash += monthly * margin
+        self.rd_spend = kernels.spend_step(
+            self.revenue, self.rd_intensity, _f64(self.split[:, 1]), self.margin, self.cash,
+            float(params.budget_share),
+        )  # fmt: skip
         return self.rd_spend
 
     def buy_compute(self, market: ChipMarket, params: ChipParams) -> tuple[float, float]:
@@ -271,17 +267,18 @@ class FirmPopulation:
         units, available, demand = market.demand(
             self.rd_spend, self.alignment, params, self.compute_intensity, self.chip_taste
         )
-        domestic = demand * market.clear(float(demand.sum()))
-        r = market.required_domestic
-        foreign = np.minimum(available, domestic * (1.0 - r) / r) if r > 0.0 else available
-        wanted = float(units.sum())
-        unserved = float((demand - domestic).sum() + (available - foreign).sum())
-        market.shortfall_share = unserved / wanted if wanted > 0.0 else 0.0
-        keep = 1.0 - params.depreciation
-        self.compute_foreign = self.compute_foreign * keep + foreign
-        self.compute_domestic = self.compute_domestic * keep + domestic
+        fill = market.clear(float(demand.sum()))
         price = params.compute_price_cny_bn
-        self.cash -= (foreign + domestic) * price
+        # domestic = demand * fill; foreign = available, at most domestic * (1 - r) / r under a
+        # sourcing rule r; stocks depreciate and grow by the purchases; cash pays for them.
+        foreign, domestic, short_domestic, short_foreign = kernels.chip_purchase(
+            demand, available, float(fill), float(market.required_domestic),
+            self.compute_foreign, self.compute_domestic, self.cash,
+            1.0 - params.depreciation, float(price),
+        )  # fmt: skip
+        wanted = float(units.sum())
+        unserved = float(short_domestic.sum() + short_foreign.sum())
+        market.shortfall_share = unserved / wanted if wanted > 0.0 else 0.0
         return float(foreign.sum()) * price, float(domestic.sum()) * price
 
     def pay_chip_makers(self, domestic_cny_bn: float) -> float:
@@ -295,9 +292,12 @@ class FirmPopulation:
 
     def update_capability(self, performance_gap: float, params: ChipParams) -> None:
         """AI capability accumulates from effective compute (domestic chips count less)."""
-        effective = self.compute_foreign + self.compute_domestic * (1.0 - performance_gap)
-        a = self.ai_capability
-        a += params.capability_rate * np.sqrt(effective) - params.capability_decay * a
+        # effective = compute_foreign + compute_domestic * (1 - performance_gap);
+        # a += capability_rate * sqrt(effective) - capability_decay * a
+        kernels.capability_step(
+            self.ai_capability, self.compute_foreign, self.compute_domestic,
+            1.0 - performance_gap, float(params.capability_rate), float(params.capability_decay),
+        )  # fmt: skip
 
     def effective_compute(self, performance_gap: float) -> FloatArray:
         """Return each firm's compute in foreign-equivalent units."""
@@ -305,13 +305,17 @@ class FirmPopulation:
 
     def hhi(self) -> float:
         """Return the revenue-weighted mean Herfindahl-Hirschman index of sectors (0-10,000)."""
-        sector_rev = np.bincount(
-            self.sector, weights=self.revenue, minlength=len(self.sector_names)
+        # Each sector's revenue, and its sum of squared revenue shares (two np.bincount).
+        sector_rev, hhi_sector = kernels.sector_sums(
+            self.sector, self.revenue, len(self.sector_names)
         )
-        shares = self.revenue / sector_rev[self.sector]
-        hhi_sector = np.bincount(self.sector, weights=shares**2, minlength=len(self.sector_names))
         weights = sector_rev / sector_rev.sum()
         return float(10_000.0 * (weights * hhi_sector).sum())
+
+
+def _f64(values: FloatArray) -> FloatArray:
+    """Return ``values`` as a contiguous float array (itself when it is one), for the kernels."""
+    return np.ascontiguousarray(values, dtype=np.float64)
 
 
 class PlatformFirm(mesa.Agent):
