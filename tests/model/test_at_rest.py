@@ -29,6 +29,7 @@ import pytest
 from sim.model.enforcement_risk import enforcement_exposure
 from sim.model.initial_state import rest_positions, sanction_rates
 from sim.model.policy_model import PolicyModel
+from sim.scenario.schema import Scenario
 from tests.helpers import quiet, scenario
 
 SEEDS = range(24)
@@ -45,7 +46,7 @@ TOLERANCE = {
 }
 
 
-def _no_events(*overrides: str):  # type: ignore[no-untyped-def]
+def _no_events(*overrides: str) -> Scenario:
     sc = scenario("baseline", f"months={MONTHS}", *overrides)
     return sc.model_copy(update={"timeline": {}})
 
