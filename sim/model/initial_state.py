@@ -1,12 +1,29 @@
 """The state at the start, solved so that the month's rules hold it at rest.
 
-With no events, the firms' rules leave the solved quantities where they start (docs/ODD.md,
-"Initialisation"):
+With no events, the rules leave the solved quantities where they start, in expectation (docs/ODD.md,
+"Initialisation"). Solved together, as one fixed point:
 
-* **compliance** is the level each firm's compliance effort sustains, where the month's gain
-  ``compliance_efficiency * effort * (1 - c)`` equals its erosion ``compliance_decay * c``. Effort
-  answers to the expected cost of enforcement, which falls as compliance rises, so the level is
-  found as a fixed point;
+* **compliance** is the level each firm's compliance effort and its expected sanctions sustain:
+  the month's gain ``compliance_efficiency * effort * (1 - c)`` plus the compliance jumps of the
+  sanctions it can expect at the base rate equal its erosion ``compliance_decay * c``. Effort
+  answers to the expected cost of enforcement, which falls as compliance rises;
+* **strikes** and each firm's **sanction memory** are the levels their expected monthly inflow
+  (the regulators' base-rate probes x the pyramid's outcome probabilities, :func:`sanction_rates`)
+  holds against their decay;
+* **engagement ties** (the centre and the regulators listening to a named firm) are the level the
+  firm's engagement effort holds against ``tie_decay``, and every stakeholder's **position** is the
+  Friedkin-Johnsen fixed point of the month's update with those ties: the recorded positions are
+  the anchors. The effective policy is read from these positions.
+
+Then:
+
+* each **regulator's** stringency target is offset so that its recorded stringency is where its
+  rule holds it (:func:`_solve_regulators`);
+* the **investigations open** at the start are drawn by the regulators' own rule over the months
+  before it (a spin-up of the pipeline only: :func:`_spin_up_investigations`), so that cases close
+  at their steady rate from the first month;
+* the **market's sanction memory** is the level the expected monthly sanction weight holds
+  (:meth:`sim.model.uncertainty.Uncertainty.settle`), and the uncertainty starts there;
 * **compute purchases** hold each firm's recorded compute stock and its foreign share: its compute
   intensity (units bought per billion CNY of R&D) is solved so that purchases replace depreciation
   and keep pace with its revenue growth, and its taste for domestic chips so that the domestic
@@ -18,23 +35,115 @@ Investors' expected margins are solved afterwards, from this state
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
-from sim.model.enforcement_risk import enforcement_exposure
+from sim.model.enforcement_risk import BLOCK, EnforcementExposure, enforcement_exposure
 
 if TYPE_CHECKING:
+    from sim.model.agents.firms import FirmPopulation
+    from sim.model.influence import InfluenceNetwork
     from sim.model.policy_model import PolicyModel
+    from sim.scenario.params import Params
 
-__all__ = ["solve_rest"]
+__all__ = ["SanctionRates", "rest_positions", "sanction_rates", "solve_rest"]
 
-FIXED_POINT_ROUNDS = 30
+FloatArray = NDArray[np.float64]
+FIXED_POINT_ROUNDS = 24
+#: Rounds that take the map's value whole before the steps shrink.
+DIRECT_ROUNDS = 8
+TOLERANCE = 1e-12
 SHARE_BOUND = 1e-6
+#: Strikes a freeze, a fine and an order add (``Regulator.impose_freeze``, ``impose_fine``,
+#: ``issue_order``).
+STRIKES = (1.5, 1.0, 0.5)
+#: Signal weight of a freeze, a fine and an order, per unit of the regulator's stringency.
+SIGNAL = (1.5, 1.0, 0.25)
+#: Pyramid pressure above which a case that ends in no fine or freeze ends in an order.
+ORDER_PRESSURE = 0.15
+
+
+@dataclass(frozen=True)
+class SanctionRates:
+    """Expected sanctions a month on each firm at the current state (the regulators' base rate).
+
+    Attributes:
+        strikes: Strikes added a month.
+        compliance_jump: Share of the compliance gap the month's sanctions close.
+        signal: Sanction signal weight added a month (the firm's and the market's memory).
+    """
+
+    strikes: FloatArray
+    compliance_jump: FloatArray
+    signal: FloatArray
+
+
+def sanction_rates(
+    exposure: EnforcementExposure, firms: FirmPopulation, params: Params
+) -> SanctionRates:
+    """Return each firm's expected sanctions a month, as the regulators' rules make them.
+
+    A regulator opens ``rate`` probes a month; firm i draws one with probability ``share_i *
+    rate`` (at most 1). A probe ends by the pyramid (``Regulator.sanction``): a freeze with
+    probability ``p_freeze * zc * s``, else a fine with ``p_fine * zc`` (when the fine would be more
+    than nothing), else an order when ``z > 0.15``, else a warning. In steady state cases close
+    at the rate they open.
+
+    Args:
+        exposure: This state's enforcement exposure (:func:`enforcement_exposure`).
+        firms: The firms.
+        params: Behavioural parameters.
+    """
+    rules = exposure.rules
+    ep = params.enforcement
+    s = rules.stringency[:, None]
+    out = np.zeros((3, firms.n))
+    for lo in range(0, firms.n, BLOCK):
+        block = slice(lo, min(lo + BLOCK, firms.n))
+        hazard = np.minimum(exposure.share[:, block] * rules.rate[:, None], 1.0)
+        z = (s + ep.strike_weight * firms.strikes[block]) * (1.0 - firms.compliance[block])
+        zc = np.minimum(z / ep.full_pressure, 1.0)
+        freeze = np.minimum(rules.p_freeze[:, None] * zc * s, 1.0)
+        fine = np.minimum(rules.p_fine[:, None] * zc, 1.0 - freeze)
+        fine *= np.multiply.outer(rules.fine_share > 0.0, firms.domestic_share[block] > 0.0)
+        order = np.where(z > ORDER_PRESSURE, 1.0 - freeze - fine, 0.0)
+        strikes = STRIKES[0] * freeze + STRIKES[1] * fine + STRIKES[2] * order
+        jump = ep.freeze_compliance_jump * freeze + ep.fine_compliance_jump * fine
+        jump += ep.order_compliance_jump * order
+        signal = s * (SIGNAL[0] * freeze + SIGNAL[1] * fine + SIGNAL[2] * order)
+        out[:, block] = [(hazard * x).sum(axis=0) for x in (strikes, jump, signal)]
+    return SanctionRates(out[0], np.minimum(out[1], 1.0), out[2])
+
+
+def rest_positions(net: InfluenceNetwork) -> FloatArray:
+    """Return the positions the month's Friedkin-Johnsen update leaves where they are.
+
+    The centre (row 0) keeps its position; every other row solves ``x = λ W x + (1 - λ) x̄`` with
+    the current weights ``W`` and anchors ``x̄``.
+
+    Args:
+        net: The influence network.
+    """
+    w = net.weights()
+    lam = net.susceptibility[1:, None]
+    centre = net.position[0]
+    lhs = np.eye(len(w) - 1) - lam * w[1:, 1:]
+    rhs = lam * np.outer(w[1:, 0], centre) + (1.0 - lam) * net.anchor[1:]
+    position = np.empty_like(net.position)
+    position[0] = centre
+    position[1:] = np.linalg.solve(lhs, rhs)
+    return np.asarray(np.clip(position, 0.0, 1.0), dtype=float)
 
 
 def solve_rest(model: PolicyModel) -> None:
-    """Set compliance, compute intensity and chip taste so that the start is at rest.
+    """Set the start so that, with no events, the rules hold it at rest in expectation.
+
+    Compliance and strikes are iterated to their fixed point; after ``DIRECT_ROUNDS`` rounds each
+    round moves them by a falling share of the way (``1/2, 1/3, ...``), because the pyramid's order
+    threshold makes the map jump: a firm whose pressure sits on the threshold is solved to it.
 
     Args:
         model: A model whose pre-start events have been applied and whose policy and pressure
@@ -42,14 +151,108 @@ def solve_rest(model: PolicyModel) -> None:
     """
     f = model.firms
     fp = model.params.firms
-    support, self_reliance = 1.0 - float(model.policy[0]), float(model.policy[1])
-    for _ in range(FIXED_POINT_ROUNDS):
-        cost = enforcement_exposure(f, model.regulators, model.params).expected_cost()
+    ep = model.params.enforcement
+    keep = 0.5 ** (1.0 / model.params.valuation.sanction_halflife)
+    for k in range(FIXED_POINT_ROUNDS):
+        exposure = enforcement_exposure(f, model.regulators, model.params)
+        cost = exposure.expected_cost()
+        support, self_reliance = 1.0 - float(model.policy[0]), float(model.policy[1])
         effort = f.allocate_budget(model.pressure, cost, support, self_reliance, 0, fp)[:, 0]
-        gain = fp.compliance_efficiency * effort
-        total = gain + fp.compliance_decay
-        np.divide(gain, total, out=f.compliance, where=total > 0.0)
+        rates = sanction_rates(exposure, f, model.params)
+        # Strikes are added, then decay, each month: K = (1 - d) (K + J).
+        decay = ep.strike_decay
+        strikes = (1.0 - decay) * rates.strikes / decay if decay > 0.0 else f.strikes
+        compliance = _rest_compliance(effort, rates.compliance_jump, model.params)
+        change = max(np.abs(strikes - f.strikes).max(), np.abs(compliance - f.compliance).max())
+        step = 1.0 if k < DIRECT_ROUNDS else 1.0 / (k - DIRECT_ROUNDS + 2)
+        f.strikes += step * (strikes - f.strikes)
+        f.compliance += step * (compliance - f.compliance)
+        if k < DIRECT_ROUNDS:
+            _solve_influence(model)
+        if change < TOLERANCE:
+            break
+    _solve_influence(model)
+    # The budget split of the solved state (compute purchases follow its R&D share).
+    cost = enforcement_exposure(f, model.regulators, model.params).expected_cost()
+    support, self_reliance = 1.0 - float(model.policy[0]), float(model.policy[1])
+    f.allocate_budget(model.pressure, cost, support, self_reliance, 0, fp)
+    f.sanction_memory[:] = keep * rates.signal / (1.0 - keep)
+    _solve_regulators(model)
+    _spin_up_investigations(model)
+    size = np.sqrt(np.maximum(f.revenue, 0.0) / model._max_named_revenue)
+    model.uncertainty = model._uncertainty.settle(
+        float(rates.signal @ size), model.params.valuation
+    )
     _solve_compute(model)
+
+
+def _rest_compliance(effort: FloatArray, jump: FloatArray, params: Params) -> FloatArray:
+    """Return the compliance where a month's sanction jumps, gain and erosion balance.
+
+    A month moves compliance by the sanctions' jumps, ``c1 = c + a (1 - c)``, then by effort and
+    erosion, ``c2 = c1 + g (1 - c1) - δ c1`` with ``g = compliance_efficiency * effort``. The rest
+    level solves ``c2 = c``: ``c = (g + k a) / (1 - k (1 - a))``, ``k = 1 - g - δ``.
+    """
+    gain = params.firms.compliance_efficiency * effort
+    k = 1.0 - gain - params.firms.compliance_decay
+    numerator = gain + k * jump
+    denominator = 1.0 - k * (1.0 - jump)
+    rest = np.divide(numerator, denominator, out=np.zeros_like(gain), where=denominator > 0.0)
+    return np.asarray(np.clip(rest, 0.0, 1.0), dtype=float)
+
+
+def _solve_influence(model: PolicyModel) -> None:
+    """Set the engagement ties their effort sustains, the positions at rest, and the policy.
+
+    Each month a named firm's engagement adds ``e = engagement_tie * engagement share`` to the
+    centre's and the regulators' ties to it, and ties then decay by ``tie_decay``: they rest at
+    ``e / tie_decay`` (with no decay they grow without end and start at none). Cities' anchors
+    are the ones their lobbying sets at the start's growth gap.
+    """
+    ip = model.params.influence
+    net = model.influence
+    f = model.firms
+    for city in model.cities:
+        city.lobby()
+    if ip.tie_decay > 0.0:
+        effort = ip.engagement_tie * f.split[: f.n_named, 3]
+        net.ties[np.ix_(model._state_rows, model._firm_cols)] = effort[None, :] / ip.tie_decay
+    net.position = rest_positions(net)
+    model.policy = net.effective_policy()
+    model._last_policy = model.policy.copy()
+    model.chips.self_reliance = float(model.policy[1])
+
+
+def _solve_regulators(model: PolicyModel) -> None:
+    """Offset each regulator's stringency target so that its recorded stringency is at rest.
+
+    A regulator moves its stringency toward ``policy[dimension] + mandate + offset``; the offset
+    is ``stringency - policy[dimension]`` at the start, so a scenario's ``mandate`` shifts the
+    regulator away from where it starts.
+    """
+    for r in model.regulators:
+        r.rest_offset = r.stringency - float(model.policy[r.dimension])
+
+
+def _spin_up_investigations(model: PolicyModel) -> None:
+    """Draw the investigations open at the start by the regulators' rule, before the start.
+
+    Each regulator opens probes month by month over its longest investigation before the start,
+    at its starting stringency and on the solved firms; the cases that would have closed before
+    the start are dropped (their sanctions are in the solved memories), the rest stay open and
+    close in their month. ``opened`` counts cases opened since the start, so it is reset. The
+    months before the start are counted from 0 (``open_investigation`` knows no negative month)
+    and shifted back at the end.
+    """
+    for r in model.regulators:
+        lead = r.spec.investigation_months[1]
+        for month in range(lead):
+            model.month = month
+            r.investigations = {row: end for row, end in r.investigations.items() if end > month}
+            r.open_new()
+        r.investigations = {row: end - lead for row, end in r.investigations.items() if end >= lead}
+        r.opened = 0
+    model.month = 0
 
 
 def _solve_compute(model: PolicyModel) -> None:

@@ -40,6 +40,25 @@ class Uncertainty:
         change = policy_change if policy_change > 0 else -params.easing_weight * policy_change
         self.volatility = decay * self.volatility + (1.0 - decay) * change
         self.market_memory *= 0.5 ** (1.0 / params.sanction_halflife)
+        return self.level(params)
+
+    def settle(self, monthly_weight: float, params: ValuationParams) -> float:
+        """Set the market memory to the level a steady sanction inflow holds; return uncertainty.
+
+        Each month sanctions add ``monthly_weight`` (signal weight x size) and the memory then
+        fades by ``keep = 0.5 ** (1 / sanction_halflife)``: it rests at ``keep * monthly_weight /
+        (1 - keep)``.
+
+        Args:
+            monthly_weight: Expected size-weighted sanction weight a month.
+            params: Valuation parameters.
+        """
+        keep = 0.5 ** (1.0 / params.sanction_halflife)
+        self.market_memory = keep * monthly_weight / (1.0 - keep)
+        return self.level(params)
+
+    def level(self, params: ValuationParams) -> float:
+        """Return the uncertainty of the current volatility and market memory."""
         return params.volatility_scale * self.volatility + float(
             np.tanh(self.market_memory / params.sanction_saturation)
         )

@@ -188,7 +188,9 @@ class ValuationParams(_Group):
     """Private and foreign investors: their beliefs, discount rate and valuation."""
 
     discount_rate: float = _p(
-        0.10, 0.0, 0.5, "Investors' discount rate with no policy risk, per year."
+        0.10, 0.0, 0.5,
+        "Investors' discount rate at the start (the start's regulatory uncertainty priced in), "
+        "per year.",
     )
     horizon_years: float = _p(
         30.0, 1.0, 40.0, "Years of expected cash flow investors value."

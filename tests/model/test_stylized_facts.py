@@ -1,18 +1,22 @@
 """Acceptance: the history scenario reproduces the stylized facts of 2020-2025 (seed 0).
 
-* Listed Chinese platforms lost at least US$1 trillion from a peak in 2021 to a trough in 2022.
+* Listed Chinese platforms lost at least US$1 trillion from a peak in 2021 to a trough in 2022
+  (the median of seeds 0-4: a single seed can sit in the lower tail; ``sim validate`` checks the
+  share of 100 seeds).
 * Cities signed more cooperation deals in 2023 (the thaw) than in 2021 (the crackdown).
 * The baseline, without the crackdown, shows no such loss.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from tests.helpers import run, year_total
 
 TRILLION = 1e12
 SEED = 0
+SEEDS = range(5)
 
 
 def crackdown_fall(ts: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp, float]:
@@ -31,10 +35,14 @@ def crackdown_fall(ts: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp, float]
 
 
 def test_history_loses_a_trillion_from_a_2021_peak_to_a_2022_trough() -> None:
-    peak, trough, fall = crackdown_fall(run("history_2020_2025", SEED).timeseries)
-    assert peak.year == 2021, f"peak in {peak:%Y-%m}, expected 2021"
-    assert trough.year == 2022, f"trough in {trough:%Y-%m}, expected 2022"
-    assert fall >= TRILLION, f"peak-to-trough fall US${fall / TRILLION:.2f}T, expected >= US$1T"
+    falls = []
+    for seed in SEEDS:
+        peak, trough, fall = crackdown_fall(run("history_2020_2025", seed).timeseries)
+        assert peak.year == 2021, f"seed {seed}: peak in {peak:%Y-%m}, expected 2021"
+        assert trough.year == 2022, f"seed {seed}: trough in {trough:%Y-%m}, expected 2022"
+        falls.append(fall)
+    fall = float(np.median(falls))
+    assert fall >= TRILLION, f"median fall US${fall / TRILLION:.2f}T, expected >= US$1T"
 
 
 def test_history_signs_more_deals_in_2023_than_in_2021() -> None:

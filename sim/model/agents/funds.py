@@ -193,6 +193,8 @@ class Investors(Fund):
         rules = RegulatorRules.read(model.regulators, model.params)
         self.perceived_rate: np.ndarray = rules.rate.copy()
         self.foreign_listing_risk = 0.0
+        #: Regulatory uncertainty at the start, which the base discount rate already prices.
+        self.uncertainty0 = 0.0
         self._opened = np.array([r.opened for r in model.regulators], dtype=float)
         self._annuity = np.zeros(model.firms.n)
         self._cost = np.zeros(model.firms.n)
@@ -231,9 +233,8 @@ class Investors(Fund):
         m = self.model
         v = m.params.valuation
         firms = m.firms
-        common = v.discount_rate + v.b_uncertainty * m.uncertainty - v.b_risk_appetite * (
-            m.risk_appetite
-        )
+        common = v.discount_rate + v.b_uncertainty * (m.uncertainty - self.uncertainty0)
+        common -= v.b_risk_appetite * m.risk_appetite
         rate = np.full(firms.n, common)
         rate -= v.b_golden_share * firms.golden_share
         if m.chips.blocked_share > 0.0:
@@ -256,6 +257,7 @@ class Investors(Fund):
         Each firm is then worth its recorded value, and the start is at rest.
         """
         firms = self.model.firms
+        self.uncertainty0 = self.model.uncertainty
         firms.discount_rate = self.target_discount_rate()
         self._price()
         self.rebase(np.arange(firms.n), firms.market_value)

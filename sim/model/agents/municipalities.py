@@ -81,7 +81,15 @@ class Municipality(mesa.Agent):
             row = self.choose_firm()
             self.budget_cny_bn -= subsidy
             m.sign_deal(self, row, amount, subsidy)
-        anchor = self.spec.position.platform_stringency - p.lobby_strength * max(gap, 0.0)
+        self.lobby()
+
+    def lobby(self) -> None:
+        """Lobby for a softer line: the city's anchor on stringency falls with its growth gap."""
+        m = self.model
+        gap = self.growth_gap
+        anchor = self.spec.position.platform_stringency - m.params.cities.lobby_strength * max(
+            gap, 0.0
+        )
         m.influence.anchor[m.influence.index[self.name], 0] = min(max(anchor, 0.0), 1.0)
 
     def choose_firm(self) -> int:

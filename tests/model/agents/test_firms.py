@@ -7,6 +7,7 @@ import pytest
 
 from sim.model.agents.chips import ChipMarket
 from sim.model.agents.firms import USES
+from sim.model.initial_state import sanction_rates
 from sim.model.policy_model import PolicyModel
 from sim.model.runner import run_scenario
 from sim.model.valuation import firm_value_usd
@@ -305,7 +306,8 @@ def test_market_value_falls_as_the_discount_rate_rises() -> None:
     m = model()
     value = _reprice(m)
     m.firms.discount_rate = m.firms.discount_rate + 0.01
-    assert np.all(_reprice(m)[value > 0] < value[value > 0])
+    valued = m.investors.valued
+    assert np.all(_reprice(m)[valued] < value[valued])
 
 
 def test_market_value_follows_revenue_and_cash() -> None:
@@ -314,7 +316,8 @@ def test_market_value_follows_revenue_and_cash() -> None:
     value = _reprice(m)
     f.revenue = f.revenue * 1.1
     grown = _reprice(m)
-    assert np.all(grown[value > 0] > value[value > 0])
+    valued = m.investors.valued
+    assert np.all(grown[valued] > value[valued])
     f.cash[0] -= 10.0  # a fine of 10 billion CNY paid out of Alibaba's cash
     after = _reprice(m)
     assert after[0] == pytest.approx(grown[0] - 10.0 * m.params.valuation.usd_per_cny)
@@ -423,10 +426,16 @@ def test_the_start_holds_compliance_compute_and_shares_at_rest() -> None:
     f = m.firms
     compliance, share = f.compliance.copy(), f.foreign_share().copy()
     total = f.compute_total().copy()
+    # The month's expected sanctions close part of the compliance gap; effort and erosion do
+    # the rest.
+    jump = sanction_rates(m.enforcement, f, m.params).compliance_jump
+    f.compliance += jump * (1.0 - f.compliance)
     f.allocate_budget(m.pressure, m.expected_cost, 1.0 - float(m.policy[0]), float(m.policy[1]),
                       0, m.params.firms)  # fmt: skip
     f.update_compliance(m.params.firms)
-    np.testing.assert_allclose(f.compliance, compliance, rtol=1e-9, atol=1e-12)
+    # Not to the last digit: a firm whose pyramid pressure sits on the order threshold is solved
+    # to it by shrinking steps (sim.model.initial_state.solve_rest).
+    np.testing.assert_allclose(f.compliance, compliance, atol=1e-5)
     f.spend(m.params.firms)
     m.chips.update_capacity(m.params.chips)
     f.buy_compute(m.chips, m.params.chips)

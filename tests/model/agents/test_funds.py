@@ -199,7 +199,7 @@ def test_the_discount_rate_rises_with_uncertainty_controls_and_foreign_listing_r
     base = inv.target_discount_rate().copy()
     m.uncertainty = 1.0
     assert np.all(inv.target_discount_rate() > base)
-    m.uncertainty = 0.0
+    m.uncertainty = inv.uncertainty0
     m.chips.blocked_share = 0.8
     dependent = (m.firms.foreign_share() > 0) & (m.firms.rd_intensity > 0)
     assert np.all(inv.target_discount_rate()[dependent] > base[dependent])
