@@ -116,9 +116,15 @@ class InfluenceNetwork:
 
     def weights(self) -> FloatArray:
         """Return the row-stochastic influence matrix W."""
-        voice = self.clout * self.salience
-        w = voice[None, :] * (1.0 + self.params.tie_weight * self.ties)
+        # voice * (1 + tie_weight * ties), in place in one array (IEEE addition and
+        # multiplication commute: the same bits in any operand order).
+        w = self.ties * self.params.tie_weight
+        w += 1.0
+        w *= self.clout * self.salience
         totals = w.sum(axis=1, keepdims=True)
+        if (totals > 0).all():
+            w /= totals
+            return w
         return np.divide(w, totals, out=np.full_like(w, 1.0 / len(w)), where=totals > 0)
 
     def weights_row(self, i: int) -> FloatArray:

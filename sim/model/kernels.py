@@ -1,9 +1,8 @@
 """Compiled loops for the firm rules and the expected-cost pass.
 
-Each kernel fuses a chain of element-wise NumPy operations into one loop over the firms, so that
-the firms' arrays are read once instead of once per operation. For each element, a loop does the
-same IEEE operations in the same order as the NumPy expression it replaces (quoted in its
-docstring), so its results are bitwise NumPy's:
+Each kernel fuses a chain of element-wise NumPy operations into one loop over the firms (arrays
+read once, not once per operation). For each element, a loop does the same IEEE operations in the
+same order as the NumPy expression quoted in its docstring, so its results are bitwise NumPy's:
 
 * ``+ - * /`` and ``sqrt`` are exactly rounded, and Numba without ``fastmath`` neither reorders
   them nor contracts a product and a sum into a fused multiply-add;
@@ -15,8 +14,8 @@ docstring), so its results are bitwise NumPy's:
   (pairwise in NumPy) and matrix products (BLAS) stay in NumPy too.
 
 ``tests/model/test_kernels.py`` checks every kernel against its NumPy expression bit for bit.
-Numba is imported at the first call of a kernel (commands that run no model do not pay for it);
-compiled code is cached on disk (``cache=True``), so a new process loads it instead of compiling.
+Numba is imported at the first kernel call (commands that run no model do not pay for it), and
+compiled code is cached on disk (``cache=True``): a new process loads it instead of compiling.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ _PYTHON: dict[str, Callable[..., Any]] = {}
 
 
 def kernel(fn: Callable[P, R]) -> Callable[P, R]:
-    """Declare ``fn`` a kernel: its first call compiles every kernel (:func:`compile_kernels`)."""
+    """Declare ``fn`` a kernel: its first call compiles them all (:func:`compile_kernels`)."""
     _PYTHON[fn.__name__] = fn
 
     @functools.wraps(fn)
@@ -54,8 +53,7 @@ def kernel(fn: Callable[P, R]) -> Callable[P, R]:
 def compile_kernels() -> None:
     """Replace every kernel here by its Numba dispatcher (each compiles at its first call).
 
-    ``error_model="numpy"``: a division by zero gives inf or NaN as in NumPy instead of raising
-    (which also lets the loops vectorize).
+    ``error_model="numpy"``: a division by zero gives inf or NaN as in NumPy, without a check.
     """
     from numba import njit
 
@@ -64,6 +62,11 @@ def compile_kernels() -> None:
     for name, fn in _PYTHON.items():
         if not hasattr(namespace[name], "py_func"):  # not yet a dispatcher
             namespace[name] = jit(fn)
+
+def contiguous(values: FloatArray) -> FloatArray:
+    """Return ``values`` as a contiguous float array (itself when it is one), to pass a kernel."""
+    return np.ascontiguousarray(values, dtype=np.float64)
+
 
 #: Firms per block of :func:`enforcement_cost` (a block's rows stay in the CPU caches).
 BLOCK = 4096
@@ -86,12 +89,6 @@ def clip01(x: float) -> float:
     """Return ``np.clip(x, 0.0, 1.0)`` of one element (NaN and ``-0.0`` stay as they are)."""
     y = 0.0 if x < 0.0 else x
     return 1.0 if y > 1.0 else y
-
-
-@kernel
-def _blocked(freeze_until: IntArray, i: int, month: int) -> bool:
-    """Return ``np.maximum(freeze_until[:, 1], freeze_until[:, 2])[i] > month``."""
-    return max(freeze_until[i, 1], freeze_until[i, 2]) > month
 
 
 @kernel
@@ -118,7 +115,8 @@ def budget_split(
     for i in range(w.shape[1]):
         x0 = b0 * (1.0 + cost_response * expected_cost[i] / own_cost + strikes[i])
         x1 = b1 * (1.0 + self_reliance * alignment[i])
-        x2 = expansion * (0.1 if _blocked(freeze_until, i, month) else 1.0)
+        blocked = max(freeze_until[i, 1], freeze_until[i, 2]) > month
+        x2 = expansion * (0.1 if blocked else 1.0)
         x2 *= 1.0 if cash[i] > 0.0 else cash_constraint
         x3 = b3 * (1.0 + pressure[i])
         total = x0 + x1 + x2 + x3
@@ -180,7 +178,7 @@ def growth_step(
     out = np.empty(n)
     for i in range(n):
         extra = expansion_share[i] - base_expansion
-        blocked = 1.0 if _blocked(freeze_until, i, month) else 0.0
+        blocked = 1.0 if max(freeze_until[i, 1], freeze_until[i, 2]) > month else 0.0
         g = growth[i]
         annual = g + macro + expansion_growth * extra - freeze_penalty * blocked + deal_boost[i]
         out[i] = maximum(1.0 + annual, 0.05)

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.model import kernels
+from sim.model.kernels import contiguous
 from sim.scenario.params import ChipParams
 
 FloatArray = NDArray[np.float64]
@@ -96,7 +97,7 @@ class ChipMarket:
         # z = choice_sensitivity * value_gap + self_reliance_pull * (self_reliance * alignment
         # - 0.25) + taste, returned as -z for NumPy's exp (kernels: not compiled).
         units, neg_z = kernels.chip_logit(
-            _f64(intensity), _f64(rd_spend), _f64(alignment), _f64(taste),
+            contiguous(intensity), contiguous(rd_spend), contiguous(alignment), contiguous(taste),
             float(params.choice_sensitivity * value_gap), float(params.self_reliance_pull),
             float(self.self_reliance),
         )  # fmt: skip
@@ -115,7 +116,3 @@ class ChipMarket:
         self.cumulative_units += domestic_demand * self.fill_rate
         return self.fill_rate
 
-
-def _f64(values: FloatArray) -> FloatArray:
-    """Return ``values`` as a contiguous float array (itself when it is one), for the kernels."""
-    return np.ascontiguousarray(values, dtype=np.float64)

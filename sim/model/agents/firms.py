@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from sim.model import kernels
 from sim.model.agents.chips import ChipMarket
+from sim.model.kernels import contiguous
 from sim.scenario.base import DOMAINS, FREEZE_KINDS
 from sim.scenario.params import ChipParams, FirmParams, SyntheticParams
 from sim.scenario.schema import FirmSpec
@@ -193,8 +194,9 @@ class FirmPopulation:
         w = np.empty((len(USES), self.n))
         own_cost = max(params.budget_share * b0 / max(sum(params.base_split), 1e-12), 1e-12)
         kernels.budget_split(
-            w, _f64(expected_cost), self.strikes, self.alignment, _f64(pressure), self.cash,
-            self.freeze_until, int(month), (b0, b1, b2, b3), float(params.pressure_response),
+            w, contiguous(expected_cost), self.strikes, self.alignment, contiguous(pressure),
+            self.cash, self.freeze_until, int(month), (b0, b1, b2, b3),
+            float(params.pressure_response),
             own_cost, float(self_reliance), b2 * (1.0 + params.support_response * support),
             float(params.cash_constraint),
         )  # fmt: skip
@@ -204,7 +206,7 @@ class FirmPopulation:
     def update_compliance(self, params: FirmParams) -> None:
         """Compliance rises with compliance effort and erodes without it."""
         # c += efficiency * effort * (1 - c) - decay * c, clipped to [0, 1]
-        kernels.compliance_step(self.compliance, _f64(self.split[:, 0]),
+        kernels.compliance_step(self.compliance, contiguous(self.split[:, 0]),
                                 float(params.compliance_efficiency),
                                 float(params.compliance_decay))  # fmt: skip
 
@@ -227,7 +229,7 @@ class FirmPopulation:
         # + expansion_growth * extra - freeze_growth_penalty * blocked + deal_boost; growth and
         # deal_boost revert; exposure[:, ANTITRUST] += expansion_exposure * extra (in [0, 1]).
         factor = kernels.growth_step(
-            self.growth, self.deal_boost, _f64(self.split[:, 2]), self.freeze_until,
+            self.growth, self.deal_boost, contiguous(self.split[:, 2]), self.freeze_until,
             self.exposure[:, ANTITRUST], int(month), params.macro_beta * (gdp_growth - 0.06),
             float(base_expansion), float(params.expansion_growth),
             float(params.freeze_growth_penalty), float(params.growth_reversion),
@@ -244,7 +246,7 @@ class FirmPopulation:
         # monthly = revenue / 12; rd_spend = monthly * (rd_intensity + budget_share * split[:, 1]);
         # cash += monthly * margin
         self.rd_spend = kernels.spend_step(
-            self.revenue, self.rd_intensity, _f64(self.split[:, 1]), self.margin, self.cash,
+            self.revenue, self.rd_intensity, contiguous(self.split[:, 1]), self.margin, self.cash,
             float(params.budget_share),
         )  # fmt: skip
         return self.rd_spend
@@ -312,10 +314,6 @@ class FirmPopulation:
         weights = sector_rev / sector_rev.sum()
         return float(10_000.0 * (weights * hhi_sector).sum())
 
-
-def _f64(values: FloatArray) -> FloatArray:
-    """Return ``values`` as a contiguous float array (itself when it is one), for the kernels."""
-    return np.ascontiguousarray(values, dtype=np.float64)
 
 
 class PlatformFirm(mesa.Agent):
