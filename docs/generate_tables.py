@@ -315,9 +315,9 @@ def actors_tables() -> str:
     """The named actors' starting figures and behavioural attributes, with their sources."""
     sc, notes = load_scenario("baseline"), _comments()
     parts = ["#### Regulators\n\n" + table(
-        ["regulator", "full name", "domain", "follows", "s(0)", "capacity", "fine_rate",
+        ["regulator", "full name", "domain", "follows", "mandate", "capacity", "fine_rate",
          "legal_cap", "investigation months", "p_fine", "p_freeze", "freeze", "source"],
-        [(n, r.full_name, r.domain, r.dimension, r.stringency, r.capacity, r.fine_rate,
+        [(n, r.full_name, r.domain, r.dimension, r.mandate, r.capacity, r.fine_rate,
           _with(r.legal_cap, notes.get((n, "legal_cap"))), r.investigation_months, r.p_fine,
           r.p_freeze, _with(f"{r.freeze_kind}, {r.freeze_months} months",
                             notes.get((n, "freeze_months"))), r.source)

@@ -13,21 +13,21 @@ With no events, the rules leave the solved quantities where they start, in expec
 * **engagement ties** (the centre and the regulators listening to a named firm) are the level the
   firm's engagement effort holds against ``tie_decay``, and every stakeholder's **position** is the
   Friedkin-Johnsen fixed point of the month's update with those ties: the recorded positions are
-  the anchors. The effective policy is read from these positions.
+  the anchors. The effective policy is read from these positions;
+* each **regulator's** stringency is where its rule holds it, the effective policy of its
+  dimension plus its mandate (:func:`_solve_regulators`).
 
 Then:
 
-* each **regulator's** stringency target is offset so that its recorded stringency is where its
-  rule holds it (:func:`_solve_regulators`);
-* the **investigations open** at the start are drawn by the regulators' own rule over the months
-  before it (a spin-up of the pipeline only: :func:`_spin_up_investigations`), so that cases close
-  at their steady rate from the first month;
 * the **market's sanction memory** is the level the expected monthly sanction weight holds
   (:meth:`sim.model.uncertainty.Uncertainty.settle`), and the uncertainty starts there;
 * **compute purchases** hold each firm's recorded compute stock and its foreign share: its compute
   intensity (units bought per billion CNY of R&D) is solved so that purchases replace depreciation
   and keep pace with its revenue growth, and its taste for domestic chips so that the domestic
   share of its purchases is the domestic share of its stock.
+
+No investigation is open at the start: cases close from the shortest investigation's length on,
+so the first months close fewer cases than the steady rate (docs/ODD.md, section 5).
 
 Investors' expected margins are solved afterwards, from this state
 (:meth:`sim.model.agents.funds.Investors.calibrate`).
@@ -41,7 +41,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model.enforcement_risk import BLOCK, EnforcementExposure, enforcement_exposure
+from sim.model.enforcement_risk import (
+    BLOCK,
+    EnforcementExposure,
+    enforcement_exposure,
+    regulatory_pressure,
+)
 
 if TYPE_CHECKING:
     from sim.model.agents.firms import FirmPopulation
@@ -153,6 +158,7 @@ def solve_rest(model: PolicyModel) -> None:
     fp = model.params.firms
     ep = model.params.enforcement
     keep = 0.5 ** (1.0 / model.params.valuation.sanction_halflife)
+    _solve_regulators(model)
     for k in range(FIXED_POINT_ROUNDS):
         exposure = enforcement_exposure(f, model.regulators, model.params)
         cost = exposure.expected_cost()
@@ -169,16 +175,16 @@ def solve_rest(model: PolicyModel) -> None:
         f.compliance += step * (compliance - f.compliance)
         if k < DIRECT_ROUNDS:
             _solve_influence(model)
+            _solve_regulators(model)
         if change < TOLERANCE:
             break
     _solve_influence(model)
+    _solve_regulators(model)
     # The budget split of the solved state (compute purchases follow its R&D share).
     cost = enforcement_exposure(f, model.regulators, model.params).expected_cost()
     support, self_reliance = 1.0 - float(model.policy[0]), float(model.policy[1])
     f.allocate_budget(model.pressure, cost, support, self_reliance, 0, fp)
     f.sanction_memory[:] = keep * rates.signal / (1.0 - keep)
-    _solve_regulators(model)
-    _spin_up_investigations(model)
     size = np.sqrt(np.maximum(f.revenue, 0.0) / model._max_named_revenue)
     model.uncertainty = model._uncertainty.settle(
         float(rates.signal @ size), model.params.valuation
@@ -224,35 +230,14 @@ def _solve_influence(model: PolicyModel) -> None:
 
 
 def _solve_regulators(model: PolicyModel) -> None:
-    """Offset each regulator's stringency target so that its recorded stringency is at rest.
+    """Start each regulator at the stringency its rule holds: ``policy[dimension] + mandate``.
 
-    A regulator moves its stringency toward ``policy[dimension] + mandate + offset``; the offset
-    is ``stringency - policy[dimension]`` at the start, so a scenario's ``mandate`` shifts the
-    regulator away from where it starts.
+    The regulatory pressure on each firm is read again at these stringencies.
     """
     for r in model.regulators:
-        r.rest_offset = r.stringency - float(model.policy[r.dimension])
-
-
-def _spin_up_investigations(model: PolicyModel) -> None:
-    """Draw the investigations open at the start by the regulators' rule, before the start.
-
-    Each regulator opens probes month by month over its longest investigation before the start,
-    at its starting stringency and on the solved firms; the cases that would have closed before
-    the start are dropped (their sanctions are in the solved memories), the rest stay open and
-    close in their month. ``opened`` counts cases opened since the start, so it is reset. The
-    months before the start are counted from 0 (``open_investigation`` knows no negative month)
-    and shifted back at the end.
-    """
-    for r in model.regulators:
-        lead = r.spec.investigation_months[1]
-        for month in range(lead):
-            model.month = month
-            r.investigations = {row: end for row, end in r.investigations.items() if end > month}
-            r.open_new()
-        r.investigations = {row: end - lead for row, end in r.investigations.items() if end >= lead}
-        r.opened = 0
-    model.month = 0
+        target = float(model.policy[r.dimension]) + r.spec.mandate
+        r.stringency = min(max(target, 0.0), 1.0)
+    model.pressure = regulatory_pressure(model.firms, model.regulators)
 
 
 def _solve_compute(model: PolicyModel) -> None:

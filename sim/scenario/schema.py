@@ -57,7 +57,6 @@ class RegulatorSpec(StakeholderSpec):
     dimension: Dimension = Field(
         "platform_stringency", description="The policy dimension its stringency follows."
     )
-    stringency: Unit = Field(0.3, description="Initial stringency s in [0, 1].")
     mandate: Annotated[float, Field(ge=-0.5, le=0.5)] = Field(
         0.0, description="Offset of its stringency from the effective policy of its dimension."
     )

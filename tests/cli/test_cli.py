@@ -197,10 +197,10 @@ def test_a_malformed_scenario_file_exits_2(tmp_path: Path) -> None:
 
 def test_an_invalid_scenario_file_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: bad\nextends: baseline\nregulators: {SAMR: {stringency: 2}}\n")
+    bad.write_text("name: bad\nextends: baseline\nregulators: {SAMR: {p_fine: 2}}\n")
     result = runner.invoke(app, ["show", str(bad)])
     assert_clean_error(result.exit_code, result.stdout, result.stderr, f"{bad}:3",
-                       "regulators.SAMR.stringency", "[0.0, 1.0]")  # fmt: skip
+                       "regulators.SAMR.p_fine", "[0.0, 1.0]")  # fmt: skip
 
 
 def test_an_output_path_that_is_a_file_exits_2(tmp_path: Path) -> None:

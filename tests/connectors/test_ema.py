@@ -20,12 +20,12 @@ from sim.scenario.loader import with_overrides
 from tests.helpers import scenario  # noqa: E402
 
 FINE = "regulators.SAMR.fine_rate"
-STRINGENCY = "regulators.SAMR.stringency"
+P_FREEZE = "regulators.SAMR.p_freeze"
 OUTCOMES = ["total_fines_value_usd", "final_market_value_usd"]
 
 
 def _model(**kwargs: Any) -> Any:
-    return ema_model("crackdown", [FINE, STRINGENCY], OUTCOMES, replications=2, seed=3,
+    return ema_model("crackdown", [FINE, P_FREEZE], OUTCOMES, replications=2, seed=3,
                      months=12, **kwargs)  # fmt: skip
 
 
@@ -33,8 +33,8 @@ def test_uncertainties_take_their_ranges_from_the_schema_as_it_validates() -> No
     model = _model()
     fine = model.uncertainties[FINE]
     assert (fine.lower_bound, fine.upper_bound) == (0.0, 0.1)  # capped by SAMR's legal_cap
-    stringency = model.uncertainties[STRINGENCY]
-    assert (stringency.lower_bound, stringency.upper_bound) == (0.0, 1.0)
+    p_freeze = model.uncertainties[P_FREEZE]
+    assert (p_freeze.lower_bound, p_freeze.upper_bound) == (0.0, 1.0)
     raised = ema_model("crackdown", [FINE], OUTCOMES, **{"regulators.SAMR.legal_cap": 0.3})
     assert raised.uncertainties[FINE].upper_bound == 0.3
 
@@ -95,7 +95,7 @@ def test_a_serial_lhs_gives_one_column_per_replication_with_its_seed(
     assert (outcomes[SEED] == np.array([spawn_seeds(3, 2)] * 4)).all()
     # Every number is one run of the scenario with the experiment's values and recorded seed.
     row, rep = 2, 1
-    values = {FINE: float(experiments[FINE][row]), STRINGENCY: float(experiments[STRINGENCY][row])}
+    values = {FINE: float(experiments[FINE][row]), P_FREEZE: float(experiments[P_FREEZE][row])}
     sc = with_overrides(scenario("crackdown", "months=12"), values)
     summary = run_scenario(sc, int(outcomes[SEED][row, rep])).summary
     assert outcomes[OUTCOMES[0]][row, rep] == summary[OUTCOMES[0]]
@@ -107,7 +107,7 @@ def test_the_same_experiments_on_processes_give_identical_outcomes(
     experiments, outcomes = serial
     designs = [
         ema.Scenario(str(i), **{FINE: float(experiments[FINE][i]),
-                                STRINGENCY: float(experiments[STRINGENCY][i])})
+                                P_FREEZE: float(experiments[P_FREEZE][i])})
         for i in range(len(experiments))
     ]  # fmt: skip
     with ema.MultiprocessingEvaluator(_model(), n_processes=2) as evaluator:

@@ -85,7 +85,7 @@ def test_higher_fine_rates_raise_compliance_on_paired_seeds() -> None:
     rates = {"CAC": 0.05, "SAMR": 0.07, "PBoC": 0.09, "MIIT": 0.02, "MOFCOM": 0.02}
     up = [f"regulators.{r}.fine_rate={v}" for r, v in rates.items()]
     diffs = []
-    for seed in range(4):
+    for seed in range(8):  # the paired difference is noisy: 4 seeds can miss it
         base = run_scenario(scenario("crackdown"), seed).timeseries
         high = run_scenario(scenario("crackdown", *up), seed).timeseries
         diffs.append(high["mean_compliance"].mean() - base["mean_compliance"].mean())

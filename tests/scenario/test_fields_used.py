@@ -69,4 +69,6 @@ def test_regulators_anchor_on_their_own_position() -> None:
     m = model("baseline", "regulators.SAMR.position.platform_stringency=0.8")
     i = m.influence.index["SAMR"]
     assert m.influence.anchor[i, 0] == pytest.approx(0.8)
-    assert m.regulator("SAMR").stringency == pytest.approx(m.scenario.regulators["SAMR"].stringency)
+    # Its stringency starts where its rule holds it: the effective policy plus its mandate.
+    spec = m.scenario.regulators["SAMR"]
+    assert m.regulator("SAMR").stringency == pytest.approx(float(m.policy[0]) + spec.mandate)

@@ -257,6 +257,7 @@ class Investors(Fund):
         Each firm is then worth its recorded value, and the start is at rest.
         """
         firms = self.model.firms
+        self.perceived_rate = RegulatorRules.read(self.model.regulators, self.model.params).rate
         self.uncertainty0 = self.model.uncertainty
         firms.discount_rate = self.target_discount_rate()
         self._price()

@@ -81,9 +81,8 @@ class Regulator(mesa.Agent):
         self.spec = spec
         self.domain = DOMAINS.index(spec.domain)
         self.dimension = DIMENSIONS.index(spec.dimension)
-        self.stringency: float = spec.stringency
-        #: Offset of the stringency target that holds the starting stringency at rest (solved).
-        self.rest_offset: float = 0.0
+        #: Stringency: starts where the regulator's rule holds it (sim.model.initial_state).
+        self.stringency: float = 0.0
         #: Open investigations: firm row -> month index at which it closes.
         self.investigations: dict[int, int] = {}
         self.outcomes: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
@@ -93,8 +92,7 @@ class Regulator(mesa.Agent):
     def step(self) -> None:
         """Update stringency, close due investigations and open new ones."""
         m = self.model
-        target = m.policy[self.dimension] + self.spec.mandate + self.rest_offset
-        target = min(max(float(target), 0.0), 1.0)
+        target = min(max(float(m.policy[self.dimension] + self.spec.mandate), 0.0), 1.0)
         self.stringency += m.params.enforcement.stringency_speed * (target - self.stringency)
         self.close_due()
         self.open_new()
