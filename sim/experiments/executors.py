@@ -201,7 +201,8 @@ def _one_blas_thread() -> Iterator[None]:
 def process_context() -> multiprocessing.context.BaseContext:
     """Return the multiprocessing context for worker processes.
 
-    ``forkserver`` with ``sim.model.runner`` preloaded where the platform has it (workers start fast
+    ``forkserver`` with ``sim.model.runner`` preloaded and the compiled kernels loaded
+    (:mod:`sim.experiments.warm_kernels`) where the platform has it (workers start fast
     and never inherit the parent's threads), else ``spawn``. Mesa sets the global start method to
     ``spawn`` on import, so the context is always chosen explicitly. Worker processes use one BLAS
     thread each (as Dask's workers do), so that two workers on two cores do not oversubscribe them.
@@ -212,7 +213,9 @@ def process_context() -> multiprocessing.context.BaseContext:
         from multiprocessing import forkserver
 
         ctx = without_main(multiprocessing.get_context("forkserver"))
-        ctx.set_forkserver_preload(["sim.model.runner", "sim.experiments.execution"])
+        ctx.set_forkserver_preload(
+            ["sim.model.runner", "sim.experiments.execution", "sim.experiments.warm_kernels"]
+        )
         with _one_blas_thread():
             forkserver.ensure_running()  # the server imports NumPy now, with these variables
         return ctx

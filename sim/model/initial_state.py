@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.model.agents.regulators import ORDER_PRESSURE, SIGNAL, STRIKES
 from sim.model.enforcement_risk import (
-    BLOCK,
     EnforcementExposure,
     enforcement_exposure,
     regulatory_pressure,
@@ -62,13 +62,8 @@ FIXED_POINT_ROUNDS = 24
 DIRECT_ROUNDS = 8
 TOLERANCE = 1e-12
 SHARE_BOUND = 1e-6
-#: Strikes a freeze, a fine and an order add (``Regulator.impose_freeze``, ``impose_fine``,
-#: ``issue_order``).
-STRIKES = (1.5, 1.0, 0.5)
-#: Signal weight of a freeze, a fine and an order, per unit of the regulator's stringency.
-SIGNAL = (1.5, 1.0, 0.25)
-#: Pyramid pressure above which a case that ends in no fine or freeze ends in an order.
-ORDER_PRESSURE = 0.15
+#: Firms per block of :func:`sanction_rates` (bounds its temporaries at large populations).
+BLOCK = 32_768
 
 
 @dataclass(frozen=True)
@@ -115,10 +110,10 @@ def sanction_rates(
         fine = np.minimum(rules.p_fine[:, None] * zc, 1.0 - freeze)
         fine *= np.multiply.outer(rules.fine_share > 0.0, firms.domestic_share[block] > 0.0)
         order = np.where(z > ORDER_PRESSURE, 1.0 - freeze - fine, 0.0)
-        strikes = STRIKES[0] * freeze + STRIKES[1] * fine + STRIKES[2] * order
+        strikes = STRIKES["freeze"] * freeze + STRIKES["fine"] * fine + STRIKES["order"] * order
         jump = ep.freeze_compliance_jump * freeze + ep.fine_compliance_jump * fine
         jump += ep.order_compliance_jump * order
-        signal = s * (SIGNAL[0] * freeze + SIGNAL[1] * fine + SIGNAL[2] * order)
+        signal = s * (SIGNAL["freeze"] * freeze + SIGNAL["fine"] * fine + SIGNAL["order"] * order)
         out[:, block] = [(hazard * x).sum(axis=0) for x in (strikes, jump, signal)]
     return SanctionRates(out[0], np.minimum(out[1], 1.0), out[2])
 

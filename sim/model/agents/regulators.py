@@ -27,6 +27,12 @@ if TYPE_CHECKING:
     from sim.model.policy_model import PolicyModel
 
 OUTCOMES = ("warning", "order", "fine", "freeze")
+#: Strikes a sanction adds to the firm's record, by outcome.
+STRIKES = {"freeze": 1.5, "fine": 1.0, "order": 0.5}
+#: Signal weight of a sanction for investors, per unit of the regulator's stringency, by outcome.
+SIGNAL = {"freeze": 1.5, "fine": 1.0, "order": 0.25}
+#: Pyramid pressure above which a case that ends in no fine or freeze ends in an order.
+ORDER_PRESSURE = 0.15
 
 
 def draw_without_replacement(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
@@ -181,7 +187,7 @@ class Regulator(mesa.Agent):
             self.impose_freeze(row, self.spec.freeze_kind, self.spec.freeze_months)
         elif u < p_freeze + p_fine and self.impose_fine(row) > 0.0:
             outcome = "fine"
-        elif z > 0.15:
+        elif z > ORDER_PRESSURE:
             outcome = "order"
             self.issue_order(row)
         else:
@@ -236,9 +242,9 @@ class Regulator(mesa.Agent):
         firms.cash[row] -= amount
         jump = self.model.params.enforcement.fine_compliance_jump
         firms.compliance[row] += jump * (1.0 - firms.compliance[row])
-        firms.strikes[row] += 1.0
+        firms.strikes[row] += STRIKES["fine"]
         self.model.record_sanction(
-            row, "fine", amount, weight=1.0 * self.stringency, regulator=self.name
+            row, "fine", amount, weight=SIGNAL["fine"] * self.stringency, regulator=self.name
         )
         return amount
 
@@ -249,13 +255,13 @@ class Regulator(mesa.Agent):
         firms.freeze_until[row, k] = max(firms.freeze_until[row, k], self.model.month + months)
         jump = self.model.params.enforcement.freeze_compliance_jump
         firms.compliance[row] += jump * (1.0 - firms.compliance[row])
-        firms.strikes[row] += 1.5
-        self.model.record_sanction(row, "freeze", 0.0, weight=1.5 * self.stringency)
+        firms.strikes[row] += STRIKES["freeze"]
+        self.model.record_sanction(row, "freeze", 0.0, weight=SIGNAL["freeze"] * self.stringency)
 
     def issue_order(self, row: int) -> None:
         """Issue a rectification order to firm ``row``: compliance rises, a half strike."""
         firms = self.model.firms
         jump = self.model.params.enforcement.order_compliance_jump
         firms.compliance[row] += jump * (1.0 - firms.compliance[row])
-        firms.strikes[row] += 0.5
-        self.model.record_sanction(row, "order", 0.0, weight=0.25 * self.stringency)
+        firms.strikes[row] += STRIKES["order"]
+        self.model.record_sanction(row, "order", 0.0, weight=SIGNAL["order"] * self.stringency)
