@@ -187,7 +187,7 @@ def differences_figure(diffs: pd.DataFrame) -> Figure:
             ax.errorbar(sub["mean"], y, xerr=[sub["mean"] - sub["low"], sub["high"] - sub["mean"]],
                         fmt="o", color="#332288", markersize=4, capsize=2)  # fmt: skip
             ax.axvline(0.0, color="0.6", linewidth=0.8)
-            ax.set_title(OUTCOMES[outcome], loc="left", fontsize=8)
+            ax.set_title(textwrap.fill(OUTCOMES[outcome], 30), loc="left", fontsize=8)
             ax.set_yticks(y, variants_shown, fontsize=7)
         fig.axes[0].invert_yaxis()  # the axes share y: first variant on top
         fig.suptitle("Each variant minus the history on the same seed (mean, 95% interval)",
