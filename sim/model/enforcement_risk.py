@@ -187,7 +187,7 @@ def enforcement_exposure(
     # once divided by its total; NumPy's power (kernels: not compiled).
     weight = firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)
     share = kernels.targeting_weights(
-        np.ascontiguousarray(columns, dtype=np.float64), weight, firms.compliance
+        kernels.contiguous(columns), weight, firms.compliance
     )
     total = share.sum(axis=1)
     divisor = np.where(total > 0.0, total, 1.0)

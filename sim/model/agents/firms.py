@@ -146,11 +146,6 @@ class FirmPopulation:
         """Return, per firm and freeze kind, whether a freeze is in force at ``month``."""
         return self.freeze_until > month
 
-    def blocked(self, month: int) -> BoolArray:
-        """Return, per firm, whether an app removal or a licence freeze is in force at ``month``."""
-        # Either freeze in force: the later of the two ends is after ``month``.
-        return np.maximum(self.freeze_until[:, 1], self.freeze_until[:, 2]) > month
-
     def compute_total(self) -> FloatArray:
         """Return each firm's compute stock."""
         return self.compute_foreign + self.compute_domestic
