@@ -101,7 +101,8 @@ MANIFEST_KEYS = {
     "scenario_hashes": "Each scenario's hash.",
     "design": "What was planned: the scenarios and overrides, or the sweep's file, parameters "
               "and design.",
-    "executor": "Where the runs ran: `kind`, `workers`, and a Dask `scheduler`.",
+    "executor": "Where the runs ran: `kind`, `workers`, how local workers started "
+                "(`start_method`: `fork`, `forkserver` or `spawn`), and a Dask `scheduler`.",
     "metrics": "Every metric's name, unit, description and kind (stock or flow).",
     "versions": "Python's and the packages' versions.",
     "git_commit": "The source tree's git commit, when it is a checkout.",

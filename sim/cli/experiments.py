@@ -108,13 +108,15 @@ class _Bar:
     def __call__(self, done: int, failed: int, total: int) -> None:
         if self.first is None:  # runs done before this session do not count toward the rate
             self.first = done
+            if self.enabled:
+                # Started at the first count, once the batch's workers are running: a process
+                # with no other thread forks its workers (the bar's refresh thread is one).
+                self.progress.start()
             self.progress.reset(self.task, total=total, completed=done, failed=failed)
         else:
             self.progress.update(self.task, completed=done, failed=failed)
 
     def __enter__(self) -> _Bar:
-        if self.enabled:
-            self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -201,14 +201,22 @@ def _one_blas_thread() -> Iterator[None]:
 def process_context() -> multiprocessing.context.BaseContext:
     """Return the multiprocessing context for worker processes.
 
-    ``forkserver`` with ``sim.model.runner`` preloaded and the compiled kernels loaded
-    (:mod:`sim.experiments.warm_kernels`) where the platform has it (workers start fast
-    and never inherit the parent's threads), else ``spawn``. Mesa sets the global start method to
-    ``spawn`` on import, so the context is always chosen explicitly. Worker processes use one BLAS
-    thread each (as Dask's workers do), so that two workers on two cores do not oversubscribe them.
-    They never run the user's main script again (:mod:`sim.experiments.worker_start`), so a
-    script without an ``if __name__ == "__main__":`` guard can run a parallel batch.
+    * ``fork`` on Linux when this process runs no other thread: the workers start at once with
+      everything this process has imported (policysim, NumPy, the compiled kernels once loaded),
+      and a lock held by another thread cannot be inherited, since there is none.
+    * Else ``forkserver`` with ``sim.model.runner`` preloaded and the compiled kernels loaded
+      (:mod:`sim.experiments.warm_kernels`) where the platform has it: workers start fast and
+      never inherit the parent's threads (a progress bar's, a dashboard's, a Dask client's).
+    * Else ``spawn``.
+
+    Mesa sets the global start method to ``spawn`` on import, so the context is always chosen
+    explicitly. Worker processes use one BLAS thread each (as Dask's workers do), so that two
+    workers on two cores do not oversubscribe them. They never run the user's main script again
+    (:mod:`sim.experiments.worker_start`), so a script without an ``if __name__ == "__main__":``
+    guard can run a parallel batch.
     """
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
     if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():
         from multiprocessing import forkserver
 
@@ -233,12 +241,22 @@ class ProcessExecutor(RunExecutor):
 
     def __init__(self, workers: int | None = None) -> None:
         self.n_workers = max(1, workers or os.cpu_count() or 1)
+        ctx = process_context()
+        self.start_method = ctx.get_start_method()
         self._pool = cf.ProcessPoolExecutor(
-            max_workers=self.n_workers, mp_context=process_context(), initializer=_init_worker,
+            max_workers=self.n_workers, mp_context=ctx, initializer=_init_worker,
             initargs=(os.getpid(),),
         )
         self._ready: cf.Future[int] | None = None
         self._starter: threading.Thread | None = None
+        if self.start_method == "fork":
+            # A forking pool starts all its workers at the first task, in this thread, before the
+            # pool's own manager thread: started here, while this is still the only thread.
+            self._ready = self.submit(os.getpid)
+
+    def describe(self) -> dict[str, Any]:
+        """Return what the manifest records: the kind, the workers and how they started."""
+        return {**super().describe(), "start_method": self.start_method}
 
     def _starting(self) -> bool:
         """Whether the pool is still starting: no worker has yet run a first, tiny task.
@@ -246,11 +264,11 @@ class ProcessExecutor(RunExecutor):
         The first task is sent from a thread, because sending it starts the worker server's
         first process and waits until the server has imported policysim.
         """
-        if self._starter is None:
+        if self._starter is None and self._ready is None:
             self._starter = threading.Thread(target=self._probe, name="policysim-pool-start",
                                              daemon=True)  # fmt: skip
             self._starter.start()
-        if self._starter.is_alive():
+        if self._starter is not None and self._starter.is_alive():
             return True
         return self._ready is not None and not self._ready.done()
 

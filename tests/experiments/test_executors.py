@@ -5,13 +5,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from sim import run_batch
-from sim.experiments.executors import ExecutorError, SerialExecutor, executor_kind, make_executor
+from sim.experiments.executors import (
+    ExecutorError,
+    ProcessExecutor,
+    SerialExecutor,
+    executor_kind,
+    make_executor,
+)
 
 SCENARIOS = ["crackdown", "export_controls"]
 
@@ -67,6 +76,32 @@ def test_serial_processes_and_dask_are_bitwise_identical(tmp_path: Path) -> None
         json.loads((f / "manifest.json").read_text())["executor"]["kind"] for f in folders.values()
     ]
     assert kinds == ["serial", "processes", "dask"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers fork only on Linux")
+def test_workers_fork_from_a_lone_thread_and_use_the_fork_server_beside_others(
+    tmp_path: Path,
+) -> None:
+    common = {"replicates": 2, "seed": 3, "months": 12, "workers": 2}
+    reference = _tables(run_batch(SCENARIOS, executor="serial", out=tmp_path / "s",
+                                  **{k: v for k, v in common.items() if k != "workers"}).folder)
+    alone = subprocess.run(
+        [sys.executable, "-c", "from sim.experiments.executors import ProcessExecutor as P\n"
+         "with P(2) as ex: print(ex.start_method, ex.submit(abs, -7).result())"],
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert alone.stdout.split() == ["fork", "7"]
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        with ProcessExecutor(2) as ex:
+            assert ex.start_method == "forkserver"
+        threaded = run_batch(SCENARIOS, executor="processes", out=tmp_path / "t", **common)
+    finally:
+        stop.set()
+    for name, table in _tables(threaded.folder).items():
+        pd.testing.assert_frame_equal(table, reference[name], check_exact=True, obj=name)
 
 
 def test_imap_unordered_keeps_a_window_and_returns_every_item() -> None:

@@ -39,19 +39,37 @@ def wait_until(condition, timeout_s: float, what: str) -> None:  # type: ignore[
         time.sleep(0.2)
 
 
+THREADED_BATCH = """
+import sys, threading, time
+threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+import sim
+sim.run_batch(["crackdown", "thaw"], replicates=20, workers=2, out=sys.argv[1])
+"""
+
+
 @pytest.mark.skipif(not HAS_PROC, reason="reads the Linux process table")
-def test_killing_a_batch_leaves_no_forkserver_or_worker_behind(tmp_path: Path) -> None:
-    process = subprocess.Popen(
+@pytest.mark.parametrize(
+    ("how", "least"),
+    [("cli", 2),  # a process with one thread forks its 2 workers
+     ("threaded", 4)],  # one with another thread: resource tracker, fork server, 2 workers
+)  # fmt: skip
+def test_killing_a_batch_leaves_no_forkserver_or_worker_behind(
+    tmp_path: Path, how: str, least: int
+) -> None:
+    out = str(tmp_path / "b")
+    command = (
         [sys.executable, "-m", "sim", "batch", "--all", "--replicates", "20", "--workers", "2",
-         "--quiet", "--out", str(tmp_path / "b")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV,
+         "--quiet", "--out", out]
+        if how == "cli" else [sys.executable, "-c", THREADED_BATCH, out]
     )  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=ENV)  # fmt: skip
     children: set[int] = set()
     try:
 
         def workers_started() -> bool:
             children.update(descendants(process.pid))
-            return process.poll() is None and len(children) >= 4  # tracker, server, 2 workers
+            return process.poll() is None and len(children) >= least
 
         wait_until(workers_started, 120, "the batch never started its workers")
         process.send_signal(signal.SIGKILL)
