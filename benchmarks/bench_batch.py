@@ -156,14 +156,14 @@ def speedup(replicates: int, months: int = 72, rounds: int = 1) -> dict[str, Any
     The machine's own ceiling (:func:`parallel_ceiling`) is measured in the same run, so the
     speed-up can be read as a share of what the hardware allows (``efficiency``).
 
-    The worker processes are forked from a server process that imports policysim once per
-    Python session (:func:`sim.experiments.executors.process_context`); that start-up is timed apart
-    and reported both ways.
+    Starting a pool (:func:`sim.experiments.executors.process_context`: workers forked from this
+    process, or from a worker server that imports policysim once per Python session when this
+    process runs other threads) is timed apart and reported both ways.
     """
     from sim.experiments.executors import ProcessExecutor
 
     t0 = time.perf_counter()
-    with ProcessExecutor(1) as ex:  # starts the server (it imports policysim) and one worker
+    with ProcessExecutor(1) as ex:  # starts one worker (and the server, if one is needed)
         ex.submit(time.perf_counter).result()
     start_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{s['speedup']:.2f}x ({s['serial_s']:.1f} s -> {s['processes_2_s']:.1f} s; "
         f"target >= {s['target']}x: {'met' if s['met'] else 'NOT met'}); "
         f"{s['speedup_with_session_start']:.2f}x counting the {s['session_start_s']:.1f} s "
-        "start of the worker server",
+        "start of a pool",
         *(f"policysim run_batch vs mesa.batch_run, {m['runs']} runs, {m['processes']} process(es): "
           f"{m['policysim_s']:.1f} s vs {m['mesa_batch_run_s']:.1f} s "
           f"(ratio {m['policysim_over_mesa']:.2f})" for m in result["versus_mesa"]["rows"]),
