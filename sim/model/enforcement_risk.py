@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model import kernels
+from sim.model import kernels, value_kernels
 from sim.scenario.base import DOMAINS, FREEZE_KINDS
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ def enforcement_exposure(
     # share = columns * (revenue ** targeting_power * (1 - compliance)), row r summing to 1
     # once divided by its total; NumPy's power (kernels: not compiled).
     weight = firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)
-    share = kernels.targeting_weights(
+    share = value_kernels.targeting_weights(
         kernels.contiguous(columns), weight, firms.compliance
     )
     total = share.sum(axis=1)
@@ -196,7 +196,7 @@ def enforcement_exposure(
     fine = rules.p_fine * rules.fine_share
     # share /= total; zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1);
     # cost = zc * (fine * domestic_share + freeze) * share, a block of firms at a time.
-    cost = kernels.enforcement_cost(
+    cost = value_kernels.enforcement_cost(
         share, divisor, firms.compliance, firms.strikes, firms.domestic_share, rules.stringency,
         fine, freeze, float(ep.full_pressure), float(ep.strike_weight),
     )  # fmt: skip

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sim.model import kernels
+from sim.model import firm_kernels, kernels, sum_kernels, value_kernels
 
 SIZES = [0, 1, 7, kernels.BLOCK + 3]
 
@@ -68,7 +68,7 @@ def test_budget_split(n: int, base: tuple[float, float, float, float]) -> None:
     w[:, ~positive] = 0.25
 
     out = np.empty((4, n))
-    kernels.budget_split(
+    firm_kernels.budget_split(
         out, expected_cost, strikes, alignment, pressure, cash, freeze_until, month, base,
         response, own_cost, self_reliance, base[2] * (1.0 + support_response * support),
         cash_constraint,
@@ -87,7 +87,7 @@ def test_compliance_step(c: np.ndarray, efficiency: float, decay: float) -> None
     expected = c.copy()
     expected += efficiency * effort * (1.0 - expected) - decay * expected
     np.clip(expected, 0.0, 1.0, out=expected)
-    kernels.compliance_step(c, effort, efficiency, decay)
+    firm_kernels.compliance_step(c, effort, efficiency, decay)
     same_bits(c, expected)
 
 
@@ -102,7 +102,7 @@ def test_alignment_step(a: np.ndarray, self_reliance: float, drift: float) -> No
     expected = a.copy()
     expected += drift * np.where(golden, 2.0, 1.0) * (self_reliance - expected)
     np.clip(expected, 0.0, 1.0, out=expected)
-    kernels.alignment_step(a, golden, self_reliance, drift)
+    firm_kernels.alignment_step(a, golden, self_reliance, drift)
     same_bits(a, expected)
 
 
@@ -129,7 +129,7 @@ def test_growth_step(n: int) -> None:
     e += exp_exposure * extra
     np.clip(e, 0.0, 1.0, out=e)
 
-    out = kernels.growth_step(
+    out = firm_kernels.growth_step(
         growth, deal_boost, expansion, freeze_until, exposure, month, macro, base_exp,
         exp_growth, penalty, reversion, long_run, exp_exposure,
     )  # fmt: skip
@@ -146,14 +146,14 @@ def test_spend_and_capability(n: int) -> None:
     monthly = revenue / 12.0
     rd = monthly * (rd_intensity + 0.05 * rd_share)
     expected_cash = cash + monthly * margin
-    same_bits(kernels.spend_step(revenue, rd_intensity, rd_share, margin, cash, 0.05), rd)
+    same_bits(firm_kernels.spend_step(revenue, rd_intensity, rd_share, margin, cash, 0.05), rd)
     same_bits(cash, expected_cash)
 
     foreign, domestic = values(rng, n, 0.0, 3.0), values(rng, n, 0.0, 3.0)
     capability = values(rng, n, 0.0, 2.0)
     expected = capability.copy()
     expected += 0.02 * np.sqrt(foreign + domestic * (1.0 - 0.3)) - 0.01 * expected
-    kernels.capability_step(capability, foreign, domestic, 1.0 - 0.3, 0.02, 0.01)
+    firm_kernels.capability_step(capability, foreign, domestic, 1.0 - 0.3, 0.02, 0.01)
     same_bits(capability, expected)
 
 
@@ -175,13 +175,15 @@ def test_chip_demand_and_purchase(n: int, required: float) -> None:
     available = want_foreign * (1.0 - blocked)
     demand = units * q + want_foreign * blocked
 
-    got_units, neg_z = kernels.chip_logit(
+    got_units, neg_z = firm_kernels.chip_logit(
         intensity, rd_spend, alignment, taste, value_term, pull, self_reliance
     )
     same_bits(got_units, units)
     same_bits(neg_z, -z)
     with np.errstate(over="ignore"):
-        got_available, got_demand = kernels.chip_orders(units, np.exp(neg_z), required, blocked)
+        got_available, got_demand = firm_kernels.chip_orders(
+            units, np.exp(neg_z), required, blocked
+        )
     same_bits(got_available, available)
     same_bits(got_demand, demand)
 
@@ -196,8 +198,8 @@ def test_chip_demand_and_purchase(n: int, required: float) -> None:
         "short_f": available - foreign, "stock_f": stock_f * keep + foreign,
         "stock_d": stock_d * keep + domestic, "cash": cash - (foreign + domestic) * price,
     }  # fmt: skip
-    got = kernels.chip_purchase(demand, available, fill, required, stock_f, stock_d, cash, keep,
-                                price)  # fmt: skip
+    got = firm_kernels.chip_purchase(demand, available, fill, required, stock_f, stock_d, cash,
+                                     keep, price)  # fmt: skip
     for name, actual in zip(expected, [*got, stock_f, stock_d, cash], strict=True):
         same_bits(actual, expected[name])
 
@@ -210,7 +212,7 @@ def test_sector_sums_are_bincounts(n: int) -> None:
     revenue = rng.lognormal(0.0, 2.0, n)
     rev = np.bincount(sector, weights=revenue, minlength=5)
     squares = np.bincount(sector, weights=(revenue / rev[sector]) ** 2, minlength=5)
-    got_rev, got_squares = kernels.sector_sums(sector, revenue, 5)
+    got_rev, got_squares = sum_kernels.sector_sums(sector, revenue, 5)
     same_bits(got_rev, rev)
     same_bits(got_squares, squares)
 
@@ -230,7 +232,7 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
     full_pressure, strike_weight = 0.8, 0.25
 
     share = columns * (revenue * (1.0 - compliance))
-    weights = kernels.targeting_weights(columns, revenue, compliance)
+    weights = value_kernels.targeting_weights(columns, revenue, compliance)
     same_bits(weights, share)
 
     total = share.sum(axis=1)
@@ -241,8 +243,9 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
     cost = np.minimum(np.multiply.outer(stringency, a) + b, 1.0)
     cost *= np.multiply.outer(fine, domestic) + freeze[:, None]
     cost *= share
-    got = kernels.enforcement_cost(weights, divisor, compliance, strikes, domestic, stringency,
-                                   fine, freeze, full_pressure, strike_weight)  # fmt: skip
+    got = value_kernels.enforcement_cost(weights, divisor, compliance, strikes, domestic,
+                                         stringency, fine, freeze, full_pressure,
+                                         strike_weight)  # fmt: skip
     same_bits(weights, share)
     same_bits(got, cost)
 
@@ -256,3 +259,63 @@ def test_element_helpers_follow_numpy() -> None:
         same_bits([kernels.minimum(x, y) for x in edge], np.minimum(edge, y))
         same_bits([kernels.maximum(y, x) for x in edge], np.maximum(y, edge))
         same_bits([kernels.minimum(y, x) for x in edge], np.minimum(y, edge))
+
+
+PAIRWISE_SIZES = [*range(301), 1000, 10_000, 100_003]
+
+
+def summands(rng: np.random.Generator, n: int, kind: str) -> np.ndarray:
+    """Return ``n`` values to sum: random, of huge and tiny magnitudes, or large and signed."""
+    if kind == "random":
+        return rng.standard_normal(n)
+    if kind == "huge_tiny":
+        return rng.standard_normal(n) * np.exp(rng.uniform(-300.0, 300.0, n))
+    x = rng.uniform(0.0, 1e16, n)
+    x[::3] *= -1.0
+    x[: min(n, 2)] = [-0.0, 0.0][: min(n, 2)]
+    return x
+
+
+@pytest.mark.parametrize("kind", ["random", "huge_tiny", "signed"])
+def test_pairwise_sum_is_numpys(kind: str) -> None:
+    """Sums, and sums of the selected and the other elements, have np.add.reduce's bits."""
+    rng = np.random.default_rng(len(kind))
+    for n in PAIRWISE_SIZES:
+        a = summands(rng, n, kind)
+        same_bits(sum_kernels.pairwise_sum(a), np.add.reduce(a))
+        mask = rng.random(n) < (0.0 if n % 7 == 0 else 1.0 if n % 7 == 1 else 0.6)
+        got = sum_kernels.masked_sums(a, mask)
+        same_bits(np.array(got), np.array([np.add.reduce(a[mask]), np.add.reduce(a[~mask])]))
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 129, 1000, 10_000, 100_003])
+def test_metric_sums(n: int) -> None:
+    rng = np.random.default_rng(60 + n)
+    month, weight = 4, 0.7
+    arrays = [summands(rng, n, "random" if k % 2 else "huge_tiny") for k in range(10)]
+    (compliance, alignment, expansion, revenue, rd_spend, capability, foreign, domestic,
+     market_value, rate) = arrays  # fmt: skip
+    revenue = np.abs(revenue)
+    listed, golden = rng.random(n) < 0.7, rng.random(n) < 0.1
+    freeze_until = freezes(rng, n, month)
+    sector = rng.integers(0, 4, n).astype(np.int64)
+
+    lv = market_value * listed
+    rev = np.bincount(sector, weights=revenue, minlength=5)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        squares = np.bincount(sector, weights=(revenue / rev[sector]) ** 2, minlength=5)
+        hhi = 10_000.0 * (rev / rev.sum() * squares).sum()
+    total = np.add.reduce
+    expected = [
+        total(compliance), total(alignment), total(expansion * revenue), total(revenue),
+        total(rd_spend), total(capability), total(foreign), total(domestic),
+        total(foreign + domestic), total(domestic * weight), total(foreign + domestic * weight),
+        total(rate * lv), total(lv), total(market_value[listed]), total(market_value[~listed]),
+        np.count_nonzero(freeze_until > month), np.count_nonzero(golden), hhi,
+    ]  # fmt: skip
+    got = sum_kernels.metric_sums(
+        compliance, alignment, expansion, revenue, rd_spend, capability, foreign, domestic,
+        weight, market_value, rate, listed, golden, freeze_until, month, sector, 5,
+    )  # fmt: skip
+    assert len(got) == len(sum_kernels.METRIC_SUMS)
+    same_bits(got, np.array(expected, dtype=float))
