@@ -15,6 +15,7 @@ from sim.model import kernels
 from sim.model.kernels import BLOCK, kernel
 
 FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
 
 
 @kernel
@@ -77,3 +78,99 @@ def enforcement_cost(
                 zc = kernels.minimum(s_r * a[j] + b[j], 1.0)
                 cost_r[j] = zc * (fine_r * domestic_b[j] + freeze_r) * s
     return cost
+
+
+@kernel
+def target_rates(
+    discount_rate: FloatArray, move: bool, adjust: float, common: float,
+    golden_share: BoolArray, b_golden: float, foreign: FloatArray, domestic: FloatArray,
+    rd_intensity: FloatArray, blocked: bool, export_weight: float, listed_abroad: BoolArray,
+    listing_risk: float, growth: float,
+) -> FloatArray:  # fmt: skip
+    """Return each firm's target discount rate, or move ``discount_rate`` toward it.
+
+    The target, as ``Investors.target_discount_rate``, is (``export_weight`` the export-control
+    weight times the blocked share; its term only when ``blocked``, the listing risk's only when
+    it is positive)::
+
+        rate = np.full(n, common)
+        rate -= b_golden * golden_share
+        total = foreign + domestic
+        share = np.divide(foreign, total, out=np.zeros(n), where=total > 0)
+        rate += export_weight * (share * np.minimum(1.0, 5.0 * rd_intensity))
+        rate += listing_risk * listed_abroad
+
+    Unless ``move`` it is returned; else ``discount_rate += adjust * (rate - discount_rate)``
+    in place, and ``discount_rate - growth`` is returned (the spread of the annuity factor).
+    """
+    n = discount_rate.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        rate = common - b_golden * (1.0 if golden_share[i] else 0.0)
+        if blocked:
+            total = foreign[i] + domestic[i]
+            share = foreign[i] / total if total > 0.0 else 0.0
+            rate = rate + export_weight * (share * kernels.minimum(1.0, 5.0 * rd_intensity[i]))
+        if listing_risk > 0.0:
+            rate = rate + listing_risk * (1.0 if listed_abroad[i] else 0.0)
+        if not move:
+            out[i] = rate
+        else:
+            d = discount_rate[i] + adjust * (rate - discount_rate[i])
+            discount_rate[i] = d
+            out[i] = d - growth
+    return out
+
+
+@kernel
+def annuity_exponent(spread: FloatArray, horizon: float) -> FloatArray:
+    """Return ``-x`` for the annuity factor's ``np.expm1(-x)``, as ``annuity_factor``.
+
+    Reproduces ``x = spread * horizon``, with ``x = 1.0`` where ``np.abs(x) < 1e-9``.
+    """
+    n = spread.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        x = spread[i] * horizon
+        out[i] = -(1.0 if abs(x) < 1e-9 else x)
+    return out
+
+
+@kernel
+def annuity(expm1: FloatArray, spread: FloatArray, horizon: float) -> FloatArray:
+    """Return the annuity factor from ``expm1 = np.expm1(annuity_exponent(spread, horizon))``.
+
+    Reproduces ``expm1 / x * -horizon`` and, where ``np.abs(x) < 1e-9`` (``x = spread *
+    horizon``), ``horizon * (1.0 - 0.5 * spread * horizon)``.
+    """
+    n = spread.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        x = spread[i] * horizon
+        if abs(x) < 1e-9:
+            out[i] = horizon * (1.0 - 0.5 * spread[i] * horizon)
+        else:
+            out[i] = expm1[i] / x * -horizon
+    return out
+
+
+@kernel
+def firm_values(
+    cash: FloatArray, revenue: FloatArray, margin: FloatArray, expected_cost: FloatArray,
+    annuity: FloatArray, usd_per_cny: float, valued: BoolArray, limited: bool,
+) -> FloatArray:  # fmt: skip
+    """Return each firm's value, as ``firm_value_usd`` and then ``Investors.step``.
+
+    Reproduces ``value = (margin - expected_cost) * revenue * annuity``, ``value += cash``,
+    ``value *= usd_per_cny`` and, when ``limited``, ``np.maximum(value, 0.0)`` and 0 where not
+    ``valued``.
+    """
+    n = cash.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        v = (margin[i] - expected_cost[i]) * revenue[i] * annuity[i]
+        v = (v + cash[i]) * usd_per_cny
+        if limited:
+            v = kernels.maximum(v, 0.0) if valued[i] else 0.0
+        out[i] = v
+    return out

@@ -319,3 +319,55 @@ def test_metric_sums(n: int) -> None:
     )  # fmt: skip
     assert len(got) == len(sum_kernels.METRIC_SUMS)
     same_bits(got, np.array(expected, dtype=float))
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize(("blocked", "listing_risk"), [(0.0, 0.0), (0.4, 0.03)])
+def test_investors_valuation(n: int, blocked: float, listing_risk: float) -> None:
+    rng = np.random.default_rng(70 + n)
+    rate = values(rng, n, 0.0, 0.3, 0.05)  # a spread of exactly 0 at growth 0.05
+    golden, abroad = rng.random(n) < 0.3, rng.random(n) < 0.5
+    foreign, domestic = values(rng, n, 0.0, 3.0), values(rng, n, 0.0, 3.0)
+    rd = values(rng, n, 0.0, 0.3, 0.2)
+    common, b_golden, b_export, adjust, growth, horizon = 0.1, 0.02, 0.05, 0.3, 0.05, 30.0
+
+    target = np.full(n, common)
+    target -= b_golden * golden
+    if blocked > 0.0:
+        total = foreign + domestic
+        share = np.divide(foreign, total, out=np.zeros(n), where=total > 0)
+        target += b_export * blocked * (share * np.minimum(1.0, 5.0 * rd))
+    if listing_risk > 0.0:
+        target += listing_risk * abroad
+    moved = rate + adjust * (target - rate)
+    args = (golden, b_golden, foreign, domestic, rd, blocked > 0.0, b_export * blocked, abroad,
+            listing_risk, growth)  # fmt: skip
+    same_bits(value_kernels.target_rates(rate, False, 0.0, common, *args), target)
+    spread = value_kernels.target_rates(rate, True, adjust, common, *args)
+    same_bits(rate, moved)
+    same_bits(spread, moved - growth)
+
+    near_zero = np.array([0.0, -0.0, 1e-12, -1e-12, 0.1, np.nan, -0.2])
+    for s in (near_zero, spread):
+        x = s * horizon
+        small = np.abs(x) < 1e-9
+        x = np.where(small, 1.0, x)
+        expected = np.expm1(-x) / x * -horizon
+        expected[small] = horizon * (1.0 - 0.5 * s[small] * horizon)
+        annuity = value_kernels.annuity(
+            np.expm1(value_kernels.annuity_exponent(s, horizon)), s, horizon
+        )
+        same_bits(annuity, expected)
+
+    cash, revenue = values(rng, n, -50.0, 50.0), values(rng, n, 0.0, 300.0)
+    margin, cost = values(rng, n, -0.2, 0.3), values(rng, n, 0.0, 0.1)
+    valued = rng.random(n) < 0.8
+    value = np.subtract(margin, cost) * revenue * annuity
+    value += cash
+    value *= 0.14
+    same_bits(value_kernels.firm_values(cash, revenue, margin, cost, annuity, 0.14, valued,
+                                        False), value)  # fmt: skip
+    np.maximum(value, 0.0, out=value)
+    np.copyto(value, 0.0, where=~valued)
+    same_bits(value_kernels.firm_values(cash, revenue, margin, cost, annuity, 0.14, valued,
+                                        True), value)  # fmt: skip
