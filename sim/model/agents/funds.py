@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model.enforcement_risk import RegulatorRules
 from sim.model import value_kernels
+from sim.model.enforcement_risk import RegulatorRules
 from sim.model.valuation import annuity_factor, implied_margin
 from sim.scenario.base import DOMAINS
 from sim.scenario.schema import FundSpec
