@@ -146,13 +146,11 @@ class EnforcementExposure:
         rate = self.rules.rate if intensity is None else np.asarray(intensity, dtype=float)
         if rate.size == 0:
             return np.zeros(self.share.shape[1])
-        total = rate @ self.weighted
-        for r in np.flatnonzero(self.top_share * rate > 1.0):
-            # Where the hazard would pass 1, take off the excess: (share * rate - 1) * cost.
-            rows = np.flatnonzero(self.share[r] * rate[r] > 1.0)
-            share = self.share[r, rows]
-            total[rows] -= (share * rate[r] - 1.0) * self.weighted[r, rows] / share
-        return np.asarray(12.0 * total, dtype=float)
+        # Where the hazard would pass 1, take off the excess: (share * rate - 1) * cost.
+        return value_kernels.hazard_cap(
+            rate @ self.weighted, kernels.contiguous(rate), self.share, self.weighted,
+            self.top_share,
+        )  # fmt: skip
 
 
 def domain_columns(firms: FirmPopulation, regulators: list[Regulator]) -> FloatArray:

@@ -137,44 +137,20 @@ def pairwise_sum(a: FloatArray) -> float:
 def masked_sums(values: FloatArray, mask: BoolArray) -> tuple[float, float]:
     """Return ``np.add.reduce(values[mask])`` and ``np.add.reduce(values[~mask])``, bit for bit.
 
-    The selected elements are summed as they are found, a leaf at a time (no copies).
+    Both selections are gathered into one array, the selected elements first, in order.
     """
     n = values.shape[0]
     n_in = 0
     for i in range(n):
         n_in += mask[i]
-    bounds_in, ops_in = pairwise_leaves(n_in)
-    bounds_out, ops_out = pairwise_leaves(n - n_in)
-    parts_in = np.empty((bounds_in.shape[0] - 1, 1))
-    parts_out = np.empty((bounds_out.shape[0] - 1, 1))
-    # Each element goes to the end of both leaves being filled; the count of its side moves on.
-    buf_in, buf_out = np.empty(LEAF + 1), np.empty(LEAF + 1)
-    leaf_in, leaf_out, filled_in, filled_out = 0, 0, 0, 0
-    size_in = bounds_in[1] - bounds_in[0]
-    size_out = bounds_out[1] - bounds_out[0]
+    gathered = np.empty(n)
+    at_in, at_out = 0, n_in
     for i in range(n):
-        x, inside = values[i], mask[i]
-        buf_in[filled_in] = x
-        buf_out[filled_out] = x
-        filled_in += inside
-        filled_out += 1 - inside
-        if filled_in == size_in and size_in:
-            parts_in[leaf_in, 0] = leaf_sum(buf_in, 0, filled_in)
-            leaf_in += 1
-            filled_in = 0
-            if leaf_in < parts_in.shape[0]:
-                size_in = bounds_in[leaf_in + 1] - bounds_in[leaf_in]
-        if filled_out == size_out and size_out:
-            parts_out[leaf_out, 0] = leaf_sum(buf_out, 0, filled_out)
-            leaf_out += 1
-            filled_out = 0
-            if leaf_out < parts_out.shape[0]:
-                size_out = bounds_out[leaf_out + 1] - bounds_out[leaf_out]
-    if n_in == 0:  # the one empty leaf of an empty selection
-        parts_in[0, 0] = leaf_sum(buf_in, 0, 0)
-    if n_in == n:
-        parts_out[0, 0] = leaf_sum(buf_out, 0, 0)
-    return combine(ops_in, parts_in)[0], combine(ops_out, parts_out)[0]
+        inside = mask[i]
+        gathered[at_in if inside else at_out] = values[i]
+        at_in += inside
+        at_out += 1 - inside
+    return pairwise_sum(gathered[:n_in]), pairwise_sum(gathered[n_in:])
 
 
 @kernel
@@ -284,8 +260,8 @@ def metric_sums(
     freezes, golden = 0, 0
     for i in range(n):
         golden += golden_share[i]
-        for j in range(freeze_until.shape[1]):
-            freezes += freeze_until[i, j] > month
+    for until in freeze_until.ravel():
+        freezes += until > month
     out[n_rows + 2], out[n_rows + 3] = freezes, golden
     out[n_rows + 4] = hhi(sector, revenue, n_sectors)
     return out

@@ -174,3 +174,28 @@ def firm_values(
             v = kernels.maximum(v, 0.0) if valued[i] else 0.0
         out[i] = v
     return out
+
+
+@kernel
+def hazard_cap(
+    total: FloatArray, rate: FloatArray, share: FloatArray, weighted: FloatArray,
+    top_share: FloatArray,
+) -> FloatArray:  # fmt: skip
+    """Return 12 x ``total`` with each monthly probe hazard capped at 1, as ``expected_cost``.
+
+    ``total`` is ``rate @ weighted``. Reproduces, for each regulator ``r`` in order with
+    ``top_share[r] * rate[r] > 1.0`` and its firms ``rows`` with ``share[r] * rate[r] > 1.0``,
+    ``total[rows] -= (share[r, rows] * rate[r] - 1.0) * weighted[r, rows] / share[r, rows]``;
+    then ``12.0 * total``.
+    """
+    n = total.shape[0]
+    out = total.copy()
+    for r in range(rate.shape[0]):
+        if top_share[r] * rate[r] > 1.0:
+            for i in range(n):
+                s = share[r, i]
+                if s * rate[r] > 1.0:
+                    out[i] = out[i] - (s * rate[r] - 1.0) * weighted[r, i] / s
+    for i in range(n):
+        out[i] = 12.0 * out[i]
+    return out

@@ -371,3 +371,20 @@ def test_investors_valuation(n: int, blocked: float, listing_risk: float) -> Non
     np.copyto(value, 0.0, where=~valued)
     same_bits(value_kernels.firm_values(cash, revenue, margin, cost, annuity, 0.14, valued,
                                         True), value)  # fmt: skip
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 1000])
+def test_hazard_cap(n: int) -> None:
+    rng = np.random.default_rng(80 + n)
+    share = rng.uniform(0.0, 0.5, (4, n))
+    share[:, : min(n, 2)] = [0.9, 0.0][: min(n, 2)]  # hazards that pass 1, and firms not targeted
+    weighted = rng.uniform(0.0, 0.01, (4, n))
+    rate = np.array([3.0, 0.5, 1.5, 0.0])
+    top = share.max(axis=1) if n else np.zeros(4)
+    total = rate @ weighted
+    expected = total.copy()
+    for r in np.flatnonzero(top * rate > 1.0):
+        rows = np.flatnonzero(share[r] * rate[r] > 1.0)
+        s = share[r, rows]
+        expected[rows] -= (s * rate[r] - 1.0) * weighted[r, rows] / s
+    same_bits(value_kernels.hazard_cap(total, rate, share, weighted, top), 12.0 * expected)
