@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model import kernels
+from sim.model import kernels, sum_kernels
 from sim.model.kernels import kernel
 
 FloatArray = NDArray[np.float64]
@@ -182,7 +182,7 @@ def chip_purchase(
     demand: FloatArray, available: FloatArray, fill: float, required: float,
     compute_foreign: FloatArray, compute_domestic: FloatArray, cash: FloatArray, keep: float,
     price: float,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:  # fmt: skip
+) -> FloatArray:  # fmt: skip
     """Buy the served orders, the element-wise part of ``FirmPopulation.buy_compute``.
 
     Reproduces ``domestic = demand * fill``, ``foreign = np.minimum(available, domestic * (1.0 -
@@ -191,24 +191,34 @@ def chip_purchase(
     compute_domestic * keep + domestic`` and ``cash -= (foreign + domestic) * price``.
 
     Returns:
-        ``foreign``, ``domestic``, ``demand - domestic`` and ``available - foreign``.
+        The sums (``np.add.reduce``) of ``foreign``, ``domestic``, ``demand - domestic`` and
+        ``available - foreign``, computed a leaf of the pairwise sum at a time
+        (:mod:`sim.model.sum_kernels`) without writing the arrays out.
     """
     n = demand.shape[0]
-    foreign, domestic, short_domestic, short_foreign = np.empty((4, n))
+    bounds, ops = sum_kernels.pairwise_leaves(n)
+    parts = np.empty((bounds.shape[0] - 1, 4))
+    buf = np.empty((4, sum_kernels.LEAF))
+    foreign, domestic, short_domestic, short_foreign = buf[0], buf[1], buf[2], buf[3]
     ratio = 1.0 - required
-    for i in range(n):
-        d = demand[i] * fill
-        f = available[i]
-        if required > 0.0:
-            f = kernels.minimum(f, d * ratio / required)
-        foreign[i] = f
-        domestic[i] = d
-        short_domestic[i] = demand[i] - d
-        short_foreign[i] = available[i] - f
-        compute_foreign[i] = compute_foreign[i] * keep + f
-        compute_domestic[i] = compute_domestic[i] * keep + d
-        cash[i] -= (f + d) * price
-    return foreign, domestic, short_domestic, short_foreign
+    for k in range(parts.shape[0]):
+        lo, m = bounds[k], bounds[k + 1] - bounds[k]
+        for j in range(m):
+            i = lo + j
+            d = demand[i] * fill
+            f = available[i]
+            if required > 0.0:
+                f = kernels.minimum(f, d * ratio / required)
+            foreign[j] = f
+            domestic[j] = d
+            short_domestic[j] = demand[i] - d
+            short_foreign[j] = available[i] - f
+            compute_foreign[i] = compute_foreign[i] * keep + f
+            compute_domestic[i] = compute_domestic[i] * keep + d
+            cash[i] -= (f + d) * price
+        for r in range(4):
+            parts[k, r] = sum_kernels.leaf_sum(buf[r], 0, m)
+    return sum_kernels.combine(ops, parts)
 
 
 @kernel

@@ -268,15 +268,16 @@ class FirmPopulation:
         price = params.compute_price_cny_bn
         # domestic = demand * fill; foreign = available, at most domestic * (1 - r) / r under a
         # sourcing rule r; stocks depreciate and grow by the purchases; cash pays for them.
+        # Summed: foreign, domestic, demand - domestic and available - foreign.
         foreign, domestic, short_domestic, short_foreign = firm_kernels.chip_purchase(
             demand, available, float(fill), float(market.required_domestic),
             self.compute_foreign, self.compute_domestic, self.cash,
             1.0 - params.depreciation, float(price),
         )  # fmt: skip
         wanted = float(units.sum())
-        unserved = float(short_domestic.sum() + short_foreign.sum())
+        unserved = float(short_domestic + short_foreign)
         market.shortfall_share = unserved / wanted if wanted > 0.0 else 0.0
-        return float(foreign.sum()) * price, float(domestic.sum()) * price
+        return float(foreign) * price, float(domestic) * price
 
     def pay_chip_makers(self, domestic_cny_bn: float) -> float:
         """Pay domestic chip spend to the chip makers by size; return what was paid (0: none)."""
