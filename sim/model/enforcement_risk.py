@@ -184,10 +184,9 @@ def enforcement_exposure(
     # share = columns * (revenue ** targeting_power * (1 - compliance)), row r summing to 1
     # once divided by its total; NumPy's power (kernels: not compiled).
     weight = firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)
-    share = value_kernels.targeting_weights(
+    share, total = value_kernels.targeting_weights(
         kernels.contiguous(columns), weight, firms.compliance
     )
-    total = share.sum(axis=1)
     divisor = np.where(total > 0.0, total, 1.0)
     freeze = rules.p_freeze * rules.stringency * rules.freeze_years
     freeze *= params.firms.freeze_growth_penalty

@@ -219,7 +219,7 @@ def test_sector_sums_are_bincounts(n: int) -> None:
     same_bits(got_squares, squares)
 
 
-@pytest.mark.parametrize("n", [0, 1, 9, 2 * kernels.BLOCK + 5])
+@pytest.mark.parametrize("n", [0, 1, 9, 129, 1000, 2 * kernels.BLOCK + 5, 100_003])
 @pytest.mark.parametrize("n_reg", [0, 1, 5])
 def test_enforcement_pass(n: int, n_reg: int) -> None:
     rng = np.random.default_rng(50 + n + n_reg)
@@ -234,10 +234,11 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
     full_pressure, strike_weight = 0.8, 0.25
 
     share = columns * (revenue * (1.0 - compliance))
-    weights = value_kernels.targeting_weights(columns, revenue, compliance)
+    weights, got_total = value_kernels.targeting_weights(columns, revenue, compliance)
     same_bits(weights, share)
-
     total = share.sum(axis=1)
+    same_bits(got_total, total)
+
     divisor = np.where(total > 0.0, total, 1.0)
     share /= divisor[:, None]
     a = (1.0 - compliance) / full_pressure
