@@ -187,15 +187,14 @@ def enforcement_exposure(
     share, total = value_kernels.targeting_weights(
         kernels.contiguous(columns), weight, firms.compliance
     )
-    divisor = np.where(total > 0.0, total, 1.0)
-    freeze = rules.p_freeze * rules.stringency * rules.freeze_years
-    freeze *= params.firms.freeze_growth_penalty
-    fine = rules.p_fine * rules.fine_share
     # share /= total; zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1);
-    # cost = zc * (fine * domestic_share + freeze) * share, a block of firms at a time.
+    # cost = zc * (p_fine * fine_share * domestic_share + p_freeze * s_r * freeze_years *
+    # freeze_growth_penalty) * share, a block of firms at a time.
     cost = value_kernels.enforcement_cost(
-        share, divisor, firms.compliance, firms.strikes, firms.domestic_share, rules.stringency,
-        fine, freeze, float(ep.full_pressure), float(ep.strike_weight),
+        share, total, firms.compliance, firms.strikes, firms.domestic_share, rules.stringency,
+        rules.p_fine, rules.fine_share, rules.p_freeze, rules.freeze_years,
+        float(params.firms.freeze_growth_penalty), float(ep.full_pressure),
+        float(ep.strike_weight),
     )  # fmt: skip
     top = share.max(axis=1) if firms.n else np.zeros(len(share))
     return EnforcementExposure(rules=rules, share=share, weighted=cost, top_share=top)

@@ -49,14 +49,17 @@ def targeting_weights(
 
 @kernel
 def enforcement_cost(
-    share: FloatArray, divisor: FloatArray, compliance: FloatArray, strikes: FloatArray,
-    domestic_share: FloatArray, stringency: FloatArray, fine: FloatArray, freeze: FloatArray,
+    share: FloatArray, total: FloatArray, compliance: FloatArray, strikes: FloatArray,
+    domestic_share: FloatArray, stringency: FloatArray, p_fine: FloatArray,
+    fine_share: FloatArray, p_freeze: FloatArray, freeze_years: FloatArray, penalty: float,
     full_pressure: float, strike_weight: float,
 ) -> FloatArray:  # fmt: skip
     """Normalize ``share`` in place; return the expected cost per probe of each regulator.
 
     The element-wise part of :func:`sim.model.enforcement_risk.enforcement_exposure`, a block of
-    firms at a time. Reproduces, per regulator ``r`` (row) and firm::
+    firms at a time. Reproduces, with ``divisor = np.where(total > 0.0, total, 1.0)``,
+    ``fine = p_fine * fine_share`` and ``freeze = p_freeze * stringency * freeze_years`` then
+    ``freeze *= penalty``, per regulator ``r`` (row) and firm::
 
         share /= divisor[r]
         a = (1.0 - compliance) / full_pressure
@@ -75,7 +78,9 @@ def enforcement_cost(
             a[j] = (1.0 - compliance_b[j]) / full_pressure
             b[j] = strike_weight * strikes_b[j] * a[j]
         for r in range(n_reg):
-            d, s_r, fine_r, freeze_r = divisor[r], stringency[r], fine[r], freeze[r]
+            d = total[r] if total[r] > 0.0 else 1.0
+            s_r, fine_r = stringency[r], p_fine[r] * fine_share[r]
+            freeze_r = p_freeze[r] * stringency[r] * freeze_years[r] * penalty
             share_r, cost_r = share[r, lo : lo + m], cost[r, lo : lo + m]
             for j in range(m):
                 s = share_r[j] / d

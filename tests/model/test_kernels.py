@@ -226,12 +226,19 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
     columns = rng.uniform(0.0, 1.0, (n_reg, n))
     if n:
         columns[:, 0] = 0.0
+    if n_reg > 1:
+        columns[-1] = 0.0  # a regulator whose weights sum to 0 (divided by 1)
     revenue = values(rng, n, 0.0, 300.0, 1e-300)
     compliance = values(rng, n, 0.0, 1.0, 1.0)
     strikes = values(rng, n, 0.0, 4.0, 10.0)  # zc reaches its cap of 1
     domestic = values(rng, n, 0.5, 1.0, 1.0)
-    stringency, fine, freeze = (rng.uniform(0.0, 1.0, n_reg) for _ in range(3))
-    full_pressure, strike_weight = 0.8, 0.25
+    stringency, p_fine, fine_share, p_freeze, years = (
+        rng.uniform(0.0, 1.0, n_reg) for _ in range(5)
+    )
+    full_pressure, strike_weight, penalty = 0.8, 0.25, 0.15
+    fine = p_fine * fine_share
+    freeze = p_freeze * stringency * years
+    freeze *= penalty
 
     share = columns * (revenue * (1.0 - compliance))
     weights, got_total = value_kernels.targeting_weights(columns, revenue, compliance)
@@ -246,9 +253,9 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
     cost = np.minimum(np.multiply.outer(stringency, a) + b, 1.0)
     cost *= np.multiply.outer(fine, domestic) + freeze[:, None]
     cost *= share
-    got = value_kernels.enforcement_cost(weights, divisor, compliance, strikes, domestic,
-                                         stringency, fine, freeze, full_pressure,
-                                         strike_weight)  # fmt: skip
+    got = value_kernels.enforcement_cost(weights, got_total, compliance, strikes, domestic,
+                                         stringency, p_fine, fine_share, p_freeze, years,
+                                         penalty, full_pressure, strike_weight)  # fmt: skip
     same_bits(weights, share)
     same_bits(got, cost)
 
