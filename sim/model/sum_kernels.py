@@ -261,7 +261,7 @@ def metric_sums(
     for i in range(n):
         golden += golden_share[i]
     for until in freeze_until.ravel():
-        freezes += until > month
+        freezes += 1 if until > month else 0
     out[n_rows + 2], out[n_rows + 3] = freezes, golden
     out[n_rows + 4] = hhi(sector, revenue, n_sectors)
     return out
