@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model import kernels
+from sim.model import kernels, value_kernels
 from sim.scenario.base import DOMAINS, FREEZE_KINDS
 
 if TYPE_CHECKING:
@@ -146,13 +146,11 @@ class EnforcementExposure:
         rate = self.rules.rate if intensity is None else np.asarray(intensity, dtype=float)
         if rate.size == 0:
             return np.zeros(self.share.shape[1])
-        total = rate @ self.weighted
-        for r in np.flatnonzero(self.top_share * rate > 1.0):
-            # Where the hazard would pass 1, take off the excess: (share * rate - 1) * cost.
-            rows = np.flatnonzero(self.share[r] * rate[r] > 1.0)
-            share = self.share[r, rows]
-            total[rows] -= (share * rate[r] - 1.0) * self.weighted[r, rows] / share
-        return np.asarray(12.0 * total, dtype=float)
+        # Where the hazard would pass 1, take off the excess: (share * rate - 1) * cost.
+        return value_kernels.hazard_cap(
+            rate @ self.weighted, kernels.contiguous(rate), self.share, self.weighted,
+            self.top_share,
+        )  # fmt: skip
 
 
 def domain_columns(firms: FirmPopulation, regulators: list[Regulator]) -> FloatArray:
@@ -186,19 +184,17 @@ def enforcement_exposure(
     # share = columns * (revenue ** targeting_power * (1 - compliance)), row r summing to 1
     # once divided by its total; NumPy's power (kernels: not compiled).
     weight = firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)
-    share = kernels.targeting_weights(
+    share, total = value_kernels.targeting_weights(
         kernels.contiguous(columns), weight, firms.compliance
     )
-    total = share.sum(axis=1)
-    divisor = np.where(total > 0.0, total, 1.0)
-    freeze = rules.p_freeze * rules.stringency * rules.freeze_years
-    freeze *= params.firms.freeze_growth_penalty
-    fine = rules.p_fine * rules.fine_share
     # share /= total; zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1);
-    # cost = zc * (fine * domestic_share + freeze) * share, a block of firms at a time.
-    cost = kernels.enforcement_cost(
-        share, divisor, firms.compliance, firms.strikes, firms.domestic_share, rules.stringency,
-        fine, freeze, float(ep.full_pressure), float(ep.strike_weight),
+    # cost = zc * (p_fine * fine_share * domestic_share + p_freeze * s_r * freeze_years *
+    # freeze_growth_penalty) * share, a block of firms at a time.
+    cost = value_kernels.enforcement_cost(
+        share, total, firms.compliance, firms.strikes, firms.domestic_share, rules.stringency,
+        rules.p_fine, rules.fine_share, rules.p_freeze, rules.freeze_years,
+        float(params.firms.freeze_growth_penalty), float(ep.full_pressure),
+        float(ep.strike_weight),
     )  # fmt: skip
     top = share.max(axis=1) if firms.n else np.zeros(len(share))
     return EnforcementExposure(rules=rules, share=share, weighted=cost, top_share=top)

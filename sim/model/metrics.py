@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from sim.model import sum_kernels
 from sim.model.centre import PULLS
+from sim.model.kernels import contiguous
+from sim.model.sum_kernels import METRIC_SUMS
 
 if TYPE_CHECKING:
     from sim.model.policy_model import PolicyModel
 
 BN = 1e9
-_sum = np.add.reduce
-"""``ndarray.sum`` without its Python wrapper (the same reduction, so the same bits)."""
 TURN_DROP = 0.05
 """Fall of the centre's platform stringency below its peak that dates its turn (position units)."""
 
@@ -47,24 +48,39 @@ class Metric:
     compute: Callable[[PolicyModel], float | int]
 
 
-def _listed_value(m: PolicyModel) -> float:
+def metric_sums(m: PolicyModel) -> np.ndarray:
+    """Return the firm sums the metrics read, in one pass over the firms.
+
+    In the order of :data:`sim.model.sum_kernels.METRIC_SUMS`; each has the bits of the NumPy
+    reduction it stands for (:func:`sim.model.sum_kernels.metric_sums`).
+    """
     f = m.firms
-    return float(_sum(f.market_value[f.listed]) * BN)
+    return sum_kernels.metric_sums(
+        f.compliance, f.alignment, contiguous(f.split[:, 2]), f.revenue, contiguous(f.rd_spend),
+        f.ai_capability, f.compute_foreign, f.compute_domestic, 1.0 - m.chips.performance_gap,
+        contiguous(f.market_value), f.discount_rate, f.listed, f.golden_share, f.freeze_until,
+        int(m.month), f.sector, len(f.sector_names),
+    )  # fmt: skip
 
 
-def _unlisted_value(m: PolicyModel) -> float:
-    f = m.firms
-    return float(_sum(f.market_value[~f.listed]) * BN)
+_AT = {name: i for i, name in enumerate(METRIC_SUMS)}
 
 
-def _share(num: np.ndarray, den: np.ndarray) -> float:
-    total = float(_sum(den))
-    return float(_sum(num)) / total if total > 0 else 0.0
+def _total(m: PolicyModel, name: str) -> float:
+    """Return the firm sum ``name`` (of the month being recorded, else computed now)."""
+    sums = m.month_sums
+    return float((sums if sums is not None else metric_sums(m))[_AT[name]])
 
 
-def _mean(values: np.ndarray) -> float:
+def _share(m: PolicyModel, num: str, den: str) -> float:
+    total = _total(m, den)
+    return _total(m, num) / total if total > 0 else 0.0
+
+
+def _mean(m: PolicyModel, name: str) -> float:
     # ndarray.mean divides the sum by the count: the same float division.
-    return float(_sum(values)) / values.size if values.size else float(values.mean())
+    n = m.firms.n
+    return _total(m, name) / n if n else float(np.mean(getattr(m.firms, name)))
 
 
 def _pull(m: PolicyModel, row: int) -> float:
@@ -81,19 +97,6 @@ def _usd(m: PolicyModel, cny_bn: float) -> float:
     return float(cny_bn * BN * m.params.valuation.usd_per_cny)
 
 
-def _chip_self_reliance(m: PolicyModel) -> float:
-    f = m.firms
-    domestic = f.compute_domestic * (1.0 - m.chips.performance_gap)
-    # f.effective_compute(gap), with the domestic part computed once.
-    return _share(domestic, f.compute_foreign + domestic)
-
-
-def _mean_discount_rate(m: PolicyModel) -> float:
-    f = m.firms
-    listed_value = f.market_value * f.listed
-    return _share(f.discount_rate * listed_value, listed_value)
-
-
 def _mean_stringency(m: PolicyModel) -> float:
     # np.mean of a handful of floats adds them in order, as sum() does, without building an array.
     if not m.regulators:
@@ -103,23 +106,23 @@ def _mean_stringency(m: PolicyModel) -> float:
 
 METRICS: tuple[Metric, ...] = (
     Metric("market_value_usd", "USD", "Total market value of listed firms.", "stock",
-           _listed_value),
+           lambda m: _total(m, "listed_value") * BN),
     Metric("unlisted_value_usd", "USD", "Total private value of unlisted firms.", "stock",
-           _unlisted_value),
+           lambda m: _total(m, "unlisted_value") * BN),
     Metric("fines_count", "count", "Fines imposed this month.", "flow",
            lambda m: int(m.flows["fines_count"])),
     Metric("fines_value_usd", "USD", "Value of fines imposed this month.", "flow",
            lambda m: _usd(m, m.flows["fines_value_cny_bn"])),
     Metric("mean_compliance", "share", "Mean compliance of firms.", "stock",
-           lambda m: _mean(m.firms.compliance)),
+           lambda m: _mean(m, "compliance")),
     Metric("mean_alignment", "share", "Mean alignment of firms with state goals.", "stock",
-           lambda m: _mean(m.firms.alignment)),
+           lambda m: _mean(m, "alignment")),
     Metric("expansion_share", "share", "Revenue-weighted share of budgets spent on expansion.",
-           "stock", lambda m: _share(m.firms.split[:, 2] * m.firms.revenue, m.firms.revenue)),
+           "stock", lambda m: _share(m, "expansion_revenue", "revenue")),
     Metric("open_investigations", "count", "Investigations open at the end of the month.", "stock",
            lambda m: sum(len(r.investigations) for r in m.regulators)),
     Metric("freezes_active", "count", "Freezes (listing halts, app removals, licence freezes) in "
-           "force.", "stock", lambda m: int(np.count_nonzero(m.firms.frozen(m.month)))),
+           "force.", "stock", lambda m: int(_total(m, "freezes"))),
     Metric("deals_signed", "count", "City cooperation deals signed this month.", "flow",
            lambda m: int(m.flows["deals_signed"])),
     Metric("subsidies_usd", "USD", "City subsidies paid this month.", "flow",
@@ -127,17 +130,18 @@ METRICS: tuple[Metric, ...] = (
     Metric("fund_capital_deployed_usd", "USD", "State fund capital deployed this month.", "flow",
            lambda m: _usd(m, m.flows["fund_capital_deployed_cny_bn"])),
     Metric("golden_shares", "count", "Firms in which the state holds a golden share.", "stock",
-           lambda m: int(np.count_nonzero(m.firms.golden_share))),
+           lambda m: int(_total(m, "golden_shares"))),
     Metric("rd_spend_usd", "USD", "R&D spend of all firms this month.", "flow",
-           lambda m: _usd(m, float(_sum(m.firms.rd_spend)))),
+           lambda m: _usd(m, _total(m, "rd_spend"))),
     Metric("ai_capability", "index", "Total AI capability, 1 at the start.", "stock",
-           lambda m: float(_sum(m.firms.ai_capability)) / max(m.firms.ai_capability0, 1e-12)),
+           lambda m: _total(m, "ai_capability") / max(m.firms.ai_capability0, 1e-12)),
     Metric("foreign_compute_share", "share", "Foreign-chip share of the compute stock.", "stock",
-           lambda m: _share(m.firms.compute_foreign, m.firms.compute_total())),
+           lambda m: _share(m, "compute_foreign", "compute_total")),
     Metric("domestic_compute_share", "share", "Domestic-chip share of the compute stock.", "stock",
-           lambda m: _share(m.firms.compute_domestic, m.firms.compute_total())),
+           lambda m: _share(m, "compute_domestic", "compute_total")),
     Metric("chip_self_reliance", "share", "Domestic share of effective (performance-weighted) "
-           "compute.", "stock", lambda m: _chip_self_reliance(m)),
+           "compute.", "stock",
+           lambda m: _share(m, "effective_domestic", "effective_total")),
     Metric("domestic_performance_gap", "share", "Shortfall of domestic chips' performance.",
            "stock", lambda m: float(m.chips.performance_gap)),
     Metric("compute_shortfall_share", "share", "Share of the compute firms wanted this month "
@@ -154,9 +158,9 @@ METRICS: tuple[Metric, ...] = (
            lambda m: float(m.uncertainty)),
     Metric("mean_discount_rate", "share", "Value-weighted discount rate investors apply to "
            "listed firms (per year).",
-           "stock", lambda m: _mean_discount_rate(m)),
+           "stock", lambda m: _share(m, "rate_listed_value", "listed_weight")),
     Metric("hhi", "index", "Revenue-weighted Herfindahl-Hirschman index of sectors (0-10,000).",
-           "stock", lambda m: m.firms.hhi()),
+           "stock", lambda m: _total(m, "hhi")),
     Metric("jobs_index", "index", "Jobs proxy: 100 x revenue^0.6 relative to the start, plus "
            "jobs from deals.", "stock", lambda m: m.jobs_index()),
     Metric("central_self_reliance", "share", "The central leadership's stance on self-reliance.",

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.mesa_interface import RUN_COLUMNS, month_start
+from sim.model.metrics import metric_sums
 from sim.scenario.base import DIMENSIONS
 
 if TYPE_CHECKING:
@@ -50,6 +51,9 @@ class RunRecords:
     _networks: list[tuple[int, np.ndarray]]
     #: The collector and, per reporter, its column's ``append`` (bound once per collector).
     _collecting: tuple[Any, list[tuple[Any, Any]]] | None = None
+    #: The firm sums of the month being recorded (:func:`sim.model.metrics.metric_sums`), which
+    #: the metrics read instead of each summing the firms again; ``None`` otherwise.
+    month_sums: np.ndarray | None = None
 
     @property
     def date(self) -> pd.Timestamp:
@@ -62,15 +66,19 @@ class RunRecords:
         After the scenario's last month ``running`` turns false (Mesa's ``batch_run`` stops).
         The metrics go into the DataCollector's ``model_vars`` as ``DataCollector.collect`` puts
         them, without its deep copy of each value: every reporter returns a scalar, a new object
-        each month.
+        each month. The metrics' firm sums are computed once, in one pass, before the reporters.
         """
         collector = self.datacollector
         if self._collecting is None or self._collecting[0] is not collector:
             columns = [(collector.model_vars[name].append, reporter)
                        for name, reporter in collector.model_reporters.items()]  # fmt: skip
             self._collecting = (collector, columns)
-        for append, reporter in self._collecting[1]:
-            append(reporter(self))
+        self.month_sums = metric_sums(self)  # type: ignore[arg-type]
+        try:
+            for append, reporter in self._collecting[1]:
+                append(reporter(self))
+        finally:
+            self.month_sums = None
         last = self.scenario.months - 1
         if self.month >= last:
             self.running = False

@@ -20,7 +20,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.model import value_kernels
+from sim.model.kernels import contiguous
+
 FloatArray = NDArray[np.float64]
+_NONE = np.zeros(0, dtype=bool)
 
 __all__ = ["annuity_factor", "firm_value_usd", "implied_margin"]
 
@@ -32,19 +36,11 @@ def annuity_factor(spread: FloatArray, horizon_years: float) -> FloatArray:
         spread: Discount rate minus expected growth, per year (may be zero or negative).
         horizon_years: The valuation horizon, years.
     """
-    x = np.asarray(spread, dtype=float) * horizon_years
-    out = np.abs(x)
-    small = out < 1e-9
-    any_small = bool(small.any())
-    if any_small:
-        x = np.where(small, 1.0, x)
-    np.negative(x, out=out)
-    np.expm1(out, out=out)  # in place: one array for the whole factor
-    out /= x
-    out *= -horizon_years
-    if any_small:
-        out[small] = horizon_years * (1.0 - 0.5 * np.asarray(spread)[small] * horizon_years)
-    return out
+    # (1 - exp(-x)) / x * horizon with x = spread * horizon, horizon * (1 - x / 2) near 0;
+    # NumPy's expm1 between two kernels (kernels: not compiled).
+    spread = contiguous(spread)
+    expm1 = np.expm1(value_kernels.annuity_exponent(spread, float(horizon_years)))
+    return value_kernels.annuity(expm1, spread, float(horizon_years))
 
 
 def firm_value_usd(
@@ -65,14 +61,11 @@ def firm_value_usd(
         annuity: :func:`annuity_factor` at each firm's discount rate.
         usd_per_cny: Exchange rate.
     """
-    # usd * (cash + revenue * (margin - cost) * annuity), in place in one array (IEEE addition
-    # and multiplication commute, so the order of the operands leaves every bit as it was).
-    value = np.subtract(margin, expected_cost)
-    value *= revenue
-    value *= annuity
-    value += cash
-    value *= usd_per_cny
-    return value
+    # usd * (cash + revenue * (margin - cost) * annuity)
+    return value_kernels.firm_values(
+        contiguous(cash), contiguous(revenue), contiguous(margin), contiguous(expected_cost),
+        contiguous(annuity), float(usd_per_cny), _NONE, False,
+    )  # fmt: skip
 
 
 def implied_margin(

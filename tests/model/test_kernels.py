@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sim.model import kernels
+from sim.model import firm_kernels, kernels, sum_kernels, value_kernels
 
 SIZES = [0, 1, 7, kernels.BLOCK + 3]
 
@@ -68,7 +68,7 @@ def test_budget_split(n: int, base: tuple[float, float, float, float]) -> None:
     w[:, ~positive] = 0.25
 
     out = np.empty((4, n))
-    kernels.budget_split(
+    firm_kernels.budget_split(
         out, expected_cost, strikes, alignment, pressure, cash, freeze_until, month, base,
         response, own_cost, self_reliance, base[2] * (1.0 + support_response * support),
         cash_constraint,
@@ -87,7 +87,7 @@ def test_compliance_step(c: np.ndarray, efficiency: float, decay: float) -> None
     expected = c.copy()
     expected += efficiency * effort * (1.0 - expected) - decay * expected
     np.clip(expected, 0.0, 1.0, out=expected)
-    kernels.compliance_step(c, effort, efficiency, decay)
+    firm_kernels.compliance_step(c, effort, efficiency, decay)
     same_bits(c, expected)
 
 
@@ -102,7 +102,7 @@ def test_alignment_step(a: np.ndarray, self_reliance: float, drift: float) -> No
     expected = a.copy()
     expected += drift * np.where(golden, 2.0, 1.0) * (self_reliance - expected)
     np.clip(expected, 0.0, 1.0, out=expected)
-    kernels.alignment_step(a, golden, self_reliance, drift)
+    firm_kernels.alignment_step(a, golden, self_reliance, drift)
     same_bits(a, expected)
 
 
@@ -129,7 +129,7 @@ def test_growth_step(n: int) -> None:
     e += exp_exposure * extra
     np.clip(e, 0.0, 1.0, out=e)
 
-    out = kernels.growth_step(
+    out = firm_kernels.growth_step(
         growth, deal_boost, expansion, freeze_until, exposure, month, macro, base_exp,
         exp_growth, penalty, reversion, long_run, exp_exposure,
     )  # fmt: skip
@@ -146,14 +146,14 @@ def test_spend_and_capability(n: int) -> None:
     monthly = revenue / 12.0
     rd = monthly * (rd_intensity + 0.05 * rd_share)
     expected_cash = cash + monthly * margin
-    same_bits(kernels.spend_step(revenue, rd_intensity, rd_share, margin, cash, 0.05), rd)
+    same_bits(firm_kernels.spend_step(revenue, rd_intensity, rd_share, margin, cash, 0.05), rd)
     same_bits(cash, expected_cash)
 
     foreign, domestic = values(rng, n, 0.0, 3.0), values(rng, n, 0.0, 3.0)
     capability = values(rng, n, 0.0, 2.0)
     expected = capability.copy()
     expected += 0.02 * np.sqrt(foreign + domestic * (1.0 - 0.3)) - 0.01 * expected
-    kernels.capability_step(capability, foreign, domestic, 1.0 - 0.3, 0.02, 0.01)
+    firm_kernels.capability_step(capability, foreign, domestic, 1.0 - 0.3, 0.02, 0.01)
     same_bits(capability, expected)
 
 
@@ -175,13 +175,15 @@ def test_chip_demand_and_purchase(n: int, required: float) -> None:
     available = want_foreign * (1.0 - blocked)
     demand = units * q + want_foreign * blocked
 
-    got_units, neg_z = kernels.chip_logit(
+    got_units, neg_z = firm_kernels.chip_logit(
         intensity, rd_spend, alignment, taste, value_term, pull, self_reliance
     )
     same_bits(got_units, units)
     same_bits(neg_z, -z)
     with np.errstate(over="ignore"):
-        got_available, got_demand = kernels.chip_orders(units, np.exp(neg_z), required, blocked)
+        got_available, got_demand = firm_kernels.chip_orders(
+            units, np.exp(neg_z), required, blocked
+        )
     same_bits(got_available, available)
     same_bits(got_demand, demand)
 
@@ -196,9 +198,11 @@ def test_chip_demand_and_purchase(n: int, required: float) -> None:
         "short_f": available - foreign, "stock_f": stock_f * keep + foreign,
         "stock_d": stock_d * keep + domestic, "cash": cash - (foreign + domestic) * price,
     }  # fmt: skip
-    got = kernels.chip_purchase(demand, available, fill, required, stock_f, stock_d, cash, keep,
-                                price)  # fmt: skip
-    for name, actual in zip(expected, [*got, stock_f, stock_d, cash], strict=True):
+    got = firm_kernels.chip_purchase(demand, available, fill, required, stock_f, stock_d, cash,
+                                     keep, price)  # fmt: skip
+    sums = [np.add.reduce(expected[name]) for name in ("foreign", "domestic", "short_d", "short_f")]
+    same_bits(got, np.array(sums))
+    for name, actual in (("stock_f", stock_f), ("stock_d", stock_d), ("cash", cash)):
         same_bits(actual, expected[name])
 
 
@@ -210,30 +214,38 @@ def test_sector_sums_are_bincounts(n: int) -> None:
     revenue = rng.lognormal(0.0, 2.0, n)
     rev = np.bincount(sector, weights=revenue, minlength=5)
     squares = np.bincount(sector, weights=(revenue / rev[sector]) ** 2, minlength=5)
-    got_rev, got_squares = kernels.sector_sums(sector, revenue, 5)
+    got_rev, got_squares = sum_kernels.sector_sums(sector, revenue, 5)
     same_bits(got_rev, rev)
     same_bits(got_squares, squares)
 
 
-@pytest.mark.parametrize("n", [0, 1, 9, 2 * kernels.BLOCK + 5])
+@pytest.mark.parametrize("n", [0, 1, 9, 129, 1000, 2 * kernels.BLOCK + 5, 100_003])
 @pytest.mark.parametrize("n_reg", [0, 1, 5])
 def test_enforcement_pass(n: int, n_reg: int) -> None:
     rng = np.random.default_rng(50 + n + n_reg)
     columns = rng.uniform(0.0, 1.0, (n_reg, n))
     if n:
         columns[:, 0] = 0.0
+    if n_reg > 1:
+        columns[-1] = 0.0  # a regulator whose weights sum to 0 (divided by 1)
     revenue = values(rng, n, 0.0, 300.0, 1e-300)
     compliance = values(rng, n, 0.0, 1.0, 1.0)
     strikes = values(rng, n, 0.0, 4.0, 10.0)  # zc reaches its cap of 1
     domestic = values(rng, n, 0.5, 1.0, 1.0)
-    stringency, fine, freeze = (rng.uniform(0.0, 1.0, n_reg) for _ in range(3))
-    full_pressure, strike_weight = 0.8, 0.25
+    stringency, p_fine, fine_share, p_freeze, years = (
+        rng.uniform(0.0, 1.0, n_reg) for _ in range(5)
+    )
+    full_pressure, strike_weight, penalty = 0.8, 0.25, 0.15
+    fine = p_fine * fine_share
+    freeze = p_freeze * stringency * years
+    freeze *= penalty
 
     share = columns * (revenue * (1.0 - compliance))
-    weights = kernels.targeting_weights(columns, revenue, compliance)
+    weights, got_total = value_kernels.targeting_weights(columns, revenue, compliance)
     same_bits(weights, share)
-
     total = share.sum(axis=1)
+    same_bits(got_total, total)
+
     divisor = np.where(total > 0.0, total, 1.0)
     share /= divisor[:, None]
     a = (1.0 - compliance) / full_pressure
@@ -241,8 +253,9 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
     cost = np.minimum(np.multiply.outer(stringency, a) + b, 1.0)
     cost *= np.multiply.outer(fine, domestic) + freeze[:, None]
     cost *= share
-    got = kernels.enforcement_cost(weights, divisor, compliance, strikes, domestic, stringency,
-                                   fine, freeze, full_pressure, strike_weight)  # fmt: skip
+    got = value_kernels.enforcement_cost(weights, got_total, compliance, strikes, domestic,
+                                         stringency, p_fine, fine_share, p_freeze, years,
+                                         penalty, full_pressure, strike_weight)  # fmt: skip
     same_bits(weights, share)
     same_bits(got, cost)
 
@@ -256,3 +269,132 @@ def test_element_helpers_follow_numpy() -> None:
         same_bits([kernels.minimum(x, y) for x in edge], np.minimum(edge, y))
         same_bits([kernels.maximum(y, x) for x in edge], np.maximum(y, edge))
         same_bits([kernels.minimum(y, x) for x in edge], np.minimum(y, edge))
+
+
+PAIRWISE_SIZES = [*range(301), 1000, 10_000, 100_003]
+
+
+def summands(rng: np.random.Generator, n: int, kind: str) -> np.ndarray:
+    """Return ``n`` values to sum: random, of huge and tiny magnitudes, or large and signed."""
+    if kind == "random":
+        return rng.standard_normal(n)
+    if kind == "huge_tiny":
+        return rng.standard_normal(n) * np.exp(rng.uniform(-300.0, 300.0, n))
+    x = rng.uniform(0.0, 1e16, n)
+    x[::3] *= -1.0
+    x[: min(n, 2)] = [-0.0, 0.0][: min(n, 2)]
+    return x
+
+
+@pytest.mark.parametrize("kind", ["random", "huge_tiny", "signed"])
+def test_pairwise_sum_is_numpys(kind: str) -> None:
+    """Sums, and sums of the selected and the other elements, have np.add.reduce's bits."""
+    rng = np.random.default_rng(len(kind))
+    for n in PAIRWISE_SIZES:
+        a = summands(rng, n, kind)
+        same_bits(sum_kernels.pairwise_sum(a), np.add.reduce(a))
+        mask = rng.random(n) < (0.0 if n % 7 == 0 else 1.0 if n % 7 == 1 else 0.6)
+        got = sum_kernels.masked_sums(a, mask)
+        same_bits(np.array(got), np.array([np.add.reduce(a[mask]), np.add.reduce(a[~mask])]))
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 129, 1000, 10_000, 100_003])
+def test_metric_sums(n: int) -> None:
+    rng = np.random.default_rng(60 + n)
+    month, weight = 4, 0.7
+    arrays = [summands(rng, n, "random" if k % 2 else "huge_tiny") for k in range(10)]
+    (compliance, alignment, expansion, revenue, rd_spend, capability, foreign, domestic,
+     market_value, rate) = arrays  # fmt: skip
+    revenue = np.abs(revenue)
+    listed, golden = rng.random(n) < 0.7, rng.random(n) < 0.1
+    freeze_until = freezes(rng, n, month)
+    sector = rng.integers(0, 4, n).astype(np.int64)
+
+    lv = market_value * listed
+    rev = np.bincount(sector, weights=revenue, minlength=5)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        squares = np.bincount(sector, weights=(revenue / rev[sector]) ** 2, minlength=5)
+        hhi = 10_000.0 * (rev / rev.sum() * squares).sum()
+    total = np.add.reduce
+    expected = [
+        total(compliance), total(alignment), total(expansion * revenue), total(revenue),
+        total(rd_spend), total(capability), total(foreign), total(domestic),
+        total(foreign + domestic), total(domestic * weight), total(foreign + domestic * weight),
+        total(rate * lv), total(lv), total(market_value[listed]), total(market_value[~listed]),
+        np.count_nonzero(freeze_until > month), np.count_nonzero(golden), hhi,
+    ]  # fmt: skip
+    got = sum_kernels.metric_sums(
+        compliance, alignment, expansion, revenue, rd_spend, capability, foreign, domestic,
+        weight, market_value, rate, listed, golden, freeze_until, month, sector, 5,
+    )  # fmt: skip
+    assert len(got) == len(sum_kernels.METRIC_SUMS)
+    same_bits(got, np.array(expected, dtype=float))
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize(("blocked", "listing_risk"), [(0.0, 0.0), (0.4, 0.03)])
+def test_investors_valuation(n: int, blocked: float, listing_risk: float) -> None:
+    rng = np.random.default_rng(70 + n)
+    rate = values(rng, n, 0.0, 0.3, 0.05)  # a spread of exactly 0 at growth 0.05
+    golden, abroad = rng.random(n) < 0.3, rng.random(n) < 0.5
+    foreign, domestic = values(rng, n, 0.0, 3.0), values(rng, n, 0.0, 3.0)
+    rd = values(rng, n, 0.0, 0.3, 0.2)
+    common, b_golden, b_export, adjust, growth, horizon = 0.1, 0.02, 0.05, 0.3, 0.05, 30.0
+
+    target = np.full(n, common)
+    target -= b_golden * golden
+    if blocked > 0.0:
+        total = foreign + domestic
+        share = np.divide(foreign, total, out=np.zeros(n), where=total > 0)
+        target += b_export * blocked * (share * np.minimum(1.0, 5.0 * rd))
+    if listing_risk > 0.0:
+        target += listing_risk * abroad
+    moved = rate + adjust * (target - rate)
+    args = (golden, b_golden, foreign, domestic, rd, blocked > 0.0, b_export * blocked, abroad,
+            listing_risk, growth)  # fmt: skip
+    same_bits(value_kernels.target_rates(rate, False, 0.0, common, *args), target)
+    spread = value_kernels.target_rates(rate, True, adjust, common, *args)
+    same_bits(rate, moved)
+    same_bits(spread, moved - growth)
+
+    near_zero = np.array([0.0, -0.0, 1e-12, -1e-12, 0.1, np.nan, -0.2])
+    for s in (near_zero, spread):
+        x = s * horizon
+        small = np.abs(x) < 1e-9
+        x = np.where(small, 1.0, x)
+        expected = np.expm1(-x) / x * -horizon
+        expected[small] = horizon * (1.0 - 0.5 * s[small] * horizon)
+        annuity = value_kernels.annuity(
+            np.expm1(value_kernels.annuity_exponent(s, horizon)), s, horizon
+        )
+        same_bits(annuity, expected)
+
+    cash, revenue = values(rng, n, -50.0, 50.0), values(rng, n, 0.0, 300.0)
+    margin, cost = values(rng, n, -0.2, 0.3), values(rng, n, 0.0, 0.1)
+    valued = rng.random(n) < 0.8
+    value = np.subtract(margin, cost) * revenue * annuity
+    value += cash
+    value *= 0.14
+    same_bits(value_kernels.firm_values(cash, revenue, margin, cost, annuity, 0.14, valued,
+                                        False), value)  # fmt: skip
+    np.maximum(value, 0.0, out=value)
+    np.copyto(value, 0.0, where=~valued)
+    same_bits(value_kernels.firm_values(cash, revenue, margin, cost, annuity, 0.14, valued,
+                                        True), value)  # fmt: skip
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 1000])
+def test_hazard_cap(n: int) -> None:
+    rng = np.random.default_rng(80 + n)
+    share = rng.uniform(0.0, 0.5, (4, n))
+    share[:, : min(n, 2)] = [0.9, 0.0][: min(n, 2)]  # hazards that pass 1, and firms not targeted
+    weighted = rng.uniform(0.0, 0.01, (4, n))
+    rate = np.array([3.0, 0.5, 1.5, 0.0])
+    top = share.max(axis=1) if n else np.zeros(4)
+    total = rate @ weighted
+    expected = total.copy()
+    for r in np.flatnonzero(top * rate > 1.0):
+        rows = np.flatnonzero(share[r] * rate[r] > 1.0)
+        s = share[r, rows]
+        expected[rows] -= (s * rate[r] - 1.0) * weighted[r, rows] / s
+    same_bits(value_kernels.hazard_cap(total, rate, share, weighted, top), 12.0 * expected)

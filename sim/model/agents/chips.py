@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model import kernels
+from sim.model import firm_kernels
 from sim.model.kernels import contiguous
 from sim.scenario.params import ChipParams
 
@@ -96,13 +96,13 @@ class ChipMarket:
         # units = intensity * rd_spend; the logit
         # z = choice_sensitivity * value_gap + self_reliance_pull * (self_reliance * alignment
         # - 0.25) + taste, returned as -z for NumPy's exp (kernels: not compiled).
-        units, neg_z = kernels.chip_logit(
+        units, neg_z = firm_kernels.chip_logit(
             contiguous(intensity), contiguous(rd_spend), contiguous(alignment), contiguous(taste),
             float(params.choice_sensitivity * value_gap), float(params.self_reliance_pull),
             float(self.self_reliance),
         )  # fmt: skip
         # q = max(1 / (1 + exp(-z)), required_domestic); blocked foreign units turn domestic.
-        foreign, domestic = kernels.chip_orders(
+        foreign, domestic = firm_kernels.chip_orders(
             units, np.exp(neg_z), float(self.required_domestic), float(self.blocked_share)
         )
         return units, foreign, domestic

@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model import kernels
+from sim.model import firm_kernels, sum_kernels
 from sim.model.agents.chips import ChipMarket
 from sim.model.kernels import contiguous
 from sim.scenario.base import DOMAINS, FREEZE_KINDS
@@ -188,7 +188,7 @@ class FirmPopulation:
         # One row per use (contiguous); ``split`` is its transpose, shape (n, 4).
         w = np.empty((len(USES), self.n))
         own_cost = max(params.budget_share * b0 / max(sum(params.base_split), 1e-12), 1e-12)
-        kernels.budget_split(
+        firm_kernels.budget_split(
             w, contiguous(expected_cost), self.strikes, self.alignment, contiguous(pressure),
             self.cash, self.freeze_until, int(month), (b0, b1, b2, b3),
             float(params.pressure_response),
@@ -201,14 +201,14 @@ class FirmPopulation:
     def update_compliance(self, params: FirmParams) -> None:
         """Compliance rises with compliance effort and erodes without it."""
         # c += efficiency * effort * (1 - c) - decay * c, clipped to [0, 1]
-        kernels.compliance_step(self.compliance, contiguous(self.split[:, 0]),
+        firm_kernels.compliance_step(self.compliance, contiguous(self.split[:, 0]),
                                 float(params.compliance_efficiency),
                                 float(params.compliance_decay))  # fmt: skip
 
     def update_alignment(self, self_reliance: float, params: FirmParams) -> None:
         """Alignment drifts toward the state's self-reliance push, faster under a golden share."""
         # a += drift * (2 with a golden share, else 1) * (self_reliance - a), clipped to [0, 1]
-        kernels.alignment_step(self.alignment, self.golden_share, float(self_reliance),
+        firm_kernels.alignment_step(self.alignment, self.golden_share, float(self_reliance),
                                float(params.alignment_drift))  # fmt: skip
 
     def grow(self, month: int, gdp_growth: float, params: FirmParams) -> None:
@@ -223,7 +223,7 @@ class FirmPopulation:
         # extra = split[:, 2] - base_expansion; annual = growth + macro_beta * (gdp_growth - 0.06)
         # + expansion_growth * extra - freeze_growth_penalty * blocked + deal_boost; growth and
         # deal_boost revert; exposure[:, ANTITRUST] += expansion_exposure * extra (in [0, 1]).
-        factor = kernels.growth_step(
+        factor = firm_kernels.growth_step(
             self.growth, self.deal_boost, contiguous(self.split[:, 2]), self.freeze_until,
             self.exposure[:, ANTITRUST], int(month), params.macro_beta * (gdp_growth - 0.06),
             float(base_expansion), float(params.expansion_growth),
@@ -240,7 +240,7 @@ class FirmPopulation:
         """
         # monthly = revenue / 12; rd_spend = monthly * (rd_intensity + budget_share * split[:, 1]);
         # cash += monthly * margin
-        self.rd_spend = kernels.spend_step(
+        self.rd_spend = firm_kernels.spend_step(
             self.revenue, self.rd_intensity, contiguous(self.split[:, 1]), self.margin, self.cash,
             float(params.budget_share),
         )  # fmt: skip
@@ -268,15 +268,16 @@ class FirmPopulation:
         price = params.compute_price_cny_bn
         # domestic = demand * fill; foreign = available, at most domestic * (1 - r) / r under a
         # sourcing rule r; stocks depreciate and grow by the purchases; cash pays for them.
-        foreign, domestic, short_domestic, short_foreign = kernels.chip_purchase(
+        # Summed: foreign, domestic, demand - domestic and available - foreign.
+        foreign, domestic, short_domestic, short_foreign = firm_kernels.chip_purchase(
             demand, available, float(fill), float(market.required_domestic),
             self.compute_foreign, self.compute_domestic, self.cash,
             1.0 - params.depreciation, float(price),
         )  # fmt: skip
         wanted = float(units.sum())
-        unserved = float(short_domestic.sum() + short_foreign.sum())
+        unserved = float(short_domestic + short_foreign)
         market.shortfall_share = unserved / wanted if wanted > 0.0 else 0.0
-        return float(foreign.sum()) * price, float(domestic.sum()) * price
+        return float(foreign) * price, float(domestic) * price
 
     def pay_chip_makers(self, domestic_cny_bn: float) -> float:
         """Pay domestic chip spend to the chip makers by size; return what was paid (0: none)."""
@@ -291,7 +292,7 @@ class FirmPopulation:
         """AI capability accumulates from effective compute (domestic chips count less)."""
         # effective = compute_foreign + compute_domestic * (1 - performance_gap);
         # a += capability_rate * sqrt(effective) - capability_decay * a
-        kernels.capability_step(
+        firm_kernels.capability_step(
             self.ai_capability, self.compute_foreign, self.compute_domestic,
             1.0 - performance_gap, float(params.capability_rate), float(params.capability_decay),
         )  # fmt: skip
@@ -302,13 +303,9 @@ class FirmPopulation:
 
     def hhi(self) -> float:
         """Return the revenue-weighted mean Herfindahl-Hirschman index of sectors (0-10,000)."""
-        # Each sector's revenue, and its sum of squared revenue shares (two np.bincount).
-        sector_rev, hhi_sector = kernels.sector_sums(
-            self.sector, self.revenue, len(self.sector_names)
-        )
-        weights = sector_rev / sector_rev.sum()
-        return float(10_000.0 * (weights * hhi_sector).sum())
-
+        # Each sector's revenue and sum of squared revenue shares (two np.bincount), then the
+        # revenue-weighted sum of the latter.
+        return float(sum_kernels.hhi(self.sector, self.revenue, len(self.sector_names)))
 
 
 class PlatformFirm(mesa.Agent):

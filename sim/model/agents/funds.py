@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.model import value_kernels
 from sim.model.enforcement_risk import RegulatorRules
-from sim.model.valuation import annuity_factor, firm_value_usd, implied_margin
+from sim.model.valuation import annuity_factor, implied_margin
 from sim.scenario.base import DOMAINS
 from sim.scenario.schema import FundSpec
 
@@ -230,25 +231,35 @@ class Investors(Fund):
 
     def target_discount_rate(self) -> np.ndarray:
         """Return the discount rate each firm would carry at this month's conditions."""
+        return self._rates(None)
+
+    def _rates(self, adjust: float | None) -> np.ndarray:
+        """Return the target rates, or (given ``adjust``) move the rates toward them.
+
+        In the second case the spread of the annuity factor (rate less growth) is returned.
+        """
         m = self.model
         v = m.params.valuation
         firms = m.firms
         common = v.discount_rate + v.b_uncertainty * (m.uncertainty - self.uncertainty0)
         common -= v.b_risk_appetite * m.risk_appetite
-        rate = np.full(firms.n, common)
-        rate -= v.b_golden_share * firms.golden_share
-        if m.chips.blocked_share > 0.0:
-            dependence = firms.foreign_share() * np.minimum(1.0, 5.0 * firms.rd_intensity)
-            rate += v.b_export_control * m.chips.blocked_share * dependence
-        if self.foreign_listing_risk > 0.0:
-            rate += self.foreign_listing_risk * firms.listed_abroad
-        return rate
+        # common - golden share's assurance + export controls x dependence on foreign chips
+        # (when any are blocked) + the foreign-listing risk of firms listed abroad.
+        blocked = m.chips.blocked_share
+        return value_kernels.target_rates(
+            firms.discount_rate, adjust is not None, float(adjust or 0.0), float(common),
+            firms.golden_share, float(v.b_golden_share), firms.compute_foreign,
+            firms.compute_domestic, firms.rd_intensity, bool(blocked > 0.0),
+            float(v.b_export_control * blocked), firms.listed_abroad,
+            float(self.foreign_listing_risk), float(m.params.firms.long_run_growth),
+        )  # fmt: skip
 
-    def _price(self) -> None:
-        """Compute this month's expected costs and annuity factors."""
+    def _price(self, spread: np.ndarray | None = None) -> None:
+        """Compute this month's expected costs and annuity factors (at ``spread``, if given)."""
         m = self.model
         self._cost = self.expected_cost()
-        spread = m.firms.discount_rate - m.params.firms.long_run_growth
+        if spread is None:
+            spread = m.firms.discount_rate - m.params.firms.long_run_growth
         self._annuity = annuity_factor(spread, m.params.valuation.horizon_years)
 
     def calibrate(self) -> None:
@@ -280,12 +291,12 @@ class Investors(Fund):
         f = m.firms
         v = m.params.valuation
         self.observe()
-        f.discount_rate += v.adjust_speed * (self.target_discount_rate() - f.discount_rate)
-        self._price()
-        value = firm_value_usd(
-            f.cash, f.revenue, f.value_margin, self._cost, self._annuity, v.usd_per_cny
-        )
-        # Limited liability: a shareholder's stake is worth no less than nothing.
-        np.maximum(value, 0.0, out=value)
-        np.copyto(value, 0.0, where=~self.valued)
+        # discount_rate += adjust_speed * (target_discount_rate() - discount_rate)
+        self._price(self._rates(float(v.adjust_speed)))
+        # firm_value_usd, then limited liability: a shareholder's stake is worth no less than
+        # nothing; firms without a recorded value are worth nothing to investors.
+        value = value_kernels.firm_values(
+            f.cash, f.revenue, f.value_margin, self._cost, self._annuity, float(v.usd_per_cny),
+            self.valued, True,
+        )  # fmt: skip
         f.market_value = value

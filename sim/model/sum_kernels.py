@@ -1,0 +1,267 @@
+"""Compiled sums: NumPy's pairwise summation, and the firm sums of a month's metrics in one pass.
+
+``np.add.reduce`` of a contiguous float64 array of ``n`` elements returns ``0.0 + S(0, n)``,
+where ``S`` sums a range pairwise: a range of at most 128 elements is a *leaf*, summed with eight
+running partial sums (fewer than 8 elements: one after the other from ``-0.0``); a longer range
+is split at half its length rounded down to a multiple of 8, and its sum is the sum of its two
+halves' sums. :func:`pairwise_leaves` gives the leaves of ``n`` elements and the order in which
+their sums are added, :func:`leaf_sum` sums a leaf, and :func:`combine` adds the leaves' sums in
+that order; a kernel that sums several derived arrays computes each leaf's values as it goes (a
+leaf of each stays in the CPU's first cache) instead of writing the arrays out, and every sum it
+returns has NumPy's bits. ``tests/model/test_kernels.py`` checks them against NumPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.model.kernels import kernel
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+#: NumPy's pairwise block: the largest range summed as one leaf.
+LEAF = 128
+#: Partial sums pending at once in :func:`combine` (a tree of 2**62 elements needs fewer).
+DEPTH = 128
+#: What :func:`metric_sums` returns, by position (sums of firm arrays, then counts, then the HHI).
+METRIC_SUMS = (
+    "compliance", "alignment", "expansion_revenue", "revenue", "rd_spend", "ai_capability",
+    "compute_foreign", "compute_domestic", "compute_total", "effective_domestic",
+    "effective_total", "rate_listed_value", "listed_weight", "listed_value", "unlisted_value",
+    "freezes", "golden_shares", "hhi",
+)  # fmt: skip
+N_SUMS = len(METRIC_SUMS)
+
+
+@kernel
+def pairwise_leaves(n: int) -> tuple[IntArray, NDArray[np.int8]]:
+    """Return the leaves of NumPy's pairwise sum of ``n`` elements and the order of its additions.
+
+    Returns:
+        ``bounds`` (leaf ``k`` is ``[bounds[k], bounds[k + 1])``; one empty leaf when ``n`` is 0)
+        and ``ops``, the sum in postfix order: 1 pushes the next leaf's sum, 0 replaces the two
+        sums on top by their sum (the lower one plus the upper one).
+    """
+    most = n // 64 + 1  # a leaf of a split range holds at least 64 elements
+    starts = np.empty(most + 1, dtype=np.int64)
+    ops = np.empty(2 * most, dtype=np.int8)
+    # The ranges being split, outermost first: start, length, and halves already visited.
+    lo_, n_, seen = np.empty(DEPTH, np.int64), np.empty(DEPTH, np.int64), np.empty(DEPTH, np.int64)
+    lo_[0], n_[0], seen[0] = 0, n, 0
+    top, leaves, n_ops = 1, 0, 0
+    while top > 0:
+        lo, m, k = lo_[top - 1], n_[top - 1], seen[top - 1]
+        half = m // 2
+        half -= half % 8
+        if m <= LEAF or k == 2:
+            if m <= LEAF:
+                starts[leaves] = lo
+                leaves += 1
+            ops[n_ops] = 1 if m <= LEAF else 0
+            n_ops += 1
+            top -= 1
+        else:
+            seen[top - 1] = k + 1
+            lo_[top], n_[top], seen[top] = (lo, half, 0) if k == 0 else (lo + half, m - half, 0)
+            top += 1
+    starts[leaves] = n
+    return starts[: leaves + 1], ops[:n_ops]
+
+
+@kernel
+def leaf_sum(a: FloatArray, lo: int, m: int) -> float:
+    """Return NumPy's sum of the leaf ``a[lo : lo + m]`` (``m <= 128``), as in ``pairwise_sum``."""
+    if m < 8:
+        res = -0.0
+        for i in range(lo, lo + m):
+            res += a[i]
+        return res
+    # A view indexed from 0 (so that the loop vectorizes): eight running sums, 8 apart.
+    blocks = m // 8
+    b = a[lo : lo + 8 * blocks]
+    r0, r1, r2, r3, r4, r5, r6, r7 = b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]
+    for k in range(1, blocks):
+        i = 8 * k
+        r0 += b[i]
+        r1 += b[i + 1]
+        r2 += b[i + 2]
+        r3 += b[i + 3]
+        r4 += b[i + 4]
+        r5 += b[i + 5]
+        r6 += b[i + 6]
+        r7 += b[i + 7]
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(lo + 8 * blocks, lo + m):
+        res += a[i]
+    return res
+
+
+@kernel
+def combine(ops: NDArray[np.int8], parts: FloatArray) -> FloatArray:
+    """Add the leaves' sums ``parts`` (shape (leaves, k)) in the order ``ops``; return k sums.
+
+    Each result is ``0.0 + `` the pairwise sum, as ``np.add.reduce`` starts from 0.0.
+    """
+    k = parts.shape[1]
+    stack = np.empty((DEPTH, k))
+    top, leaf = 0, 0
+    for op in ops:
+        if op == 1:
+            stack[top] = parts[leaf]
+            leaf += 1
+            top += 1
+        else:
+            top -= 1
+            for j in range(k):
+                stack[top - 1, j] = stack[top - 1, j] + stack[top, j]
+    out = np.empty(k)
+    for j in range(k):
+        out[j] = 0.0 + stack[0, j]
+    return out
+
+
+@kernel
+def pairwise_sum(a: FloatArray) -> float:
+    """Return ``np.add.reduce(a)`` of a contiguous float array, bit for bit."""
+    bounds, ops = pairwise_leaves(a.shape[0])
+    parts = np.empty((bounds.shape[0] - 1, 1))
+    for k in range(parts.shape[0]):
+        parts[k, 0] = leaf_sum(a, bounds[k], bounds[k + 1] - bounds[k])
+    return combine(ops, parts)[0]
+
+
+@kernel
+def masked_sums(values: FloatArray, mask: BoolArray) -> tuple[float, float]:
+    """Return ``np.add.reduce(values[mask])`` and ``np.add.reduce(values[~mask])``, bit for bit.
+
+    Both selections are gathered into one array, the selected elements first, in order.
+    """
+    n = values.shape[0]
+    n_in = 0
+    for i in range(n):
+        n_in += mask[i]
+    gathered = np.empty(n)
+    at_in, at_out = 0, n_in
+    for i in range(n):
+        inside = mask[i]
+        gathered[at_in if inside else at_out] = values[i]
+        at_in += inside
+        at_out += 1 - inside
+    return pairwise_sum(gathered[:n_in]), pairwise_sum(gathered[n_in:])
+
+
+@kernel
+def sector_sums(
+    sector: IntArray, revenue: FloatArray, n_sectors: int
+) -> tuple[FloatArray, FloatArray]:
+    """Return each sector's revenue and sum of squared revenue shares, as ``FirmPopulation.hhi``.
+
+    Reproduces ``rev = np.bincount(sector, weights=revenue, minlength=n_sectors)`` and
+    ``np.bincount(sector, weights=(revenue / rev[sector]) ** 2, minlength=n_sectors)``:
+    ``np.bincount`` adds the weights into their bins in order, from zeros.
+    """
+    rev, squares = np.zeros(n_sectors), np.zeros(n_sectors)
+    n = sector.shape[0]
+    if n == 0:
+        return rev, squares
+    # The running sum of a bin stays in a register while the bin repeats: the same additions
+    # in the same order, without waiting for each one's store to load the next.
+    current, acc = sector[0], 0.0
+    for i in range(n):
+        if sector[i] != current:
+            rev[current], current = acc, sector[i]
+            acc = rev[current]
+        acc += revenue[i]
+    rev[current] = acc
+    current, acc = sector[0], 0.0
+    for i in range(n):
+        if sector[i] != current:
+            squares[current], current = acc, sector[i]
+            acc = squares[current]
+        share = revenue[i] / rev[sector[i]]
+        acc += share * share
+    squares[current] = acc
+    return rev, squares
+
+
+@kernel
+def hhi(sector: IntArray, revenue: FloatArray, n_sectors: int) -> float:
+    """Return the revenue-weighted mean HHI of sectors, as ``FirmPopulation.hhi``.
+
+    Reproduces, with ``rev, squares = sector_sums(sector, revenue, n_sectors)``,
+    ``10_000.0 * np.add.reduce(rev / np.add.reduce(rev) * squares)``.
+    """
+    rev, squares = sector_sums(sector, revenue, n_sectors)
+    weighted = rev / pairwise_sum(rev) * squares
+    return 10_000.0 * pairwise_sum(weighted)
+
+
+@kernel
+def metric_sums(
+    compliance: FloatArray, alignment: FloatArray, expansion: FloatArray, revenue: FloatArray,
+    rd_spend: FloatArray, ai_capability: FloatArray, foreign: FloatArray, domestic: FloatArray,
+    domestic_weight: float, market_value: FloatArray, discount_rate: FloatArray,
+    listed: BoolArray, golden_share: BoolArray, freeze_until: IntArray, month: int,
+    sector: IntArray, n_sectors: int,
+) -> FloatArray:  # fmt: skip
+    """Return the firm sums the metrics read, in the order of :data:`METRIC_SUMS`.
+
+    Each sum is ``np.add.reduce`` of (``w`` is ``domestic_weight``, ``lv`` is
+    ``market_value * listed``): ``compliance``, ``alignment``, ``expansion * revenue``,
+    ``revenue``, ``rd_spend``, ``ai_capability``, ``foreign``, ``domestic``,
+    ``foreign + domestic``, ``domestic * w``, ``foreign + domestic * w``,
+    ``discount_rate * lv``, ``lv``, ``market_value[listed]`` and ``market_value[~listed]``;
+    then ``np.count_nonzero(freeze_until > month)``, ``np.count_nonzero(golden_share)`` and
+    :func:`hhi`.
+    """
+    n = compliance.shape[0]
+    bounds, ops = pairwise_leaves(n)
+    n_rows = 13
+    parts = np.empty((bounds.shape[0] - 1, n_rows))
+    buf = np.empty((6, LEAF))
+    b0, b1, b2, b3, b4, b5 = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]
+    for k in range(parts.shape[0]):
+        lo, m = bounds[k], bounds[k + 1] - bounds[k]
+        # Views of the leaf, indexed from 0, and one loop per derived value (they vectorize).
+        e, r, f, d = expansion[lo : lo + m], revenue[lo : lo + m], foreign[lo:], domestic[lo:]
+        v, rate, listed_ = market_value[lo : lo + m], discount_rate[lo:], listed[lo:]
+        for j in range(m):
+            b0[j] = e[j] * r[j]
+        for j in range(m):
+            b1[j] = f[j] + d[j]
+        for j in range(m):
+            b2[j] = d[j] * domestic_weight
+        for j in range(m):
+            b3[j] = f[j] + b2[j]
+        for j in range(m):
+            b5[j] = v[j] * (1.0 if listed_[j] else 0.0)
+        for j in range(m):
+            b4[j] = rate[j] * b5[j]
+        row = parts[k]
+        row[0] = leaf_sum(compliance, lo, m)
+        row[1] = leaf_sum(alignment, lo, m)
+        row[3] = leaf_sum(revenue, lo, m)
+        row[4] = leaf_sum(rd_spend, lo, m)
+        row[5] = leaf_sum(ai_capability, lo, m)
+        row[6] = leaf_sum(foreign, lo, m)
+        row[7] = leaf_sum(domestic, lo, m)
+        row[2] = leaf_sum(b0, 0, m)
+        row[8] = leaf_sum(b1, 0, m)
+        row[9] = leaf_sum(b2, 0, m)
+        row[10] = leaf_sum(b3, 0, m)
+        row[11] = leaf_sum(b4, 0, m)
+        row[12] = leaf_sum(b5, 0, m)
+    out = np.empty(N_SUMS)
+    out[:n_rows] = combine(ops, parts)
+    out[n_rows], out[n_rows + 1] = masked_sums(market_value, listed)
+    freezes, golden = 0, 0
+    for i in range(n):
+        golden += golden_share[i]
+    for until in freeze_until.ravel():
+        freezes += 1 if until > month else 0
+    out[n_rows + 2], out[n_rows + 3] = freezes, golden
+    out[n_rows + 4] = hhi(sector, revenue, n_sectors)
+    return out
