@@ -20,12 +20,14 @@ position (co-optation, KTAB's "pragmatic affinity").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.scenario.base import DIMENSIONS
 from sim.scenario.params import InfluenceParams
+from sim.scenario.schema import Scenario
 
 FloatArray = NDArray[np.float64]
 
@@ -173,3 +175,28 @@ class InfluenceNetwork:
 
 
 DIMENSION_INDEX = {name: i for i, name in enumerate(DIMENSIONS)}
+
+#: A stakeholder as :meth:`InfluenceNetwork.build` takes it:
+#: ``(name, kind, clout, salience, susceptibility, (x_stringency, x_self))``.
+Member = tuple[str, str, float, float, float, tuple[float, float]]
+
+
+def stakeholders(scenario: Scenario) -> list[Member]:
+    """Return a scenario's stakeholders, the central leadership excepted, in the network's order.
+
+    Regulators, cities, funds, investors, then named firms, each in the scenario's order.
+    """
+    sc = scenario
+    groups: list[tuple[str, dict[str, Any]]] = [
+        ("regulator", dict(sc.regulators)),
+        ("city", dict(sc.cities)),
+        ("fund", {k: v for k, v in sc.funds.items() if v.kind != "investors"}),
+        ("investors", {k: v for k, v in sc.funds.items() if v.kind == "investors"}),
+        ("firm", dict(sc.firms)),
+    ]
+    rows: list[Member] = []
+    for kind, specs in groups:
+        for name, s in specs.items():
+            pos = (s.position.platform_stringency, s.position.self_reliance)
+            rows.append((name, kind, s.clout, s.salience, s.susceptibility, pos))
+    return rows
