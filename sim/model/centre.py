@@ -118,14 +118,18 @@ class Centre:
         total = listen.sum()
         others = (listen @ net.position) / total if total > 0 else x
         behind = min(self.ai_gap, 0.0)
+        # The pulls of the 2 dimensions as plain floats (the same operations), set in one call.
+        (x0, x1), (a0, a1), (o0, o1) = x.tolist(), anchor.tolist(), others.tolist()
+        pw, sw = p.priority_weight, p.stakeholder_weight
         pulls = self.pulls
-        pulls[:] = 0.0
-        pulls[0] = p.priority_weight * (anchor - x)
-        pulls[1, 0] = p.growth_weight * self.growth_gap
-        pulls[2, 0] = p.jobs_weight * (self.jobs_growth - p.jobs_growth_norm)
-        pulls[3, 0] = -p.value_weight * self.value_fall
-        pulls[4] = (p.ai_weight * behind, -p.ai_weight * behind)
-        pulls[5] = p.stakeholder_weight * (others - x)
+        pulls[...] = (
+            (pw * (a0 - x0), pw * (a1 - x1)),
+            (p.growth_weight * self.growth_gap, 0.0),
+            (p.jobs_weight * (self.jobs_growth - p.jobs_growth_norm), 0.0),
+            (-p.value_weight * self.value_fall, 0.0),
+            (p.ai_weight * behind, -p.ai_weight * behind),
+            (sw * (o0 - x0), sw * (o1 - x1)),
+        )
         if self.pinned:
             return
         new = np.clip(x + p.speed * pulls.sum(axis=0), 0.0, 1.0)

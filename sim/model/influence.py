@@ -124,7 +124,7 @@ class InfluenceNetwork:
         w += 1.0
         w *= self.clout * self.salience
         totals = w.sum(axis=1, keepdims=True)
-        if (totals > 0).all():
+        if totals.min() > 0:  # (totals > 0).all(): a NaN total is neither
             w /= totals
             return w
         return np.divide(w, totals, out=np.full_like(w, 1.0 / len(w)), where=totals > 0)
@@ -175,6 +175,27 @@ class InfluenceNetwork:
 
 
 DIMENSION_INDEX = {name: i for i, name in enumerate(DIMENSIONS)}
+
+def block(rows: list[int], cols: list[int]) -> tuple[slice | NDArray[np.intp], ...]:
+    """Return the index of the block ``rows`` x ``cols`` of a matrix (what ``np.ix_`` gives).
+
+    Runs of consecutive indices (the usual case: the centre and the regulators come first, the
+    named firms last) become slices, which read and write the block without copying it.
+
+    Args:
+        rows: Row indices, in order.
+        cols: Column indices, in order.
+    """
+
+    def axis(index: list[int]) -> slice | None:
+        run = bool(index) and index == list(range(index[0], index[0] + len(index)))
+        return slice(index[0], index[0] + len(index)) if run else None
+
+    row, col = axis(rows), axis(cols)
+    if row is None or col is None:
+        return np.ix_(rows, cols)
+    return row, col
+
 
 #: A stakeholder as :meth:`InfluenceNetwork.build` takes it:
 #: ``(name, kind, clout, salience, susceptibility, (x_stringency, x_self))``.

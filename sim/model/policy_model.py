@@ -34,7 +34,7 @@ from sim.model.enforcement_risk import (
     enforcement_exposure,
     regulatory_pressure,
 )
-from sim.model.influence import InfluenceNetwork, stakeholders
+from sim.model.influence import InfluenceNetwork, block, stakeholders
 from sim.model.initial_state import solve_rest
 from sim.model.invariants import check_invariants, money_balances
 from sim.model.mesa_interface import (
@@ -160,7 +160,7 @@ class PolicyModel(RunRecords, mesa.Model):
         index = self.influence.index
         self._state_rows = [0] + [index[r.name] for r in self.regulators]
         self._firm_cols = [index[name] for name in self.firms.names[: self.firms.n_named]]
-        self._engaged = np.ix_(self._state_rows, self._firm_cols)
+        self._engaged = block(self._state_rows, self._firm_cols)
         self._uncertainty = Uncertainty()
         self._before, self._by_month = compile_timeline(scenario)
         for timed in self._before:

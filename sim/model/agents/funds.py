@@ -61,7 +61,9 @@ class Fund(mesa.Agent):
     def pay_firms(self, rows: int | np.ndarray, amounts: float | np.ndarray) -> None:
         """Pay deployed money into firms' cash (booked for the money-conservation check)."""
         self.model.firms.cash[rows] += amounts
-        self.paid_to_firms_cny_bn += float(np.sum(amounts))
+        # np.sum of one number is that number: summed only when there are many.
+        paid = float(amounts) if isinstance(amounts, float) else float(np.sum(amounts))
+        self.paid_to_firms_cny_bn += paid
 
     def deploy(self, amount_cny_bn: float) -> float:
         """Take up to ``amount_cny_bn`` from undeployed capital; return what was deployed."""

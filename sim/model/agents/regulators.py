@@ -15,6 +15,7 @@ with an order).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -98,7 +99,7 @@ class Regulator(mesa.Agent):
     def step(self) -> None:
         """Update stringency, close due investigations and open new ones."""
         m = self.model
-        target = min(max(float(m.policy[self.dimension] + self.spec.mandate), 0.0), 1.0)
+        target = min(max(m.policy.item(self.dimension) + self.spec.mandate, 0.0), 1.0)
         self.stringency += m.params.enforcement.stringency_speed * (target - self.stringency)
         self.close_due()
         self.open_new()
@@ -129,7 +130,7 @@ class Regulator(mesa.Agent):
         if self.investigations:
             weights[np.fromiter(self.investigations, dtype=np.int64)] = 0.0
         total = weights.sum()
-        if not np.isfinite(total):
+        if not math.isfinite(total):
             raise ValueError(f"{self.name}: targeting weights are not finite")
         # Weights are non-negative: one positive weight is a positive total.
         candidates = int(np.count_nonzero(weights > 0)) if n_new > 1 else int(total > 0)
