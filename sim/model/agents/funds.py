@@ -118,8 +118,8 @@ class GoldenShareFund(Fund):
             * (1.0 + p.stake_sanction_weight * firms.sanction_memory[:n])
         )
         draws = m.rng.random(n)
-        for row in np.flatnonzero((draws < chance) & ~firms.golden_share[:n]):
-            self.take_stake(int(row))
+        for row in ((draws < chance) & ~firms.golden_share[:n]).nonzero()[0].tolist():
+            self.take_stake(row)
 
 
 class ChipFund(Fund):
@@ -135,7 +135,7 @@ class ChipFund(Fund):
         amount = self.deploy(self.spec.deploy_rate * self.capital_cny_bn)
         self.invested_cny_bn += amount
         firms = m.firms
-        makers = np.flatnonzero(firms.chip_maker)
+        makers = firms.chip_maker.nonzero()[0]
         if makers.size and amount > 0:
             share = np.sqrt(firms.revenue0[makers])
             self.pay_firms(makers, 0.5 * amount * share / share.sum())

@@ -53,6 +53,11 @@ def draw_without_replacement(rng: np.random.Generator, p: np.ndarray, size: int)
     Returns:
         The rows, in the order drawn.
     """
+    if size == 1:  # the loop below, once, without its bookkeeping
+        x = rng.random(1)
+        cdf = np.cumsum(p)
+        cdf /= cdf[-1]
+        return cdf.searchsorted(x, side="right")
     found = np.zeros(size, dtype=np.int64)
     n_uniq = 0
     while n_uniq < size:
@@ -139,8 +144,9 @@ class Regulator(mesa.Agent):
             return
         rows = draw_without_replacement(m.rng, weights / total, n_new)
         lo, hi = self.spec.investigation_months
-        for row, months in zip(rows, m.rng.integers(lo, hi + 1, size=n_new), strict=True):
-            self.open_investigation(int(row), int(months))
+        months = m.rng.integers(lo, hi + 1, size=n_new).tolist()
+        for row, length in zip(rows.tolist(), months, strict=True):
+            self.open_investigation(row, length)
 
     def _revenue_power(self) -> np.ndarray:
         """Return every firm's revenue to the targeting power, computed once a month.
