@@ -103,17 +103,19 @@ class Centre:
         rivals = (1.0 + p.rival_ai_growth) ** (model.month / 12.0)
         self.ai_gap = float(np.log(max(own, 1e-12) / rivals))
 
-    def step(self, model: PolicyModel) -> None:
+    def step(self, model: PolicyModel, weights: np.ndarray | None = None) -> None:
         """Observe the outcomes, compute the pulls and, when free, move the centre's position.
 
         Args:
             model: The model; the centre is row 0 of ``model.influence``.
+            weights: The influence matrix as it is now (``model.influence.weights()``), when the
+                caller has it; else its row 0 is computed.
         """
         self.observe(model)
         p = self.params
         net = model.influence
         x, anchor = net.position[0], net.anchor[0]
-        listen = net.weights_row(0)
+        listen = net.weights_row(0) if weights is None else weights[0].copy()
         listen[0] = 0.0
         total = listen.sum()
         others = (listen @ net.position) / total if total > 0 else x
@@ -132,7 +134,7 @@ class Centre:
         )
         if self.pinned:
             return
-        new = np.clip(x + p.speed * pulls.sum(axis=0), 0.0, 1.0)
+        new = (x + p.speed * pulls.sum(axis=0)).clip(0.0, 1.0)
         easing = float(x[0] - new[0])
         net.position[0] = new
         net.anchor[0] += p.priority_drift * (new - net.anchor[0])

@@ -139,16 +139,21 @@ class InfluenceNetwork:
         total = w.sum()
         return w / total if total > 0 else np.full_like(w, 1.0 / len(w))
 
-    def step(self) -> None:
+    def step(self, weights: FloatArray | None = None) -> None:
         """Advance positions one month by Friedkin-Johnsen, then decay ties and co-opt anchors.
 
         The centre (row 0) keeps its position: :class:`~sim.model.centre.Centre` moves it.
+
+        Args:
+            weights: :meth:`weights` as it is now, when the caller has it (the month computes
+                it once for the centre and this update: positions do not change it).
         """
+        w = self.weights() if weights is None else weights
         lam = self.susceptibility[:, None]
         centre = self.position[0].copy()
-        self.position = lam * (self.weights() @ self.position) + (1.0 - lam) * self.anchor
+        self.position = lam * (w @ self.position) + (1.0 - lam) * self.anchor
         self.position[0] = centre
-        np.clip(self.position, 0.0, 1.0, out=self.position)
+        self.position.clip(0.0, 1.0, out=self.position)
         # Co-optation: actors tied to the state drift toward the state's position.
         state_ties = self.ties[:, self._state].sum(axis=1)
         drift = self.params.cooptation * np.minimum(state_ties, 1.0)[:, None]

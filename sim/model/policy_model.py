@@ -339,8 +339,9 @@ class PolicyModel(RunRecords, mesa.Model):
             apply_event(self, timed)
         self._update_signal()
 
-        self.centre.step(self)
-        self.influence.step()
+        weights = self.influence.weights()  # the centre's move leaves it as it is
+        self.centre.step(self, weights)
+        self.influence.step(weights)
         self._last_policy = self.policy
         self.policy = self.influence.effective_policy()
         self.chips.self_reliance = float(self.policy[1])
