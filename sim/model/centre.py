@@ -134,9 +134,14 @@ class Centre:
         )
         if self.pinned:
             return
-        new = (x + p.speed * pulls.sum(axis=0)).clip(0.0, 1.0)
-        easing = float(x[0] - new[0])
-        net.position[0] = new
-        net.anchor[0] += p.priority_drift * (new - net.anchor[0])
+        # x + speed * (sum of the pulls), clipped to [0, 1], and the anchor's drift, in floats:
+        # min(max(v, 0), 1) is np.clip's result for every v, NaN and -0.0 included.
+        s0, s1 = pulls.sum(axis=0).tolist()
+        new0 = min(max(x0 + p.speed * s0, 0.0), 1.0)
+        new1 = min(max(x1 + p.speed * s1, 0.0), 1.0)
+        easing = x0 - new0
+        net.position[0] = (new0, new1)
+        drift = p.priority_drift
+        net.anchor[0] = (a0 + drift * (new0 - a0), a1 + drift * (new1 - a1))
         if easing > 0 and p.announce_weight > 0:
             model.add_signal(min(p.announce_weight * easing, 1.0), p.memory_months)

@@ -150,7 +150,7 @@ class InfluenceNetwork:
         """
         w = self.weights() if weights is None else weights
         lam = self.susceptibility[:, None]
-        centre = self.position[0].copy()
+        centre = self.position[0]  # a row of the array replaced next
         self.position = lam * (w @ self.position) + (1.0 - lam) * self.anchor
         self.position[0] = centre
         self.position.clip(0.0, 1.0, out=self.position)
@@ -158,7 +158,7 @@ class InfluenceNetwork:
         state_ties = self.ties[:, self._state].sum(axis=1)
         drift = self.params.cooptation * np.minimum(state_ties, 1.0)[:, None]
         drift[0] = 0.0
-        self.anchor += drift * (self.position[0][None, :] - self.anchor)
+        self.anchor += drift * (self.position[0] - self.anchor)
         self.ties *= 1.0 - self.params.tie_decay
 
     def effective_policy(self) -> FloatArray:

@@ -146,6 +146,7 @@ class PolicyModel(RunRecords, mesa.Model):
             for i, (n, s) in enumerate(scenario.cities.items())
         ]
         self.funds = [FUND_CLASSES[s.kind](self, name=n, spec=s) for n, s in scenario.funds.items()]
+        self._investors = next((f for f in self.funds if isinstance(f, Investors)), None)
         self.firm_agents = [
             PlatformFirm(self, name=name, row=i) for i, name in enumerate(self.firms.names)
         ]
@@ -205,8 +206,8 @@ class PolicyModel(RunRecords, mesa.Model):
 
     @property
     def investors(self) -> Investors | None:
-        """The investors' agent, if the scenario has one."""
-        return next((f for f in self.funds if isinstance(f, Investors)), None)
+        """The investors' agent, if the scenario has one (found once: the funds never change)."""
+        return self._investors
 
     # -- events called by agents and the timeline -------------------------------------------------
 
