@@ -17,6 +17,7 @@ replaced by a copy of the solved one.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -60,11 +61,14 @@ class _Solved:
 
 
 _solved: dict[int, _Solved] = {}
+#: Guards :data:`_solved` (models may be built in several threads).
+_lock = threading.Lock()
 
 
 def clear() -> None:
     """Forget every kept start."""
-    _solved.clear()
+    with _lock:
+        _solved.clear()
 
 
 def _holders(model: PolicyModel) -> list[Any]:
@@ -112,7 +116,8 @@ def solve_once(model: PolicyModel, solve: Callable[[PolicyModel], None]) -> None
         solve(model)
         return
     now = _states(model)
-    kept = _solved.get(id(scenario))
+    with _lock:
+        kept = _solved.get(id(scenario))
     if (
         kept is not None
         and kept.scenario is scenario
@@ -128,9 +133,10 @@ def solve_once(model: PolicyModel, solve: Callable[[PolicyModel], None]) -> None
     solve(model)
     after = _states(model)
     changes = [_changes(*states) for states in zip(now, before, after, strict=True)]
-    if len(_solved) >= MAX_SCENARIOS:
-        del _solved[next(iter(_solved))]
-    _solved[id(scenario)] = _Solved(scenario, before, changes)
+    with _lock:
+        if len(_solved) >= MAX_SCENARIOS:
+            del _solved[next(iter(_solved))]
+        _solved[id(scenario)] = _Solved(scenario, before, changes)
 
 
 def _changes(was: State, old: State, new: State) -> dict[str, tuple[bool, Any]]:
