@@ -103,34 +103,45 @@ class Centre:
         rivals = (1.0 + p.rival_ai_growth) ** (model.month / 12.0)
         self.ai_gap = float(np.log(max(own, 1e-12) / rivals))
 
-    def step(self, model: PolicyModel) -> None:
+    def step(self, model: PolicyModel, weights: np.ndarray | None = None) -> None:
         """Observe the outcomes, compute the pulls and, when free, move the centre's position.
 
         Args:
             model: The model; the centre is row 0 of ``model.influence``.
+            weights: The influence matrix as it is now (``model.influence.weights()``), when the
+                caller has it; else its row 0 is computed.
         """
         self.observe(model)
         p = self.params
         net = model.influence
         x, anchor = net.position[0], net.anchor[0]
-        listen = net.weights_row(0)
+        listen = net.weights_row(0) if weights is None else weights[0].copy()
         listen[0] = 0.0
         total = listen.sum()
         others = (listen @ net.position) / total if total > 0 else x
         behind = min(self.ai_gap, 0.0)
+        # The pulls of the 2 dimensions as plain floats (the same operations), set in one call.
+        (x0, x1), (a0, a1), (o0, o1) = x.tolist(), anchor.tolist(), others.tolist()
+        pw, sw = p.priority_weight, p.stakeholder_weight
         pulls = self.pulls
-        pulls[:] = 0.0
-        pulls[0] = p.priority_weight * (anchor - x)
-        pulls[1, 0] = p.growth_weight * self.growth_gap
-        pulls[2, 0] = p.jobs_weight * (self.jobs_growth - p.jobs_growth_norm)
-        pulls[3, 0] = -p.value_weight * self.value_fall
-        pulls[4] = (p.ai_weight * behind, -p.ai_weight * behind)
-        pulls[5] = p.stakeholder_weight * (others - x)
+        pulls[...] = (
+            (pw * (a0 - x0), pw * (a1 - x1)),
+            (p.growth_weight * self.growth_gap, 0.0),
+            (p.jobs_weight * (self.jobs_growth - p.jobs_growth_norm), 0.0),
+            (-p.value_weight * self.value_fall, 0.0),
+            (p.ai_weight * behind, -p.ai_weight * behind),
+            (sw * (o0 - x0), sw * (o1 - x1)),
+        )
         if self.pinned:
             return
-        new = np.clip(x + p.speed * pulls.sum(axis=0), 0.0, 1.0)
-        easing = float(x[0] - new[0])
-        net.position[0] = new
-        net.anchor[0] += p.priority_drift * (new - net.anchor[0])
+        # x + speed * (sum of the pulls), clipped to [0, 1], and the anchor's drift, in floats:
+        # min(max(v, 0), 1) is np.clip's result for every v, NaN and -0.0 included.
+        s0, s1 = pulls.sum(axis=0).tolist()
+        new0 = min(max(x0 + p.speed * s0, 0.0), 1.0)
+        new1 = min(max(x1 + p.speed * s1, 0.0), 1.0)
+        easing = x0 - new0
+        net.position[0] = (new0, new1)
+        drift = p.priority_drift
+        net.anchor[0] = (a0 + drift * (new0 - a0), a1 + drift * (new1 - a1))
         if easing > 0 and p.announce_weight > 0:
             model.add_signal(min(p.announce_weight * easing, 1.0), p.memory_months)

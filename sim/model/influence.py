@@ -20,12 +20,14 @@ position (co-optation, KTAB's "pragmatic affinity").
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.scenario.base import DIMENSIONS
 from sim.scenario.params import InfluenceParams
+from sim.scenario.schema import Scenario
 
 FloatArray = NDArray[np.float64]
 
@@ -122,7 +124,7 @@ class InfluenceNetwork:
         w += 1.0
         w *= self.clout * self.salience
         totals = w.sum(axis=1, keepdims=True)
-        if (totals > 0).all():
+        if totals.min() > 0:  # (totals > 0).all(): a NaN total is neither
             w /= totals
             return w
         return np.divide(w, totals, out=np.full_like(w, 1.0 / len(w)), where=totals > 0)
@@ -137,21 +139,26 @@ class InfluenceNetwork:
         total = w.sum()
         return w / total if total > 0 else np.full_like(w, 1.0 / len(w))
 
-    def step(self) -> None:
+    def step(self, weights: FloatArray | None = None) -> None:
         """Advance positions one month by Friedkin-Johnsen, then decay ties and co-opt anchors.
 
         The centre (row 0) keeps its position: :class:`~sim.model.centre.Centre` moves it.
+
+        Args:
+            weights: :meth:`weights` as it is now, when the caller has it (the month computes
+                it once for the centre and this update: positions do not change it).
         """
+        w = self.weights() if weights is None else weights
         lam = self.susceptibility[:, None]
-        centre = self.position[0].copy()
-        self.position = lam * (self.weights() @ self.position) + (1.0 - lam) * self.anchor
+        centre = self.position[0]  # a row of the array replaced next
+        self.position = lam * (w @ self.position) + (1.0 - lam) * self.anchor
         self.position[0] = centre
-        np.clip(self.position, 0.0, 1.0, out=self.position)
+        self.position.clip(0.0, 1.0, out=self.position)
         # Co-optation: actors tied to the state drift toward the state's position.
         state_ties = self.ties[:, self._state].sum(axis=1)
         drift = self.params.cooptation * np.minimum(state_ties, 1.0)[:, None]
         drift[0] = 0.0
-        self.anchor += drift * (self.position[0][None, :] - self.anchor)
+        self.anchor += drift * (self.position[0] - self.anchor)
         self.ties *= 1.0 - self.params.tie_decay
 
     def effective_policy(self) -> FloatArray:
@@ -173,3 +180,49 @@ class InfluenceNetwork:
 
 
 DIMENSION_INDEX = {name: i for i, name in enumerate(DIMENSIONS)}
+
+def block(rows: list[int], cols: list[int]) -> tuple[slice | NDArray[np.intp], ...]:
+    """Return the index of the block ``rows`` x ``cols`` of a matrix (what ``np.ix_`` gives).
+
+    Runs of consecutive indices (the usual case: the centre and the regulators come first, the
+    named firms last) become slices, which read and write the block without copying it.
+
+    Args:
+        rows: Row indices, in order.
+        cols: Column indices, in order.
+    """
+
+    def axis(index: list[int]) -> slice | None:
+        run = bool(index) and index == list(range(index[0], index[0] + len(index)))
+        return slice(index[0], index[0] + len(index)) if run else None
+
+    row, col = axis(rows), axis(cols)
+    if row is None or col is None:
+        return np.ix_(rows, cols)
+    return row, col
+
+
+#: A stakeholder as :meth:`InfluenceNetwork.build` takes it:
+#: ``(name, kind, clout, salience, susceptibility, (x_stringency, x_self))``.
+Member = tuple[str, str, float, float, float, tuple[float, float]]
+
+
+def stakeholders(scenario: Scenario) -> list[Member]:
+    """Return a scenario's stakeholders, the central leadership excepted, in the network's order.
+
+    Regulators, cities, funds, investors, then named firms, each in the scenario's order.
+    """
+    sc = scenario
+    groups: list[tuple[str, dict[str, Any]]] = [
+        ("regulator", dict(sc.regulators)),
+        ("city", dict(sc.cities)),
+        ("fund", {k: v for k, v in sc.funds.items() if v.kind != "investors"}),
+        ("investors", {k: v for k, v in sc.funds.items() if v.kind == "investors"}),
+        ("firm", dict(sc.firms)),
+    ]
+    rows: list[Member] = []
+    for kind, specs in groups:
+        for name, s in specs.items():
+            pos = (s.position.platform_stringency, s.position.self_reliance)
+            rows.append((name, kind, s.clout, s.salience, s.susceptibility, pos))
+    return rows

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.model import start_cache
 from sim.model.agents.regulators import ORDER_PRESSURE, SIGNAL, STRIKES
 from sim.model.enforcement_risk import (
     EnforcementExposure,
@@ -141,6 +142,9 @@ def rest_positions(net: InfluenceNetwork) -> FloatArray:
 def solve_rest(model: PolicyModel) -> None:
     """Set the start so that, with no events, the rules hold it at rest in expectation.
 
+    A scenario's start is solved once in a process when it draws nothing from the seed (see
+    :mod:`sim.model.start_cache`): later runs of it write the same solution.
+
     Compliance and strikes are iterated to their fixed point; after ``DIRECT_ROUNDS`` rounds each
     round moves them by a falling share of the way (``1/2, 1/3, ...``), because the pyramid's order
     threshold makes the map jump: a firm whose pressure sits on the threshold is solved to it.
@@ -149,6 +153,11 @@ def solve_rest(model: PolicyModel) -> None:
         model: A model whose pre-start events have been applied and whose policy and pressure
             are read.
     """
+    start_cache.solve_once(model, _solve_rest)
+
+
+def _solve_rest(model: PolicyModel) -> None:
+    """Solve the start (:func:`solve_rest`), always."""
     f = model.firms
     fp = model.params.firms
     ep = model.params.enforcement

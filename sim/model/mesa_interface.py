@@ -5,16 +5,18 @@ Mesa's ``batch_run`` and ``SolaraViz`` build a model from keyword arguments and 
 object, any schema path with a value, Mesa's ``seed`` or ``rng``) into the validated scenario and
 the random source the model is built from; :func:`collector_reporters` adds the run's ``date`` and
 the scenario's name to the declared metrics, so that every row ``batch_run`` returns says when and
-what it is, in plain values that ``DataFrame.to_parquet`` writes.
+what it is, in plain values that ``DataFrame.to_parquet`` writes. :func:`shuffle_step` steps a
+model's agents of one kind in the random order Mesa's ``AgentSet.shuffle_do("step")`` gives.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Mapping
+import random
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -95,3 +97,29 @@ def _scenario_name(model: PolicyModel) -> str:
 def collector_reporters() -> dict[str, Callable[[PolicyModel], Any]]:
     """Return the DataCollector's model reporters: ``date``, ``scenario`` and every metric."""
     return {"date": _date, "scenario": _scenario_name, **reporters()}
+
+
+class Stepper(Protocol):
+    """An agent with a ``step`` method."""
+
+    def step(self) -> None:
+        """Act for one step."""
+
+
+def shuffle_step(rng: random.Random, agents: Sequence[Stepper]) -> None:
+    """Call ``step`` on each agent in a random order: ``AgentSet.shuffle_do("step")`` made plain.
+
+    The order is the one ``model.agents_by_type[kind].shuffle_do("step")`` gives, from the same
+    draws of the model's ``random``: Mesa shuffles a list of the set's members in the order they
+    were added, with ``model.random.shuffle``, and a shuffle's draws and permutation depend only
+    on the list's length. ``agents`` must be those members in that order (every agent of the kind,
+    in the order they were built, none removed); no weak references are made or followed.
+
+    Args:
+        rng: The model's ``random`` (Mesa's ``AgentSet.random``).
+        agents: The agents, in the order they were added to the model.
+    """
+    order = list(agents)
+    rng.shuffle(order)
+    for agent in order:
+        agent.step()

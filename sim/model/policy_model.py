@@ -34,10 +34,16 @@ from sim.model.enforcement_risk import (
     enforcement_exposure,
     regulatory_pressure,
 )
-from sim.model.influence import InfluenceNetwork
+from sim.model.influence import InfluenceNetwork, block, stakeholders
 from sim.model.initial_state import solve_rest
 from sim.model.invariants import check_invariants, money_balances
-from sim.model.mesa_interface import RandomSource, ScenarioSource, collector_reporters, model_inputs
+from sim.model.mesa_interface import (
+    RandomSource,
+    ScenarioSource,
+    collector_reporters,
+    model_inputs,
+    shuffle_step,
+)
 from sim.model.observation import FINE_COLUMNS, RunRecords
 from sim.model.timeline import apply_event, compile_timeline
 from sim.model.uncertainty import Uncertainty
@@ -140,6 +146,7 @@ class PolicyModel(RunRecords, mesa.Model):
             for i, (n, s) in enumerate(scenario.cities.items())
         ]
         self.funds = [FUND_CLASSES[s.kind](self, name=n, spec=s) for n, s in scenario.funds.items()]
+        self._investors = next((f for f in self.funds if isinstance(f, Investors)), None)
         self.firm_agents = [
             PlatformFirm(self, name=name, row=i) for i, name in enumerate(self.firms.names)
         ]
@@ -149,12 +156,12 @@ class PolicyModel(RunRecords, mesa.Model):
         self._firm_row = {name: i for i, name in enumerate(self.firms.names)}
         self._max_named_revenue = float(self.firms.revenue[: self.firms.n_named].max())
 
-        self.influence = InfluenceNetwork.build(self._stakeholders(), self.params.influence)
+        self.influence = InfluenceNetwork.build(stakeholders(scenario), self.params.influence)
         self.centre = Centre(self.params.centre, pinned=scenario.centre == "pinned")
         index = self.influence.index
         self._state_rows = [0] + [index[r.name] for r in self.regulators]
         self._firm_cols = [index[name] for name in self.firms.names[: self.firms.n_named]]
-        self._engaged = np.ix_(self._state_rows, self._firm_cols)
+        self._engaged = block(self._state_rows, self._firm_cols)
         self._uncertainty = Uncertainty()
         self._before, self._by_month = compile_timeline(scenario)
         for timed in self._before:
@@ -174,24 +181,6 @@ class PolicyModel(RunRecords, mesa.Model):
         self._firm_rows = []
         self._positions = []
         self._networks = []
-
-    # -- construction helpers -------------------------------------------------------------------
-
-    def _stakeholders(self) -> list[tuple[str, str, float, float, float, tuple[float, float]]]:
-        rows: list[tuple[str, str, float, float, float, tuple[float, float]]] = []
-        sc = self.scenario
-        groups: list[tuple[str, dict[str, Any]]] = [
-            ("regulator", dict(sc.regulators)),
-            ("city", dict(sc.cities)),
-            ("fund", {k: v for k, v in sc.funds.items() if v.kind != "investors"}),
-            ("investors", {k: v for k, v in sc.funds.items() if v.kind == "investors"}),
-            ("firm", dict(sc.firms)),
-        ]
-        for kind, specs in groups:
-            for name, s in specs.items():
-                pos = (s.position.platform_stringency, s.position.self_reliance)
-                rows.append((name, kind, s.clout, s.salience, s.susceptibility, pos))
-        return rows
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -217,8 +206,8 @@ class PolicyModel(RunRecords, mesa.Model):
 
     @property
     def investors(self) -> Investors | None:
-        """The investors' agent, if the scenario has one."""
-        return next((f for f in self.funds if isinstance(f, Investors)), None)
+        """The investors' agent, if the scenario has one (found once: the funds never change)."""
+        return self._investors
 
     # -- events called by agents and the timeline -------------------------------------------------
 
@@ -351,17 +340,18 @@ class PolicyModel(RunRecords, mesa.Model):
             apply_event(self, timed)
         self._update_signal()
 
-        self.centre.step(self)
-        self.influence.step()
+        weights = self.influence.weights()  # the centre's move leaves it as it is
+        self.centre.step(self, weights)
+        self.influence.step(weights)
         self._last_policy = self.policy
         self.policy = self.influence.effective_policy()
         self.chips.self_reliance = float(self.policy[1])
 
-        self.agents_by_type[Regulator].shuffle_do("step")
+        shuffle_step(self.random, self.regulators)
         for fund in self.funds:
             if not isinstance(fund, Investors):
                 fund.step()
-        self.agents_by_type[Municipality].shuffle_do("step")
+        shuffle_step(self.random, self.cities)
 
         self.chips.update_capacity(self.params.chips)
         f = self.firms

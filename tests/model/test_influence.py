@@ -211,3 +211,22 @@ def test_engagement_makes_the_centre_and_regulators_listen_to_firms() -> None:
     net = engaged.influence
     centre, alibaba = net.index["center"], net.index["Alibaba"]
     assert net.weights()[centre, alibaba] > silent.influence.weights()[centre, alibaba]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ties=hnp.arrays(np.float64, (5, 5), elements=st.floats(0.0, 50.0)),
+    tie_weight=st.floats(0.0, 5.0),
+    zero_voice=st.booleans(),
+)
+def test_a_row_of_the_weights_is_the_matrix_row_bit_for_bit(
+    ties: np.ndarray, tie_weight: float, zero_voice: bool
+) -> None:
+    # The month computes the matrix once for the centre's row and the update (Centre.step).
+    net = network(MEMBERS, InfluenceParams(tie_weight=tie_weight))
+    net.ties[:] = ties
+    if zero_voice:
+        net.clout[:] = 0.0
+    w = net.weights()
+    for i in range(len(w)):
+        assert net.weights_row(i).tobytes() == w[i].tobytes()

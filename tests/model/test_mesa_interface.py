@@ -9,6 +9,9 @@ import pandas as pd
 import pytest
 
 from sim.errors import ScenarioError
+from sim.model.agents.municipalities import Municipality
+from sim.model.agents.regulators import Regulator
+from sim.model.mesa_interface import shuffle_step
 from sim.model.policy_model import PolicyModel
 from sim.model.runner import run_scenario
 from sim.scenario.search import find_scenario
@@ -86,3 +89,30 @@ def test_a_scenario_of_the_wrong_kind_is_refused() -> None:
 
 def test_without_arguments_it_is_the_baseline(tmp_path: Path) -> None:
     assert PolicyModel().scenario.name == "baseline"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_shuffle_step_steps_in_the_order_of_shuffle_do(seed: int) -> None:
+    model = PolicyModel("history_2020_2025", rng=seed)
+    for kind, agents in ((Regulator, model.regulators), (Municipality, model.cities)):
+        state = model.random.getstate()
+        expected: list[str] = []
+        model.agents_by_type[kind].shuffle_do(_record, expected)
+        after = model.random.getstate()
+        model.random.setstate(state)
+        seen: list[str] = []
+        shuffle_step(model.random, [_Named(a.name, seen) for a in agents])
+        assert seen == expected and len(seen) == len(agents) > 1
+        assert model.random.getstate() == after
+
+
+def _record(agent: Regulator | Municipality, seen: list[str]) -> None:
+    seen.append(agent.name)
+
+
+class _Named:
+    def __init__(self, name: str, seen: list[str]) -> None:
+        self.name, self.seen = name, seen
+
+    def step(self) -> None:
+        self.seen.append(self.name)

@@ -62,7 +62,9 @@ class Fund(mesa.Agent):
     def pay_firms(self, rows: int | np.ndarray, amounts: float | np.ndarray) -> None:
         """Pay deployed money into firms' cash (booked for the money-conservation check)."""
         self.model.firms.cash[rows] += amounts
-        self.paid_to_firms_cny_bn += float(np.sum(amounts))
+        # np.sum of one number is that number: summed only when there are many.
+        paid = float(amounts) if isinstance(amounts, float) else float(np.sum(amounts))
+        self.paid_to_firms_cny_bn += paid
 
     def deploy(self, amount_cny_bn: float) -> float:
         """Take up to ``amount_cny_bn`` from undeployed capital; return what was deployed."""
@@ -117,8 +119,8 @@ class GoldenShareFund(Fund):
             * (1.0 + p.stake_sanction_weight * firms.sanction_memory[:n])
         )
         draws = m.rng.random(n)
-        for row in np.flatnonzero((draws < chance) & ~firms.golden_share[:n]):
-            self.take_stake(int(row))
+        for row in ((draws < chance) & ~firms.golden_share[:n]).nonzero()[0].tolist():
+            self.take_stake(row)
 
 
 class ChipFund(Fund):
@@ -127,17 +129,28 @@ class ChipFund(Fund):
     def __init__(self, model: PolicyModel, *, name: str, spec: FundSpec) -> None:
         super().__init__(model, name=name, spec=spec)
         self.invested_cny_bn = 0.0
+        self._shares: tuple[np.ndarray, np.ndarray, np.float64] | None = None
+
+    def _makers(self) -> tuple[np.ndarray, np.ndarray, np.float64]:
+        """Return the chip makers' rows, their weights ``sqrt(starting revenue)`` and its sum.
+
+        Which firms make chips and their starting revenue never change: computed once.
+        """
+        if self._shares is None:
+            firms = self.model.firms
+            makers = firms.chip_maker.nonzero()[0]
+            share = np.sqrt(firms.revenue0[makers])
+            self._shares = (makers, share, share.sum())
+        return self._shares
 
     def step(self) -> None:
         """Deploy capital into domestic chips: narrow the gap, build capacity, fund chip makers."""
         m = self.model
         amount = self.deploy(self.spec.deploy_rate * self.capital_cny_bn)
         self.invested_cny_bn += amount
-        firms = m.firms
-        makers = np.flatnonzero(firms.chip_maker)
+        makers, share, total = self._makers()
         if makers.size and amount > 0:
-            share = np.sqrt(firms.revenue0[makers])
-            self.pay_firms(makers, 0.5 * amount * share / share.sum())
+            self.pay_firms(makers, 0.5 * amount * share / total)
         cp = m.params.chips
         m.chips.performance_gap = cp.performance_gap * 0.5 ** (
             self.invested_cny_bn / cp.gap_halving_cny_bn

@@ -58,7 +58,7 @@ class Municipality(mesa.Agent):
     def support(self) -> float:
         """How supportive the centre looks to this city, in [0, 1]."""
         p = self.model.params.cities
-        stance = float(self.model.influence.position[0, 0])
+        stance = self.model.influence.position.item(0, 0)
         raw = 1.0 - self.spec.caution * stance / p.support_threshold
         return min(max(raw + 0.5 * max(self.model.signal, 0.0), 0.0), 1.0)
 
@@ -66,7 +66,7 @@ class Municipality(mesa.Agent):
         """Update perceived growth and budget, offer deals, and lobby."""
         m = self.model
         p = m.params.cities
-        self.growth_seen += (m.gdp_growth - self.growth_seen) / m.params.cities.growth_memory_months
+        self.growth_seen += (m.gdp_growth - self.growth_seen) / p.growth_memory_months
         refilled = min(self.budget_cny_bn + self.spec.budget_cny_bn / 12.0, self.spec.budget_cny_bn)
         self.refilled_cny_bn += refilled - self.budget_cny_bn
         self.budget_cny_bn = refilled

@@ -15,6 +15,7 @@ with an order).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
@@ -52,6 +53,11 @@ def draw_without_replacement(rng: np.random.Generator, p: np.ndarray, size: int)
     Returns:
         The rows, in the order drawn.
     """
+    if size == 1:  # the loop below, once, without its bookkeeping
+        x = rng.random(1)
+        cdf = np.cumsum(p)
+        cdf /= cdf[-1]
+        return cdf.searchsorted(x, side="right")
     found = np.zeros(size, dtype=np.int64)
     n_uniq = 0
     while n_uniq < size:
@@ -98,7 +104,7 @@ class Regulator(mesa.Agent):
     def step(self) -> None:
         """Update stringency, close due investigations and open new ones."""
         m = self.model
-        target = min(max(float(m.policy[self.dimension] + self.spec.mandate), 0.0), 1.0)
+        target = min(max(m.policy.item(self.dimension) + self.spec.mandate, 0.0), 1.0)
         self.stringency += m.params.enforcement.stringency_speed * (target - self.stringency)
         self.close_due()
         self.open_new()
@@ -129,7 +135,7 @@ class Regulator(mesa.Agent):
         if self.investigations:
             weights[np.fromiter(self.investigations, dtype=np.int64)] = 0.0
         total = weights.sum()
-        if not np.isfinite(total):
+        if not math.isfinite(total):
             raise ValueError(f"{self.name}: targeting weights are not finite")
         # Weights are non-negative: one positive weight is a positive total.
         candidates = int(np.count_nonzero(weights > 0)) if n_new > 1 else int(total > 0)
@@ -138,8 +144,9 @@ class Regulator(mesa.Agent):
             return
         rows = draw_without_replacement(m.rng, weights / total, n_new)
         lo, hi = self.spec.investigation_months
-        for row, months in zip(rows, m.rng.integers(lo, hi + 1, size=n_new), strict=True):
-            self.open_investigation(int(row), int(months))
+        months = m.rng.integers(lo, hi + 1, size=n_new).tolist()
+        for row, length in zip(rows.tolist(), months, strict=True):
+            self.open_investigation(row, length)
 
     def _revenue_power(self) -> np.ndarray:
         """Return every firm's revenue to the targeting power, computed once a month.

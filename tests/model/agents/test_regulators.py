@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model.agents.regulators import OUTCOMES
+from sim.model.agents.regulators import OUTCOMES, draw_without_replacement
 from sim.model.policy_model import PolicyModel
 from sim.model.runner import run_scenario
 from sim.scenario.base import FREEZE_KINDS
@@ -378,3 +378,16 @@ def test_zero_fine_rates_close_cases_without_fines() -> None:
     # The crackdown's fine decisions are sized by the rates too: none is imposed.
     assert result.fines.empty
     assert result.summary["total_fines_count"] == 0
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7])
+def test_draw_without_replacement_draws_what_rng_choice_draws(size: int) -> None:
+    for seed in range(20):
+        weights = np.random.default_rng(100 + seed).random(40) ** 3
+        weights[::5] = 0.0
+        p = weights / weights.sum()
+        mine, numpy = np.random.default_rng(seed), np.random.default_rng(seed)
+        rows = draw_without_replacement(mine, p.copy(), size)
+        expected = numpy.choice(len(p), size, replace=False, p=p)
+        assert rows.tolist() == expected.tolist()
+        assert mine.bit_generator.state == numpy.bit_generator.state

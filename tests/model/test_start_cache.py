@@ -1,0 +1,99 @@
+"""A scenario's solved start is kept for its next runs, and those runs are the same bit for bit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim.model import start_cache
+from sim.model.policy_model import PolicyModel
+from sim.model.runner import run_scenario
+from sim.scenario.loader import load_scenario, with_overrides
+from sim.scenario.schema import Scenario
+
+
+@pytest.fixture(scope="module")
+def history() -> Scenario:
+    return load_scenario("history_2020_2025", ["months=24"])
+
+
+def _arrays(model: PolicyModel) -> dict[str, Any]:
+    """Every number and array of the state the solve writes, by holder and name."""
+    holders = {"model": model, "firms": model.firms, "influence": model.influence,
+               "chips": model.chips, "uncertainty": model._uncertainty,
+               **{f"regulator {r.name}": r for r in model.regulators},
+               **{f"city {c.name}": c for c in model.cities}}  # fmt: skip
+    out = {}
+    for label, holder in holders.items():
+        for name, value in vars(holder).items():
+            if isinstance(value, np.ndarray | float):
+                out[f"{label}.{name}"] = value
+    return out
+
+
+def _assert_same(a: dict[str, Any], b: dict[str, Any]) -> None:
+    assert a.keys() == b.keys()
+    for name, x in a.items():
+        y = b[name]
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and x.shape == y.shape and x.strides == y.strides, name
+            assert x.tobytes() == y.tobytes(), name
+            assert not np.shares_memory(x, y), f"{name} is shared between runs"
+        else:
+            assert np.float64(x).tobytes() == np.float64(y).tobytes(), name
+
+
+def test_a_kept_start_is_the_solved_start(history: Scenario) -> None:
+    start_cache.clear()
+    solved = PolicyModel(history, rng=1)
+    assert id(history) in start_cache._solved
+    kept = PolicyModel(history, rng=2)
+    _assert_same(_arrays(solved), _arrays(kept))
+
+
+def test_runs_from_a_kept_start_are_identical(history: Scenario) -> None:
+    start_cache.clear()
+    first = run_scenario(history, 5)
+    again = run_scenario(history, 5)  # from the kept start
+    start_cache.clear()
+    fresh = run_scenario(history, 5)
+    for other in (again, fresh):
+        assert first.timeseries.equals(other.timeseries)
+        assert first.stakeholders.equals(other.stakeholders)
+        assert first.network.equals(other.network)
+
+
+def test_a_run_does_not_change_the_kept_start(history: Scenario) -> None:
+    start_cache.clear()
+    run_scenario(history, 0)
+    before = _arrays(PolicyModel(history, rng=0))
+    run_scenario(history, 1)
+    _assert_same(before, _arrays(PolicyModel(history, rng=0)))
+
+
+def test_another_start_state_is_solved_again(history: Scenario) -> None:
+    start_cache.clear()
+    PolicyModel(history, rng=0)
+    kept = start_cache._solved[id(history)]
+    # The same scenario object but a different state before the solve: the check refuses the
+    # kept start and the solve runs (here the compliance the firms start from differs).
+    model = PolicyModel(history, rng=0)
+    model.firms.compliance[:] = 0.123
+    calls: list[PolicyModel] = []
+
+    def solve(m: PolicyModel) -> None:
+        calls.append(m)
+
+    start_cache.solve_once(model, solve)
+    assert calls == [model]
+    assert start_cache._solved[id(history)] is not kept
+
+
+def test_synthetic_firms_are_solved_every_run(history: Scenario) -> None:
+    start_cache.clear()
+    synthetic = with_overrides(history, {"n_synthetic_firms": 20})
+    a, b = PolicyModel(synthetic, rng=0), PolicyModel(synthetic, rng=1)
+    assert not start_cache._solved
+    assert a.firms.compliance.tobytes() != b.firms.compliance.tobytes()
