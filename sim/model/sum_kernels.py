@@ -265,3 +265,27 @@ def metric_sums(
     out[n_rows + 2], out[n_rows + 3] = freezes, golden
     out[n_rows + 4] = hhi(sector, revenue, n_sectors)
     return out
+
+
+@kernel
+def court_cdf(size_alignment: FloatArray, home: FloatArray) -> FloatArray:
+    """Return a city's cumulative court weights, as ``Municipality.choose_firm`` wrote them.
+
+    Reproduces ``w = size_alignment * home; w /= np.add.reduce(w); np.cumsum(w, out=w);
+    w /= w[-1]``: ``np.cumsum`` adds one element at a time, the first taken as it is.
+    """
+    n = size_alignment.shape[0]
+    cdf = np.empty(n)
+    for i in range(n):
+        cdf[i] = size_alignment[i] * home[i]
+    if n == 0:
+        return cdf
+    total = pairwise_sum(cdf)
+    acc = cdf[0] / total
+    cdf[0] = acc
+    for i in range(1, n):
+        acc = acc + cdf[i] / total
+        cdf[i] = acc
+    for i in range(n):
+        cdf[i] = cdf[i] / acc
+    return cdf

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.model import sum_kernels
 from sim.scenario.schema import CitySpec
 
 if TYPE_CHECKING:
@@ -106,11 +107,8 @@ class Municipality(mesa.Agent):
             if self._home.shape != firms.hq.shape:
                 # Where firms are based never changes: the home pull is built once.
                 self._home = np.where(firms.hq == self.index, self.spec.home_pull, 1.0)
-            # (weights / weights.sum()).cumsum() / its last, in place in one new array.
-            cdf = self._size_and_alignment() * self._home
-            cdf /= cdf.sum()
-            np.cumsum(cdf, out=cdf)
-            cdf /= cdf[-1]
+            # (weights / weights.sum()).cumsum() / its last, in one compiled pass.
+            cdf = sum_kernels.court_cdf(self._size_and_alignment(), self._home)
             self._cdf, self._cdf_month = cdf, m.month
         return int(self._cdf.searchsorted(m.rng.random(), side="right"))
 
