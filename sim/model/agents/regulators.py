@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim.model import kernels, sum_kernels
 from sim.scenario.base import DIMENSIONS, DOMAINS, FREEZE_KINDS
 from sim.scenario.schema import RegulatorSpec
 
@@ -54,10 +55,7 @@ def draw_without_replacement(rng: np.random.Generator, p: np.ndarray, size: int)
         The rows, in the order drawn.
     """
     if size == 1:  # the loop below, once, without its bookkeeping
-        x = rng.random(1)
-        cdf = np.cumsum(p)
-        cdf /= cdf[-1]
-        return cdf.searchsorted(x, side="right")
+        return draw_one(rng, p, 1.0)
     found = np.zeros(size, dtype=np.int64)
     n_uniq = 0
     while n_uniq < size:
@@ -74,6 +72,22 @@ def draw_without_replacement(rng: np.random.Generator, p: np.ndarray, size: int)
         found[n_uniq : n_uniq + new.size] = new
         n_uniq += new.size
     return found
+
+
+def draw_one(rng: np.random.Generator, weights: np.ndarray, total: float) -> np.ndarray:
+    """Draw one row with probabilities ``weights / total``, as :func:`draw_without_replacement`.
+
+    The shares, their running sum and its normalisation are one compiled pass
+    (:func:`sim.model.sum_kernels.cumulative_shares`), with the same arithmetic as
+    ``np.cumsum(weights / total)`` divided by its last element. With ``total`` 1.0 the division
+    leaves every weight as it is.
+
+    Returns:
+        The row, in an array of one.
+    """
+    x = rng.random(1)
+    cdf = sum_kernels.cumulative_shares(weights, total, np.empty(weights.shape[0]))
+    return cdf.searchsorted(x, side="right")
 
 
 class Regulator(mesa.Agent):
@@ -127,11 +141,10 @@ class Regulator(mesa.Agent):
         if n_new == 0:
             return
         firms = m.firms
-        weights = (
-            self._revenue_power()
-            * firms.exposure[:, self.domain]
-            * (1.0 - firms.compliance)
-        )
+        weights = sum_kernels.target_weights(
+            self._revenue_power(), kernels.contiguous(firms.exposure[:, self.domain]),
+            firms.compliance,
+        )  # fmt: skip
         if self.investigations:
             weights[np.fromiter(self.investigations, dtype=np.int64)] = 0.0
         total = weights.sum()
@@ -142,7 +155,10 @@ class Regulator(mesa.Agent):
         n_new = min(n_new, candidates)
         if n_new == 0:
             return
-        rows = draw_without_replacement(m.rng, weights / total, n_new)
+        if n_new == 1:
+            rows = draw_one(m.rng, weights, total)
+        else:
+            rows = draw_without_replacement(m.rng, weights / total, n_new)
         lo, hi = self.spec.investigation_months
         months = m.rng.integers(lo, hi + 1, size=n_new).tolist()
         for row, length in zip(rows.tolist(), months, strict=True):
