@@ -139,12 +139,24 @@ class FirmPopulation:
         self.value_margin: FloatArray = np.zeros(self.n)
         self.revenue0: FloatArray = self.revenue.copy()
         self.ai_capability0: float = float(self.ai_capability.sum())
+        self._makers: tuple[IntArray, FloatArray, np.float64] | None = None
 
     # -- derived quantities -------------------------------------------------------------------
 
     def frozen(self, month: int) -> BoolArray:
         """Return, per firm and freeze kind, whether a freeze is in force at ``month``."""
         return self.freeze_until > month
+
+    def chip_makers(self) -> tuple[IntArray, FloatArray, np.float64]:
+        """Return the chip makers' rows, their weights ``sqrt(starting revenue)`` and its sum.
+
+        Which firms make chips and their starting revenue never change: computed once.
+        """
+        if self._makers is None:
+            makers = self.chip_maker.nonzero()[0]
+            share = np.sqrt(self.revenue0[makers])
+            self._makers = (makers, share, share.sum())
+        return self._makers
 
     def compute_total(self) -> FloatArray:
         """Return each firm's compute stock."""
@@ -281,11 +293,10 @@ class FirmPopulation:
 
     def pay_chip_makers(self, domestic_cny_bn: float) -> float:
         """Pay domestic chip spend to the chip makers by size; return what was paid (0: none)."""
-        makers = np.flatnonzero(self.chip_maker)
+        makers, share, total = self.chip_makers()
         if not makers.size or domestic_cny_bn <= 0.0:
             return 0.0
-        share = np.sqrt(self.revenue0[makers])
-        self.cash[makers] += domestic_cny_bn * share / share.sum()
+        self.cash[makers] += domestic_cny_bn * share / total
         return domestic_cny_bn
 
     def update_capability(self, performance_gap: float, params: ChipParams) -> None:

@@ -129,26 +129,13 @@ class ChipFund(Fund):
     def __init__(self, model: PolicyModel, *, name: str, spec: FundSpec) -> None:
         super().__init__(model, name=name, spec=spec)
         self.invested_cny_bn = 0.0
-        self._shares: tuple[np.ndarray, np.ndarray, np.float64] | None = None
-
-    def _makers(self) -> tuple[np.ndarray, np.ndarray, np.float64]:
-        """Return the chip makers' rows, their weights ``sqrt(starting revenue)`` and its sum.
-
-        Which firms make chips and their starting revenue never change: computed once.
-        """
-        if self._shares is None:
-            firms = self.model.firms
-            makers = firms.chip_maker.nonzero()[0]
-            share = np.sqrt(firms.revenue0[makers])
-            self._shares = (makers, share, share.sum())
-        return self._shares
 
     def step(self) -> None:
         """Deploy capital into domestic chips: narrow the gap, build capacity, fund chip makers."""
         m = self.model
         amount = self.deploy(self.spec.deploy_rate * self.capital_cny_bn)
         self.invested_cny_bn += amount
-        makers, share, total = self._makers()
+        makers, share, total = m.firms.chip_makers()
         if makers.size and amount > 0:
             self.pay_firms(makers, 0.5 * amount * share / total)
         cp = m.params.chips
