@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model.enforcement_risk import expected_cost
+from sim.model.enforcement_risk import domain_columns, expected_cost
 from sim.model.runner import run_scenario
 from tests.helpers import model, scenario, step
 
@@ -99,3 +99,15 @@ def test_investors_price_the_fine_rate() -> None:
     step(base, 24)
     step(high, 24)
     assert high.investors.expected_cost().sum() > base.investors.expected_cost().sum()
+
+
+def test_domain_columns_are_the_regulators_exposure_columns_read_only() -> None:
+    m = model()
+    f, regulators = m.firms, m.regulators
+    columns = domain_columns(f, regulators)
+    expected = np.ascontiguousarray(f.exposure[:, [r.domain for r in regulators]].T)
+    np.testing.assert_array_equal(columns, expected)
+    assert columns.flags.c_contiguous and not columns.flags.writeable
+    assert f.exposure.flags.writeable  # the firms' own array stays theirs to change
+    reordered = regulators[::-1]
+    np.testing.assert_array_equal(domain_columns(f, reordered), expected[::-1])
