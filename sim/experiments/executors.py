@@ -251,8 +251,9 @@ class ProcessExecutor(RunExecutor):
         self._starter: threading.Thread | None = None
         if self.start_method == "fork":
             # A forking pool starts all its workers at the first task, in this thread, before the
-            # pool's own manager thread: started here, while this is still the only thread.
-            self._ready = self.submit(os.getpid)
+            # pool's own manager thread: started here, while this is still the only thread. They
+            # are ready at once, so no run waits in this process for them (see _starting).
+            self.submit(os.getpid)
 
     def describe(self) -> dict[str, Any]:
         """Return what the manifest records: the kind, the workers and how they started."""
@@ -264,11 +265,13 @@ class ProcessExecutor(RunExecutor):
         The first task is sent from a thread, because sending it starts the worker server's
         first process and waits until the server has imported policysim.
         """
-        if self._starter is None and self._ready is None:
+        if self.start_method == "fork":
+            return False
+        if self._starter is None:
             self._starter = threading.Thread(target=self._probe, name="policysim-pool-start",
                                              daemon=True)  # fmt: skip
             self._starter.start()
-        if self._starter is not None and self._starter.is_alive():
+        if self._starter.is_alive():
             return True
         return self._ready is not None and not self._ready.done()
 
