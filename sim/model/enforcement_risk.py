@@ -102,6 +102,10 @@ def _static_rules(specs: list[RegulatorSpec]) -> dict[str, NDArray[Any]]:
         "p_freeze": np.array([s.p_freeze for s in specs], dtype=float),
         "freeze_years": np.array([s.freeze_months / 12.0 for s in specs]) * blocks,
     }
+    domain = arrays["domain"]
+    arrays["every_domain_in_order"] = np.array(
+        domain.size == len(DOMAINS) and bool((domain == np.arange(len(DOMAINS))).all())
+    )
     for array in arrays.values():
         array.setflags(write=False)
     if len(_STATIC_RULES) >= _STATIC_RULES_MAX:
@@ -161,15 +165,13 @@ def domain_columns(firms: FirmPopulation, regulators: list[Regulator]) -> FloatA
     domain in order (as in the shipped scenarios), the columns are ``firms.exposure.T`` itself, a
     read-only view with the layout of the copy (exposure is stored column by column).
     """
-    domain = _static_rules([r.spec for r in regulators])["domain"]
+    static = _static_rules([r.spec for r in regulators])
     exposure_t = firms.exposure.T
-    if domain.size == exposure_t.shape[0] and exposure_t.flags.c_contiguous and (
-        domain == np.arange(domain.size)
-    ).all():
+    if static["every_domain_in_order"] and exposure_t.flags.c_contiguous:
         view = exposure_t.view()
         view.flags.writeable = False
         return view
-    return np.asarray(exposure_t[domain])
+    return np.asarray(exposure_t[static["domain"]])
 
 
 def enforcement_exposure(
