@@ -97,3 +97,17 @@ def test_synthetic_firms_are_solved_every_run(history: Scenario) -> None:
     a, b = PolicyModel(synthetic, rng=0), PolicyModel(synthetic, rng=1)
     assert not start_cache._solved
     assert a.firms.compliance.tobytes() != b.firms.compliance.tobytes()
+
+
+@pytest.mark.parametrize("name", ["baseline", "crackdown", "thaw", "export_controls",
+                                  "history_2020_2025", "history_no_trigger"])  # fmt: skip
+def test_a_start_kept_from_another_seed_gives_the_fresh_run(name: str) -> None:
+    scenario = load_scenario(name, ["months=18"])
+    start_cache.clear()
+    fresh = run_scenario(scenario, 7)
+    start_cache.clear()
+    run_scenario(scenario, 3)  # solves the start
+    kept = run_scenario(scenario, 7)  # from the start kept by seed 3's run
+    assert id(scenario) in start_cache._solved
+    for table in ("timeseries", "fines", "stakeholders", "network"):
+        assert getattr(fresh, table).equals(getattr(kept, table)), table
