@@ -305,7 +305,12 @@ def court_cdf(size_alignment: FloatArray, home: FloatArray) -> FloatArray:
 def target_weights(
     revenue_power: FloatArray, exposure: FloatArray, compliance: FloatArray
 ) -> FloatArray:
-    """Return a regulator's targeting weights: ``revenue_power * exposure * (1.0 - compliance)``."""
+    """Return a regulator's targeting weights: ``revenue_power * exposure * (1.0 - compliance)``.
+
+    The product is taken in that order, as the regulators' draw wrote it; the expected-cost
+    pass's weights (:func:`sim.model.value_kernels.targeting_weights`) multiply in another order,
+    so the two are kept apart.
+    """
     n = revenue_power.shape[0]
     out = np.empty(n)
     for i in range(n):
