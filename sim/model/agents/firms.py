@@ -308,10 +308,6 @@ class FirmPopulation:
             1.0 - performance_gap, float(params.capability_rate), float(params.capability_decay),
         )  # fmt: skip
 
-    def effective_compute(self, performance_gap: float) -> FloatArray:
-        """Return each firm's compute in foreign-equivalent units."""
-        return self.compute_foreign + self.compute_domestic * (1.0 - performance_gap)
-
     def hhi(self) -> float:
         """Return the revenue-weighted mean Herfindahl-Hirschman index of sectors (0-10,000)."""
         # Each sector's revenue and sum of squared revenue shares (two np.bincount), then the
