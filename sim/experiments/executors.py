@@ -262,8 +262,9 @@ class ProcessExecutor(RunExecutor):
     def _starting(self) -> bool:
         """Whether the pool is still starting: no worker has yet run a first, tiny task.
 
-        The first task is sent from a thread, because sending it starts the worker server's
-        first process and waits until the server has imported policysim.
+        A forking pool's workers are ready at once. Otherwise the first task is sent from a
+        thread, because sending it starts the worker server's first process and waits until the
+        server has imported policysim.
         """
         if self.start_method == "fork":
             return False
