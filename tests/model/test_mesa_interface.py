@@ -11,7 +11,7 @@ import pytest
 from sim.errors import ScenarioError
 from sim.model.agents.municipalities import Municipality
 from sim.model.agents.regulators import Regulator
-from sim.model.mesa_interface import shuffle_step
+from sim.model.mesa_interface import month_start, shuffle_step
 from sim.model.policy_model import PolicyModel
 from sim.model.runner import run_scenario
 from sim.scenario.search import find_scenario
@@ -116,3 +116,13 @@ class _Named:
 
     def step(self) -> None:
         self.seen.append(self.name)
+
+
+@pytest.mark.parametrize("start", ["2020-01", "2019-07", "2021-12", "1999-12"])
+def test_month_start_is_the_periods_own_timestamp(start: str) -> None:
+    period = pd.Period(start, freq="M")
+    for month in [*range(40), 119, 120, 121, 600, 1001]:
+        built, converted = month_start(period, month), (period + month).to_timestamp()
+        assert built == converted
+        assert built.unit == converted.unit
+        assert repr(built) == repr(converted)
