@@ -162,7 +162,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("hhi", "index", "Revenue-weighted Herfindahl-Hirschman index of sectors (0-10,000).",
            "stock", lambda m: _total(m, "hhi")),
     Metric("jobs_index", "index", "Jobs proxy: 100 x revenue^0.6 relative to the start, plus "
-           "jobs from deals.", "stock", lambda m: m.jobs_index()),
+           "jobs from deals.", "stock", lambda m: m.jobs_index(_total(m, "revenue"))),
     Metric("central_self_reliance", "share", "The central leadership's stance on self-reliance.",
            "stock", lambda m: float(m.influence.position[0, 1])),
     *(Metric(f"centre_pull_{source}", "pull", f"Pull of {what} on the centre's platform "

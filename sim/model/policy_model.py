@@ -324,11 +324,16 @@ class PolicyModel(RunRecords, mesa.Model):
         effort = self.params.influence.engagement_tie * self.firms.split[:n, 3]
         self.influence.ties[self._engaged] += effort[None, :]
 
-    def jobs_index(self) -> float:
-        """Return the jobs proxy (100 at the start)."""
+    def jobs_index(self, revenue_total: float | None = None) -> float:
+        """Return the jobs proxy (100 at the start).
+
+        Args:
+            revenue_total: The firms' total revenue (``firms.revenue.sum()``), when known.
+        """
         if self._revenue0_total is None:  # starting revenue never changes: summed once
             self._revenue0_total = self.firms.revenue0.sum()
-        ratio = float(self.firms.revenue.sum() / self._revenue0_total)
+        total = self.firms.revenue.sum() if revenue_total is None else revenue_total
+        ratio = float(total / self._revenue0_total)
         return 100.0 * ratio**0.6 + self.deal_jobs
 
     def step(self) -> None:
