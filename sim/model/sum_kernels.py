@@ -125,12 +125,39 @@ def combine(ops: NDArray[np.int8], parts: FloatArray) -> FloatArray:
 
 @kernel
 def pairwise_sum(a: FloatArray) -> float:
-    """Return ``np.add.reduce(a)`` of a contiguous float array, bit for bit."""
-    bounds, ops = pairwise_leaves(a.shape[0])
-    parts = np.empty((bounds.shape[0] - 1, 1))
-    for k in range(parts.shape[0]):
-        parts[k, 0] = leaf_sum(a, bounds[k], bounds[k + 1] - bounds[k])
-    return combine(ops, parts)[0]
+    """Return ``np.add.reduce(a)`` of a contiguous float array, bit for bit.
+
+    The ranges split as :func:`pairwise_leaves` splits them (the first half rounded down to a
+    multiple of 8), walked depth first with a stack of ranges: no list of leaves is built.
+    """
+    n = a.shape[0]
+    if n <= LEAF:
+        return 0.0 + leaf_sum(a, 0, n)
+    # Per range on the stack: start, length, halves done; and its first half's sum.
+    frames = np.empty((DEPTH, 3), dtype=np.int64)
+    left = np.empty(DEPTH)
+    frames[0, 0], frames[0, 1], frames[0, 2] = 0, n, 0
+    top, done = 1, 0.0  # ``done``: the sum of the range just finished
+    while top > 0:
+        lo, m, stage = frames[top - 1, 0], frames[top - 1, 1], frames[top - 1, 2]
+        if m <= LEAF:
+            done = leaf_sum(a, lo, m)
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        frames[top - 1, 2] = stage + 1
+        if stage == 0:
+            frames[top, 0], frames[top, 1], frames[top, 2] = lo, half, 0
+            top += 1
+        elif stage == 1:
+            left[top - 1] = done
+            frames[top, 0], frames[top, 1], frames[top, 2] = lo + half, m - half, 0
+            top += 1
+        else:
+            done = left[top - 1] + done
+            top -= 1
+    return 0.0 + done
 
 
 @kernel
