@@ -12,7 +12,6 @@ model's agents of one kind in the random order Mesa's ``AgentSet.shuffle_do("ste
 from __future__ import annotations
 
 import datetime
-import functools
 import os
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -77,23 +76,45 @@ def model_inputs(
     return resolved, seed if seed is not None else rng
 
 
-@functools.lru_cache(maxsize=4096)
+#: Each start period's months so far: the first day of month 0, 1, 2, ... (see :func:`month_start`).
+_MONTHS: dict[pd.Period, tuple[pd.Timestamp, ...]] = {}
+#: Months built at a time past the last one known.
+_MONTHS_AT_ONCE = 120
+
+
 def month_start(start: pd.Period, month: int) -> pd.Timestamp:
     """Return the first day of month ``month`` after ``start`` (``model.date``), memoized.
 
-    The timestamp is built from the calendar month's number, in the unit that the start period's
-    own conversion gives: ``(start + month).to_timestamp()`` gives the same timestamp, at several
-    times the cost (tens of microseconds when its code is not in cache).
+    Every run asks for the same few hundred months; a month not seen before is built with the
+    next :data:`_MONTHS_AT_ONCE` (a timestamp costs tens of microseconds when pandas' code is not
+    in cache, as between two model months).
     """
-    first = _first_day(start)
-    year, month0 = divmod(first.year * 12 + first.month - 1 + month, 12)
-    return pd.Timestamp(datetime.datetime(year, month0 + 1, 1)).as_unit(first.unit)
+    months = _MONTHS.get(start, ())
+    if month >= len(months):
+        months = _months_to(start, month, months)
+    return months[month]
 
 
-@functools.lru_cache(maxsize=64)
-def _first_day(start: pd.Period) -> pd.Timestamp:
-    """Return the first day of the period ``start``, memoized."""
-    return start.to_timestamp()
+def _months_to(
+    start: pd.Period, month: int, known: tuple[pd.Timestamp, ...]
+) -> tuple[pd.Timestamp, ...]:
+    """Extend ``known``, the first days of ``start``'s months, past ``month``; keep and return it.
+
+    Each is built from the calendar month's number, in the unit that the start period's own
+    conversion gives: ``(start + k).to_timestamp()`` gives the same timestamp at several times
+    the cost. The tuple is replaced whole, so a thread never sees one half built.
+    """
+    first = start.to_timestamp()
+    # Up to the next multiple of the block, short of year 10,000 (beyond ``datetime``'s range).
+    months_left = (datetime.MAXYEAR + 1 - first.year) * 12 - (first.month - 1)
+    end = max(month + 1, min((month // _MONTHS_AT_ONCE + 1) * _MONTHS_AT_ONCE, months_left))
+    added = []
+    for k in range(len(known), end):
+        year, month0 = divmod(first.year * 12 + first.month - 1 + k, 12)
+        added.append(pd.Timestamp(datetime.datetime(year, month0 + 1, 1)).as_unit(first.unit))
+    months = known + tuple(added)
+    _MONTHS[start] = months
+    return months
 
 
 def _date(model: PolicyModel) -> pd.Timestamp:

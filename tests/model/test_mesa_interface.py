@@ -126,3 +126,10 @@ def test_month_start_is_the_periods_own_timestamp(start: str) -> None:
         assert built == converted
         assert built.unit == converted.unit
         assert repr(built) == repr(converted)
+
+
+def test_month_start_reaches_the_last_month_a_date_can_hold() -> None:
+    period = pd.Period("2020-01", freq="M")
+    last = (9999 - 2020) * 12 + 11
+    assert month_start(period, last) == pd.Timestamp("9999-12-01")
+    assert month_start(period, last - 5) == (period + last - 5).to_timestamp()
