@@ -20,16 +20,16 @@ BoolArray = NDArray[np.bool_]
 
 @kernel
 def targeting_weights(
-    columns: FloatArray, weight: FloatArray, compliance: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Return each regulator's targeting weight on each firm, shape (R, n), and their sums.
+    columns: FloatArray, weight: FloatArray, compliance: FloatArray, out: FloatArray
+) -> FloatArray:
+    """Write each regulator's targeting weight on each firm into ``out``; return their sums.
 
-    Reproduces ``share = columns * (weight * (1.0 - compliance))`` (``columns`` of shape (R, n))
-    and ``share.sum(axis=1)``, a leaf of the pairwise sums at a time (:mod:`sim.model.sum_kernels`:
-    the leaf's weights are still in the CPU's first cache when they are added).
+    Reproduces ``out[...] = columns * (weight * (1.0 - compliance))`` (``columns`` and ``out`` of
+    shape (R, n)) and ``out.sum(axis=1)``, a leaf of the pairwise sums at a time
+    (:mod:`sim.model.sum_kernels`: the leaf's weights are still in the CPU's first cache when they
+    are added).
     """
     n_reg, n = columns.shape
-    out = np.empty((n_reg, n))
     bounds, ops = sum_kernels.pairwise_leaves(n)
     parts = np.empty((bounds.shape[0] - 1, n_reg))
     w = np.empty(sum_kernels.LEAF)
@@ -44,7 +44,7 @@ def targeting_weights(
             for j in range(m):
                 row[j] = column[j] * w[j]
             parts[k, r] = sum_kernels.leaf_sum(row, 0, m)
-    return out, sum_kernels.combine(ops, parts)
+    return sum_kernels.combine(ops, parts)
 
 
 @kernel
@@ -52,9 +52,9 @@ def enforcement_cost(
     share: FloatArray, total: FloatArray, compliance: FloatArray, strikes: FloatArray,
     domestic_share: FloatArray, stringency: FloatArray, p_fine: FloatArray,
     fine_share: FloatArray, p_freeze: FloatArray, freeze_years: FloatArray, penalty: float,
-    full_pressure: float, strike_weight: float,
+    full_pressure: float, strike_weight: float, cost: FloatArray,
 ) -> FloatArray:  # fmt: skip
-    """Normalize ``share`` in place; return the expected cost per probe of each regulator.
+    """Normalize ``share`` in place; write each regulator's expected cost per probe in ``cost``.
 
     The element-wise part of :func:`sim.model.enforcement_risk.enforcement_exposure`, a block of
     firms at a time. Reproduces, with ``divisor = np.where(total > 0.0, total, 1.0)``,
@@ -64,10 +64,13 @@ def enforcement_cost(
         share /= divisor[r]
         a = (1.0 - compliance) / full_pressure
         zc = np.minimum(stringency[r] * a + strike_weight * strikes * a, 1.0)
-        cost = zc * (fine[r] * domestic_share + freeze[r]) * share
+        cost[r] = zc * (fine[r] * domestic_share + freeze[r]) * share[r]
+
+    Returns each row's largest share, ``share.max(axis=1)`` where that is not 0 or NaN (there the
+    caller takes NumPy's, whose sign of zero and NaN may differ); -inf for rows of no firms.
     """
     n_reg, n = share.shape
-    cost = np.empty((n_reg, n))
+    top = np.full(n_reg, -np.inf)
     a, b = np.empty(min(n, BLOCK)), np.empty(min(n, BLOCK))
     for lo in range(0, n, BLOCK):
         m = min(BLOCK, n - lo)
@@ -87,7 +90,35 @@ def enforcement_cost(
                 share_r[j] = s
                 zc = kernels.minimum(s_r * a[j] + b[j], 1.0)
                 cost_r[j] = zc * (fine_r * domestic_b[j] + freeze_r) * s
-    return cost
+            top[r] = block_max(share_r, top[r])
+    return top
+
+
+@kernel
+def block_max(values: FloatArray, start: float) -> float:
+    """Return the largest of ``start`` and ``values``, NaN if any is NaN.
+
+    Eight running maxima, 8 elements apart (independent, so that the loop vectorizes).
+    """
+    m = values.shape[0]
+    t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = start
+    k8 = m - m % 8
+    for j in range(0, k8, 8):
+        t0 = kernels.maximum(values[j], t0)
+        t1 = kernels.maximum(values[j + 1], t1)
+        t2 = kernels.maximum(values[j + 2], t2)
+        t3 = kernels.maximum(values[j + 3], t3)
+        t4 = kernels.maximum(values[j + 4], t4)
+        t5 = kernels.maximum(values[j + 5], t5)
+        t6 = kernels.maximum(values[j + 6], t6)
+        t7 = kernels.maximum(values[j + 7], t7)
+    top = kernels.maximum(
+        kernels.maximum(kernels.maximum(t0, t1), kernels.maximum(t2, t3)),
+        kernels.maximum(kernels.maximum(t4, t5), kernels.maximum(t6, t7)),
+    )
+    for j in range(k8, m):
+        top = kernels.maximum(values[j], top)
+    return top
 
 
 @kernel
@@ -191,21 +222,20 @@ def hazard_cap(
     total: FloatArray, rate: FloatArray, share: FloatArray, weighted: FloatArray,
     top_share: FloatArray,
 ) -> FloatArray:  # fmt: skip
-    """Return 12 x ``total`` with each monthly probe hazard capped at 1, as ``expected_cost``.
+    """Make ``total`` 12 x itself with each monthly probe hazard capped at 1; return it.
 
-    ``total`` is ``rate @ weighted``. Reproduces, for each regulator ``r`` in order with
-    ``top_share[r] * rate[r] > 1.0`` and its firms ``rows`` with ``share[r] * rate[r] > 1.0``,
-    ``total[rows] -= (share[r, rows] * rate[r] - 1.0) * weighted[r, rows] / share[r, rows]``;
-    then ``12.0 * total``.
+    ``total`` is ``rate @ weighted`` (changed in place). Reproduces, for each regulator ``r`` in
+    order with ``top_share[r] * rate[r] > 1.0`` and its firms ``rows`` with ``share[r] * rate[r]
+    > 1.0``, ``total[rows] -= (share[r, rows] * rate[r] - 1.0) * weighted[r, rows] / share[r,
+    rows]``; then ``12.0 * total``, as ``expected_cost``.
     """
     n = total.shape[0]
-    out = total.copy()
     for r in range(rate.shape[0]):
         if top_share[r] * rate[r] > 1.0:
             for i in range(n):
                 s = share[r, i]
                 if s * rate[r] > 1.0:
-                    out[i] = out[i] - (s * rate[r] - 1.0) * weighted[r, i] / s
+                    total[i] = total[i] - (s * rate[r] - 1.0) * weighted[r, i] / s
     for i in range(n):
-        out[i] = 12.0 * out[i]
-    return out
+        total[i] = 12.0 * total[i]
+    return total

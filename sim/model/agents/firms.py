@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from sim.model import firm_kernels, sum_kernels
 from sim.model.agents.chips import ChipMarket
+from sim.model.buffers import KeptArrays
 from sim.model.kernels import contiguous
 from sim.scenario.base import DOMAINS, FREEZE_KINDS
 from sim.scenario.params import ChipParams, FirmParams, SyntheticParams
@@ -140,6 +141,8 @@ class FirmPopulation:
         self.revenue0: FloatArray = self.revenue.copy()
         self.ai_capability0: float = float(self.ai_capability.sum())
         self._makers: tuple[IntArray, FloatArray, np.float64] | None = None
+        #: The month's large temporaries, kept between months (sim.model.buffers).
+        self.buffers = KeptArrays()
 
     # -- derived quantities -------------------------------------------------------------------
 
