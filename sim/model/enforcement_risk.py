@@ -237,7 +237,9 @@ def regulatory_pressure(
     if columns is None:
         columns = domain_columns(firms, regulators)
     # columns.T is column-major, as the exposure[:, domains] copy it replaces: the same product.
-    return np.asarray(columns.T @ stringency / len(stringency), dtype=float)
+    pressure = np.asarray(columns.T @ stringency, dtype=float)  # a new array: divided in place
+    pressure /= len(stringency)
+    return pressure
 
 
 def expected_cost(

@@ -125,3 +125,18 @@ def test_a_month_reuses_its_kept_arrays() -> None:
         m.step()
         seen.add(m.enforcement.share.__array_interface__["data"][0])
     assert len(seen) == 2  # this month's and last month's
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 17, 1000, 100_003])
+def test_numpys_exp_and_power_give_the_same_bits_in_place(n: int) -> None:
+    rng = np.random.default_rng(90 + n)
+    x = rng.uniform(-800.0, 800.0, n)
+    x[: min(n, 6)] = [0.0, -0.0, np.nan, np.inf, -np.inf, 709.9][: min(n, 6)]
+    base = np.abs(rng.standard_normal(n)) * np.exp(rng.uniform(-50, 50, n))
+    base[: min(n, 4)] = [0.05, 0.0, 1.0, np.inf][: min(n, 4)]
+    with np.errstate(over="ignore"):
+        for fn, arg, values in ((np.exp, (), x), (np.power, (1.0 / 12.0,), base)):
+            expected = fn(values, *arg)
+            got = values.copy()
+            fn(got, *arg, out=got)
+            same_bits(got, expected)

@@ -175,17 +175,19 @@ def test_chip_demand_and_purchase(n: int, required: float) -> None:
     available = want_foreign * (1.0 - blocked)
     demand = units * q + want_foreign * blocked
 
-    got_units, neg_z = firm_kernels.chip_logit(
+    got_units, neg_z, units_sum = firm_kernels.chip_logit(
         intensity, rd_spend, alignment, taste, value_term, pull, self_reliance
     )
     same_bits(got_units, units)
     same_bits(neg_z, -z)
+    same_bits(units_sum, units.sum())
     with np.errstate(over="ignore"):
-        got_available, got_demand = firm_kernels.chip_orders(
+        got_available, got_demand, demand_sum = firm_kernels.chip_orders(
             units, np.exp(neg_z), required, blocked
         )
     same_bits(got_available, available)
     same_bits(got_demand, demand)
+    same_bits(demand_sum, demand.sum())
 
     fill, keep, price = 0.8, 0.97, 0.2
     stock_f, stock_d, cash = values(rng, n, 0.0, 3.0), values(rng, n, 0.0, 3.0), np.zeros(n)

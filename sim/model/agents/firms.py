@@ -246,7 +246,7 @@ class FirmPopulation:
             float(params.long_run_growth), float(params.expansion_exposure),
         )  # fmt: skip
         # factor = np.maximum(1.0 + annual, 0.05); NumPy's power (kernels: not compiled).
-        self.revenue *= np.power(factor, 1.0 / 12.0)
+        self.revenue *= np.power(factor, 1.0 / 12.0, out=factor)
 
     def spend(self, params: FirmParams) -> FloatArray:
         """Book the month's operating cash flow and R&D spend; return R&D spend (billion CNY).
@@ -276,10 +276,10 @@ class FirmPopulation:
         Returns:
             Spend on foreign and on domestic compute, billion CNY.
         """
-        units, available, demand = market.demand(
+        _, available, demand, wanted, asked = market.orders(
             self.rd_spend, self.alignment, params, self.compute_intensity, self.chip_taste
         )
-        fill = market.clear(float(demand.sum()))
+        fill = market.clear(asked)
         price = params.compute_price_cny_bn
         # domestic = demand * fill; foreign = available, at most domestic * (1 - r) / r under a
         # sourcing rule r; stocks depreciate and grow by the purchases; cash pays for them.
@@ -289,7 +289,6 @@ class FirmPopulation:
             self.compute_foreign, self.compute_domestic, self.cash,
             1.0 - params.depreciation, float(price),
         )  # fmt: skip
-        wanted = float(units.sum())
         unserved = float(short_domestic + short_foreign)
         market.shortfall_share = unserved / wanted if wanted > 0.0 else 0.0
         return float(foreign) * price, float(domestic) * price
