@@ -93,14 +93,9 @@ class ChipMarket:
         """
         return self.orders(rd_spend, alignment, params, intensity, taste)[:3]
 
-    def orders(
-        self,
-        rd_spend: FloatArray,
-        alignment: FloatArray,
-        params: ChipParams,
-        intensity: FloatArray,
-        taste: FloatArray,
-    ) -> tuple[FloatArray, FloatArray, FloatArray, float, float]:
+    def orders(self, rd_spend: FloatArray, alignment: FloatArray, params: ChipParams,
+               intensity: FloatArray, taste: FloatArray,
+               ) -> tuple[FloatArray, FloatArray, FloatArray, float, float]:  # fmt: skip
         """Return :meth:`demand` and the sums of units wanted and of domestic units demanded.
 
         The sums are ``np.add.reduce`` of the arrays, taken as the arrays are written.
