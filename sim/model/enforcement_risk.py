@@ -207,7 +207,7 @@ def enforcement_exposure(
     # cost = zc * (p_fine * fine_share * domestic_share + p_freeze * s_r * freeze_years *
     # freeze_growth_penalty) * share, a block of firms at a time; top = share.max(axis=1).
     cost = firms.buffers.empty("enforcement cost", columns.shape)
-    top = value_kernels.enforcement_cost(
+    top, exact = value_kernels.enforcement_cost(
         share, total, firms.compliance, firms.strikes, firms.domestic_share, rules.stringency,
         rules.p_fine, rules.fine_share, rules.p_freeze, rules.freeze_years,
         float(params.firms.freeze_growth_penalty), float(ep.full_pressure),
@@ -215,9 +215,9 @@ def enforcement_exposure(
     )  # fmt: skip
     if not firms.n:
         top = np.zeros(len(share))
-    # A largest share of 0 or NaN is NumPy's own (the sign of a zero and which NaN).
-    for r in np.flatnonzero(~(np.abs(top) > 0.0)):
-        top[r] = share[r].max()
+    elif not exact:  # rows with no share above 0, or that may hold NaN: NumPy's maximum
+        for r in np.flatnonzero(np.isnan(top)):
+            top[r] = share[r].max()
     return EnforcementExposure(rules=rules, share=share, weighted=cost, top_share=top)
 
 

@@ -140,53 +140,41 @@ def spend_step(
 def chip_logit(
     intensity: FloatArray, rd_spend: FloatArray, alignment: FloatArray, taste: FloatArray,
     value_term: float, pull: float, self_reliance: float,
-) -> tuple[FloatArray, FloatArray, float]:  # fmt: skip
-    """Return units wanted, the negated logit and the units' sum, the first half of ``demand``.
+) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+    """Return units wanted and the negated logit, the first half of ``ChipMarket.demand``.
 
-    Reproduces ``units = intensity * rd_spend``, ``-z`` with
-    ``z = value_term + pull * (self_reliance * alignment - 0.25) + taste`` and ``units.sum()`` (a
-    leaf of the pairwise sum at a time, :mod:`sim.model.sum_kernels`); the caller takes
+    Reproduces ``units = intensity * rd_spend`` and ``-z`` with
+    ``z = value_term + pull * (self_reliance * alignment - 0.25) + taste``; the caller takes
     ``np.exp(-z)`` in NumPy.
     """
     n = intensity.shape[0]
     units, neg_z = np.empty(n), np.empty(n)
-    bounds, ops = sum_kernels.pairwise_leaves(n)
-    parts = np.empty((bounds.shape[0] - 1, 1))
-    for k in range(parts.shape[0]):
-        lo, hi = bounds[k], bounds[k + 1]
-        for i in range(lo, hi):
-            units[i] = intensity[i] * rd_spend[i]
-            z = value_term + pull * (self_reliance * alignment[i] - 0.25)
-            neg_z[i] = -(z + taste[i])
-        parts[k, 0] = sum_kernels.leaf_sum(units, lo, hi - lo)
-    return units, neg_z, sum_kernels.combine(ops, parts)[0]
+    for i in range(n):
+        units[i] = intensity[i] * rd_spend[i]
+        z = value_term + pull * (self_reliance * alignment[i] - 0.25)
+        neg_z[i] = -(z + taste[i])
+    return units, neg_z
 
 
 @kernel
 def chip_orders(
     units: FloatArray, exp_neg_z: FloatArray, required: float, blocked: float
-) -> tuple[FloatArray, FloatArray, float]:
-    """Return foreign units available, domestic units ordered and their sum, the rest of ``demand``.
+) -> tuple[FloatArray, FloatArray]:
+    """Return foreign units available and domestic units ordered, the rest of ``demand``.
 
     Reproduces ``q = np.maximum(1.0 / (1.0 + exp_neg_z), required)``,
-    ``want_foreign = units * (1.0 - q)``, ``foreign = want_foreign * (1.0 - blocked)``,
-    ``domestic = units * q + want_foreign * blocked`` and ``domestic.sum()`` (as
-    :func:`chip_logit`).
+    ``want_foreign = units * (1.0 - q)``, ``foreign = want_foreign * (1.0 - blocked)`` and
+    ``domestic = units * q + want_foreign * blocked``.
     """
     n = units.shape[0]
     foreign, domestic = np.empty(n), np.empty(n)
     open_share = 1.0 - blocked
-    bounds, ops = sum_kernels.pairwise_leaves(n)
-    parts = np.empty((bounds.shape[0] - 1, 1))
-    for k in range(parts.shape[0]):
-        lo, hi = bounds[k], bounds[k + 1]
-        for i in range(lo, hi):
-            q = kernels.maximum(1.0 / (1.0 + exp_neg_z[i]), required)
-            want_foreign = units[i] * (1.0 - q)
-            foreign[i] = want_foreign * open_share
-            domestic[i] = units[i] * q + want_foreign * blocked
-        parts[k, 0] = sum_kernels.leaf_sum(domestic, lo, hi - lo)
-    return foreign, domestic, sum_kernels.combine(ops, parts)[0]
+    for i in range(n):
+        q = kernels.maximum(1.0 / (1.0 + exp_neg_z[i]), required)
+        want_foreign = units[i] * (1.0 - q)
+        foreign[i] = want_foreign * open_share
+        domestic[i] = units[i] * q + want_foreign * blocked
+    return foreign, domestic
 
 
 @kernel

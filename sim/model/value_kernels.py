@@ -53,7 +53,7 @@ def enforcement_cost(
     domestic_share: FloatArray, stringency: FloatArray, p_fine: FloatArray,
     fine_share: FloatArray, p_freeze: FloatArray, freeze_years: FloatArray, penalty: float,
     full_pressure: float, strike_weight: float, cost: FloatArray,
-) -> FloatArray:  # fmt: skip
+) -> tuple[FloatArray, bool]:  # fmt: skip
     """Normalize ``share`` in place; write each regulator's expected cost per probe in ``cost``.
 
     The element-wise part of :func:`sim.model.enforcement_risk.enforcement_exposure`, a block of
@@ -66,11 +66,12 @@ def enforcement_cost(
         zc = np.minimum(stringency[r] * a + strike_weight * strikes * a, 1.0)
         cost[r] = zc * (fine[r] * domestic_share + freeze[r]) * share[r]
 
-    Returns each row's largest share, ``share.max(axis=1)`` where that is not 0 or NaN (there the
-    caller takes NumPy's, whose sign of zero and NaN may differ); -inf for rows of no firms.
+    Returns each row's largest share, ``share.max(axis=1)``, and whether every row has it. A row
+    with no share above 0, or whose ``total`` is not finite (it may hold NaN, and NumPy's maximum
+    then decides which NaN, or which zero), has NaN instead: the caller takes NumPy's there.
     """
     n_reg, n = share.shape
-    top = np.full(n_reg, -np.inf)
+    top = np.full(n_reg, -1, dtype=np.int64)
     a, b = np.empty(min(n, BLOCK)), np.empty(min(n, BLOCK))
     for lo in range(0, n, BLOCK):
         m = min(BLOCK, n - lo)
@@ -90,34 +91,29 @@ def enforcement_cost(
                 share_r[j] = s
                 zc = kernels.minimum(s_r * a[j] + b[j], 1.0)
                 cost_r[j] = zc * (fine_r * domestic_b[j] + freeze_r) * s
-            top[r] = block_max(share_r, top[r])
-    return top
+            top[r] = largest_bits(share_r, top[r])
+    largest = top.view(np.float64)
+    exact = True
+    for r in range(n_reg):
+        if not (largest[r] > 0.0 and abs(total[r]) < np.inf):
+            largest[r] = np.nan
+            exact = False
+    return largest, exact
 
 
 @kernel
-def block_max(values: FloatArray, start: float) -> float:
-    """Return the largest of ``start`` and ``values``, NaN if any is NaN.
+def largest_bits(values: FloatArray, start: int) -> int:
+    """Return the largest of ``start`` and the bits (as int64) of ``values``.
 
-    Eight running maxima, 8 elements apart (independent, so that the loop vectorizes).
+    A float64 at or above +0.0 orders as its bits do as an int64, and every value with the sign
+    bit set (below 0, -0.0, a NaN so signed) has negative bits: so the result, unless ``start``,
+    is the bits of the largest value with the sign bit clear, a NaN so signed being above +inf.
+    An integer maximum, which the loop vectorizes; ``start = -1`` stands for none.
     """
-    m = values.shape[0]
-    t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = start
-    k8 = m - m % 8
-    for j in range(0, k8, 8):
-        t0 = kernels.maximum(values[j], t0)
-        t1 = kernels.maximum(values[j + 1], t1)
-        t2 = kernels.maximum(values[j + 2], t2)
-        t3 = kernels.maximum(values[j + 3], t3)
-        t4 = kernels.maximum(values[j + 4], t4)
-        t5 = kernels.maximum(values[j + 5], t5)
-        t6 = kernels.maximum(values[j + 6], t6)
-        t7 = kernels.maximum(values[j + 7], t7)
-    top = kernels.maximum(
-        kernels.maximum(kernels.maximum(t0, t1), kernels.maximum(t2, t3)),
-        kernels.maximum(kernels.maximum(t4, t5), kernels.maximum(t6, t7)),
-    )
-    for j in range(k8, m):
-        top = kernels.maximum(values[j], top)
+    bits = values.view(np.int64)
+    top = start
+    for j in range(bits.shape[0]):
+        top = max(top, bits[j])
     return top
 
 

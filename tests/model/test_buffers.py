@@ -79,15 +79,17 @@ def test_copies_and_pickles_of_a_keeper_start_empty() -> None:
 
 
 @pytest.mark.parametrize("n", [*range(0, 40), 127, 128, 129, 4099, 100_003])
-def test_block_max_is_numpys_max(n: int) -> None:
+def test_largest_bits_are_those_of_the_largest_value_with_the_sign_bit_clear(n: int) -> None:
     rng = np.random.default_rng(n)
     x = rng.standard_normal(n) * np.exp(rng.uniform(-300, 300, n))
-    same_bits(value_kernels.block_max(x, -np.inf), x.max() if n else -np.inf)
-    if n:
-        x[rng.integers(n)] = np.inf
-        same_bits(value_kernels.block_max(x, -np.inf), x.max())
-        x[rng.integers(n)] = np.nan
-        assert np.isnan(value_kernels.block_max(x, -np.inf))
+    edges = [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 5e-324, -5e-324]
+    for k in range(len(edges) + 1):
+        y = x.copy()
+        y[rng.permutation(n)[: min(k, n)]] = edges[: min(k, n)]
+        kept = y[~np.signbit(y)].view(np.int64)  # NaN so signed above +inf
+        expected = kept.max() if kept.size else -1
+        assert value_kernels.largest_bits(y, -1) == expected
+        assert value_kernels.largest_bits(y, 2**62) == max(expected, 2**62)
 
 
 def test_the_largest_share_is_numpys_on_rows_of_zeros_and_nan() -> None:
@@ -97,9 +99,11 @@ def test_the_largest_share_is_numpys_on_rows_of_zeros_and_nan() -> None:
     e = enforcement_exposure(f, m.regulators, m.params)
     same_bits(e.top_share, e.share.max(axis=1))
     f.compliance[:] = 0.5
-    f.revenue[3] = np.nan
-    e = enforcement_exposure(f, m.regulators, m.params)
-    same_bits(e.top_share, e.share.max(axis=1))
+    for bad in (np.nan, np.inf):  # a share of NaN, and of inf / inf
+        f.revenue[3] = bad
+        e = enforcement_exposure(f, m.regulators, m.params)
+        assert np.isnan(e.share[:, 3]).all()
+        same_bits(e.top_share, e.share.max(axis=1))
 
 
 def test_last_months_exposure_stays_as_it_was_while_it_is_held() -> None:

@@ -91,31 +91,22 @@ class ChipMarket:
         Returns:
             Units wanted, foreign units available, domestic units demanded (per firm).
         """
-        return self.orders(rd_spend, alignment, params, intensity, taste)[:3]
-
-    def orders(self, rd_spend: FloatArray, alignment: FloatArray, params: ChipParams,
-               intensity: FloatArray, taste: FloatArray,
-               ) -> tuple[FloatArray, FloatArray, FloatArray, float, float]:  # fmt: skip
-        """Return :meth:`demand` and the sums of units wanted and of domestic units demanded.
-
-        The sums are ``np.add.reduce`` of the arrays, taken as the arrays are written.
-        """
         price_d = params.domestic_price_ratio * (1.0 - self.power_subsidy)
         value_gap = (1.0 - self.performance_gap) / max(price_d, 1e-9) - 1.0
         # units = intensity * rd_spend; the logit
         # z = choice_sensitivity * value_gap + self_reliance_pull * (self_reliance * alignment
         # - 0.25) + taste, returned as -z for NumPy's exp (kernels: not compiled), taken in place.
-        units, exp_neg_z, wanted = firm_kernels.chip_logit(
+        units, exp_neg_z = firm_kernels.chip_logit(
             contiguous(intensity), contiguous(rd_spend), contiguous(alignment), contiguous(taste),
             float(params.choice_sensitivity * value_gap), float(params.self_reliance_pull),
             float(self.self_reliance),
         )  # fmt: skip
         np.exp(exp_neg_z, out=exp_neg_z)
         # q = max(1 / (1 + exp(-z)), required_domestic); blocked foreign units turn domestic.
-        foreign, domestic, asked = firm_kernels.chip_orders(
+        foreign, domestic = firm_kernels.chip_orders(
             units, exp_neg_z, float(self.required_domestic), float(self.blocked_share)
         )
-        return units, foreign, domestic, float(wanted), float(asked)
+        return units, foreign, domestic
 
     def clear(self, domestic_demand: float) -> float:
         """Serve this month's domestic demand up to capacity; return the share served."""
@@ -125,3 +116,4 @@ class ChipMarket:
             self.fill_rate = min(1.0, self.capacity_units / domestic_demand)
         self.cumulative_units += domestic_demand * self.fill_rate
         return self.fill_rate
+

@@ -276,10 +276,10 @@ class FirmPopulation:
         Returns:
             Spend on foreign and on domestic compute, billion CNY.
         """
-        _, available, demand, wanted, asked = market.orders(
+        units, available, demand = market.demand(
             self.rd_spend, self.alignment, params, self.compute_intensity, self.chip_taste
         )
-        fill = market.clear(asked)
+        fill = market.clear(float(demand.sum()))
         price = params.compute_price_cny_bn
         # domestic = demand * fill; foreign = available, at most domestic * (1 - r) / r under a
         # sourcing rule r; stocks depreciate and grow by the purchases; cash pays for them.
@@ -289,6 +289,7 @@ class FirmPopulation:
             self.compute_foreign, self.compute_domestic, self.cash,
             1.0 - params.depreciation, float(price),
         )  # fmt: skip
+        wanted = float(units.sum())
         unserved = float(short_domestic + short_foreign)
         market.shortfall_share = unserved / wanted if wanted > 0.0 else 0.0
         return float(foreign) * price, float(domestic) * price
