@@ -151,10 +151,11 @@ class EnforcementExposure:
         if rate.size == 0:
             return np.zeros(self.share.shape[1])
         # Where the hazard would pass 1, take off the excess: (share * rate - 1) * cost.
-        return value_kernels.hazard_cap(
-            rate @ self.weighted, kernels.contiguous(rate), self.share, self.weighted,
-            self.top_share,
-        )  # fmt: skip
+        total = rate @ self.weighted  # a new array: the kernel changes it in place
+        value_kernels.hazard_cap(
+            total, kernels.contiguous(rate), self.share, self.weighted, self.top_share
+        )
+        return total
 
 
 def domain_columns(firms: FirmPopulation, regulators: list[Regulator]) -> FloatArray:
@@ -196,19 +197,27 @@ def enforcement_exposure(
     # share = columns * (revenue ** targeting_power * (1 - compliance)), row r summing to 1
     # once divided by its total; NumPy's power (kernels: not compiled).
     weight = firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)
-    share, total = value_kernels.targeting_weights(
-        kernels.contiguous(columns), weight, firms.compliance
+    # The month's (R, n) arrays are kept from one month to the next (sim.model.buffers): two
+    # months' arrays are in use at once (this month's, and last month's until it is replaced).
+    share = firms.buffers.empty("enforcement share", columns.shape)
+    total = value_kernels.targeting_weights(
+        kernels.contiguous(columns), weight, firms.compliance, share
     )
     # share /= total; zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1);
     # cost = zc * (p_fine * fine_share * domestic_share + p_freeze * s_r * freeze_years *
-    # freeze_growth_penalty) * share, a block of firms at a time.
-    cost = value_kernels.enforcement_cost(
+    # freeze_growth_penalty) * share, a block of firms at a time; top = share.max(axis=1).
+    cost = firms.buffers.empty("enforcement cost", columns.shape)
+    top, exact = value_kernels.enforcement_cost(
         share, total, firms.compliance, firms.strikes, firms.domestic_share, rules.stringency,
         rules.p_fine, rules.fine_share, rules.p_freeze, rules.freeze_years,
         float(params.firms.freeze_growth_penalty), float(ep.full_pressure),
-        float(ep.strike_weight),
+        float(ep.strike_weight), cost,
     )  # fmt: skip
-    top = share.max(axis=1) if firms.n else np.zeros(len(share))
+    if not firms.n:
+        top = np.zeros(len(share))
+    elif not exact:  # rows with no share above 0, or that may hold NaN: NumPy's maximum
+        for r in np.flatnonzero(np.isnan(top)):
+            top[r] = share[r].max()
     return EnforcementExposure(rules=rules, share=share, weighted=cost, top_share=top)
 
 
@@ -228,7 +237,9 @@ def regulatory_pressure(
     if columns is None:
         columns = domain_columns(firms, regulators)
     # columns.T is column-major, as the exposure[:, domains] copy it replaces: the same product.
-    return np.asarray(columns.T @ stringency / len(stringency), dtype=float)
+    pressure = np.asarray(columns.T @ stringency, dtype=float)  # a new array: divided in place
+    pressure /= len(stringency)
+    return pressure
 
 
 def expected_cost(

@@ -39,7 +39,8 @@ def annuity_factor(spread: FloatArray, horizon_years: float) -> FloatArray:
     # (1 - exp(-x)) / x * horizon with x = spread * horizon, horizon * (1 - x / 2) near 0;
     # NumPy's expm1 between two kernels (kernels: not compiled).
     spread = contiguous(spread)
-    expm1 = np.expm1(value_kernels.annuity_exponent(spread, float(horizon_years)))
+    expm1 = value_kernels.annuity_exponent(spread, float(horizon_years))
+    np.expm1(expm1, out=expm1)
     return value_kernels.annuity(expm1, spread, float(horizon_years))
 
 

@@ -20,16 +20,16 @@ BoolArray = NDArray[np.bool_]
 
 @kernel
 def targeting_weights(
-    columns: FloatArray, weight: FloatArray, compliance: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Return each regulator's targeting weight on each firm, shape (R, n), and their sums.
+    columns: FloatArray, weight: FloatArray, compliance: FloatArray, out: FloatArray
+) -> FloatArray:
+    """Write each regulator's targeting weight on each firm into ``out``; return their sums.
 
-    Reproduces ``share = columns * (weight * (1.0 - compliance))`` (``columns`` of shape (R, n))
-    and ``share.sum(axis=1)``, a leaf of the pairwise sums at a time (:mod:`sim.model.sum_kernels`:
-    the leaf's weights are still in the CPU's first cache when they are added).
+    Reproduces ``out[...] = columns * (weight * (1.0 - compliance))`` (``columns`` and ``out`` of
+    shape (R, n)) and ``out.sum(axis=1)``, a leaf of the pairwise sums at a time
+    (:mod:`sim.model.sum_kernels`: the leaf's weights are still in the CPU's first cache when they
+    are added).
     """
     n_reg, n = columns.shape
-    out = np.empty((n_reg, n))
     bounds, ops = sum_kernels.pairwise_leaves(n)
     parts = np.empty((bounds.shape[0] - 1, n_reg))
     w = np.empty(sum_kernels.LEAF)
@@ -44,7 +44,7 @@ def targeting_weights(
             for j in range(m):
                 row[j] = column[j] * w[j]
             parts[k, r] = sum_kernels.leaf_sum(row, 0, m)
-    return out, sum_kernels.combine(ops, parts)
+    return sum_kernels.combine(ops, parts)
 
 
 @kernel
@@ -52,9 +52,9 @@ def enforcement_cost(
     share: FloatArray, total: FloatArray, compliance: FloatArray, strikes: FloatArray,
     domestic_share: FloatArray, stringency: FloatArray, p_fine: FloatArray,
     fine_share: FloatArray, p_freeze: FloatArray, freeze_years: FloatArray, penalty: float,
-    full_pressure: float, strike_weight: float,
-) -> FloatArray:  # fmt: skip
-    """Normalize ``share`` in place; return the expected cost per probe of each regulator.
+    full_pressure: float, strike_weight: float, cost: FloatArray,
+) -> tuple[FloatArray, bool]:  # fmt: skip
+    """Normalize ``share`` in place; write each regulator's expected cost per probe in ``cost``.
 
     The element-wise part of :func:`sim.model.enforcement_risk.enforcement_exposure`, a block of
     firms at a time. Reproduces, with ``divisor = np.where(total > 0.0, total, 1.0)``,
@@ -64,10 +64,14 @@ def enforcement_cost(
         share /= divisor[r]
         a = (1.0 - compliance) / full_pressure
         zc = np.minimum(stringency[r] * a + strike_weight * strikes * a, 1.0)
-        cost = zc * (fine[r] * domestic_share + freeze[r]) * share
+        cost[r] = zc * (fine[r] * domestic_share + freeze[r]) * share[r]
+
+    Returns each row's largest share, ``share.max(axis=1)``, and whether every row has it. A row
+    with no share above 0, or whose ``total`` is not finite (it may hold NaN, and NumPy's maximum
+    then decides which NaN, or which zero), has NaN instead: the caller takes NumPy's there.
     """
     n_reg, n = share.shape
-    cost = np.empty((n_reg, n))
+    top = np.full(n_reg, -1, dtype=np.int64)
     a, b = np.empty(min(n, BLOCK)), np.empty(min(n, BLOCK))
     for lo in range(0, n, BLOCK):
         m = min(BLOCK, n - lo)
@@ -87,7 +91,30 @@ def enforcement_cost(
                 share_r[j] = s
                 zc = kernels.minimum(s_r * a[j] + b[j], 1.0)
                 cost_r[j] = zc * (fine_r * domestic_b[j] + freeze_r) * s
-    return cost
+            top[r] = largest_bits(share_r, top[r])
+    largest = top.view(np.float64)
+    exact = True
+    for r in range(n_reg):
+        if not (largest[r] > 0.0 and abs(total[r]) < np.inf):
+            largest[r] = np.nan
+            exact = False
+    return largest, exact
+
+
+@kernel
+def largest_bits(values: FloatArray, start: int) -> int:
+    """Return the largest of ``start`` and the bits (as int64) of ``values``.
+
+    A float64 at or above +0.0 orders as its bits do as an int64, and every value with the sign
+    bit set (below 0, -0.0, a NaN so signed) has negative bits: so the result, unless ``start``,
+    is the bits of the largest value with the sign bit clear, a NaN so signed being above +inf.
+    An integer maximum, which the loop vectorizes; ``start = -1`` stands for none.
+    """
+    bits = values.view(np.int64)
+    top = start
+    for j in range(bits.shape[0]):
+        top = max(top, bits[j])
+    return top
 
 
 @kernel
@@ -191,21 +218,20 @@ def hazard_cap(
     total: FloatArray, rate: FloatArray, share: FloatArray, weighted: FloatArray,
     top_share: FloatArray,
 ) -> FloatArray:  # fmt: skip
-    """Return 12 x ``total`` with each monthly probe hazard capped at 1, as ``expected_cost``.
+    """Make ``total`` 12 x itself with each monthly probe hazard capped at 1; return it.
 
-    ``total`` is ``rate @ weighted``. Reproduces, for each regulator ``r`` in order with
-    ``top_share[r] * rate[r] > 1.0`` and its firms ``rows`` with ``share[r] * rate[r] > 1.0``,
-    ``total[rows] -= (share[r, rows] * rate[r] - 1.0) * weighted[r, rows] / share[r, rows]``;
-    then ``12.0 * total``.
+    ``total`` is ``rate @ weighted`` (changed in place). Reproduces, for each regulator ``r`` in
+    order with ``top_share[r] * rate[r] > 1.0`` and its firms ``rows`` with ``share[r] * rate[r]
+    > 1.0``, ``total[rows] -= (share[r, rows] * rate[r] - 1.0) * weighted[r, rows] / share[r,
+    rows]``; then ``12.0 * total``, as ``expected_cost``.
     """
     n = total.shape[0]
-    out = total.copy()
     for r in range(rate.shape[0]):
         if top_share[r] * rate[r] > 1.0:
             for i in range(n):
                 s = share[r, i]
                 if s * rate[r] > 1.0:
-                    out[i] = out[i] - (s * rate[r] - 1.0) * weighted[r, i] / s
+                    total[i] = total[i] - (s * rate[r] - 1.0) * weighted[r, i] / s
     for i in range(n):
-        out[i] = 12.0 * out[i]
-    return out
+        total[i] = 12.0 * total[i]
+    return total

@@ -241,7 +241,8 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
     freeze *= penalty
 
     share = columns * (revenue * (1.0 - compliance))
-    weights, got_total = value_kernels.targeting_weights(columns, revenue, compliance)
+    weights = np.empty_like(columns)
+    got_total = value_kernels.targeting_weights(columns, revenue, compliance, weights)
     same_bits(weights, share)
     total = share.sum(axis=1)
     same_bits(got_total, total)
@@ -253,11 +254,16 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
     cost = np.minimum(np.multiply.outer(stringency, a) + b, 1.0)
     cost *= np.multiply.outer(fine, domestic) + freeze[:, None]
     cost *= share
-    got = value_kernels.enforcement_cost(weights, got_total, compliance, strikes, domestic,
+    got = np.empty_like(columns)
+    top, exact = value_kernels.enforcement_cost(weights, got_total, compliance, strikes, domestic,
                                          stringency, p_fine, fine_share, p_freeze, years,
-                                         penalty, full_pressure, strike_weight)  # fmt: skip
+                                         penalty, full_pressure, strike_weight, got)  # fmt: skip
     same_bits(weights, share)
     same_bits(got, cost)
+    largest = share.max(axis=1) if n else np.zeros(n_reg)
+    positive = np.isfinite(total) & (largest > 0.0)
+    same_bits(top[positive], largest[positive])
+    assert np.isnan(top[~positive]).all() and exact == positive.all()
 
 
 def test_element_helpers_follow_numpy() -> None:

@@ -95,15 +95,16 @@ class ChipMarket:
         value_gap = (1.0 - self.performance_gap) / max(price_d, 1e-9) - 1.0
         # units = intensity * rd_spend; the logit
         # z = choice_sensitivity * value_gap + self_reliance_pull * (self_reliance * alignment
-        # - 0.25) + taste, returned as -z for NumPy's exp (kernels: not compiled).
-        units, neg_z = firm_kernels.chip_logit(
+        # - 0.25) + taste, returned as -z for NumPy's exp (kernels: not compiled), taken in place.
+        units, exp_neg_z = firm_kernels.chip_logit(
             contiguous(intensity), contiguous(rd_spend), contiguous(alignment), contiguous(taste),
             float(params.choice_sensitivity * value_gap), float(params.self_reliance_pull),
             float(self.self_reliance),
         )  # fmt: skip
+        np.exp(exp_neg_z, out=exp_neg_z)
         # q = max(1 / (1 + exp(-z)), required_domestic); blocked foreign units turn domestic.
         foreign, domestic = firm_kernels.chip_orders(
-            units, np.exp(neg_z), float(self.required_domestic), float(self.blocked_share)
+            units, exp_neg_z, float(self.required_domestic), float(self.blocked_share)
         )
         return units, foreign, domestic
 

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from sim.model import firm_kernels, sum_kernels
 from sim.model.agents.chips import ChipMarket
+from sim.model.buffers import KeptArrays
 from sim.model.kernels import contiguous
 from sim.scenario.base import DOMAINS, FREEZE_KINDS
 from sim.scenario.params import ChipParams, FirmParams, SyntheticParams
@@ -140,6 +141,8 @@ class FirmPopulation:
         self.revenue0: FloatArray = self.revenue.copy()
         self.ai_capability0: float = float(self.ai_capability.sum())
         self._makers: tuple[IntArray, FloatArray, np.float64] | None = None
+        #: The month's large temporaries, kept between months (sim.model.buffers).
+        self.buffers = KeptArrays()
 
     # -- derived quantities -------------------------------------------------------------------
 
@@ -243,7 +246,7 @@ class FirmPopulation:
             float(params.long_run_growth), float(params.expansion_exposure),
         )  # fmt: skip
         # factor = np.maximum(1.0 + annual, 0.05); NumPy's power (kernels: not compiled).
-        self.revenue *= np.power(factor, 1.0 / 12.0)
+        self.revenue *= np.power(factor, 1.0 / 12.0, out=factor)
 
     def spend(self, params: FirmParams) -> FloatArray:
         """Book the month's operating cash flow and R&D spend; return R&D spend (billion CNY).
