@@ -17,6 +17,7 @@ from typing import Any
 import mesa
 import pandas as pd
 
+from sim.model.blas import one_blas_thread
 from sim.model.metrics import summarize
 from sim.model.policy_model import PolicyModel
 from sim.scenario.loader import scenario_hash
@@ -89,6 +90,9 @@ def run_scenario(
 ) -> RunResult:
     """Run ``scenario`` for its ``months`` with ``seed``.
 
+    The model runs with BLAS on one thread (:func:`sim.model.blas.one_blas_thread`), so that its
+    results are the same on every machine's core count and in every kind of worker.
+
     Args:
         scenario: A validated scenario (see :func:`sim.scenario.loader.load_scenario`).
         seed: Non-negative integer seed; the same seed gives identical results.
@@ -108,9 +112,10 @@ def run_scenario(
     """
     seed = check_seed(seed)
     started = time.perf_counter()
-    model = PolicyModel(scenario=scenario, collect_firms=collect_firms, check=check, rng=seed)
-    for _ in range(scenario.months):
-        model.step()
+    with one_blas_thread():
+        model = PolicyModel(scenario=scenario, collect_firms=collect_firms, check=check, rng=seed)
+        for _ in range(scenario.months):
+            model.step()
     columns = model.timeseries_columns()
     result = RunResult(
         scenario=scenario,
