@@ -161,16 +161,18 @@ def pairwise_sum(a: FloatArray) -> float:
 
 
 @kernel
-def masked_sums(values: FloatArray, mask: BoolArray) -> tuple[float, float]:
+def masked_sums(
+    values: FloatArray, mask: BoolArray, gathered: FloatArray
+) -> tuple[float, float]:
     """Return ``np.add.reduce(values[mask])`` and ``np.add.reduce(values[~mask])``, bit for bit.
 
-    Both selections are gathered into one array, the selected elements first, in order.
+    Both selections are gathered into ``gathered`` (as long as ``values``; its contents are
+    overwritten), the selected elements first, in order.
     """
     n = values.shape[0]
     n_in = 0
     for i in range(n):
         n_in += mask[i]
-    gathered = np.empty(n)
     at_in, at_out = 0, n_in
     for i in range(n):
         inside = mask[i]
@@ -232,7 +234,7 @@ def metric_sums(
     rd_spend: FloatArray, ai_capability: FloatArray, foreign: FloatArray, domestic: FloatArray,
     domestic_weight: float, market_value: FloatArray, discount_rate: FloatArray,
     listed: BoolArray, golden_share: BoolArray, freeze_until: IntArray, month: int,
-    sector: IntArray, n_sectors: int,
+    sector: IntArray, n_sectors: int, gathered: FloatArray,
 ) -> FloatArray:  # fmt: skip
     """Return the firm sums the metrics read, in the order of :data:`METRIC_SUMS`.
 
@@ -242,7 +244,8 @@ def metric_sums(
     ``foreign + domestic``, ``domestic * w``, ``foreign + domestic * w``,
     ``discount_rate * lv``, ``lv``, ``market_value[listed]`` and ``market_value[~listed]``;
     then ``np.count_nonzero(freeze_until > month)``, ``np.count_nonzero(golden_share)`` and
-    :func:`hhi`.
+    :func:`hhi`. ``gathered`` (one float per firm, overwritten) holds the listed and the unlisted
+    values while they are summed (:func:`masked_sums`).
     """
     n = compliance.shape[0]
     bounds, ops = pairwise_leaves(n)
@@ -283,7 +286,7 @@ def metric_sums(
         row[12] = leaf_sum(b5, 0, m)
     out = np.empty(N_SUMS)
     out[:n_rows] = combine(ops, parts)
-    out[n_rows], out[n_rows + 1] = masked_sums(market_value, listed)
+    out[n_rows], out[n_rows + 1] = masked_sums(market_value, listed, gathered)
     freezes, golden = 0, 0
     for i in range(n):
         golden += golden_share[i]

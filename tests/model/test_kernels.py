@@ -300,7 +300,7 @@ def test_pairwise_sum_is_numpys(kind: str) -> None:
         a = summands(rng, n, kind)
         same_bits(sum_kernels.pairwise_sum(a), np.add.reduce(a))
         mask = rng.random(n) < (0.0 if n % 7 == 0 else 1.0 if n % 7 == 1 else 0.6)
-        got = sum_kernels.masked_sums(a, mask)
+        got = sum_kernels.masked_sums(a, mask, np.full(n, np.nan))
         same_bits(np.array(got), np.array([np.add.reduce(a[mask]), np.add.reduce(a[~mask])]))
 
 
@@ -332,6 +332,7 @@ def test_metric_sums(n: int) -> None:
     got = sum_kernels.metric_sums(
         compliance, alignment, expansion, revenue, rd_spend, capability, foreign, domestic,
         weight, market_value, rate, listed, golden, freeze_until, month, sector, 5,
+        np.full(n, np.nan),
     )  # fmt: skip
     assert len(got) == len(sum_kernels.METRIC_SUMS)
     same_bits(got, np.array(expected, dtype=float))
