@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model import sum_kernels
+from sim.model import draw_kernels
 from sim.scenario.schema import CitySpec
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ class Municipality(mesa.Agent):
         self.subsidies_cny_bn = 0.0
         self._cdf: np.ndarray = np.zeros(0)
         self._cdf_month = -1
+        self._cdf_last = 1.0
         self._home: np.ndarray = np.zeros(0)
 
     @property
@@ -96,10 +97,10 @@ class Municipality(mesa.Agent):
     def choose_firm(self) -> int:
         """Draw the firm to court: home firms weigh ``home_pull``, size and alignment help.
 
-        Revenue and alignment do not change while cities sign deals, so the cumulative weights
+        Revenue and alignment do not change while cities sign deals, so the running weights
         are built once a month (on the first deal) and each deal is one binary search. The draw
         is the one ``rng.choice(n, p=weights / weights.sum())`` makes: the same cumulative
-        weights, one ``rng.random()``, the same search.
+        weights, one ``rng.random()``, the same search (:mod:`sim.model.draw_kernels`).
         """
         m = self.model
         if self._cdf_month != m.month:
@@ -107,20 +108,8 @@ class Municipality(mesa.Agent):
             if self._home.shape != firms.hq.shape:
                 # Where firms are based never changes: the home pull is built once.
                 self._home = np.where(firms.hq == self.index, self.spec.home_pull, 1.0)
-            # (weights / weights.sum()).cumsum() / its last, in one compiled pass.
-            cdf = sum_kernels.court_cdf(self._size_and_alignment(), self._home)
+            # sqrt(revenue) * (1 + alignment) * home, its sum and running shares, in one pass.
+            cdf = draw_kernels.court_weights(firms.revenue, firms.alignment, self._home)
             self._cdf, self._cdf_month = cdf, m.month
-        return int(self._cdf.searchsorted(m.rng.random(), side="right"))
-
-    def _size_and_alignment(self) -> np.ndarray:
-        """Return ``sqrt(revenue) * (1 + alignment)`` of every firm, shared by the month's cities.
-
-        Revenue and alignment do not change while cities step, so the first city to sign a deal
-        in a month computes it for all.
-        """
-        m = self.model
-        cached: tuple[int, np.ndarray] | None = getattr(m, "_court_weights", None)
-        if cached is None or cached[0] != m.month:
-            cached = (m.month, np.sqrt(m.firms.revenue) * (1.0 + m.firms.alignment))
-            setattr(m, "_court_weights", cached)  # noqa: B010 (a cache the model does not declare)
-        return cached[1]
+            self._cdf_last = float(cdf[-1]) if cdf.shape[0] else 1.0
+        return draw_kernels.search(self._cdf, self._cdf_last, m.rng.random())
