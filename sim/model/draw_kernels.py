@@ -46,14 +46,21 @@ def target_weights(
     at, positive = 0, 0
     for k in range(parts.shape[0]):
         lo, m = bounds[k], bounds[k + 1] - bounds[k]
-        for i in range(lo, lo + m):
-            out[i] = revenue_power[i] * exposure[i] * (1.0 - compliance[i])
+        # Views of the leaf, indexed from 0 (so that the loops vectorize).
+        power, exp_, comp, w = (
+            revenue_power[lo : lo + m], exposure[lo : lo + m], compliance[lo : lo + m],
+            out[lo : lo + m],
+        )  # fmt: skip
+        for j in range(m):
+            w[j] = power[j] * exp_[j] * (1.0 - comp[j])
         while at < rows.shape[0] and rows[at] < lo + m:
-            out[rows[at]] = 0.0
+            w[rows[at] - lo] = 0.0
             at += 1
-        for i in range(lo, lo + m):
-            positive += 1 if out[i] > 0 else 0
-        parts[k, 0] = sum_kernels.leaf_sum(out, lo, m)
+        count = 0
+        for j in range(m):
+            count += w[j] > 0
+        positive += count
+        parts[k, 0] = sum_kernels.leaf_sum(w, 0, m)
     return sum_kernels.combine(ops, parts)[0], positive
 
 
@@ -71,9 +78,10 @@ def court_weights(revenue: FloatArray, alignment: FloatArray, home: FloatArray) 
     parts = np.empty((bounds.shape[0] - 1, 1))
     for k in range(parts.shape[0]):
         lo, m = bounds[k], bounds[k + 1] - bounds[k]
-        for i in range(lo, lo + m):
-            out[i] = math.sqrt(revenue[i]) * (1.0 + alignment[i]) * home[i]
-        parts[k, 0] = sum_kernels.leaf_sum(out, lo, m)
+        r, a, h, w = revenue[lo : lo + m], alignment[lo : lo + m], home[lo : lo + m], out[lo:]
+        for j in range(m):
+            w[j] = math.sqrt(r[j]) * (1.0 + a[j]) * h[j]
+        parts[k, 0] = sum_kernels.leaf_sum(w, 0, m)
     if n == 0:
         return out
     running_shares(out, sum_kernels.combine(ops, parts)[0], out)
