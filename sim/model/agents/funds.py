@@ -63,7 +63,10 @@ class Fund(mesa.Agent):
         """Pay deployed money into firms' cash (booked for the money-conservation check)."""
         self.model.firms.cash[rows] += amounts
         # np.sum of one number is that number: summed only when there are many.
-        paid = float(amounts) if isinstance(amounts, float) else float(np.sum(amounts))
+        if isinstance(amounts, float):
+            paid = float(amounts)
+        else:  # an array's own sum is np.sum's, without its dispatch
+            paid = float(amounts.sum() if isinstance(amounts, np.ndarray) else np.sum(amounts))
         self.paid_to_firms_cny_bn += paid
 
     def deploy(self, amount_cny_bn: float) -> float:

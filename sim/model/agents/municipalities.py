@@ -50,6 +50,7 @@ class Municipality(mesa.Agent):
         self._cdf: np.ndarray = np.zeros(0)
         self._cdf_month = -1
         self._cdf_last = 1.0
+        self._row: int | None = None
         self._home: np.ndarray = np.zeros(0)
 
     @property
@@ -59,20 +60,23 @@ class Municipality(mesa.Agent):
 
     def support(self) -> float:
         """How supportive the centre looks to this city, in [0, 1]."""
-        p = self.model.params.cities
-        stance = self.model.influence.position.item(0, 0)
-        raw = 1.0 - self.spec.caution * stance / p.support_threshold
-        return min(max(raw + 0.5 * max(self.model.signal, 0.0), 0.0), 1.0)
+        m = self.model
+        stance = m.influence.position.item(0, 0)
+        raw = 1.0 - self.spec.caution * stance / m.params.cities.support_threshold
+        return min(max(raw + 0.5 * max(m.signal, 0.0), 0.0), 1.0)
 
     def step(self) -> None:
         """Update perceived growth and budget, offer deals, and lobby."""
         m = self.model
         p = m.params.cities
-        self.growth_seen += (m.gdp_growth - self.growth_seen) / p.growth_memory_months
-        refilled = min(self.budget_cny_bn + self.spec.budget_cny_bn / 12.0, self.spec.budget_cny_bn)
-        self.refilled_cny_bn += refilled - self.budget_cny_bn
+        spec = self.spec
+        seen = self.growth_seen
+        self.growth_seen = seen = seen + (m.gdp_growth - seen) / p.growth_memory_months
+        budget = self.budget_cny_bn
+        refilled = min(budget + spec.budget_cny_bn / 12.0, spec.budget_cny_bn)
+        self.refilled_cny_bn += refilled - budget
         self.budget_cny_bn = refilled
-        gap = self.growth_gap
+        gap = spec.growth_target - seen
         rate = p.deal_rate * min(max(gap / p.gap_scale, 0.0), 1.0) * self.support()
         n_deals = int(m.rng.poisson(rate)) if rate > 0 else 0
         for _ in range(n_deals):
@@ -83,16 +87,24 @@ class Municipality(mesa.Agent):
             row = self.choose_firm()
             self.budget_cny_bn -= subsidy
             m.sign_deal(self, row, amount, subsidy)
-        self.lobby()
+        self.lobby(gap)
 
-    def lobby(self) -> None:
-        """Lobby for a softer line: the city's anchor on stringency falls with its growth gap."""
+    def lobby(self, gap: float | None = None) -> None:
+        """Lobby for a softer line: the city's anchor on stringency falls with its growth gap.
+
+        Args:
+            gap: :attr:`growth_gap`, when the caller has it.
+        """
         m = self.model
-        gap = self.growth_gap
+        if gap is None:
+            gap = self.growth_gap
         anchor = self.spec.position.platform_stringency - m.params.cities.lobby_strength * max(
             gap, 0.0
         )
-        m.influence.anchor[m.influence.index[self.name], 0] = min(max(anchor, 0.0), 1.0)
+        net = m.influence
+        if self._row is None:  # the city's row in the influence network never changes
+            self._row = net.index[self.name]
+        net.anchor[self._row, 0] = min(max(anchor, 0.0), 1.0)
 
     def choose_firm(self) -> int:
         """Draw the firm to court: home firms weigh ``home_pull``, size and alignment help.
