@@ -1,0 +1,94 @@
+"""Compiled steps of the influence network: the influence matrix, and positions, anchors and ties.
+
+A network has a few dozen stakeholders, so a month's NumPy operations on it cost their calls
+more than their arithmetic. These kernels do the same IEEE operations in the same order as the
+NumPy in :class:`sim.model.influence.InfluenceNetwork` (quoted in each docstring), in one call
+each; a row sum is NumPy's pairwise sum of the row (:func:`sim.model.sum_kernels.pairwise_sum`),
+and the matrix product stays a NumPy call. ``tests/model/test_influence_kernels.py`` checks them
+bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.model import kernels, sum_kernels
+from sim.model.kernels import kernel
+
+FloatArray = NDArray[np.float64]
+
+
+@kernel
+def weights(
+    ties: FloatArray, tie_weight: float, clout: FloatArray, salience: FloatArray
+) -> tuple[FloatArray, FloatArray, bool]:
+    """Return the unnormalised influence matrix, its row sums, and whether every sum is positive.
+
+    Reproduces ``w = ties * tie_weight; w += 1.0; w *= clout * salience; totals =
+    w.sum(axis=1, keepdims=True)`` and ``totals.min() > 0``; when every total is positive the rows
+    are divided by their totals (``w /= totals``), else ``w`` is returned undivided.
+    """
+    n = ties.shape[0]
+    w = np.empty((n, n))
+    voice = np.empty(n)
+    for j in range(n):
+        voice[j] = clout[j] * salience[j]
+    totals = np.empty((n, 1))
+    for i in range(n):
+        row = w[i]
+        for j in range(n):
+            row[j] = (ties[i, j] * tie_weight + 1.0) * voice[j]
+        totals[i, 0] = sum_kernels.pairwise_sum(row)
+    # totals.min() > 0: the minimum is NaN when any total is NaN, and NaN > 0 is false.
+    positive = n > 0
+    for i in range(n):
+        t = totals[i, 0]
+        if not t > 0:
+            positive = False
+    if positive:
+        for i in range(n):
+            t = totals[i, 0]
+            for j in range(n):
+                w[i, j] = w[i, j] / t
+    return w, totals, positive
+
+
+@kernel
+def step(
+    listened: FloatArray, position: FloatArray, anchor: FloatArray, susceptibility: FloatArray,
+    ties: FloatArray, state_ties: FloatArray, cooptation: float, keep: float,
+) -> FloatArray:  # fmt: skip
+    """Return the new positions; move ``anchor`` and decay ``ties`` in place.
+
+    Reproduces, with ``listened = w @ position``, ``lam = susceptibility[:, None]`` and
+    ``state_ties = ties[:, state].sum(axis=1)`` (NumPy's order of that sum depends on the memory
+    layout NumPy gives the selected columns, so the caller computes it)::
+
+        new = lam * listened + (1.0 - lam) * anchor
+        new[0] = position[0]
+        new.clip(0.0, 1.0, out=new)
+        drift = cooptation * np.minimum(state_ties, 1.0)[:, None]
+        drift[0] = 0.0
+        anchor += drift * (new[0] - anchor)
+        ties *= keep
+    """
+    n, dims = position.shape
+    new = np.empty((n, dims))
+    for i in range(n):
+        lam = susceptibility[i]
+        for d in range(dims):
+            new[i, d] = lam * listened[i, d] + (1.0 - lam) * anchor[i, d]
+    for d in range(dims):
+        new[0, d] = position[0, d]
+    for i in range(n):
+        for d in range(dims):
+            new[i, d] = kernels.clip01(new[i, d])
+    for i in range(n):
+        drift = 0.0 if i == 0 else cooptation * kernels.minimum(state_ties[i], 1.0)
+        for d in range(dims):
+            anchor[i, d] = anchor[i, d] + drift * (new[0, d] - anchor[i, d])
+    for i in range(n):
+        for j in range(ties.shape[1]):
+            ties[i, j] = ties[i, j] * keep
+    return new
