@@ -150,10 +150,9 @@ class InfluenceNetwork:
         w = self.weights() if weights is None else weights
         # Friedkin-Johnsen, the clip, the co-optation drift and the ties' decay in one compiled
         # call around the matrix product (sim.model.influence_kernels.step).
-        state_ties = self.ties[:, self._state].sum(axis=1)
         self.position = influence_kernels.step(
             w @ self.position, self.position, self.anchor, self.susceptibility, self.ties,
-            state_ties, self.params.cooptation, 1.0 - self.params.tie_decay,
+            self._state, self.params.cooptation, 1.0 - self.params.tie_decay,
         )  # fmt: skip
 
     def effective_policy(self) -> FloatArray:

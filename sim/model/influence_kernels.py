@@ -17,6 +17,7 @@ from sim.model import kernels, sum_kernels
 from sim.model.kernels import kernel
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
 
 
 @kernel
@@ -61,17 +62,16 @@ def weights(
 @kernel
 def step(
     listened: FloatArray, position: FloatArray, anchor: FloatArray, susceptibility: FloatArray,
-    ties: FloatArray, state_ties: FloatArray, cooptation: float, keep: float,
+    ties: FloatArray, state: IntArray, cooptation: float, keep: float,
 ) -> FloatArray:  # fmt: skip
     """Return the new positions; move ``anchor`` and decay ``ties`` in place.
 
-    Reproduces, with ``listened = w @ position``, ``lam = susceptibility[:, None]`` and
-    ``state_ties = ties[:, state].sum(axis=1)`` (NumPy's order of that sum depends on the memory
-    layout NumPy gives the selected columns, so the caller computes it)::
+    Reproduces, with ``listened = w @ position`` and ``lam = susceptibility[:, None]``::
 
         new = lam * listened + (1.0 - lam) * anchor
         new[0] = position[0]
         new.clip(0.0, 1.0, out=new)
+        state_ties = ties[:, state].sum(axis=1)
         drift = cooptation * np.minimum(state_ties, 1.0)[:, None]
         drift[0] = 0.0
         anchor += drift * (new[0] - anchor)
@@ -89,7 +89,12 @@ def step(
         for d in range(dims):
             new[i, d] = kernels.clip01(new[i, d])
     for i in range(n):
-        drift = 0.0 if i == 0 else cooptation * kernels.minimum(state_ties[i], 1.0)
+        # NumPy gives the selected columns in column-major order and sums each row one column
+        # after the other, from 0.0 (not pairwise).
+        state_ties = 0.0
+        for k in range(state.shape[0]):
+            state_ties += ties[i, state[k]]
+        drift = 0.0 if i == 0 else cooptation * kernels.minimum(state_ties, 1.0)
         for d in range(dims):
             anchor[i, d] = anchor[i, d] + drift * (new[0, d] - anchor[i, d])
     for i in range(n):
