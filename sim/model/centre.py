@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.model import centre_kernels
 from sim.scenario.params import CentreParams
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ class Centre:
             self.jobs_growth = p.jobs_growth_norm
         self._jobs = jobs
         f = model.firms
-        value = float(f.market_value[f.listed].sum())
+        value = centre_kernels.listed_sum(f.market_value, f.listed)  # market_value[listed].sum()
         self._value_peak = max(self._value_peak, value)
         self.value_fall = 1.0 - value / self._value_peak if self._value_peak > 0 else 0.0
         own = float(f.ai_capability.sum()) / max(f.ai_capability0, 1e-12)

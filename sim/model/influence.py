@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model import influence_kernels
+from sim.model import centre_kernels
 from sim.scenario.base import DIMENSIONS
 from sim.scenario.params import InfluenceParams
 from sim.scenario.schema import Scenario
@@ -121,7 +121,7 @@ class InfluenceNetwork:
         """Return the row-stochastic influence matrix W."""
         # voice * (1 + tie_weight * ties), its row sums and their division, in one compiled call
         # (IEEE addition and multiplication commute: the same bits in any operand order).
-        w, totals, positive = influence_kernels.weights(
+        w, totals, positive = centre_kernels.weights(
             self.ties, self.params.tie_weight, self.clout, self.salience
         )
         if positive:  # (totals > 0).all(): a NaN total is neither
@@ -149,8 +149,8 @@ class InfluenceNetwork:
         """
         w = self.weights() if weights is None else weights
         # Friedkin-Johnsen, the clip, the co-optation drift and the ties' decay in one compiled
-        # call around the matrix product (sim.model.influence_kernels.step).
-        self.position = influence_kernels.step(
+        # call around the matrix product (sim.model.centre_kernels.step).
+        self.position = centre_kernels.step(
             w @ self.position, self.position, self.anchor, self.susceptibility, self.ties,
             self._state, self.params.cooptation, 1.0 - self.params.tie_decay,
         )  # fmt: skip

@@ -1,11 +1,11 @@
-"""Compiled steps of the influence network: the influence matrix, and positions, anchors and ties.
+"""Compiled steps of the centre and the influence network it heads.
 
 A network has a few dozen stakeholders, so a month's NumPy operations on it cost their calls
 more than their arithmetic. These kernels do the same IEEE operations in the same order as the
-NumPy in :class:`sim.model.influence.InfluenceNetwork` (quoted in each docstring), in one call
-each; a row sum is NumPy's pairwise sum of the row (:func:`sim.model.sum_kernels.pairwise_sum`),
-and the matrix product stays a NumPy call. ``tests/model/test_influence_kernels.py`` checks them
-bit for bit.
+NumPy in :class:`sim.model.influence.InfluenceNetwork` and :class:`sim.model.centre.Centre`
+(quoted in each docstring), in one call each; a sum is NumPy's pairwise sum
+(:mod:`sim.model.sum_kernels`), and the matrix product stays a NumPy call.
+``tests/model/test_centre_kernels.py`` checks them bit for bit.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sim.model.kernels import kernel
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
+BoolArray = NDArray[np.bool_]
 
 
 @kernel
@@ -101,3 +102,21 @@ def step(
         for j in range(ties.shape[1]):
             ties[i, j] = ties[i, j] * keep
     return new
+
+
+@kernel
+def listed_sum(values: FloatArray, listed: BoolArray) -> float:
+    """Return ``np.add.reduce(values[listed])``: the listed values, gathered and summed pairwise.
+
+    Only the listed rows of ``values`` are read.
+    """
+    n_in = 0
+    for i in range(listed.shape[0]):
+        n_in += listed[i]
+    gathered = np.empty(n_in)
+    at = 0
+    for i in range(listed.shape[0]):
+        if listed[i]:
+            gathered[at] = values[i]
+            at += 1
+    return sum_kernels.pairwise_sum(gathered)

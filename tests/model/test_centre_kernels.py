@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model import influence_kernels
+from sim.model import centre_kernels
 from tests.model.test_kernels import same_bits
 
 SIZES = [1, 2, 7, 8, 9, 17, 32, 33, 127, 128, 129, 300]
@@ -49,7 +49,7 @@ def test_weights_are_numpys(n: int, seed: int) -> None:
     if seed == 4 and n > 1:
         net["ties"][1, :] = np.nan  # a NaN total
     tie_weight = float(rng.uniform(0.0, 3.0))
-    w, totals, positive = influence_kernels.weights(net["ties"], tie_weight, clout, net["salience"])
+    w, totals, positive = centre_kernels.weights(net["ties"], tie_weight, clout, net["salience"])
     w0, totals0, positive0 = weights_numpy(net["ties"], tie_weight, clout, net["salience"])
     assert positive == positive0
     same_bits(w, w0)
@@ -88,7 +88,7 @@ def test_step_is_numpys(n: int, seed: int) -> None:
         net["ties"][rng.random((n, n)) < 0.3] = -0.0  # a row's sum starts from 0.0
     ours = {k: v.copy() for k, v in net.items()}
     theirs = {k: v.copy() for k, v in net.items()}
-    new = influence_kernels.step(listened, ours["position"], ours["anchor"],
+    new = centre_kernels.step(listened, ours["position"], ours["anchor"],
                                  ours["susceptibility"], ours["ties"], state, cooptation,
                                  keep)  # fmt: skip
     expected = step_numpy(listened, theirs["position"], theirs["anchor"],
@@ -97,3 +97,14 @@ def test_step_is_numpys(n: int, seed: int) -> None:
     same_bits(new, expected)
     for key in ("anchor", "ties", "position"):
         same_bits(ours[key], theirs[key])
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 127, 128, 129, 300, 1_000, 10_000, 100_003])
+@pytest.mark.parametrize("share", [0.0, 0.05, 0.5, 1.0])
+def test_listed_sum_is_numpys(n: int, share: float) -> None:
+    rng = np.random.default_rng([n, int(share * 100)])
+    values = rng.lognormal(0.0, 3.0, n) * rng.choice([-1.0, 1.0], n)
+    values[rng.random(n) < 0.05] = -0.0
+    values[rng.random(n) < 0.01] = 1e300
+    listed = rng.random(n) < share
+    same_bits(np.array(centre_kernels.listed_sum(values, listed)), np.array(values[listed].sum()))
