@@ -25,6 +25,7 @@ from sim.model.kernels import kernel
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 
 
 @kernel
@@ -65,12 +66,15 @@ def target_weights(
 
 
 @kernel
-def court_weights(revenue: FloatArray, alignment: FloatArray, home: FloatArray) -> FloatArray:
+def court_weights(
+    revenue: FloatArray, alignment: FloatArray, home: BoolArray, home_pull: float
+) -> FloatArray:
     """Return a city's running court weights; the last is the normalising one.
 
-    Reproduces ``w = np.sqrt(revenue) * (1.0 + alignment) * home`` and ``np.cumsum(w /
-    np.add.reduce(w))`` (:func:`running_shares`); ``rng.choice`` would also divide by the last
-    element, which :func:`search` does at the rows it probes.
+    Reproduces ``w = np.sqrt(revenue) * (1.0 + alignment) * np.where(home, home_pull, 1.0)`` and
+    ``np.cumsum(w / np.add.reduce(w))`` (:func:`running_shares`); ``rng.choice`` would also
+    divide by the last element, which :func:`search` does at the rows it probes. The home firms
+    are read from a mask (a byte a firm, not a float).
     """
     n = revenue.shape[0]
     out = np.empty(n)
@@ -80,7 +84,7 @@ def court_weights(revenue: FloatArray, alignment: FloatArray, home: FloatArray) 
         lo, m = bounds[k], bounds[k + 1] - bounds[k]
         r, a, h, w = revenue[lo : lo + m], alignment[lo : lo + m], home[lo : lo + m], out[lo:]
         for j in range(m):
-            w[j] = math.sqrt(r[j]) * (1.0 + a[j]) * h[j]
+            w[j] = math.sqrt(r[j]) * (1.0 + a[j]) * (home_pull if h[j] else 1.0)
         parts[k, 0] = sum_kernels.leaf_sum(w, 0, m)
     if n == 0:
         return out

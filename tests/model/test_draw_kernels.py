@@ -81,21 +81,22 @@ def test_court_weights_are_numpys(n: int) -> None:
     revenue = rng.lognormal(0.0, 2.0, n)
     revenue[: min(n, 2)] = 0.0  # firms without revenue weigh nothing
     alignment = rng.uniform(0.0, 1.0, n)
-    home = np.where(rng.integers(0, 6, n) == 2, 3.5, 1.0)
-    w = np.sqrt(revenue) * (1.0 + alignment) * home
+    home = rng.integers(0, 6, n) == 2
+    w = np.sqrt(revenue) * (1.0 + alignment) * np.where(home, 3.5, 1.0)
     with np.errstate(invalid="ignore"):  # no firm with any weight: NaN, as in the model
         expected = np.cumsum(w / w.sum())
-    same_bits(draw_kernels.court_weights(revenue, alignment, home), expected)
-    assert draw_kernels.court_weights(np.empty(0), np.empty(0), np.empty(0)).shape == (0,)
+    same_bits(draw_kernels.court_weights(revenue, alignment, home, 3.5), expected)
+    empty = draw_kernels.court_weights(np.empty(0), np.empty(0), np.empty(0, dtype=bool), 3.5)
+    assert empty.shape == (0,)
 
 
 @pytest.mark.parametrize("n", SIZES)
 def test_a_city_draws_what_rng_choice_draws(n: int) -> None:
     rng = np.random.default_rng([n, 99])
     revenue, alignment = rng.lognormal(0.0, 2.0, n), rng.uniform(0.0, 1.0, n)
-    home = np.where(rng.integers(0, 6, n) == 2, 3.5, 1.0)
-    running = draw_kernels.court_weights(revenue, alignment, home)
-    w = np.sqrt(revenue) * (1.0 + alignment) * home
+    home = rng.integers(0, 6, n) == 2
+    running = draw_kernels.court_weights(revenue, alignment, home, 1.7)
+    w = np.sqrt(revenue) * (1.0 + alignment) * np.where(home, 1.7, 1.0)
     for seed in range(20):
         ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
         row = draw_kernels.search(running, running[-1], ours.random())

@@ -51,7 +51,7 @@ class Municipality(mesa.Agent):
         self._cdf_month = -1
         self._cdf_last = 1.0
         self._row: int | None = None
-        self._home: np.ndarray = np.zeros(0)
+        self._home: np.ndarray = np.zeros(0, dtype=bool)
 
     @property
     def growth_gap(self) -> float:
@@ -118,10 +118,12 @@ class Municipality(mesa.Agent):
         if self._cdf_month != m.month:
             firms = m.firms
             if self._home.shape != firms.hq.shape:
-                # Where firms are based never changes: the home pull is built once.
-                self._home = np.where(firms.hq == self.index, self.spec.home_pull, 1.0)
-            # sqrt(revenue) * (1 + alignment) * home, its sum and running shares, in one pass.
-            cdf = draw_kernels.court_weights(firms.revenue, firms.alignment, self._home)
+                # Where firms are based never changes: the home firms are found once.
+                self._home = firms.hq == self.index
+            # sqrt(revenue) * (1 + alignment) * home pull, its sum and running shares, in 2 passes.
+            cdf = draw_kernels.court_weights(
+                firms.revenue, firms.alignment, self._home, self.spec.home_pull
+            )
             self._cdf, self._cdf_month = cdf, m.month
             self._cdf_last = float(cdf[-1]) if cdf.shape[0] else 1.0
         return draw_kernels.search(self._cdf, self._cdf_last, m.rng.random())
