@@ -11,14 +11,10 @@ NumPy in :class:`sim.model.influence.InfluenceNetwork` and :class:`sim.model.cen
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
 from sim.model import kernels, sum_kernels
 from sim.model.kernels import kernel
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.intp]
-BoolArray = NDArray[np.bool_]
+from sim.model.sum_kernels import BoolArray, FloatArray, IntArray
 
 
 @kernel
@@ -67,16 +63,11 @@ def step(
 ) -> FloatArray:  # fmt: skip
     """Return the new positions; move ``anchor`` and decay ``ties`` in place.
 
-    Reproduces, with ``listened = w @ position`` and ``lam = susceptibility[:, None]``::
-
-        new = lam * listened + (1.0 - lam) * anchor
-        new[0] = position[0]
-        new.clip(0.0, 1.0, out=new)
-        state_ties = ties[:, state].sum(axis=1)
-        drift = cooptation * np.minimum(state_ties, 1.0)[:, None]
-        drift[0] = 0.0
-        anchor += drift * (new[0] - anchor)
-        ties *= keep
+    Reproduces, with ``listened = w @ position`` and ``lam = susceptibility[:, None]``:
+    ``new = lam * listened + (1.0 - lam) * anchor``, its row 0 set back to ``position[0]`` (the
+    centre moves by its own rules) and clipped to [0, 1] (``new.clip(0.0, 1.0, out=new)``);
+    ``drift = cooptation * np.minimum(ties[:, state].sum(axis=1), 1.0)[:, None]`` with
+    ``drift[0] = 0.0``; ``anchor += drift * (new[0] - anchor)``; and ``ties *= keep``.
     """
     n, dims = position.shape
     new = np.empty((n, dims))

@@ -18,14 +18,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.typing import NDArray
 
 from sim.model import sum_kernels
 from sim.model.kernels import kernel
-
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
+from sim.model.sum_kernels import BoolArray, FloatArray, IntArray
 
 
 @kernel
