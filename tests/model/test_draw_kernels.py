@@ -139,3 +139,13 @@ def test_one_bounded_integer_draws_what_an_array_of_one_draws(seed: int) -> None
     assert ours.bit_generator.state == theirs.bit_generator.state
     assert ours.random() == theirs.random(1)[0]
     assert ours.bit_generator.state == theirs.bit_generator.state
+
+
+def test_revenue_to_the_power_one_is_revenue() -> None:
+    """Regulators read revenue itself for ``np.power(revenue, 1.0)``: the same bits."""
+    rng = np.random.default_rng(0)
+    for n in (1, 7, 129, 10_003, 100_003):
+        x = rng.lognormal(0.0, 5.0, n) * rng.choice([-1.0, 1.0], n)
+        special = [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 1.7976931348623157e308]
+        x[: min(n, 8)] = special[: min(n, 8)]
+        same_bits(np.power(x, 1.0), x)

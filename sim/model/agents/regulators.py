@@ -180,12 +180,15 @@ class Regulator(mesa.Agent):
         """Return every firm's revenue to the targeting power, computed once a month.
 
         Revenue does not change while regulators step, so the regulators of a month share it
-        (a power over every firm is the dearest part of drawing targets).
+        (a power over every firm is the dearest part of drawing targets); at the default power
+        1.0 it is revenue itself.
         """
         m = self.model
         cached: tuple[int, np.ndarray] | None = getattr(m, "_revenue_power", None)
         if cached is None or cached[0] != m.month:
-            cached = (m.month, np.power(m.firms.revenue, m.params.enforcement.targeting_power))
+            tp, revenue = m.params.enforcement.targeting_power, m.firms.revenue
+            # revenue ** 1.0 is revenue, bit for bit (the expected-cost pass reads it so too).
+            cached = (m.month, revenue if tp == 1.0 else np.power(revenue, tp))
             setattr(m, "_revenue_power", cached)  # noqa: B010 (a cache the model does not declare)
         return cached[1]
 
