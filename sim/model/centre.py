@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.model import centre_kernels
 from sim.scenario.params import CentreParams
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ class Centre:
             self.jobs_growth = p.jobs_growth_norm
         self._jobs = jobs
         f = model.firms
-        value = float(f.market_value[f.listed].sum())
+        value = centre_kernels.listed_sum(f.market_value, f.listed)  # market_value[listed].sum()
         self._value_peak = max(self._value_peak, value)
         self.value_fall = 1.0 - value / self._value_peak if self._value_peak > 0 else 0.0
         own = float(f.ai_capability.sum()) / max(f.ai_capability0, 1e-12)
@@ -123,8 +124,7 @@ class Centre:
         # The pulls of the 2 dimensions as plain floats (the same operations), set in one call.
         (x0, x1), (a0, a1), (o0, o1) = x.tolist(), anchor.tolist(), others.tolist()
         pw, sw = p.priority_weight, p.stakeholder_weight
-        pulls = self.pulls
-        pulls[...] = (
+        rows = (
             (pw * (a0 - x0), pw * (a1 - x1)),
             (p.growth_weight * self.growth_gap, 0.0),
             (p.jobs_weight * (self.jobs_growth - p.jobs_growth_norm), 0.0),
@@ -132,11 +132,15 @@ class Centre:
             (p.ai_weight * behind, -p.ai_weight * behind),
             (sw * (o0 - x0), sw * (o1 - x1)),
         )
+        self.pulls[...] = rows
         if self.pinned:
             return
         # x + speed * (sum of the pulls), clipped to [0, 1], and the anchor's drift, in floats:
-        # min(max(v, 0), 1) is np.clip's result for every v, NaN and -0.0 included.
-        s0, s1 = pulls.sum(axis=0).tolist()
+        # min(max(v, 0), 1) is np.clip's result for every v, NaN and -0.0 included. The sums
+        # add the rows in order, as ``pulls.sum(axis=0)`` does.
+        (g0, g1), (j0, j1), (v0, v1), (c0, c1), (t0, t1) = rows[1:]
+        s0 = rows[0][0] + g0 + j0 + v0 + c0 + t0
+        s1 = rows[0][1] + g1 + j1 + v1 + c1 + t1
         new0 = min(max(x0 + p.speed * s0, 0.0), 1.0)
         new1 = min(max(x1 + p.speed * s1, 0.0), 1.0)
         easing = x0 - new0

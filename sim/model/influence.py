@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.model import centre_kernels
 from sim.scenario.base import DIMENSIONS
 from sim.scenario.params import InfluenceParams
 from sim.scenario.schema import Scenario
@@ -118,14 +119,12 @@ class InfluenceNetwork:
 
     def weights(self) -> FloatArray:
         """Return the row-stochastic influence matrix W."""
-        # voice * (1 + tie_weight * ties), in place in one array (IEEE addition and
-        # multiplication commute: the same bits in any operand order).
-        w = self.ties * self.params.tie_weight
-        w += 1.0
-        w *= self.clout * self.salience
-        totals = w.sum(axis=1, keepdims=True)
-        if totals.min() > 0:  # (totals > 0).all(): a NaN total is neither
-            w /= totals
+        # voice * (1 + tie_weight * ties), its row sums and their division, in one compiled call
+        # (IEEE addition and multiplication commute: the same bits in any operand order).
+        w, totals, positive = centre_kernels.weights(
+            self.ties, self.params.tie_weight, self.clout, self.salience
+        )
+        if positive:  # (totals > 0).all(): a NaN total is neither
             return w
         return np.divide(w, totals, out=np.full_like(w, 1.0 / len(w)), where=totals > 0)
 
@@ -149,17 +148,12 @@ class InfluenceNetwork:
                 it once for the centre and this update: positions do not change it).
         """
         w = self.weights() if weights is None else weights
-        lam = self.susceptibility[:, None]
-        centre = self.position[0]  # a row of the array replaced next
-        self.position = lam * (w @ self.position) + (1.0 - lam) * self.anchor
-        self.position[0] = centre
-        self.position.clip(0.0, 1.0, out=self.position)
-        # Co-optation: actors tied to the state drift toward the state's position.
-        state_ties = self.ties[:, self._state].sum(axis=1)
-        drift = self.params.cooptation * np.minimum(state_ties, 1.0)[:, None]
-        drift[0] = 0.0
-        self.anchor += drift * (self.position[0] - self.anchor)
-        self.ties *= 1.0 - self.params.tie_decay
+        # Friedkin-Johnsen, the clip, the co-optation drift and the ties' decay in one compiled
+        # call around the matrix product (sim.model.centre_kernels.step).
+        self.position = centre_kernels.step(
+            w @ self.position, self.position, self.anchor, self.susceptibility, self.ties,
+            self._state, self.params.cooptation, 1.0 - self.params.tie_decay,
+        )  # fmt: skip
 
     def effective_policy(self) -> FloatArray:
         """Return the clout-and-salience-weighted mean position on each dimension."""

@@ -298,40 +298,6 @@ def metric_sums(
 
 
 @kernel
-def cumulative_shares(weights: FloatArray, total: float, out: FloatArray) -> FloatArray:
-    """Write the cumulative shares of ``weights`` into ``out`` (it may be ``weights``); return it.
-
-    Reproduces ``cdf = np.cumsum(weights / total); cdf /= cdf[-1]``: ``np.cumsum`` adds one
-    element at a time, the first taken as it is. ``weights`` holds at least one element.
-    """
-    n = weights.shape[0]
-    acc = weights[0] / total
-    out[0] = acc
-    for i in range(1, n):
-        acc = acc + weights[i] / total
-        out[i] = acc
-    for i in range(n):
-        out[i] = out[i] / acc
-    return out
-
-
-@kernel
-def court_cdf(size_alignment: FloatArray, home: FloatArray) -> FloatArray:
-    """Return a city's cumulative court weights, as ``Municipality.choose_firm`` wrote them.
-
-    Reproduces ``w = size_alignment * home; w /= np.add.reduce(w); np.cumsum(w, out=w);
-    w /= w[-1]`` (:func:`cumulative_shares`).
-    """
-    n = size_alignment.shape[0]
-    cdf = np.empty(n)
-    for i in range(n):
-        cdf[i] = size_alignment[i] * home[i]
-    if n == 0:
-        return cdf
-    return cumulative_shares(cdf, pairwise_sum(cdf), cdf)
-
-
-@kernel
 def target_weights(
     revenue_power: FloatArray, exposure: FloatArray, compliance: FloatArray
 ) -> FloatArray:

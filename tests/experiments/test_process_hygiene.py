@@ -39,11 +39,13 @@ def wait_until(condition, timeout_s: float, what: str) -> None:  # type: ignore[
         time.sleep(0.2)
 
 
+# Enough runs that the pool's workers start before the batch process has run them all itself
+# (the test kills the batch as soon as they run).
 THREADED_BATCH = """
 import sys, threading, time
 threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
 import sim
-sim.run_batch(["crackdown", "thaw"], replicates=20, workers=2, out=sys.argv[1])
+sim.run_batch(["crackdown", "thaw"], replicates=100, workers=2, out=sys.argv[1])
 """
 
 

@@ -63,7 +63,10 @@ class Fund(mesa.Agent):
         """Pay deployed money into firms' cash (booked for the money-conservation check)."""
         self.model.firms.cash[rows] += amounts
         # np.sum of one number is that number: summed only when there are many.
-        paid = float(amounts) if isinstance(amounts, float) else float(np.sum(amounts))
+        if isinstance(amounts, float):
+            paid = float(amounts)
+        else:  # an array's own sum is np.sum's, without its dispatch
+            paid = float(amounts.sum() if isinstance(amounts, np.ndarray) else np.sum(amounts))
         self.paid_to_firms_cny_bn += paid
 
     def deploy(self, amount_cny_bn: float) -> float:
@@ -112,14 +115,20 @@ class GoldenShareFund(Fund):
         firms = m.firms
         p = m.params.funds
         n = firms.n_named
-        chance = (
-            self.spec.stake_propensity
-            * float(m.policy[0])
-            * firms.exposure[:n, DATA]
-            * (1.0 + p.stake_sanction_weight * firms.sanction_memory[:n])
-        )
-        draws = m.rng.random(n)
-        for row in ((draws < chance) & ~firms.golden_share[:n]).nonzero()[0].tolist():
+        base = self.spec.stake_propensity * float(m.policy[0])
+        weight = p.stake_sanction_weight
+        draws = m.rng.random(n).tolist()
+        # The chances of the few named firms in floats (the same operations as on arrays), all
+        # read before any stake is taken.
+        exposure = firms.exposure[:n, DATA].tolist()
+        memory = firms.sanction_memory[:n].tolist()
+        held = firms.golden_share[:n].tolist()
+        rows = [
+            row
+            for row in range(n)
+            if draws[row] < base * exposure[row] * (1.0 + weight * memory[row]) and not held[row]
+        ]
+        for row in rows:
             self.take_stake(row)
 
 

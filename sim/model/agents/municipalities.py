@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model import sum_kernels
+from sim.model import draw_kernels
 from sim.scenario.schema import CitySpec
 
 if TYPE_CHECKING:
@@ -49,7 +49,9 @@ class Municipality(mesa.Agent):
         self.subsidies_cny_bn = 0.0
         self._cdf: np.ndarray = np.zeros(0)
         self._cdf_month = -1
-        self._home: np.ndarray = np.zeros(0)
+        self._cdf_last = 1.0
+        self._row: int | None = None
+        self._home: np.ndarray = np.zeros(0, dtype=bool)
 
     @property
     def growth_gap(self) -> float:
@@ -58,20 +60,23 @@ class Municipality(mesa.Agent):
 
     def support(self) -> float:
         """How supportive the centre looks to this city, in [0, 1]."""
-        p = self.model.params.cities
-        stance = self.model.influence.position.item(0, 0)
-        raw = 1.0 - self.spec.caution * stance / p.support_threshold
-        return min(max(raw + 0.5 * max(self.model.signal, 0.0), 0.0), 1.0)
+        m = self.model
+        stance = m.influence.position.item(0, 0)
+        raw = 1.0 - self.spec.caution * stance / m.params.cities.support_threshold
+        return min(max(raw + 0.5 * max(m.signal, 0.0), 0.0), 1.0)
 
     def step(self) -> None:
         """Update perceived growth and budget, offer deals, and lobby."""
         m = self.model
         p = m.params.cities
-        self.growth_seen += (m.gdp_growth - self.growth_seen) / p.growth_memory_months
-        refilled = min(self.budget_cny_bn + self.spec.budget_cny_bn / 12.0, self.spec.budget_cny_bn)
-        self.refilled_cny_bn += refilled - self.budget_cny_bn
+        spec = self.spec
+        seen = self.growth_seen
+        self.growth_seen = seen = seen + (m.gdp_growth - seen) / p.growth_memory_months
+        budget = self.budget_cny_bn
+        refilled = min(budget + spec.budget_cny_bn / 12.0, spec.budget_cny_bn)
+        self.refilled_cny_bn += refilled - budget
         self.budget_cny_bn = refilled
-        gap = self.growth_gap
+        gap = spec.growth_target - seen
         rate = p.deal_rate * min(max(gap / p.gap_scale, 0.0), 1.0) * self.support()
         n_deals = int(m.rng.poisson(rate)) if rate > 0 else 0
         for _ in range(n_deals):
@@ -82,45 +87,43 @@ class Municipality(mesa.Agent):
             row = self.choose_firm()
             self.budget_cny_bn -= subsidy
             m.sign_deal(self, row, amount, subsidy)
-        self.lobby()
+        self.lobby(gap)
 
-    def lobby(self) -> None:
-        """Lobby for a softer line: the city's anchor on stringency falls with its growth gap."""
+    def lobby(self, gap: float | None = None) -> None:
+        """Lobby for a softer line: the city's anchor on stringency falls with its growth gap.
+
+        Args:
+            gap: :attr:`growth_gap`, when the caller has it.
+        """
         m = self.model
-        gap = self.growth_gap
+        if gap is None:
+            gap = self.growth_gap
         anchor = self.spec.position.platform_stringency - m.params.cities.lobby_strength * max(
             gap, 0.0
         )
-        m.influence.anchor[m.influence.index[self.name], 0] = min(max(anchor, 0.0), 1.0)
+        net = m.influence
+        if self._row is None:  # the city's row in the influence network never changes
+            self._row = net.index[self.name]
+        net.anchor[self._row, 0] = min(max(anchor, 0.0), 1.0)
 
     def choose_firm(self) -> int:
         """Draw the firm to court: home firms weigh ``home_pull``, size and alignment help.
 
-        Revenue and alignment do not change while cities sign deals, so the cumulative weights
+        Revenue and alignment do not change while cities sign deals, so the running weights
         are built once a month (on the first deal) and each deal is one binary search. The draw
         is the one ``rng.choice(n, p=weights / weights.sum())`` makes: the same cumulative
-        weights, one ``rng.random()``, the same search.
+        weights, one ``rng.random()``, the same search (:mod:`sim.model.draw_kernels`).
         """
         m = self.model
         if self._cdf_month != m.month:
             firms = m.firms
             if self._home.shape != firms.hq.shape:
-                # Where firms are based never changes: the home pull is built once.
-                self._home = np.where(firms.hq == self.index, self.spec.home_pull, 1.0)
-            # (weights / weights.sum()).cumsum() / its last, in one compiled pass.
-            cdf = sum_kernels.court_cdf(self._size_and_alignment(), self._home)
+                # Where firms are based never changes: the home firms are found once.
+                self._home = firms.hq == self.index
+            # sqrt(revenue) * (1 + alignment) * home pull, its sum and running shares, in 2 passes.
+            cdf = draw_kernels.court_weights(
+                firms.revenue, firms.alignment, self._home, self.spec.home_pull
+            )
             self._cdf, self._cdf_month = cdf, m.month
-        return int(self._cdf.searchsorted(m.rng.random(), side="right"))
-
-    def _size_and_alignment(self) -> np.ndarray:
-        """Return ``sqrt(revenue) * (1 + alignment)`` of every firm, shared by the month's cities.
-
-        Revenue and alignment do not change while cities step, so the first city to sign a deal
-        in a month computes it for all.
-        """
-        m = self.model
-        cached: tuple[int, np.ndarray] | None = getattr(m, "_court_weights", None)
-        if cached is None or cached[0] != m.month:
-            cached = (m.month, np.sqrt(m.firms.revenue) * (1.0 + m.firms.alignment))
-            setattr(m, "_court_weights", cached)  # noqa: B010 (a cache the model does not declare)
-        return cached[1]
+            self._cdf_last = float(cdf[-1]) if cdf.shape[0] else 1.0
+        return draw_kernels.search(self._cdf, self._cdf_last, m.rng.random())

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model import kernels, sum_kernels
+from sim.model import draw_kernels
 from sim.scenario.base import DIMENSIONS, DOMAINS, FREEZE_KINDS
 from sim.scenario.schema import RegulatorSpec
 
@@ -37,57 +37,63 @@ SIGNAL = {"freeze": 1.5, "fine": 1.0, "order": 0.25}
 ORDER_PRESSURE = 0.15
 
 
-def draw_without_replacement(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
-    """Draw ``size`` distinct rows with probabilities ``p``: ``rng.choice`` without its checks.
+def draw_without_replacement(
+    rng: np.random.Generator, p: np.ndarray, size: int, total: float = 1.0
+) -> np.ndarray:
+    """Draw ``size`` distinct rows with probabilities ``p / total``: ``rng.choice`` without checks.
 
-    The same draws and the same arithmetic as ``rng.choice(len(p), size, replace=False, p=p)``
-    (NumPy's algorithm: cumulative weights, one uniform per row still to draw, a binary search,
-    drawn rows set to zero and the rest drawn again), so the same rows; without the checks of
-    ``p`` (a compensated sum, a sign test, a count of positive entries and a copy, each a pass
-    over every firm), which the caller has made. ``p`` is overwritten.
+    The same draws and the same arithmetic as ``rng.choice(len(p), size, replace=False,
+    p=p / total)`` (NumPy's algorithm: cumulative weights, one uniform per row still to draw, a
+    binary search, drawn rows set to zero and the rest drawn again), so the same rows; without the
+    checks of ``p`` (a compensated sum, a sign test, a count of positive entries and a copy, each a
+    pass over every firm), which the caller has made. Each round is one compiled pass
+    (:func:`sim.model.draw_kernels.draw_rows`). ``p`` is overwritten.
 
     Args:
         rng: The model's generator.
-        p: Probabilities, non-negative, summing to 1, with at least ``size`` positive.
+        p: Weights, non-negative, summing to ``total``, with at least ``size`` positive.
         size: Rows to draw.
+        total: The weights' sum (1.0: ``p`` holds probabilities, divided by 1.0 as they are).
 
     Returns:
         The rows, in the order drawn.
     """
     if size == 1:  # the loop below, once, without its bookkeeping
-        return draw_one(rng, p, 1.0)
-    found = np.zeros(size, dtype=np.int64)
-    n_uniq = 0
-    while n_uniq < size:
-        x = rng.random(size - n_uniq)
-        if n_uniq > 0:
-            p[found[:n_uniq]] = 0
-        cdf = np.cumsum(p)
-        cdf /= cdf[-1]
-        new = cdf.searchsorted(x, side="right")
-        if new.size > 1:
-            _, unique = np.unique(new, return_index=True)
-            unique.sort()
-            new = new.take(unique)
-        found[n_uniq : n_uniq + new.size] = new
-        n_uniq += new.size
-    return found
+        return np.array([draw_one(rng, p, total, p)], dtype=np.int64)
+    found: list[int] = []
+    running = np.empty(p.shape[0])
+    while len(found) < size:
+        x = rng.random(size - len(found))
+        new = draw_kernels.draw_rows(p, total, np.array(found, dtype=np.int64), x, running)
+        # np.unique's first occurrences in this round, in the order drawn.
+        seen: set[int] = set()
+        for row in new.tolist():
+            if row not in seen:
+                seen.add(row)
+                found.append(row)
+    return np.array(found, dtype=np.int64)
 
 
-def draw_one(rng: np.random.Generator, weights: np.ndarray, total: float) -> np.ndarray:
+def draw_one(
+    rng: np.random.Generator, weights: np.ndarray, total: float, out: np.ndarray | None = None
+) -> int:
     """Draw one row with probabilities ``weights / total``, as :func:`draw_without_replacement`.
 
-    The shares, their running sum and its normalisation are one compiled pass
-    (:func:`sim.model.sum_kernels.cumulative_shares`), with the same arithmetic as
-    ``np.cumsum(weights / total)`` divided by its last element. With ``total`` 1.0 the division
-    leaves every weight as it is.
+    One uniform (``rng.random()`` draws what ``rng.random(1)`` draws), then one compiled pass of
+    the running shares and a binary search (:func:`sim.model.draw_kernels.draw_one`). With
+    ``total`` 1.0 the division leaves every weight as it is.
+
+    Args:
+        rng: The model's generator.
+        weights: Non-negative weights summing to ``total``.
+        total: Their sum.
+        out: Where the running shares go (it may be ``weights``); a new array when None.
 
     Returns:
-        The row, in an array of one.
+        The row.
     """
-    x = rng.random(1)
-    cdf = sum_kernels.cumulative_shares(weights, total, np.empty(weights.shape[0]))
-    return cdf.searchsorted(x, side="right")
+    running = np.empty(weights.shape[0]) if out is None else out
+    return draw_kernels.draw_one(weights, total, rng.random(), running)
 
 
 class Regulator(mesa.Agent):
@@ -114,6 +120,9 @@ class Regulator(mesa.Agent):
         self.outcomes: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
         #: Investigations opened since the start (what outside observers see of enforcement).
         self.opened: int = 0
+        #: No open investigation closes before this month (a lower bound, kept by
+        #: :meth:`open_investigation` and :meth:`close_due`): a month before it has none due.
+        self._next_due: float = math.inf
 
     def step(self) -> None:
         """Update stringency, close due investigations and open new ones."""
@@ -131,6 +140,7 @@ class Regulator(mesa.Agent):
         if row not in self.investigations:
             self.opened += 1
         self.investigations[row] = max(end, self.investigations.get(row, 0))
+        self._next_due = min(self._next_due, end)
 
     def open_new(self) -> None:
         """Open this month's investigations on targets drawn by size, exposure and compliance."""
@@ -141,25 +151,27 @@ class Regulator(mesa.Agent):
         if n_new == 0:
             return
         firms = m.firms
-        weights = sum_kernels.target_weights(
-            self._revenue_power(), kernels.contiguous(firms.exposure[:, self.domain]),
-            firms.compliance,
-        )  # fmt: skip
-        if self.investigations:
-            weights[np.fromiter(self.investigations, dtype=np.int64)] = 0.0
-        total = weights.sum()
+        # revenue ** power * exposure * (1 - compliance), zero on the firms under investigation,
+        # its sum and its count of positive weights: one compiled pass.
+        weights = np.empty(firms.compliance.shape[0])
+        under = np.fromiter(self.investigations, dtype=np.int64, count=len(self.investigations))
+        total, positive = draw_kernels.target_weights(
+            self._revenue_power(), firms.exposure[:, self.domain], firms.compliance, under, weights
+        )
         if not math.isfinite(total):
             raise ValueError(f"{self.name}: targeting weights are not finite")
         # Weights are non-negative: one positive weight is a positive total.
-        candidates = int(np.count_nonzero(weights > 0)) if n_new > 1 else int(total > 0)
+        candidates = positive if n_new > 1 else int(total > 0)
         n_new = min(n_new, candidates)
         if n_new == 0:
             return
-        if n_new == 1:
-            rows = draw_one(m.rng, weights, total)
-        else:
-            rows = draw_without_replacement(m.rng, weights / total, n_new)
         lo, hi = self.spec.investigation_months
+        if n_new == 1:
+            row = draw_one(m.rng, weights, total, weights)
+            # One integer draws what an array of one draws, and leaves the generator alike.
+            self.open_investigation(row, int(m.rng.integers(lo, hi + 1)))
+            return
+        rows = draw_without_replacement(m.rng, weights, n_new, total)
         months = m.rng.integers(lo, hi + 1, size=n_new).tolist()
         for row, length in zip(rows.tolist(), months, strict=True):
             self.open_investigation(row, length)
@@ -168,19 +180,30 @@ class Regulator(mesa.Agent):
         """Return every firm's revenue to the targeting power, computed once a month.
 
         Revenue does not change while regulators step, so the regulators of a month share it
-        (a power over every firm is the dearest part of drawing targets).
+        (a power over every firm is the dearest part of drawing targets); at the default power
+        1.0 it is revenue itself.
         """
         m = self.model
         cached: tuple[int, np.ndarray] | None = getattr(m, "_revenue_power", None)
         if cached is None or cached[0] != m.month:
-            cached = (m.month, np.power(m.firms.revenue, m.params.enforcement.targeting_power))
+            tp, revenue = m.params.enforcement.targeting_power, m.firms.revenue
+            # revenue ** 1.0 is revenue, bit for bit (the expected-cost pass reads it so too).
+            cached = (m.month, revenue if tp == 1.0 else np.power(revenue, tp))
             setattr(m, "_revenue_power", cached)  # noqa: B010 (a cache the model does not declare)
         return cached[1]
 
     def close_due(self) -> None:
-        """Close the investigations that are due by the enforcement pyramid."""
-        m = self.model
-        due = [row for row, end in self.investigations.items() if end <= m.month]
+        """Close the investigations that are due by the enforcement pyramid, in opening order."""
+        month = self.model.month
+        if month < self._next_due:
+            return
+        due, next_due = [], math.inf
+        for row, end in self.investigations.items():
+            if end <= month:
+                due.append(row)
+            elif end < next_due:
+                next_due = end
+        self._next_due = next_due
         for row in due:
             del self.investigations[row]
             self.sanction(row)

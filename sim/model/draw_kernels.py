@@ -1,0 +1,151 @@
+"""Compiled draws: the regulators' targets and the cities' courted firms, as ``rng.choice`` draws.
+
+``rng.choice(n, size, replace=False, p=p)`` builds the cumulative weights ``cdf = np.cumsum(p)``,
+divides them by their last element, and finds each uniform ``u`` by
+``cdf.searchsorted(u, side="right")``: the first row whose cumulative weight is above ``u``. The
+search reads only the entries it probes, so these kernels keep the running sums ``c`` as they are
+and divide ``c[i] / c[-1]`` at the probed rows alone (:func:`search`). Dividing by a positive
+number is monotone, so the normalised sums are in the same order as ``c``, each probed value has
+the bits of the normalised array's, and the row found is the one ``searchsorted`` finds; the pass
+of ``n`` divisions that normalised every entry is gone. The weights and their pairwise sum are
+one pass too (:func:`target_weights`, :func:`court_weights`), a leaf of the sum at a time
+(:mod:`sim.model.sum_kernels`). ``tests/model/test_draw_kernels.py`` checks every kernel against
+the NumPy it replaces and against ``rng.choice``, bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.model import sum_kernels
+from sim.model.kernels import kernel
+from sim.model.sum_kernels import BoolArray, FloatArray, IntArray
+
+
+@kernel
+def target_weights(
+    revenue_power: FloatArray, exposure: FloatArray, compliance: FloatArray, skip: IntArray,
+    out: FloatArray,
+) -> tuple[float, int]:  # fmt: skip
+    """Write a regulator's targeting weights into ``out``; return their sum and positive count.
+
+    Reproduces ``w = revenue_power * exposure * (1.0 - compliance)`` (the product in that order),
+    ``w[skip] = 0.0`` (the firms already under investigation), ``np.add.reduce(w)`` and
+    ``np.count_nonzero(w > 0)``, a leaf of the pairwise sum at a time. ``exposure`` may be a
+    strided column.
+    """
+    n = revenue_power.shape[0]
+    rows = np.sort(skip)
+    bounds, ops = sum_kernels.pairwise_leaves(n)
+    parts = np.empty((bounds.shape[0] - 1, 1))
+    at, positive = 0, 0
+    for k in range(parts.shape[0]):
+        lo, m = bounds[k], bounds[k + 1] - bounds[k]
+        # Views of the leaf, indexed from 0 (so that the loops vectorize).
+        power, exp_, comp, w = (
+            revenue_power[lo : lo + m], exposure[lo : lo + m], compliance[lo : lo + m],
+            out[lo : lo + m],
+        )  # fmt: skip
+        for j in range(m):
+            w[j] = power[j] * exp_[j] * (1.0 - comp[j])
+        while at < rows.shape[0] and rows[at] < lo + m:
+            w[rows[at] - lo] = 0.0
+            at += 1
+        count = 0
+        for j in range(m):
+            count += w[j] > 0
+        positive += count
+        parts[k, 0] = sum_kernels.leaf_sum(w, 0, m)
+    return sum_kernels.combine(ops, parts)[0], positive
+
+
+@kernel
+def court_weights(
+    revenue: FloatArray, alignment: FloatArray, home: BoolArray, home_pull: float
+) -> FloatArray:
+    """Return a city's running court weights; the last is the normalising one.
+
+    Reproduces ``w = np.sqrt(revenue) * (1.0 + alignment) * np.where(home, home_pull, 1.0)`` and
+    ``np.cumsum(w / np.add.reduce(w))`` (:func:`running_shares`); ``rng.choice`` would also
+    divide by the last element, which :func:`search` does at the rows it probes. The home firms
+    are read from a mask (a byte a firm, not a float).
+    """
+    n = revenue.shape[0]
+    out = np.empty(n)
+    bounds, ops = sum_kernels.pairwise_leaves(n)
+    parts = np.empty((bounds.shape[0] - 1, 1))
+    for k in range(parts.shape[0]):
+        lo, m = bounds[k], bounds[k + 1] - bounds[k]
+        r, a, h, w = revenue[lo : lo + m], alignment[lo : lo + m], home[lo : lo + m], out[lo:]
+        for j in range(m):
+            w[j] = math.sqrt(r[j]) * (1.0 + a[j]) * (home_pull if h[j] else 1.0)
+        parts[k, 0] = sum_kernels.leaf_sum(w, 0, m)
+    if n == 0:
+        return out
+    running_shares(out, sum_kernels.combine(ops, parts)[0], out)
+    return out
+
+
+@kernel
+def running_shares(weights: FloatArray, total: float, out: FloatArray) -> float:
+    """Write ``np.cumsum(weights / total)`` into ``out`` (it may be ``weights``); return its last.
+
+    ``np.cumsum`` adds one element at a time, the first taken as it is. ``weights`` holds at least
+    one element.
+    """
+    n = weights.shape[0]
+    acc = weights[0] / total
+    out[0] = acc
+    for i in range(1, n):
+        acc = acc + weights[i] / total
+        out[i] = acc
+    return acc
+
+
+@kernel
+def search(running: FloatArray, last: float, u: float) -> int:
+    """Return ``(running / last).searchsorted(u, side="right")``, dividing only probed entries.
+
+    NumPy's order of floats puts NaN above every number (``a < b or (b != b and a == a)``), and
+    the search returns the first row whose normalised value is above ``u`` in that order.
+    """
+    lo, hi = 0, running.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        v = running[mid] / last
+        if u < v or (v != v and u == u):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@kernel
+def draw_one(weights: FloatArray, total: float, u: float, out: FloatArray) -> int:
+    """Return the row ``rng.choice(n, 1, replace=False, p=weights / total)`` draws with ``u``.
+
+    The running shares go into ``out`` (it may be ``weights``).
+    """
+    last = running_shares(weights, total, out)
+    return search(out, last, u)
+
+
+@kernel
+def draw_rows(
+    weights: FloatArray, total: float, found: IntArray, u: FloatArray, running: FloatArray
+) -> IntArray:
+    """Return the rows one round of ``rng.choice(..., replace=False)`` draws with uniforms ``u``.
+
+    Reproduces ``p = weights / total; p[found] = 0; cdf = np.cumsum(p); cdf /= cdf[-1];
+    cdf.searchsorted(u, side="right")``: the rows ``found`` of ``weights`` are set to zero
+    (``0.0 / total`` is ``0.0``, as ``p``'s) and the running shares go into ``running``.
+    """
+    for i in range(found.shape[0]):
+        weights[found[i]] = 0.0
+    last = running_shares(weights, total, running)
+    out = np.empty(u.shape[0], dtype=np.int64)
+    for j in range(u.shape[0]):
+        out[j] = search(running, last, u[j])
+    return out
