@@ -15,9 +15,10 @@ same order as the NumPy expression quoted in its docstring, so its results are b
 * a sum is NumPy's pairwise summation, reproduced step for step (:mod:`sim.model.sum_kernels`).
 
 The kernels are grouped by what they compute: the firm rules (:mod:`sim.model.firm_kernels`), the
-sums and the metrics' reductions (:mod:`sim.model.sum_kernels`), and the expected-cost pass and
-the investors' valuation (:mod:`sim.model.value_kernels`); this module declares and compiles them
-all (:func:`kernel`). ``tests/model/test_kernels.py`` checks every kernel against its NumPy
+sums and the metrics' reductions (:mod:`sim.model.sum_kernels`), the expected-cost pass and the
+investors' valuation (:mod:`sim.model.value_kernels`), the regulators' and cities' draws
+(:mod:`sim.model.draw_kernels`), and the influence network's and the centre's updates
+(:mod:`sim.model.centre_kernels`); this module declares and compiles them all (:func:`kernel`). ``tests/model/test_kernels.py`` checks every kernel against its NumPy
 expression bit for bit. Numba is imported at the first kernel call (commands that run no model
 do not pay for it), and compiled code is cached on disk (``cache=True``): a new process loads it
 instead of compiling.
@@ -47,7 +48,7 @@ def kernel(fn: Callable[P, R]) -> Callable[P, R]:
     """Declare ``fn`` a kernel: its first call compiles them all (:func:`compile_kernels`).
 
     Kernels live in this module and in the others that use this decorator
-    (:mod:`sim.model.sum_kernels`, :mod:`sim.model.value_kernels`); a kernel calls another
+    (:mod:`sim.model.firm_kernels`, :mod:`sim.model.sum_kernels`, ...); a kernel calls another
     module's kernel through that module (``kernels.maximum``), so that it finds the compiled one.
     """
     _PYTHON[fn.__module__, fn.__name__] = fn

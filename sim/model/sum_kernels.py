@@ -295,20 +295,3 @@ def metric_sums(
     out[n_rows + 2], out[n_rows + 3] = freezes, golden
     out[n_rows + 4] = hhi(sector, revenue, n_sectors)
     return out
-
-
-@kernel
-def target_weights(
-    revenue_power: FloatArray, exposure: FloatArray, compliance: FloatArray
-) -> FloatArray:
-    """Return a regulator's targeting weights: ``revenue_power * exposure * (1.0 - compliance)``.
-
-    The product is taken in that order, as the regulators' draw wrote it; the expected-cost
-    pass's weights (:func:`sim.model.value_kernels.targeting_weights`) multiply in another order,
-    so the two are kept apart.
-    """
-    n = revenue_power.shape[0]
-    out = np.empty(n)
-    for i in range(n):
-        out[i] = revenue_power[i] * exposure[i] * (1.0 - compliance[i])
-    return out
