@@ -18,10 +18,11 @@ The kernels are grouped by what they compute: the firm rules (:mod:`sim.model.fi
 sums and the metrics' reductions (:mod:`sim.model.sum_kernels`), the expected-cost pass and the
 investors' valuation (:mod:`sim.model.value_kernels`), the regulators' and cities' draws
 (:mod:`sim.model.draw_kernels`), and the influence network's and the centre's updates
-(:mod:`sim.model.centre_kernels`); this module declares and compiles them all (:func:`kernel`). ``tests/model/test_kernels.py`` checks every kernel against its NumPy
-expression bit for bit. Numba is imported at the first kernel call (commands that run no model
-do not pay for it), and compiled code is cached on disk (``cache=True``): a new process loads it
-instead of compiling.
+(:mod:`sim.model.centre_kernels`); this module declares and compiles them all (:func:`kernel`).
+Tests (``tests/model/test_kernels.py`` and one file per kernel module) check every kernel against
+its NumPy expression bit for bit. Numba is imported at the first kernel call (commands that run
+no model do not pay for it), and compiled code is cached on disk (``cache=True``): a new process
+loads it instead of compiling.
 """
 
 from __future__ import annotations
