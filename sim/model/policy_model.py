@@ -45,6 +45,7 @@ from sim.model.mesa_interface import (
     shuffle_step,
 )
 from sim.model.observation import FINE_COLUMNS, RunRecords
+from sim.model.signals import Signals
 from sim.model.timeline import apply_event, compile_timeline
 from sim.model.uncertainty import Uncertainty
 from sim.scenario.params import Params
@@ -122,7 +123,7 @@ class PolicyModel(RunRecords, mesa.Model):
         self.start = pd.Period(scenario.start, freq="M")
         self.gdp_growth = 0.06
         self.risk_appetite = 0.0
-        self._signals: list[tuple[float, float, int]] = []
+        self._signals = Signals()
         self.signal = 0.0
         self.flows = defaultdict(float)
         self.deal_jobs = 0.0
@@ -215,7 +216,7 @@ class PolicyModel(RunRecords, mesa.Model):
         self, strength: float, half_life_months: float, belief: str = "probe_hazard"
     ) -> None:
         """Add a confidence signal that decays with ``half_life_months`` and acts on ``belief``."""
-        self._signals.append((strength, half_life_months, self.month))
+        self._signals.add(strength, half_life_months, self.month)
         if (investors := self.investors) is not None:
             investors.hear(strength, belief)
 
@@ -309,7 +310,7 @@ class PolicyModel(RunRecords, mesa.Model):
     # -- the month --------------------------------------------------------------------------------
 
     def _update_signal(self) -> None:
-        self.signal = float(sum(s * 0.5 ** ((self.month - t0) / hl) for s, hl, t0 in self._signals))
+        self.signal = self._signals.total(self.month)
 
     def _update_uncertainty(self) -> None:
         v = self.params.valuation
