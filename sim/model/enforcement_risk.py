@@ -137,7 +137,9 @@ class EnforcementExposure:
     weighted: FloatArray
     top_share: FloatArray
 
-    def expected_cost(self, intensity: FloatArray | None = None) -> FloatArray:
+    def expected_cost(
+        self, intensity: FloatArray | None = None, out: FloatArray | None = None
+    ) -> FloatArray:
         """Return each firm's expected enforcement cost, a share of revenue a year.
 
         The monthly probe hazard ``share * intensity`` is at most 1: the cost is linear in the
@@ -146,12 +148,14 @@ class EnforcementExposure:
         Args:
             intensity: Probes a month each regulator opens, or is believed to [default: the
                 actual rates].
+            out: A contiguous float array of one entry per firm to write the cost in (the
+                product's values are the same), else a new array.
         """
         rate = self.rules.rate if intensity is None else np.asarray(intensity, dtype=float)
         if rate.size == 0:
             return np.zeros(self.share.shape[1])
         # Where the hazard would pass 1, take off the excess: (share * rate - 1) * cost.
-        total = rate @ self.weighted  # a new array: the kernel changes it in place
+        total = np.matmul(rate, self.weighted, out=out)  # the kernel changes it in place
         value_kernels.hazard_cap(
             total, kernels.contiguous(rate), self.share, self.weighted, self.top_share
         )

@@ -118,17 +118,31 @@ def largest_bits(values: FloatArray, start: int) -> int:
 
 
 @kernel
-def target_rates(
-    discount_rate: FloatArray, move: bool, adjust: float, common: float,
-    golden_share: BoolArray, b_golden: float, foreign: FloatArray, domestic: FloatArray,
-    rd_intensity: FloatArray, blocked: bool, export_weight: float, listed_abroad: BoolArray,
-    listing_risk: float, growth: float,
-) -> FloatArray:  # fmt: skip
-    """Return each firm's target discount rate, or move ``discount_rate`` toward it.
+def target_rate(
+    common: float, b_golden: float, golden: bool, blocked: bool, export_weight: float,
+    foreign: float, domestic: float, rd_intensity: float, listing_risk: float, listed: bool,
+) -> float:  # fmt: skip
+    """Return one firm's target discount rate (an element of :func:`target_rates`)."""
+    rate = common - b_golden * (1.0 if golden else 0.0)
+    if blocked:
+        total = foreign + domestic
+        share = foreign / total if total > 0.0 else 0.0
+        rate = rate + export_weight * (share * kernels.minimum(1.0, 5.0 * rd_intensity))
+    if listing_risk > 0.0:
+        rate = rate + listing_risk * (1.0 if listed else 0.0)
+    return rate
 
-    The target, as ``Investors.target_discount_rate``, is (``export_weight`` the export-control
-    weight times the blocked share; its term only when ``blocked``, the listing risk's only when
-    it is positive)::
+
+@kernel
+def target_rates(
+    common: float, golden_share: BoolArray, b_golden: float, foreign: FloatArray,
+    domestic: FloatArray, rd_intensity: FloatArray, blocked: bool, export_weight: float,
+    listed_abroad: BoolArray, listing_risk: float,
+) -> FloatArray:  # fmt: skip
+    """Return each firm's target discount rate, as ``Investors.target_discount_rate``.
+
+    Reproduces (``export_weight`` the export-control weight times the blocked share; its term
+    only when ``blocked``, the listing risk's only when it is positive)::
 
         rate = np.full(n, common)
         rate -= b_golden * golden_share
@@ -136,27 +150,46 @@ def target_rates(
         share = np.divide(foreign, total, out=np.zeros(n), where=total > 0)
         rate += export_weight * (share * np.minimum(1.0, 5.0 * rd_intensity))
         rate += listing_risk * listed_abroad
-
-    Unless ``move`` it is returned; else ``discount_rate += adjust * (rate - discount_rate)``
-    in place, and ``discount_rate - growth`` is returned (the spread of the annuity factor).
     """
-    n = discount_rate.shape[0]
+    n = golden_share.shape[0]
     out = np.empty(n)
     for i in range(n):
-        rate = common - b_golden * (1.0 if golden_share[i] else 0.0)
-        if blocked:
-            total = foreign[i] + domestic[i]
-            share = foreign[i] / total if total > 0.0 else 0.0
-            rate = rate + export_weight * (share * kernels.minimum(1.0, 5.0 * rd_intensity[i]))
-        if listing_risk > 0.0:
-            rate = rate + listing_risk * (1.0 if listed_abroad[i] else 0.0)
-        if not move:
-            out[i] = rate
-        else:
-            d = discount_rate[i] + adjust * (rate - discount_rate[i])
-            discount_rate[i] = d
-            out[i] = d - growth
+        out[i] = target_rate(
+            common, b_golden, golden_share[i], blocked, export_weight, foreign[i], domestic[i],
+            rd_intensity[i], listing_risk, listed_abroad[i],
+        )  # fmt: skip
     return out
+
+
+@kernel
+def move_rates(
+    discount_rate: FloatArray, adjust: float, growth: float, horizon: float, out: FloatArray,
+    common: float, golden_share: BoolArray, b_golden: float, foreign: FloatArray,
+    domestic: FloatArray, rd_intensity: FloatArray, blocked: bool, export_weight: float,
+    listed_abroad: BoolArray, listing_risk: float,
+) -> FloatArray:  # fmt: skip
+    """Move ``discount_rate`` toward its target in place; write the annuity exponent in ``out``.
+
+    Reproduces, with ``rate = target_rates(...)`` (the same arguments),
+    ``discount_rate += adjust * (rate - discount_rate)`` and then
+    ``out[...] = annuity_exponent(discount_rate - growth, horizon)``; returns ``out``.
+    """
+    for i in range(discount_rate.shape[0]):
+        rate = target_rate(
+            common, b_golden, golden_share[i], blocked, export_weight, foreign[i], domestic[i],
+            rd_intensity[i], listing_risk, listed_abroad[i],
+        )  # fmt: skip
+        d = discount_rate[i] + adjust * (rate - discount_rate[i])
+        discount_rate[i] = d
+        out[i] = exponent(d - growth, horizon)
+    return out
+
+
+@kernel
+def exponent(spread: float, horizon: float) -> float:
+    """Return one element of :func:`annuity_exponent`."""
+    x = spread * horizon
+    return -(1.0 if abs(x) < 1e-9 else x)
 
 
 @kernel
@@ -168,9 +201,17 @@ def annuity_exponent(spread: FloatArray, horizon: float) -> FloatArray:
     n = spread.shape[0]
     out = np.empty(n)
     for i in range(n):
-        x = spread[i] * horizon
-        out[i] = -(1.0 if abs(x) < 1e-9 else x)
+        out[i] = exponent(spread[i], horizon)
     return out
+
+
+@kernel
+def annuity_at(expm1: float, spread: float, horizon: float) -> float:
+    """Return one element of :func:`annuity`."""
+    x = spread * horizon
+    if abs(x) < 1e-9:
+        return horizon * (1.0 - 0.5 * spread * horizon)
+    return expm1 / x * -horizon
 
 
 @kernel
@@ -183,12 +224,21 @@ def annuity(expm1: FloatArray, spread: FloatArray, horizon: float) -> FloatArray
     n = spread.shape[0]
     out = np.empty(n)
     for i in range(n):
-        x = spread[i] * horizon
-        if abs(x) < 1e-9:
-            out[i] = horizon * (1.0 - 0.5 * spread[i] * horizon)
-        else:
-            out[i] = expm1[i] / x * -horizon
+        out[i] = annuity_at(expm1[i], spread[i], horizon)
     return out
+
+
+@kernel
+def firm_value(
+    cash: float, revenue: float, margin: float, expected_cost: float, annuity: float,
+    usd_per_cny: float, valued: bool, limited: bool,
+) -> float:  # fmt: skip
+    """Return one element of :func:`firm_values`."""
+    v = (margin - expected_cost) * revenue * annuity
+    v = (v + cash) * usd_per_cny
+    if limited:
+        v = kernels.maximum(v, 0.0) if valued else 0.0
+    return v
 
 
 @kernel
@@ -205,12 +255,32 @@ def firm_values(
     n = cash.shape[0]
     out = np.empty(n)
     for i in range(n):
-        v = (margin[i] - expected_cost[i]) * revenue[i] * annuity[i]
-        v = (v + cash[i]) * usd_per_cny
-        if limited:
-            v = kernels.maximum(v, 0.0) if valued[i] else 0.0
-        out[i] = v
+        out[i] = firm_value(
+            cash[i], revenue[i], margin[i], expected_cost[i], annuity[i], usd_per_cny,
+            valued[i], limited,
+        )  # fmt: skip
     return out
+
+
+@kernel
+def annuity_values(
+    expm1: FloatArray, discount_rate: FloatArray, growth: float, horizon: float,
+    cash: FloatArray, revenue: FloatArray, margin: FloatArray, expected_cost: FloatArray,
+    usd_per_cny: float, valued: BoolArray, annuity_out: FloatArray, value_out: FloatArray,
+) -> None:  # fmt: skip
+    """Write each firm's annuity factor and its value (limited), as ``Investors.step``.
+
+    Reproduces, with ``spread = discount_rate - growth`` and ``expm1`` from
+    :func:`move_rates`, ``annuity_out[...] = annuity(expm1, spread, horizon)`` and then
+    ``value_out[...] = firm_values(cash, revenue, margin, expected_cost, annuity_out,
+    usd_per_cny, valued, True)``.
+    """
+    for i in range(discount_rate.shape[0]):
+        a = annuity_at(expm1[i], discount_rate[i] - growth, horizon)
+        annuity_out[i] = a
+        value_out[i] = firm_value(
+            cash[i], revenue[i], margin[i], expected_cost[i], a, usd_per_cny, valued[i], True
+        )
 
 
 @kernel

@@ -358,11 +358,12 @@ def test_investors_valuation(n: int, blocked: float, listing_risk: float) -> Non
         target += listing_risk * abroad
     moved = rate + adjust * (target - rate)
     args = (golden, b_golden, foreign, domestic, rd, blocked > 0.0, b_export * blocked, abroad,
-            listing_risk, growth)  # fmt: skip
-    same_bits(value_kernels.target_rates(rate, False, 0.0, common, *args), target)
-    spread = value_kernels.target_rates(rate, True, adjust, common, *args)
+            listing_risk)  # fmt: skip
+    same_bits(value_kernels.target_rates(common, *args), target)
+    exponent = value_kernels.move_rates(rate, adjust, growth, horizon, np.empty(n), common, *args)
     same_bits(rate, moved)
-    same_bits(spread, moved - growth)
+    spread = moved - growth
+    same_bits(exponent, value_kernels.annuity_exponent(spread, horizon))
 
     near_zero = np.array([0.0, -0.0, 1e-12, -1e-12, 0.1, np.nan, -0.2])
     for s in (near_zero, spread):

@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -240,13 +240,10 @@ class Investors(Fund):
 
     def target_discount_rate(self) -> np.ndarray:
         """Return the discount rate each firm would carry at this month's conditions."""
-        return self._rates(None)
+        return value_kernels.target_rates(*self._target_args())
 
-    def _rates(self, adjust: float | None) -> np.ndarray:
-        """Return the target rates, or (given ``adjust``) move the rates toward them.
-
-        In the second case the spread of the annuity factor (rate less growth) is returned.
-        """
+    def _target_args(self) -> tuple[Any, ...]:
+        """Return the arguments of the target rates' kernel (``value_kernels.target_rates``)."""
         m = self.model
         v = m.params.valuation
         firms = m.firms
@@ -255,20 +252,18 @@ class Investors(Fund):
         # common - golden share's assurance + export controls x dependence on foreign chips
         # (when any are blocked) + the foreign-listing risk of firms listed abroad.
         blocked = m.chips.blocked_share
-        return value_kernels.target_rates(
-            firms.discount_rate, adjust is not None, float(adjust or 0.0), float(common),
-            firms.golden_share, float(v.b_golden_share), firms.compute_foreign,
+        return (
+            float(common), firms.golden_share, float(v.b_golden_share), firms.compute_foreign,
             firms.compute_domestic, firms.rd_intensity, bool(blocked > 0.0),
             float(v.b_export_control * blocked), firms.listed_abroad,
-            float(self.foreign_listing_risk), float(m.params.firms.long_run_growth),
+            float(self.foreign_listing_risk),
         )  # fmt: skip
 
-    def _price(self, spread: np.ndarray | None = None) -> None:
-        """Compute this month's expected costs and annuity factors (at ``spread``, if given)."""
+    def _price(self) -> None:
+        """Compute this month's expected costs and annuity factors."""
         m = self.model
         self._cost = self.expected_cost()
-        if spread is None:
-            spread = m.firms.discount_rate - m.params.firms.long_run_growth
+        spread = m.firms.discount_rate - m.params.firms.long_run_growth
         self._annuity = annuity_factor(spread, m.params.valuation.horizon_years)
 
     def calibrate(self) -> None:
@@ -299,13 +294,28 @@ class Investors(Fund):
         m = self.model
         f = m.firms
         v = m.params.valuation
+        growth, horizon = float(m.params.firms.long_run_growth), float(v.horizon_years)
         self.observe()
-        # discount_rate += adjust_speed * (target_discount_rate() - discount_rate)
-        self._price(self._rates(float(v.adjust_speed)))
+        # The month's arrays are kept from one month to the next (sim.model.buffers).
+        keep = f.buffers
+        shape = (f.n,)
+        self._cost = m.enforcement.expected_cost(
+            self.perceived_rate, out=keep.empty("investors' expected cost", shape)
+        )
+        # discount_rate += adjust_speed * (target_discount_rate() - discount_rate), and the
+        # annuity factor at spread = discount_rate - growth (annuity_factor): NumPy's expm1
+        # between two kernels (kernels: not compiled).
+        expm1 = value_kernels.move_rates(
+            f.discount_rate, float(v.adjust_speed), growth, horizon,
+            keep.empty("annuity exponent", shape), *self._target_args(),
+        )  # fmt: skip
+        np.expm1(expm1, out=expm1)
         # firm_value_usd, then limited liability: a shareholder's stake is worth no less than
         # nothing; firms without a recorded value are worth nothing to investors.
-        value = value_kernels.firm_values(
-            f.cash, f.revenue, f.value_margin, self._cost, self._annuity, float(v.usd_per_cny),
-            self.valued, True,
+        self._annuity = keep.empty("annuity", shape)
+        value = keep.empty("market value", shape)
+        value_kernels.annuity_values(
+            expm1, f.discount_rate, growth, horizon, f.cash, f.revenue, f.value_margin,
+            self._cost, float(v.usd_per_cny), self.valued, self._annuity, value,
         )  # fmt: skip
         f.market_value = value
