@@ -11,23 +11,10 @@ import numpy as np
 import pytest
 
 from sim.model import kernels, value_kernels
+from sim.model.enforcement_risk import EnforcementExposure, RegulatorRules
+from tests.model.test_kernels import same_bits, values
 
 SIZES = [0, 1, 7, 100, kernels.BLOCK + 3]
-
-
-def same_bits(actual: np.ndarray, expected: np.ndarray) -> None:
-    """Assert that two float arrays have the same shape and the same bits in every element."""
-    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
-    assert actual.shape == expected.shape
-    np.testing.assert_array_equal(actual.view(np.int64), expected.view(np.int64))
-
-
-def values(rng: np.random.Generator, n: int, lo: float, hi: float, *edges: float) -> np.ndarray:
-    """Return ``n`` uniform values in [lo, hi) whose first entries are ``edges`` (and ±0)."""
-    x = rng.uniform(lo, hi, n)
-    special = np.array([0.0, -0.0, *edges])[:n]
-    x[: special.size] = special
-    return x
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -45,15 +32,11 @@ def test_month_valuation(n: int, blocked: float, listing_risk: float) -> None:
     margin, cost = values(rng, n, -0.2, 0.3), values(rng, n, 0.0, 0.1)
     valued = rng.random(n) < 0.8
 
-    # The NumPy expressions (the kernels' docstrings).
-    target = np.full(n, common)
-    target -= b_golden * golden
-    if blocked > 0.0:
-        total = foreign + domestic
-        share = np.divide(foreign, total, out=np.zeros(n), where=total > 0)
-        target += b_export * blocked * (share * np.minimum(1.0, 5.0 * rd))
-    if listing_risk > 0.0:
-        target += listing_risk * abroad
+    args = (golden, b_golden, foreign, domestic, rd, blocked > 0.0, b_export * blocked, abroad,
+            listing_risk)  # fmt: skip
+    # The NumPy expressions (the kernels' docstrings); the target rates' kernel is NumPy's
+    # (tests/model/test_kernels.py).
+    target = value_kernels.target_rates(common, *args)
     moved = rate + adjust * (target - rate)
     spread = moved - growth
     x = spread * horizon
@@ -67,8 +50,6 @@ def test_month_valuation(n: int, blocked: float, listing_risk: float) -> None:
     np.maximum(value, 0.0, out=value)
     np.copyto(value, 0.0, where=~valued)
 
-    args = (golden, b_golden, foreign, domestic, rd, blocked > 0.0, b_export * blocked, abroad,
-            listing_risk)  # fmt: skip
     expm1 = value_kernels.move_rates(rate, adjust, growth, horizon, np.empty(n), common, *args)
     same_bits(rate, moved)
     np.expm1(expm1, out=expm1)
@@ -82,8 +63,6 @@ def test_month_valuation(n: int, blocked: float, listing_risk: float) -> None:
 @pytest.mark.parametrize("n", [0, 1, 9, 1000, 10_001])
 def test_expected_cost_into_a_kept_array(n: int) -> None:
     """The product written into a given array has the bits of a new one."""
-    from sim.model.enforcement_risk import EnforcementExposure, RegulatorRules
-
     rng = np.random.default_rng(100 + n)
     r = 4
     share = rng.uniform(0.0, 0.5, (r, n))
