@@ -208,38 +208,24 @@ def chip_purchase(
     limited = required > 0.0
     for k in range(parts.shape[0]):
         lo, m = bounds[k], bounds[k + 1] - bounds[k]
-        # Views of the leaf, indexed from 0, and one loop per case (so that the loops vectorize).
+        # Views of the leaf, indexed from 0 (so that the loop vectorizes).
         demand_b, available_b = demand[lo : lo + m], available[lo : lo + m]
         stock_f, stock_d = compute_foreign[lo : lo + m], compute_domestic[lo : lo + m]
         cash_b = cash[lo : lo + m]
         short_d, short_f = 0, 0  # elements not zero
-        if limited:
-            for j in range(m):
-                d = demand_b[j] * fill
-                a = available_b[j]
-                f = kernels.minimum(a, d * ratio / required)
-                foreign[j] = f
-                domestic[j] = d
-                short_domestic[j] = sd = demand_b[j] - d
-                short_foreign[j] = sf = a - f
-                short_d += sd != 0.0
-                short_f += sf != 0.0
-                stock_f[j] = stock_f[j] * keep + f
-                stock_d[j] = stock_d[j] * keep + d
-                cash_b[j] -= (f + d) * price
-        else:
-            for j in range(m):
-                d = demand_b[j] * fill
-                f = available_b[j]
-                foreign[j] = f
-                domestic[j] = d
-                short_domestic[j] = sd = demand_b[j] - d
-                short_foreign[j] = sf = f - f
-                short_d += sd != 0.0
-                short_f += sf != 0.0
-                stock_f[j] = stock_f[j] * keep + f
-                stock_d[j] = stock_d[j] * keep + d
-                cash_b[j] -= (f + d) * price
+        for j in range(m):
+            d = demand_b[j] * fill
+            a = available_b[j]
+            f = kernels.minimum(a, d * ratio / required) if limited else a
+            foreign[j] = f
+            domestic[j] = d
+            short_domestic[j] = sd = demand_b[j] - d
+            short_foreign[j] = sf = a - f
+            short_d += sd != 0.0
+            short_f += sf != 0.0
+            stock_f[j] = stock_f[j] * keep + f
+            stock_d[j] = stock_d[j] * keep + d
+            cash_b[j] -= (f + d) * price
         parts[k, 0] = sum_kernels.leaf_sum(foreign, 0, m)
         parts[k, 1] = sum_kernels.leaf_sum(domestic, 0, m)
         parts[k, 2] = sum_kernels.leaf_sum(short_domestic, 0, m) if short_d else 0.0
