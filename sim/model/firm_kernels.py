@@ -149,8 +149,10 @@ def chip_logit(
     """
     n = intensity.shape[0]
     units, neg_z = np.empty(n), np.empty(n)
+    # Two loops: each vectorizes (one loop over the six arrays does not).
     for i in range(n):
         units[i] = intensity[i] * rd_spend[i]
+    for i in range(n):
         z = value_term + pull * (self_reliance * alignment[i] - 0.25)
         neg_z[i] = -(z + taste[i])
     return units, neg_z
@@ -193,7 +195,9 @@ def chip_purchase(
     Returns:
         The sums (``np.add.reduce``) of ``foreign``, ``domestic``, ``demand - domestic`` and
         ``available - foreign``, computed a leaf of the pairwise sum at a time
-        (:mod:`sim.model.sum_kernels`) without writing the arrays out.
+        (:mod:`sim.model.sum_kernels`) without writing the arrays out. A leaf of the last two
+        whose every element is zero (every buyer served) is not summed: its sum is a zero, and
+        the sign of a zero added in the tree never changes a sum that starts from 0.0.
     """
     n = demand.shape[0]
     bounds, ops = sum_kernels.pairwise_leaves(n)
@@ -201,23 +205,31 @@ def chip_purchase(
     buf = np.empty((4, sum_kernels.LEAF))
     foreign, domestic, short_domestic, short_foreign = buf[0], buf[1], buf[2], buf[3]
     ratio = 1.0 - required
+    limited = required > 0.0
     for k in range(parts.shape[0]):
         lo, m = bounds[k], bounds[k + 1] - bounds[k]
+        # Views of the leaf, indexed from 0 (so that the loop vectorizes).
+        demand_b, available_b = demand[lo : lo + m], available[lo : lo + m]
+        stock_f, stock_d = compute_foreign[lo : lo + m], compute_domestic[lo : lo + m]
+        cash_b = cash[lo : lo + m]
+        short_d, short_f = 0, 0  # elements not zero
         for j in range(m):
-            i = lo + j
-            d = demand[i] * fill
-            f = available[i]
-            if required > 0.0:
-                f = kernels.minimum(f, d * ratio / required)
+            d = demand_b[j] * fill
+            a = available_b[j]
+            f = kernels.minimum(a, d * ratio / required) if limited else a
             foreign[j] = f
             domestic[j] = d
-            short_domestic[j] = demand[i] - d
-            short_foreign[j] = available[i] - f
-            compute_foreign[i] = compute_foreign[i] * keep + f
-            compute_domestic[i] = compute_domestic[i] * keep + d
-            cash[i] -= (f + d) * price
-        for r in range(4):
-            parts[k, r] = sum_kernels.leaf_sum(buf[r], 0, m)
+            short_domestic[j] = sd = demand_b[j] - d
+            short_foreign[j] = sf = a - f
+            short_d += sd != 0.0
+            short_f += sf != 0.0
+            stock_f[j] = stock_f[j] * keep + f
+            stock_d[j] = stock_d[j] * keep + d
+            cash_b[j] -= (f + d) * price
+        parts[k, 0] = sum_kernels.leaf_sum(foreign, 0, m)
+        parts[k, 1] = sum_kernels.leaf_sum(domestic, 0, m)
+        parts[k, 2] = sum_kernels.leaf_sum(short_domestic, 0, m) if short_d else 0.0
+        parts[k, 3] = sum_kernels.leaf_sum(short_foreign, 0, m) if short_f else 0.0
     return sum_kernels.combine(ops, parts)
 
 

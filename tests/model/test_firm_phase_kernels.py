@@ -1,0 +1,91 @@
+"""The firm phase's chip kernels give, bit for bit, the NumPy expressions they replace.
+
+:func:`sim.model.firm_kernels.chip_purchase` sums its shortfalls a leaf of NumPy's pairwise sum at a
+time and skips leaves with no shortfall; these tests check its sums against ``np.add.reduce`` on
+every size up to 300 and on large ones, with served and rationed buyers, zeros of both signs,
+infinities or a NaN, and runs of leaves with and without shortfalls. (Where several NaNs meet in a
+sum, which one the sum keeps is not defined: compiled sums may swap an addition's operands.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.model import firm_kernels
+
+SIZES = [*range(0, 301), 1000, 10_000, 100_003]
+
+
+def same_bits(actual: np.ndarray, expected: np.ndarray) -> None:
+    """Assert that two float arrays have the same shape and the same bits in every element."""
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    assert actual.shape == expected.shape
+    np.testing.assert_array_equal(actual.view(np.int64), expected.view(np.int64))
+
+
+def orders(rng: np.random.Generator, n: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return domestic demand and foreign units available for ``n`` buyers of a ``kind``."""
+    demand, available = rng.uniform(0.0, 3.0, n), rng.uniform(0.0, 3.0, n)
+    if kind == "signed":
+        demand *= rng.choice([-1.0, 1.0], n)
+        available *= rng.choice([-1.0, 1.0], n)
+    elif kind == "huge_tiny":
+        demand *= 10.0 ** rng.integers(-300, 300, n)
+        available *= 10.0 ** rng.integers(-300, 300, n)
+    elif kind == "zeros":
+        # Runs of buyers wanting nothing (leaves without shortfall), zeros of both signs.
+        runs = (np.arange(n) // 200) % 2 == 0
+        demand[runs] = np.where(rng.random(runs.sum()) < 0.5, 0.0, -0.0)
+        available[runs] = np.where(rng.random(runs.sum()) < 0.5, 0.0, -0.0)
+    elif kind == "infinite" and n:
+        at = rng.integers(0, n, 3)
+        demand[at] = [np.inf, -0.0, 1e308]
+        available[at[::-1]] = [np.inf, -0.0, 1e308]
+    elif kind == "nan" and n:
+        demand[rng.integers(0, n)] = np.nan
+    return demand, available
+
+
+@pytest.mark.parametrize("kind", ["random", "signed", "huge_tiny", "zeros", "infinite", "nan"])
+@pytest.mark.parametrize(("fill", "required"), [(1.0, 0.0), (0.8, 0.0), (1.0, 0.3), (0.8, 0.3)])
+def test_chip_purchase_sums_are_numpy_sums(kind: str, fill: float, required: float) -> None:
+    rng = np.random.default_rng(hash((kind, fill, required)) % 2**32)
+    keep, price = 0.97, 0.2
+    for n in SIZES:
+        demand, available = orders(rng, n, kind)
+        stock_f, stock_d, cash = rng.uniform(0.0, 3.0, n), rng.uniform(0.0, 3.0, n), np.zeros(n)
+        with np.errstate(all="ignore"):
+            domestic = demand * fill
+            foreign = available
+            if required:
+                foreign = np.minimum(available, domestic * (1.0 - required) / required)
+            expected = [
+                np.add.reduce(x)
+                for x in (foreign, domestic, demand - domestic, available - foreign)
+            ]
+            stocks = (stock_f * keep + foreign, stock_d * keep + domestic)
+            paid = cash - (foreign + domestic) * price
+        got = firm_kernels.chip_purchase(
+            demand, available, fill, required, stock_f, stock_d, cash, keep, price
+        )
+        same_bits(got, np.array(expected))
+        same_bits(stock_f, stocks[0])
+        same_bits(stock_d, stocks[1])
+        same_bits(cash, paid)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 129, 10_000])
+def test_chip_logit_is_the_numpy_expression(n: int) -> None:
+    rng = np.random.default_rng(n)
+    intensity, rd_spend = rng.uniform(0.0, 5.0, n), rng.uniform(-1.0, 2.0, n)
+    alignment, taste = rng.uniform(0.0, 1.0, n), rng.uniform(-800.0, 800.0, n)
+    if n:
+        rd_spend[0], taste[-1] = -0.0, np.nan
+    value_term, pull, self_reliance = 0.4, 2.0, 0.7
+    units, neg_z = firm_kernels.chip_logit(
+        intensity, rd_spend, alignment, taste, value_term, pull, self_reliance
+    )
+    z = value_term + pull * (self_reliance * alignment - 0.25)
+    same_bits(units, intensity * rd_spend)
+    same_bits(neg_z, -(z + taste))
