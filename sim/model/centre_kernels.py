@@ -37,11 +37,7 @@ def weights(
         row = w[i]
         for j in range(n):
             row[j] = (ties[i, j] * tie_weight + 1.0) * voice[j]
-        # A row of one leaf is summed as pairwise_sum sums it, without its bookkeeping.
-        if n <= sum_kernels.LEAF:
-            totals[i, 0] = 0.0 + sum_kernels.leaf_sum(row, 0, n)
-        else:
-            totals[i, 0] = sum_kernels.pairwise_sum(row)
+        totals[i, 0] = sum_kernels.pairwise_sum(row)
     # totals.min() > 0: the minimum is NaN when any total is NaN, and NaN > 0 is false.
     positive = n > 0
     for i in range(n):
