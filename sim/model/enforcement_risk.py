@@ -65,16 +65,33 @@ class RegulatorRules:
     def read(cls, regulators: list[Regulator], params: Params) -> RegulatorRules:
         """Read the rules and the current stringency of ``regulators``."""
         static = _static_rules([r.spec for r in regulators])
-        stringency = np.array([r.stringency for r in regulators], dtype=float)
-        return cls(
+        return cls._at(static, _stringency(regulators), params.enforcement.stringency_power)
+
+    @classmethod
+    def _at(
+        cls, static: dict[str, NDArray[Any]], stringency: FloatArray, power: float
+    ) -> RegulatorRules:
+        """Return the rules ``static`` at ``stringency`` (probes a month at its ``power``).
+
+        What ``cls(...)`` returns, with its fields set at once rather than one frozen-attribute
+        check at a time (a month builds one).
+        """
+        rules = object.__new__(cls)
+        vars(rules).update(
             domain=static["domain"],
             stringency=stringency,
-            rate=static["capacity"] * stringency**params.enforcement.stringency_power,
+            rate=static["capacity"] * stringency**power,
             fine_share=static["fine_share"],
             p_fine=static["p_fine"],
             p_freeze=static["p_freeze"],
             freeze_years=static["freeze_years"],
         )
+        return rules
+
+
+def _stringency(regulators: list[Regulator]) -> FloatArray:
+    """Return the regulators' current stringency as an array."""
+    return np.array([r.stringency for r in regulators], dtype=float)
 
 
 #: The fixed parts of the rules, by the identity of the regulators' (frozen) specifications; each
@@ -170,13 +187,37 @@ def domain_columns(firms: FirmPopulation, regulators: list[Regulator]) -> FloatA
     domain in order (as in the shipped scenarios), the columns are ``firms.exposure.T`` itself, a
     read-only view with the layout of the copy (exposure is stored column by column).
     """
-    static = _static_rules([r.spec for r in regulators])
+    return _columns(firms, _static_rules([r.spec for r in regulators]))
+
+
+def _columns(firms: FirmPopulation, static: dict[str, NDArray[Any]]) -> FloatArray:
+    """Return :func:`domain_columns` of the regulators whose fixed rules are ``static``."""
     exposure_t = firms.exposure.T
     if static["every_domain_in_order"] and exposure_t.flags.c_contiguous:
         view = exposure_t.view()
         view.flags.writeable = False
         return view
     return np.asarray(exposure_t[static["domain"]])
+
+
+def month_exposure(
+    firms: FirmPopulation, regulators: list[Regulator], params: Params
+) -> tuple[FloatArray, EnforcementExposure]:
+    """Return the month's regulatory pressure and enforcement exposure, reading the rules once.
+
+    What :func:`regulatory_pressure` and :func:`enforcement_exposure` return on this month's
+    :func:`domain_columns`; the regulators' rules, stringency and columns are read once for both.
+
+    Args:
+        firms: The firms.
+        regulators: The regulators, at their current stringency.
+        params: Behavioural parameters (targeting, pyramid, freeze growth penalty).
+    """
+    static = _static_rules([r.spec for r in regulators])
+    stringency = _stringency(regulators)
+    columns = _columns(firms, static)
+    pressure = _pressure(columns, stringency) if regulators else np.zeros(firms.n)
+    return pressure, _exposure(firms, static, stringency, params, columns)
 
 
 def enforcement_exposure(
@@ -193,36 +234,48 @@ def enforcement_exposure(
         params: Behavioural parameters (targeting, pyramid, freeze growth penalty).
         columns: This month's :func:`domain_columns`, when already gathered.
     """
-    rules = RegulatorRules.read(regulators, params)
-    ep = params.enforcement
-    tp = ep.targeting_power
+    static = _static_rules([r.spec for r in regulators])
     if columns is None:
-        columns = domain_columns(firms, regulators)
+        columns = _columns(firms, static)
+    return _exposure(firms, static, _stringency(regulators), params, columns)
+
+
+def _exposure(
+    firms: FirmPopulation,
+    static: dict[str, NDArray[Any]],
+    stringency: FloatArray,
+    params: Params,
+    columns: FloatArray,
+) -> EnforcementExposure:
+    """Return :func:`enforcement_exposure` of the rules ``static`` at ``stringency``."""
+    ep = params.enforcement
+    rules = RegulatorRules._at(static, stringency, ep.stringency_power)
+    tp = ep.targeting_power
     # share = columns * (revenue ** targeting_power * (1 - compliance)), row r summing to 1
     # once divided by its total; NumPy's power (kernels: not compiled).
     weight = firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)
     # The month's (R, n) arrays are kept from one month to the next (sim.model.buffers): two
     # months' arrays are in use at once (this month's, and last month's until it is replaced).
     share = firms.buffers.empty("enforcement share", columns.shape)
-    total = value_kernels.targeting_weights(
-        kernels.contiguous(columns), weight, firms.compliance, share
-    )
-    # share /= total; zc = min((s_r + strike_weight * strikes) * (1 - c) / full_pressure, 1);
-    # cost = zc * (p_fine * fine_share * domestic_share + p_freeze * s_r * freeze_years *
-    # freeze_growth_penalty) * share, a block of firms at a time; top = share.max(axis=1).
     cost = firms.buffers.empty("enforcement cost", columns.shape)
-    top, exact = value_kernels.enforcement_cost(
-        share, total, firms.compliance, firms.strikes, firms.domestic_share, rules.stringency,
-        rules.p_fine, rules.fine_share, rules.p_freeze, rules.freeze_years,
-        float(params.firms.freeze_growth_penalty), float(ep.full_pressure),
-        float(ep.strike_weight), cost,
+    # share = weights / total; zc = min((s_r + strike_weight * strikes) * (1 - c) /
+    # full_pressure, 1); cost = zc * (p_fine * fine_share * domestic_share + p_freeze * s_r *
+    # freeze_years * freeze_growth_penalty) * share, a block of firms at a time;
+    # top = share.max(axis=1).
+    top, exact = value_kernels.enforcement_pass(
+        kernels.contiguous(columns), weight, firms.compliance, firms.strikes,
+        firms.domestic_share, stringency, rules.p_fine, rules.fine_share, rules.p_freeze,
+        rules.freeze_years, float(params.firms.freeze_growth_penalty), float(ep.full_pressure),
+        float(ep.strike_weight), share, cost,
     )  # fmt: skip
     if not firms.n:
         top = np.zeros(len(share))
     elif not exact:  # rows with no share above 0, or that may hold NaN: NumPy's maximum
         for r in np.flatnonzero(np.isnan(top)):
             top[r] = share[r].max()
-    return EnforcementExposure(rules=rules, share=share, weighted=cost, top_share=top)
+    exposure = object.__new__(EnforcementExposure)  # EnforcementExposure(...), fields at once
+    vars(exposure).update(rules=rules, share=share, weighted=cost, top_share=top)
+    return exposure
 
 
 def regulatory_pressure(
@@ -237,9 +290,13 @@ def regulatory_pressure(
     """
     if not regulators:
         return np.zeros(firms.n)
-    stringency = np.array([r.stringency for r in regulators])
     if columns is None:
         columns = domain_columns(firms, regulators)
+    return _pressure(columns, _stringency(regulators))
+
+
+def _pressure(columns: FloatArray, stringency: FloatArray) -> FloatArray:
+    """Return :func:`regulatory_pressure` of the regulators at ``stringency``, of ``columns``."""
     # columns.T is column-major, as the exposure[:, domains] copy it replaces: the same product.
     pressure = np.asarray(columns.T @ stringency, dtype=float)  # a new array: divided in place
     pressure /= len(stringency)

@@ -30,8 +30,8 @@ from sim.model.agents.regulators import Regulator
 from sim.model.centre import Centre
 from sim.model.enforcement_risk import (
     EnforcementExposure,
-    domain_columns,
     enforcement_exposure,
+    month_exposure,
     regulatory_pressure,
 )
 from sim.model.influence import InfluenceNetwork, block, stakeholders
@@ -362,9 +362,7 @@ class PolicyModel(RunRecords, mesa.Model):
         self.chips.update_capacity(self.params.chips)
         f = self.firms
         fp = self.params.firms
-        columns = domain_columns(f, self.regulators)
-        self.pressure = regulatory_pressure(self.firms, self.regulators, columns)
-        self.enforcement = enforcement_exposure(f, self.regulators, self.params, columns)
+        self.pressure, self.enforcement = month_exposure(f, self.regulators, self.params)
         self.expected_cost = self.enforcement.expected_cost()
         f.allocate_budget(self.pressure, self.expected_cost, 1.0 - float(self.policy[0]),
                           float(self.policy[1]), self.month, fp)  # fmt: skip

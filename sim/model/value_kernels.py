@@ -102,6 +102,25 @@ def enforcement_cost(
 
 
 @kernel
+def enforcement_pass(
+    columns: FloatArray, weight: FloatArray, compliance: FloatArray, strikes: FloatArray,
+    domestic_share: FloatArray, stringency: FloatArray, p_fine: FloatArray,
+    fine_share: FloatArray, p_freeze: FloatArray, freeze_years: FloatArray, penalty: float,
+    full_pressure: float, strike_weight: float, share: FloatArray, cost: FloatArray,
+) -> tuple[FloatArray, bool]:  # fmt: skip
+    """Write the month's shares in ``share`` and costs per probe in ``cost``; one call for two.
+
+    :func:`targeting_weights` into ``share``, then :func:`enforcement_cost` on its sums: the
+    same operations in the same order, and the same result.
+    """
+    total = targeting_weights(columns, weight, compliance, share)
+    return enforcement_cost(
+        share, total, compliance, strikes, domestic_share, stringency, p_fine, fine_share,
+        p_freeze, freeze_years, penalty, full_pressure, strike_weight, cost,
+    )  # fmt: skip
+
+
+@kernel
 def largest_bits(values: FloatArray, start: int) -> int:
     """Return the largest of ``start`` and the bits (as int64) of ``values``.
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model.enforcement_risk import domain_columns, expected_cost
+from sim.model.enforcement_risk import (
+    domain_columns,
+    enforcement_exposure,
+    expected_cost,
+    month_exposure,
+    regulatory_pressure,
+)
 from sim.model.runner import run_scenario
 from tests.helpers import model, scenario, step
+from tests.model.test_kernels import same_bits
 
 
 def _domestic(m, row: int) -> float:  # noqa: ANN001
@@ -111,3 +118,20 @@ def test_domain_columns_are_the_regulators_exposure_columns_read_only() -> None:
     assert f.exposure.flags.writeable  # the firms' own array stays theirs to change
     reordered = regulators[::-1]
     np.testing.assert_array_equal(domain_columns(f, reordered), expected[::-1])
+
+
+def test_the_month_exposure_is_the_pressure_and_exposure_on_the_domain_columns() -> None:
+    m = step(model("crackdown", "n_synthetic_firms=30", months=14), 14)
+    f = m.firms
+    f.revenue[-1] = np.nan  # a share of NaN: the largest share is NumPy's
+    for regulators in (m.regulators, m.regulators[::-1], m.regulators[1:3], []):
+        columns = domain_columns(f, regulators)
+        pressure, exposure = month_exposure(f, regulators, m.params)
+        same_bits(pressure, regulatory_pressure(f, regulators, columns))
+        expected = enforcement_exposure(f, regulators, m.params, columns)
+        for name in ("share", "weighted", "top_share"):
+            same_bits(getattr(exposure, name), getattr(expected, name))
+        for name in ("stringency", "rate", "fine_share", "p_fine", "p_freeze", "freeze_years"):
+            same_bits(getattr(exposure.rules, name), getattr(expected.rules, name))
+        np.testing.assert_array_equal(exposure.rules.domain, [r.domain for r in regulators])
+        same_bits(exposure.expected_cost(), expected.expected_cost())

@@ -265,6 +265,17 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
     same_bits(top[positive], largest[positive])
     assert np.isnan(top[~positive]).all() and exact == positive.all()
 
+    # Both kernels in one call: the same shares, costs and largest shares.
+    fused_share, fused_cost = np.empty_like(columns), np.empty_like(columns)
+    fused_top, fused_exact = value_kernels.enforcement_pass(
+        columns, revenue, compliance, strikes, domestic, stringency, p_fine, fine_share,
+        p_freeze, years, penalty, full_pressure, strike_weight, fused_share, fused_cost,
+    )  # fmt: skip
+    same_bits(fused_share, share)
+    same_bits(fused_cost, cost)
+    same_bits(fused_top, top)
+    assert fused_exact == exact
+
 
 def test_element_helpers_follow_numpy() -> None:
     """NaN propagates and ties of 0.0 and -0.0 resolve as in NumPy's array loops."""

@@ -123,13 +123,24 @@ class Regulator(mesa.Agent):
         #: No open investigation closes before this month (a lower bound, kept by
         #: :meth:`open_investigation` and :meth:`close_due`): a month before it has none due.
         self._next_due: float = math.inf
+        # The enforcement parameters a month reads (they do not change during a run).
+        ep = model.params.enforcement
+        self._speed = ep.stringency_speed
+        self._stringency_power = ep.stringency_power
+        self._targeting_power = ep.targeting_power
+        self._strike_weight = ep.strike_weight
+        self._full_pressure = ep.full_pressure
 
     def step(self) -> None:
         """Update stringency, close due investigations and open new ones."""
         m = self.model
-        target = min(max(m.policy.item(self.dimension) + self.spec.mandate, 0.0), 1.0)
-        self.stringency += m.params.enforcement.stringency_speed * (target - self.stringency)
-        self.close_due()
+        # min(max(target, 0.0), 1.0), as min and max compare (NaN and -0.0 kept).
+        target = m.policy.item(self.dimension) + self.spec.mandate
+        target = 0.0 if target < 0.0 else target
+        target = 1.0 if target > 1.0 else target
+        self.stringency += self._speed * (target - self.stringency)
+        if m.month >= self._next_due:
+            self.close_due()
         self.open_new()
 
     # -- investigations -------------------------------------------------------------------------
@@ -137,58 +148,61 @@ class Regulator(mesa.Agent):
     def open_investigation(self, row: int, months: int) -> None:
         """Open an investigation into firm ``row`` that closes after ``months``."""
         end = self.model.month + months
-        if row not in self.investigations:
+        investigations = self.investigations
+        if row not in investigations:
             self.opened += 1
-        self.investigations[row] = max(end, self.investigations.get(row, 0))
-        self._next_due = min(self._next_due, end)
+        investigations[row] = max(end, investigations.get(row, 0))
+        if end < self._next_due:  # min(next_due, end)
+            self._next_due = end
 
     def open_new(self) -> None:
         """Open this month's investigations on targets drawn by size, exposure and compliance."""
         m = self.model
-        p = m.params.enforcement
-        rate = self.spec.capacity * self.stringency**p.stringency_power
+        rate = self.spec.capacity * self.stringency**self._stringency_power
         n_new = int(m.rng.poisson(rate)) if rate > 0 else 0
         if n_new == 0:
             return
         firms = m.firms
         # revenue ** power * exposure * (1 - compliance), zero on the firms under investigation,
         # its sum and its count of positive weights: one compiled pass.
-        weights = np.empty(firms.compliance.shape[0])
-        under = np.fromiter(self.investigations, dtype=np.int64, count=len(self.investigations))
+        compliance = firms.compliance
+        weights = np.empty(compliance.shape[0])
+        # revenue ** 1.0 is revenue, bit for bit (the expected-cost pass reads it so too).
+        revenue = firms.revenue if self._targeting_power == 1.0 else self._revenue_power()
         total, positive = draw_kernels.target_weights(
-            self._revenue_power(), firms.exposure[:, self.domain], firms.compliance, under, weights
-        )
+            revenue, firms.exposure[:, self.domain], compliance,
+            np.array([*self.investigations], dtype=np.int64), weights,
+        )  # fmt: skip
         if not math.isfinite(total):
             raise ValueError(f"{self.name}: targeting weights are not finite")
         # Weights are non-negative: one positive weight is a positive total.
-        candidates = positive if n_new > 1 else int(total > 0)
-        n_new = min(n_new, candidates)
+        if n_new > 1:
+            n_new = min(n_new, positive)
+        elif not total > 0:
+            return
         if n_new == 0:
             return
+        rng = m.rng
         lo, hi = self.spec.investigation_months
         if n_new == 1:
-            row = draw_one(m.rng, weights, total, weights)
-            # One integer draws what an array of one draws, and leaves the generator alike.
-            self.open_investigation(row, int(m.rng.integers(lo, hi + 1)))
-            return
-        rows = draw_without_replacement(m.rng, weights, n_new, total)
-        months = m.rng.integers(lo, hi + 1, size=n_new).tolist()
-        for row, length in zip(rows.tolist(), months, strict=True):
-            self.open_investigation(row, length)
+            rows = [draw_kernels.draw_one(weights, total, rng.random(), weights)]
+        else:
+            rows = draw_without_replacement(rng, weights, n_new, total).tolist()
+        # An array of bounded integers draws one integer after another: the same values, and
+        # the generator left alike (tests/model/test_draw_kernels.py), at less cost a call.
+        for row in rows:
+            self.open_investigation(row, int(rng.integers(lo, hi + 1)))
 
     def _revenue_power(self) -> np.ndarray:
         """Return every firm's revenue to the targeting power, computed once a month.
 
         Revenue does not change while regulators step, so the regulators of a month share it
-        (a power over every firm is the dearest part of drawing targets); at the default power
-        1.0 it is revenue itself.
+        (a power over every firm is the dearest part of drawing targets).
         """
         m = self.model
         cached: tuple[int, np.ndarray] | None = getattr(m, "_revenue_power", None)
         if cached is None or cached[0] != m.month:
-            tp, revenue = m.params.enforcement.targeting_power, m.firms.revenue
-            # revenue ** 1.0 is revenue, bit for bit (the expected-cost pass reads it so too).
-            cached = (m.month, revenue if tp == 1.0 else np.power(revenue, tp))
+            cached = (m.month, np.power(m.firms.revenue, self._targeting_power))
             setattr(m, "_revenue_power", cached)  # noqa: B010 (a cache the model does not declare)
         return cached[1]
 
@@ -211,8 +225,8 @@ class Regulator(mesa.Agent):
     def pressure(self, row: int) -> float:
         """Return the pyramid pressure ``z`` on firm ``row``."""
         firms = self.model.firms
-        strikes = self.model.params.enforcement.strike_weight * firms.strikes[row]
-        return float((self.stringency + strikes) * (1.0 - firms.compliance[row]))
+        strikes = self._strike_weight * firms.strikes.item(row)
+        return (self.stringency + strikes) * (1.0 - firms.compliance.item(row))
 
     def sanction(self, row: int) -> str:
         """Close an investigation into firm ``row``: warning, order, fine or freeze.
@@ -224,13 +238,15 @@ class Regulator(mesa.Agent):
             The outcome.
         """
         z = self.pressure(row)
-        zc = min(z / self.model.params.enforcement.full_pressure, 1.0)
-        p_freeze = self.spec.p_freeze * zc * self.stringency
-        p_fine = self.spec.p_fine * zc
-        u = float(self.model.rng.random())
+        zc = z / self._full_pressure
+        zc = 1.0 if zc > 1.0 else zc  # min(zc, 1.0)
+        spec = self.spec
+        p_freeze = spec.p_freeze * zc * self.stringency
+        p_fine = spec.p_fine * zc
+        u = self.model.rng.random()
         if u < p_freeze:
             outcome = "freeze"
-            self.impose_freeze(row, self.spec.freeze_kind, self.spec.freeze_months)
+            self.impose_freeze(row, spec.freeze_kind, spec.freeze_months)
         elif u < p_freeze + p_fine and self.impose_fine(row) > 0.0:
             outcome = "fine"
         elif z > ORDER_PRESSURE:
@@ -257,7 +273,7 @@ class Regulator(mesa.Agent):
             amount_cny_bn: A pinned amount, billion CNY.
         """
         firms = self.model.firms
-        domestic = float(firms.revenue[row] * firms.domestic_share[row])
+        domestic = firms.revenue.item(row) * firms.domestic_share.item(row)
         if amount_cny_bn is None:
             share = self.spec.fine_rate if share_of_revenue is None else share_of_revenue
             amount_cny_bn = share * domestic
