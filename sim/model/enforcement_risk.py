@@ -20,6 +20,7 @@ The result is the expected cost per year as a share of revenue.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +99,8 @@ def _stringency(regulators: list[Regulator]) -> FloatArray:
 #: entry keeps its specifications so that their identities cannot be reused while it is cached.
 _STATIC_RULES: dict[tuple[int, ...], tuple[list[RegulatorSpec], dict[str, NDArray[Any]]]] = {}
 _STATIC_RULES_MAX = 64
+#: The entry of :data:`_STATIC_RULES` returned last.
+_last_static: tuple[list[RegulatorSpec], dict[str, NDArray[Any]]] | None = None
 
 
 def _static_rules(specs: list[RegulatorSpec]) -> dict[str, NDArray[Any]]:
@@ -106,9 +109,16 @@ def _static_rules(specs: list[RegulatorSpec]) -> dict[str, NDArray[Any]]:
     Specifications are frozen, so these arrays (read-only) are built once a run instead of
     from Python lists every month.
     """
+    global _last_static  # noqa: PLW0603 (the entry found last, one per process)
+    last = _last_static
+    # The same specifications as last time (a month's case): compared one by one, each by
+    # identity first (equal specifications have equal arrays).
+    if last is not None and last[0] == specs:
+        return last[1]
     key = tuple(map(id, specs))
     cached = _STATIC_RULES.get(key)
     if cached is not None:
+        _last_static = cached
         return cached[1]
     blocks = np.array([FREEZE_KINDS.index(s.freeze_kind) != LISTING_HALT for s in specs])
     arrays: dict[str, NDArray[Any]] = {
@@ -127,7 +137,7 @@ def _static_rules(specs: list[RegulatorSpec]) -> dict[str, NDArray[Any]]:
         array.setflags(write=False)
     if len(_STATIC_RULES) >= _STATIC_RULES_MAX:
         _STATIC_RULES.pop(next(iter(_STATIC_RULES)))
-    _STATIC_RULES[key] = (list(specs), arrays)
+    _STATIC_RULES[key] = _last_static = (list(specs), arrays)
     return arrays
 
 
@@ -254,10 +264,8 @@ def _exposure(
     # share = columns * (revenue ** targeting_power * (1 - compliance)), row r summing to 1
     # once divided by its total; NumPy's power (kernels: not compiled).
     weight = firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)
-    # The month's (R, n) arrays are kept from one month to the next (sim.model.buffers): two
-    # months' arrays are in use at once (this month's, and last month's until it is replaced).
-    share = firms.buffers.empty("enforcement share", columns.shape)
-    cost = firms.buffers.empty("enforcement cost", columns.shape)
+    share = _month_array(firms, "enforcement share", columns.shape)
+    cost = _month_array(firms, "enforcement cost", columns.shape)
     # share = weights / total; zc = min((s_r + strike_weight * strikes) * (1 - c) /
     # full_pressure, 1); cost = zc * (p_fine * fine_share * domestic_share + p_freeze * s_r *
     # freeze_years * freeze_growth_penalty) * share, a block of firms at a time;
@@ -276,6 +284,23 @@ def _exposure(
     exposure = object.__new__(EnforcementExposure)  # EnforcementExposure(...), fields at once
     vars(exposure).update(rules=rules, share=share, weighted=cost, top_share=top)
     return exposure
+
+
+#: Elements from which a month's (R, n) array is a kept one; a smaller one is new each month.
+KEPT_FROM = 1024
+
+
+def _month_array(firms: FirmPopulation, name: str, shape: tuple[int, ...]) -> FloatArray:
+    """Return an empty float array of ``shape`` for this month's ``name``.
+
+    Large arrays are kept from one month to the next (sim.model.buffers): two months' arrays are
+    in use at once (this month's, and last month's until it is replaced). Below
+    :data:`KEPT_FROM` elements (a few kilobytes, a handful of firms) a new array costs less than
+    the keeper's look-up.
+    """
+    if math.prod(shape) < KEPT_FROM:
+        return np.empty(shape)
+    return firms.buffers.empty(name, shape)
 
 
 def regulatory_pressure(
