@@ -202,11 +202,11 @@ def domain_columns(firms: FirmPopulation, regulators: list[Regulator]) -> FloatA
 
 def _columns(firms: FirmPopulation, static: dict[str, NDArray[Any]]) -> FloatArray:
     """Return :func:`domain_columns` of the regulators whose fixed rules are ``static``."""
-    exposure_t = firms.exposure.T
-    if static["every_domain_in_order"] and exposure_t.flags.c_contiguous:
-        view = exposure_t.view()
-        view.flags.writeable = False
-        return view
+    exposure_t = firms.exposure.T  # a view of its own: made read-only, the firms' array is not
+    flags = exposure_t.flags
+    if static["every_domain_in_order"] and flags.c_contiguous:
+        flags.writeable = False
+        return exposure_t
     return np.asarray(exposure_t[static["domain"]])
 
 
