@@ -128,33 +128,20 @@ def test_regulator_draws_are_rng_choices(n: int, size: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(400))
-def test_one_bounded_integer_draws_what_an_array_of_one_draws(seed: int) -> None:
+def test_bounded_integers_one_at_a_time_draw_what_an_array_draws(seed: int) -> None:
+    """Regulators draw a case's length per target: an array's values, the generator alike."""
     lo = seed % 5
     hi = lo + seed % 13
+    size = 1 + seed % 6
     ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
     for g in (ours, theirs):  # states with and without half of a 64-bit draw kept
         g.integers(0, 10, size=seed % 3)
         g.random(seed % 4)
-    assert int(ours.integers(lo, hi + 1)) == theirs.integers(lo, hi + 1, size=1).tolist()[0]
-    assert ours.bit_generator.state == theirs.bit_generator.state
-    assert ours.random() == theirs.random(1)[0]
-    assert ours.bit_generator.state == theirs.bit_generator.state
-
-
-@pytest.mark.parametrize("size", [2, 3, 5, 8])
-@pytest.mark.parametrize("seed", range(30))
-def test_bounded_integers_one_at_a_time_draw_what_an_array_draws(size: int, seed: int) -> None:
-    """Regulators draw a case's length per target: an array's values, the generator alike."""
-    lo = seed % 4
-    hi = lo + seed % 9
-    ours, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
-    for g in (ours, theirs):  # states with and without half of a 64-bit draw kept
-        g.integers(0, 10, size=seed % 3)
-        g.random(seed % 2)
     one_at_a_time = [int(ours.integers(lo, hi + 1)) for _ in range(size)]
     assert one_at_a_time == theirs.integers(lo, hi + 1, size=size).tolist()
     assert ours.bit_generator.state == theirs.bit_generator.state
-    assert ours.random() == theirs.random()
+    assert ours.random() == theirs.random(1)[0]
+    assert ours.bit_generator.state == theirs.bit_generator.state
 
 
 def test_revenue_to_the_power_one_is_revenue() -> None:
