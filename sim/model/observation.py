@@ -51,9 +51,9 @@ class RunRecords:
     _networks: list[tuple[int, np.ndarray]]
     #: The collector and, per reporter, its column's ``append`` (bound once per collector).
     _collecting: tuple[Any, list[tuple[Any, Any]]] | None = None
-    #: The firm sums of the month being recorded (:func:`sim.model.metrics.metric_sums`), which
-    #: the metrics read instead of each summing the firms again; ``None`` otherwise.
-    month_sums: np.ndarray | None = None
+    #: The firm sums of the month being recorded (:func:`sim.model.metrics.metric_sums`, as
+    #: floats), which the metrics read instead of each summing the firms again; ``None`` otherwise.
+    month_sums: list[float] | None = None
 
     @property
     def date(self) -> pd.Timestamp:
@@ -73,7 +73,7 @@ class RunRecords:
             columns = [(collector.model_vars[name].append, reporter)
                        for name, reporter in collector.model_reporters.items()]  # fmt: skip
             self._collecting = (collector, columns)
-        self.month_sums = metric_sums(self)  # type: ignore[arg-type]
+        self.month_sums = metric_sums(self).tolist()  # type: ignore[arg-type]
         try:
             for append, reporter in self._collecting[1]:
                 append(reporter(self))
