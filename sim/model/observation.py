@@ -9,7 +9,7 @@ tables that :func:`~sim.model.runner.run_scenario` returns.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,12 +24,24 @@ if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
 
 FINE_COLUMNS = ("date", "regulator", "firm", "amount_cny_bn", "share_of_revenue", "legal_cap")
+#: A fine: date, regulator, firm, amount, share of revenue, legal cap (:data:`FINE_COLUMNS`).
+FineRecord = tuple[pd.Timestamp, str, str, float, float, float]
 
 
 @functools.lru_cache(maxsize=64)
 def month_dates(start: pd.Period, n: int) -> pd.DatetimeIndex:
     """Return the first days of ``n`` months from ``start`` (memoized: an index is immutable)."""
     return pd.to_datetime([month_start(start, i) for i in range(n)])
+
+
+def timeseries_frame(columns: Mapping[str, Any]) -> pd.DataFrame:
+    """Return the time series DataFrame of :meth:`RunRecords.timeseries_columns`."""
+    return pd.DataFrame(columns)
+
+
+def fines_frame(records: Sequence[FineRecord]) -> pd.DataFrame:
+    """Return the fines table (:data:`FINE_COLUMNS`) of fine records, one row per fine."""
+    return pd.DataFrame(records, columns=list(FINE_COLUMNS))
 
 
 class RunRecords:
@@ -45,7 +57,7 @@ class RunRecords:
     influence: InfluenceNetwork
     datacollector: Any  # mesa.DataCollector (mesa ships no type information)
     #: One record per fine: date, regulator, firm, amount, share of revenue, legal cap.
-    fine_records: list[tuple[pd.Timestamp, str, str, float, float, float]]
+    fine_records: list[FineRecord]
     _firm_rows: list[dict[str, Any]]
     _positions: list[np.ndarray]
     _networks: list[tuple[int, np.ndarray]]
@@ -99,7 +111,7 @@ class RunRecords:
         Args:
             columns: :meth:`timeseries_columns`, when already built.
         """
-        return pd.DataFrame(self.timeseries_columns() if columns is None else columns)
+        return timeseries_frame(self.timeseries_columns() if columns is None else columns)
 
     def stakeholder_timeseries(self) -> pd.DataFrame:
         """Return every stakeholder's position on each dimension per month (long by stakeholder).
@@ -166,7 +178,7 @@ class RunRecords:
         Columns: ``date``, ``regulator``, ``firm``, ``amount_cny_bn``, ``share_of_revenue`` (of
         the firm's domestic annual revenue) and ``legal_cap`` (the regulator's cap, same basis).
         """
-        return pd.DataFrame(self.fine_records, columns=list(FINE_COLUMNS))
+        return fines_frame(self.fine_records)
 
     def firm_timeseries(self) -> pd.DataFrame:
         """Return each named firm's state per month (needs ``collect_firms=True``)."""
