@@ -173,6 +173,13 @@ METRICS: tuple[Metric, ...] = (
 )  # fmt: skip
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
+#: Per metric, what :func:`summarize` gives of it: its name, the outcome's name, whether the
+#: outcome is a total (a flow's) rather than the final value, and whether it is a count.
+_OUTCOMES: tuple[tuple[str, str, bool, bool], ...] = tuple(
+    (m.name, f"total_{m.name}" if m.kind == "flow" else f"final_{m.name}", m.kind == "flow",
+     m.unit == "count")
+    for m in METRICS
+)  # fmt: skip
 METRICS_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 
 
@@ -200,20 +207,19 @@ def summarize(
         dates as timestamps (the first day of the month, as in the time series).
     """
     out: dict[str, float | int | pd.Timestamp] = {}
-    for metric in METRICS:
-        col = np.asarray(timeseries[metric.name])
-        key = f"total_{metric.name}" if metric.kind == "flow" else f"final_{metric.name}"
-        value = col.sum() if metric.kind == "flow" else col[-1]
-        out[key] = int(value) if metric.unit == "count" else float(value)
+    for name, key, flow, count in _OUTCOMES:
+        col = np.asarray(timeseries[name])
+        value = col.sum() if flow else col[-1]
+        out[key] = int(value) if count else float(value)
     mv = np.asarray(timeseries["market_value_usd"], dtype=float)
-    dates = pd.DatetimeIndex(timeseries["date"])
+    dates = _date_index(timeseries["date"])
     i_peak, i_trough = max_drawdown_span(mv)
     running_peak = np.maximum.accumulate(mv)
     relative = np.divide(mv, running_peak, out=np.ones_like(mv), where=running_peak > 0)
     out["peak_market_value_usd"] = float(mv[i_peak])
-    out["peak_date"] = pd.Timestamp(dates[i_peak])
+    out["peak_date"] = dates[i_peak]
     out["trough_market_value_usd"] = float(mv[i_trough])
-    out["trough_date"] = pd.Timestamp(dates[i_trough])
+    out["trough_date"] = dates[i_trough]
     out["peak_to_trough_loss_usd"] = float(mv[i_peak] - mv[i_trough])
     out["max_drawdown"] = float(1.0 - relative.min())
     out["recovery_from_trough"] = float(mv[-1] / mv[i_trough] - 1.0) if mv[i_trough] > 0 else 0.0
@@ -240,9 +246,13 @@ def centre_turn(
     i_peak, _ = max_drawdown_span(stance)
     below = np.nonzero(stance[i_peak:] <= stance[i_peak] - TURN_DROP)[0]
     i_turn = i_peak + int(below[0]) if below.size else len(stance) - 1
-    dates = pd.DatetimeIndex(dates)
-    return {"centre_peak_date": pd.Timestamp(dates[i_peak]),
-            "centre_turn_date": pd.Timestamp(dates[i_turn])}
+    dates = _date_index(dates)
+    return {"centre_peak_date": dates[i_peak], "centre_turn_date": dates[i_turn]}
+
+
+def _date_index(dates: Any) -> pd.DatetimeIndex:
+    """Return ``dates`` as a ``DatetimeIndex`` (itself when it is one: an index is immutable)."""
+    return dates if isinstance(dates, pd.DatetimeIndex) else pd.DatetimeIndex(dates)
 
 
 def max_drawdown_span(values: np.ndarray) -> tuple[int, int]:
