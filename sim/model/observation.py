@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.mesa_interface import RUN_COLUMNS, month_start
-from sim.model.metrics import metric_sums
+from sim.model.metrics import METRICS, metric_sums
 from sim.scenario.base import DIMENSIONS
 
 if TYPE_CHECKING:
@@ -32,6 +32,17 @@ FineRecord = tuple[pd.Timestamp, str, str, float, float, float]
 def month_dates(start: pd.Period, n: int) -> pd.DatetimeIndex:
     """Return the first days of ``n`` months from ``start`` (memoized: an index is immutable)."""
     return pd.to_datetime([month_start(start, i) for i in range(n)])
+
+
+#: The dtype of each metric's column: ``np.asarray`` of ints (a count's values) or of floats.
+_DTYPES = {m.name: np.dtype(np.int64 if m.unit == "count" else np.float64) for m in METRICS}
+
+
+def _column(values: list[Any], dtype: np.dtype[Any] | None) -> np.ndarray:
+    """Return ``np.asarray(values)``: values of one Python type, whose array has ``dtype``."""
+    if dtype is None or not values:
+        return np.asarray(values)
+    return np.fromiter(values, dtype, len(values))
 
 
 def timeseries_frame(columns: Mapping[str, Any]) -> pd.DataFrame:
@@ -99,9 +110,15 @@ class RunRecords:
             self._networks.append((self.month, self.influence.weights()))
 
     def timeseries_columns(self) -> dict[str, Any]:
-        """Return the collected metrics as arrays, ``date`` (a ``DatetimeIndex``) first."""
+        """Return the collected metrics as arrays, ``date`` (a ``DatetimeIndex``) first.
+
+        A metric's values are ints for a count and floats otherwise
+        (:class:`~sim.model.metrics.Metric`), so its
+        column is ``np.asarray`` of them read with the dtype it would infer, without inferring it.
+        """
         values = self.datacollector.model_vars
-        columns = {name: np.asarray(v) for name, v in values.items() if name not in RUN_COLUMNS}
+        columns = {name: _column(v, _DTYPES.get(name)) for name, v in values.items()
+                   if name not in RUN_COLUMNS}  # fmt: skip
         n = len(next(iter(columns.values()))) if columns else 0
         return {"date": month_dates(self.start, n), **columns}
 

