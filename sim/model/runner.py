@@ -41,7 +41,7 @@ class RunResult:
         scenario: The resolved scenario that was run.
         seed: The seed the run used.
         columns: The time series' columns as arrays (``date`` as a ``DatetimeIndex``), what
-            ``timeseries`` is built from.
+            ``timeseries`` is built from (read them, do not change them).
         summary: Run-level outcomes (see :func:`sim.model.metrics.summarize`).
         wall_s: Wall-clock seconds the run took.
         stakeholders: Each stakeholder's position per month (see
