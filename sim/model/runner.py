@@ -48,9 +48,8 @@ class RunResult:
             :meth:`~sim.model.policy_model.PolicyModel.stakeholder_timeseries`).
         network: The influence matrix each December and in the last month.
         firm_timeseries: Per-firm state per month when requested, else ``None``.
-        fine_records: One record per fine (see
-            :attr:`~sim.model.policy_model.PolicyModel.fine_records`), what ``fines`` is built
-            from; ``None`` when the result was built without them.
+        fine_records: One record per fine (:data:`~sim.model.observation.FineRecord`), what
+            ``fines`` is built from; ``None`` when the result was built without them.
     """
 
     scenario: Scenario
