@@ -116,8 +116,7 @@ def _id_type(value: Any) -> pa.DataType:
 def run_tables(spec: RunSpec, result: RunResult) -> dict[str, pa.Table]:
     """Return the dataset tables one run contributes (the detail tables only for ``detail``)."""
     ids = spec.ids()
-    timeseries = result.timeseries if result.columns is None else result.columns
-    tables = {"timeseries": arrow_table(timeseries, {**ids, **dict(spec.params)})}
+    tables = {"timeseries": arrow_table(result.columns, {**ids, **dict(spec.params)})}
     if spec.detail:
         tables["stakeholders"] = arrow_table(result.stakeholders, ids)
         tables["network"] = arrow_table(result.network, ids)

@@ -68,8 +68,8 @@ _AT = {name: i for i, name in enumerate(METRIC_SUMS)}
 
 def _total(m: PolicyModel, name: str) -> float:
     """Return the firm sum ``name`` (of the month being recorded, else computed now)."""
-    sums = m.month_sums
-    return float((sums if sums is not None else metric_sums(m))[_AT[name]])
+    # The month's sums are kept as a list of floats: indexing it makes no NumPy scalar to convert.
+    return (m.month_sums or metric_sums(m).tolist())[_AT[name]]
 
 
 def _share(m: PolicyModel, num: str, den: str) -> float:
@@ -83,8 +83,9 @@ def _mean(m: PolicyModel, name: str) -> float:
     return _total(m, name) / n if n else float(np.mean(getattr(m.firms, name)))
 
 
-def _pull(m: PolicyModel, row: int) -> float:
-    return float(m.centre.pulls[row, 0])
+def _pull(row: int) -> Callable[[PolicyModel], float]:
+    """Return the reporter of the centre's pull ``row`` on platform stringency."""
+    return lambda m: m.centre.pulls.item(row, 0)
 
 
 PULL_TEXT = (
@@ -101,7 +102,7 @@ def _mean_stringency(m: PolicyModel) -> float:
     # np.mean of a handful of floats adds them in order, as sum() does, without building an array.
     if not m.regulators:
         return float(np.mean([]))
-    return float(sum(r.stringency for r in m.regulators)) / len(m.regulators)
+    return float(sum([r.stringency for r in m.regulators])) / len(m.regulators)
 
 
 METRICS: tuple[Metric, ...] = (
@@ -120,7 +121,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("expansion_share", "share", "Revenue-weighted share of budgets spent on expansion.",
            "stock", lambda m: _share(m, "expansion_revenue", "revenue")),
     Metric("open_investigations", "count", "Investigations open at the end of the month.", "stock",
-           lambda m: sum(len(r.investigations) for r in m.regulators)),
+           lambda m: sum([len(r.investigations) for r in m.regulators])),
     Metric("freezes_active", "count", "Freezes (listing halts, app removals, licence freezes) in "
            "force.", "stock", lambda m: int(_total(m, "freezes"))),
     Metric("deals_signed", "count", "City cooperation deals signed this month.", "flow",
@@ -147,11 +148,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("compute_shortfall_share", "share", "Share of the compute firms wanted this month "
            "that supply could not serve.", "stock", lambda m: float(m.chips.shortfall_share)),
     Metric("effective_stringency", "share", "Effective policy on platform stringency.", "stock",
-           lambda m: float(m.policy[0])),
+           lambda m: m.policy.item(0)),
     Metric("effective_self_reliance", "share", "Effective policy on self-reliance.", "stock",
-           lambda m: float(m.policy[1])),
+           lambda m: m.policy.item(1)),
     Metric("central_stance", "share", "The central leadership's stance on platform stringency.",
-           "stock", lambda m: float(m.influence.position[0, 0])),
+           "stock", lambda m: m.influence.position.item(0, 0)),
     Metric("mean_regulator_stringency", "share", "Mean stringency of the regulators.", "stock",
            lambda m: _mean_stringency(m)),
     Metric("regulatory_uncertainty", "index", "Policy volatility plus recent sanctions.", "stock",
@@ -164,14 +165,21 @@ METRICS: tuple[Metric, ...] = (
     Metric("jobs_index", "index", "Jobs proxy: 100 x revenue^0.6 relative to the start, plus "
            "jobs from deals.", "stock", lambda m: m.jobs_index(_total(m, "revenue"))),
     Metric("central_self_reliance", "share", "The central leadership's stance on self-reliance.",
-           "stock", lambda m: float(m.influence.position[0, 1])),
+           "stock", lambda m: m.influence.position.item(0, 1)),
     *(Metric(f"centre_pull_{source}", "pull", f"Pull of {what} on the centre's platform "
              "stringency this month (position units, before its speed; negative eases).",
-             "stock", functools.partial(_pull, row=i))
+             "stock", _pull(i))
       for i, (source, what) in enumerate(zip(PULLS, PULL_TEXT, strict=True))),
 )  # fmt: skip
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
+#: Per metric, what :func:`summarize` gives of it: its name, the outcome's name, whether the
+#: outcome is a total (a flow's) rather than the final value, and whether it is a count.
+_OUTCOMES: tuple[tuple[str, str, bool, bool], ...] = tuple(
+    (m.name, f"total_{m.name}" if m.kind == "flow" else f"final_{m.name}", m.kind == "flow",
+     m.unit == "count")
+    for m in METRICS
+)  # fmt: skip
 METRICS_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 
 
@@ -199,20 +207,19 @@ def summarize(
         dates as timestamps (the first day of the month, as in the time series).
     """
     out: dict[str, float | int | pd.Timestamp] = {}
-    for metric in METRICS:
-        col = np.asarray(timeseries[metric.name])
-        key = f"total_{metric.name}" if metric.kind == "flow" else f"final_{metric.name}"
-        value = col.sum() if metric.kind == "flow" else col[-1]
-        out[key] = int(value) if metric.unit == "count" else float(value)
+    for name, key, flow, count in _OUTCOMES:
+        col = np.asarray(timeseries[name])
+        value = col.sum() if flow else col[-1]
+        out[key] = int(value) if count else float(value)
     mv = np.asarray(timeseries["market_value_usd"], dtype=float)
-    dates = pd.DatetimeIndex(timeseries["date"])
+    dates = _date_index(timeseries["date"])
     i_peak, i_trough = max_drawdown_span(mv)
     running_peak = np.maximum.accumulate(mv)
     relative = np.divide(mv, running_peak, out=np.ones_like(mv), where=running_peak > 0)
     out["peak_market_value_usd"] = float(mv[i_peak])
-    out["peak_date"] = pd.Timestamp(dates[i_peak])
+    out["peak_date"] = dates[i_peak]
     out["trough_market_value_usd"] = float(mv[i_trough])
-    out["trough_date"] = pd.Timestamp(dates[i_trough])
+    out["trough_date"] = dates[i_trough]
     out["peak_to_trough_loss_usd"] = float(mv[i_peak] - mv[i_trough])
     out["max_drawdown"] = float(1.0 - relative.min())
     out["recovery_from_trough"] = float(mv[-1] / mv[i_trough] - 1.0) if mv[i_trough] > 0 else 0.0
@@ -239,9 +246,13 @@ def centre_turn(
     i_peak, _ = max_drawdown_span(stance)
     below = np.nonzero(stance[i_peak:] <= stance[i_peak] - TURN_DROP)[0]
     i_turn = i_peak + int(below[0]) if below.size else len(stance) - 1
-    dates = pd.DatetimeIndex(dates)
-    return {"centre_peak_date": pd.Timestamp(dates[i_peak]),
-            "centre_turn_date": pd.Timestamp(dates[i_turn])}
+    dates = _date_index(dates)
+    return {"centre_peak_date": dates[i_peak], "centre_turn_date": dates[i_turn]}
+
+
+def _date_index(dates: Any) -> pd.DatetimeIndex:
+    """Return ``dates`` as a ``DatetimeIndex`` (itself when it is one: an index is immutable)."""
+    return dates if isinstance(dates, pd.DatetimeIndex) else pd.DatetimeIndex(dates)
 
 
 def max_drawdown_span(values: np.ndarray) -> tuple[int, int]:

@@ -9,14 +9,14 @@ tables that :func:`~sim.model.runner.run_scenario` returns.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from sim.model.mesa_interface import RUN_COLUMNS, month_start
-from sim.model.metrics import metric_sums
+from sim.model.metrics import METRICS, metric_sums
 from sim.scenario.base import DIMENSIONS
 
 if TYPE_CHECKING:
@@ -24,12 +24,35 @@ if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
 
 FINE_COLUMNS = ("date", "regulator", "firm", "amount_cny_bn", "share_of_revenue", "legal_cap")
+#: A fine: date, regulator, firm, amount, share of revenue, legal cap (:data:`FINE_COLUMNS`).
+FineRecord = tuple[pd.Timestamp, str, str, float, float, float]
 
 
 @functools.lru_cache(maxsize=64)
 def month_dates(start: pd.Period, n: int) -> pd.DatetimeIndex:
     """Return the first days of ``n`` months from ``start`` (memoized: an index is immutable)."""
     return pd.to_datetime([month_start(start, i) for i in range(n)])
+
+
+#: The dtype of each metric's column: ``np.asarray`` of ints (a count's values) or of floats.
+_DTYPES = {m.name: np.dtype(np.int64 if m.unit == "count" else np.float64) for m in METRICS}
+
+
+def _column(values: list[Any], dtype: np.dtype[Any] | None) -> np.ndarray:
+    """Return ``np.asarray(values)``: values of one Python type, whose array has ``dtype``."""
+    if dtype is None or not values:
+        return np.asarray(values)
+    return np.fromiter(values, dtype, len(values))
+
+
+def timeseries_frame(columns: Mapping[str, Any]) -> pd.DataFrame:
+    """Return the time series DataFrame of :meth:`RunRecords.timeseries_columns`."""
+    return pd.DataFrame(columns)
+
+
+def fines_frame(records: Sequence[FineRecord]) -> pd.DataFrame:
+    """Return the fines table (:data:`FINE_COLUMNS`) of fine records, one row per fine."""
+    return pd.DataFrame(records, columns=list(FINE_COLUMNS))
 
 
 class RunRecords:
@@ -45,15 +68,15 @@ class RunRecords:
     influence: InfluenceNetwork
     datacollector: Any  # mesa.DataCollector (mesa ships no type information)
     #: One record per fine: date, regulator, firm, amount, share of revenue, legal cap.
-    fine_records: list[tuple[pd.Timestamp, str, str, float, float, float]]
+    fine_records: list[FineRecord]
     _firm_rows: list[dict[str, Any]]
     _positions: list[np.ndarray]
     _networks: list[tuple[int, np.ndarray]]
     #: The collector and, per reporter, its column's ``append`` (bound once per collector).
     _collecting: tuple[Any, list[tuple[Any, Any]]] | None = None
-    #: The firm sums of the month being recorded (:func:`sim.model.metrics.metric_sums`), which
-    #: the metrics read instead of each summing the firms again; ``None`` otherwise.
-    month_sums: np.ndarray | None = None
+    #: The firm sums of the month being recorded (:func:`sim.model.metrics.metric_sums`, as
+    #: floats), which the metrics read instead of each summing the firms again; ``None`` otherwise.
+    month_sums: list[float] | None = None
 
     @property
     def date(self) -> pd.Timestamp:
@@ -73,7 +96,7 @@ class RunRecords:
             columns = [(collector.model_vars[name].append, reporter)
                        for name, reporter in collector.model_reporters.items()]  # fmt: skip
             self._collecting = (collector, columns)
-        self.month_sums = metric_sums(self)  # type: ignore[arg-type]
+        self.month_sums = metric_sums(self).tolist()  # type: ignore[arg-type]
         try:
             for append, reporter in self._collecting[1]:
                 append(reporter(self))
@@ -87,9 +110,15 @@ class RunRecords:
             self._networks.append((self.month, self.influence.weights()))
 
     def timeseries_columns(self) -> dict[str, Any]:
-        """Return the collected metrics as arrays, ``date`` (a ``DatetimeIndex``) first."""
+        """Return the collected metrics as arrays, ``date`` (a ``DatetimeIndex``) first.
+
+        A metric's values are ints for a count and floats otherwise (see
+        :class:`~sim.model.metrics.Metric`): each column is read into the dtype that
+        ``np.asarray`` would infer for them, without inferring it (half the cost).
+        """
         values = self.datacollector.model_vars
-        columns = {name: np.asarray(v) for name, v in values.items() if name not in RUN_COLUMNS}
+        columns = {name: _column(v, _DTYPES.get(name)) for name, v in values.items()
+                   if name not in RUN_COLUMNS}  # fmt: skip
         n = len(next(iter(columns.values()))) if columns else 0
         return {"date": month_dates(self.start, n), **columns}
 
@@ -99,7 +128,7 @@ class RunRecords:
         Args:
             columns: :meth:`timeseries_columns`, when already built.
         """
-        return pd.DataFrame(self.timeseries_columns() if columns is None else columns)
+        return timeseries_frame(self.timeseries_columns() if columns is None else columns)
 
     def stakeholder_timeseries(self) -> pd.DataFrame:
         """Return every stakeholder's position on each dimension per month (long by stakeholder).
@@ -166,7 +195,7 @@ class RunRecords:
         Columns: ``date``, ``regulator``, ``firm``, ``amount_cny_bn``, ``share_of_revenue`` (of
         the firm's domestic annual revenue) and ``legal_cap`` (the regulator's cap, same basis).
         """
-        return pd.DataFrame(self.fine_records, columns=list(FINE_COLUMNS))
+        return fines_frame(self.fine_records)
 
     def firm_timeseries(self) -> pd.DataFrame:
         """Return each named firm's state per month (needs ``collect_firms=True``)."""

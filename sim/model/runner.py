@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,43 +19,61 @@ import pandas as pd
 
 from sim.model.blas import one_blas_thread
 from sim.model.metrics import summarize
+from sim.model.observation import FineRecord, fines_frame, timeseries_frame
 from sim.model.policy_model import PolicyModel
 from sim.scenario.loader import scenario_hash
 from sim.scenario.schema import Scenario
 
 MAX_SEED = 2**63 - 1
+#: ``pd.DataFrame()``, whose copies cost a third of building one again.
+_EMPTY = pd.DataFrame()
 
 
 @dataclass(frozen=True)
 class RunResult:
     """The outcome of one run.
 
+    ``timeseries`` and ``fines`` are DataFrames built when first read (from ``columns`` and
+    ``fine_records``) and kept: a batch reads only ``columns`` and ``summary``, and building
+    the frames would cost it about a millisecond a run.
+
     Attributes:
         scenario: The resolved scenario that was run.
         seed: The seed the run used.
-        timeseries: One row per month: ``date`` and every declared metric.
+        columns: The time series' columns as arrays (``date`` as a ``DatetimeIndex``), what
+            ``timeseries`` is built from (read them, do not change them).
         summary: Run-level outcomes (see :func:`sim.model.metrics.summarize`).
         wall_s: Wall-clock seconds the run took.
         stakeholders: Each stakeholder's position per month (see
             :meth:`~sim.model.policy_model.PolicyModel.stakeholder_timeseries`).
         network: The influence matrix each December and in the last month.
         firm_timeseries: Per-firm state per month when requested, else ``None``.
-        fines: One row per fine (see :meth:`~sim.model.policy_model.PolicyModel.fines_table`);
-            ``None`` when the result was built without it.
-        columns: The time series' columns as arrays (``date`` as a ``DatetimeIndex``), what
-            ``timeseries`` was built from; ``None`` when the result was built without them.
+        fine_records: One record per fine (:data:`~sim.model.observation.FineRecord`), what
+            ``fines`` is built from; ``None`` when the result was built without them.
     """
 
     scenario: Scenario
     seed: int
-    timeseries: pd.DataFrame
+    columns: Mapping[str, Any] = field(repr=False, compare=False)
     summary: dict[str, float | int | pd.Timestamp]
     wall_s: float
     stakeholders: pd.DataFrame = field(repr=False)
     network: pd.DataFrame = field(repr=False)
     firm_timeseries: pd.DataFrame | None = field(default=None, repr=False)
-    fines: pd.DataFrame | None = field(default=None, repr=False)
-    columns: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    fine_records: Sequence[FineRecord] | None = field(default=None, repr=False)
+
+    @functools.cached_property
+    def timeseries(self) -> pd.DataFrame:
+        """One row per month: ``date`` and every declared metric (built when first read)."""
+        return timeseries_frame(self.columns)
+
+    @functools.cached_property
+    def fines(self) -> pd.DataFrame | None:
+        """One row per fine, built when first read (``None`` without ``fine_records``).
+
+        See :meth:`~sim.model.policy_model.PolicyModel.fines_table`.
+        """
+        return None if self.fine_records is None else fines_frame(self.fine_records)
 
     @functools.cached_property
     def scenario_hash(self) -> str:
@@ -120,14 +138,13 @@ def run_scenario(
     result = RunResult(
         scenario=scenario,
         seed=seed,
-        timeseries=model.timeseries(columns),
+        columns=columns,
         summary=summarize(columns),
         wall_s=time.perf_counter() - started,
-        stakeholders=model.stakeholder_timeseries() if detail else pd.DataFrame(),
-        network=model.network_timeseries() if detail else pd.DataFrame(),
+        stakeholders=model.stakeholder_timeseries() if detail else _EMPTY.copy(),
+        network=model.network_timeseries() if detail else _EMPTY.copy(),
         firm_timeseries=model.firm_timeseries() if collect_firms else None,
-        fines=model.fines_table(),
-        columns=columns,
+        fine_records=tuple(model.fine_records),
     )
     release_model(model)
     return result
