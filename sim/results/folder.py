@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.errors import ResultsError
+from sim.model.metrics import summary_types
 from sim.results.layout import (
     DATASETS,
     DESIGN,
@@ -30,7 +31,6 @@ from sim.results.layout import (
     SUMMARY,
     manifest_or_none,
 )
-from sim.model.metrics import summary_types
 from sim.results.records import RecordLog
 from sim.results.store import atomic_path, ensure_writable_dir, write_json
 from sim.results.verify import manifest_checksums, part_checksums
@@ -230,7 +230,8 @@ def open_folder(path: Path, *, spec_hash: str, kind: str, resume: bool, force: b
 
     Args:
         path: The output folder (created when missing).
-        spec_hash: Fingerprint of the batch's runs (see :func:`sim.experiments.plan.Plan.spec_hash`).
+        spec_hash: Fingerprint of the batch's runs (see
+            :func:`sim.experiments.plan.Plan.spec_hash`).
         kind: ``batch`` or ``sweep``, for messages.
         resume: Finish the same batch if the folder holds it.
         force: Replace a different batch (or ignore other files) instead of refusing.
