@@ -80,6 +80,29 @@ class RecordLog:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.compacted_path = self.folder / PARTS / COMPACTED
+        self._read: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+
+    def read_chunk(self, path: Path) -> dict[str, Any]:
+        """Return the chunk record at ``path``, decoded once while the file stays the same.
+
+        A record file is only ever replaced whole (renamed into place), so a file with the same
+        inode, modification time and size holds the same record: a log walked several times
+        (compacting walks it once per dataset) decodes each record once.
+
+        Raises:
+            ResultsError: When it is unreadable or not a chunk record.
+        """
+        try:
+            st = path.stat()
+        except OSError as exc:
+            raise ResultsError(f"{path}: unreadable run record ({exc})") from None
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        kept = self._read.get(path)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        record = read_chunk(path)
+        self._read[path] = (key, record)
+        return record
 
     def header(self) -> dict[str, Any] | None:
         """Return the compacted record's first line, or ``None`` when there is none."""
@@ -113,7 +136,7 @@ class RecordLog:
     def chunks(self) -> Iterator[tuple[Path, dict[str, Any]]]:
         """Yield every chunk record (live or superseded) with its path, in file-name order."""
         for path in record_files(self.folder):
-            yield path, read_chunk(path)
+            yield path, self.read_chunk(path)
 
     def live_chunks(self) -> Iterator[tuple[Path, dict[str, Any]]]:
         """Yield the chunk records that hold runs the compacted record does not."""
@@ -142,7 +165,7 @@ class RecordLog:
                 for entry in self.compacted_entries():
                     yield source, entry
             else:
-                record = read_chunk(self.folder / source.rel)
+                record = self.read_chunk(self.folder / source.rel)
                 for entry in record["runs"]:
                     yield source, entry
 
