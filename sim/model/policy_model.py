@@ -97,6 +97,8 @@ class PolicyModel(RunRecords, mesa.Model):
     regulators: list[Regulator]
     cities: list[Municipality]
     funds: list[Fund]
+    #: The guidance funds, which co-invest in the cities' deals.
+    guidance_funds: list[GuidanceFund]
     firm_agents: list[PlatformFirm]
     influence: InfluenceNetwork
     #: Effective policy, one value per dimension.
@@ -148,6 +150,8 @@ class PolicyModel(RunRecords, mesa.Model):
         ]
         self.funds = [FUND_CLASSES[s.kind](self, name=n, spec=s) for n, s in scenario.funds.items()]
         self._investors = next((f for f in self.funds if isinstance(f, Investors)), None)
+        self._acting = [f for f in self.funds if not isinstance(f, Investors)]  # (investors last)
+        self.guidance_funds = [f for f in self.funds if isinstance(f, GuidanceFund)]
         self.firm_agents = [
             PlatformFirm(self, name=name, row=i) for i, name in enumerate(self.firms.names)
         ]
@@ -266,22 +270,7 @@ class PolicyModel(RunRecords, mesa.Model):
             amount_cny_bn: Investment of the deal, billion CNY.
             subsidy: Part of it paid by the city as a subsidy, billion CNY.
         """
-        f = self.firms
-        p = self.params.cities
-        f.cash[row] += subsidy
-        f.deal_boost[row] += p.deal_growth
-        self.deal_jobs += p.jobs_per_bn * amount_cny_bn
-        city.deals += 1
-        city.subsidies_cny_bn += subsidy
-        self.flows["deals_signed"] += 1
-        self.flows["subsidies_cny_bn"] += subsidy
-        if row < f.n_named:
-            name = f.names[row]
-            self.influence.add_tie(city.name, name, 1.0)
-            self.influence.add_tie(name, city.name, 1.0)
-        for fund in self.funds:
-            if isinstance(fund, GuidanceFund):
-                fund.co_invest(row, amount_cny_bn)
+        city.book_deal(row, amount_cny_bn, subsidy)
 
     def list_firm(self, row: int, value_usd_bn: float | None, key: str) -> bool:
         """List firm ``row`` unless a listing halt is in force.
@@ -354,9 +343,8 @@ class PolicyModel(RunRecords, mesa.Model):
         self.chips.self_reliance = float(self.policy[1])
 
         shuffle_step(self.random, self.regulators)
-        for fund in self.funds:
-            if not isinstance(fund, Investors):
-                fund.step()
+        for fund in self._acting:
+            fund.step()
         shuffle_step(self.random, self.cities)
 
         self.chips.update_capacity(self.params.chips)
