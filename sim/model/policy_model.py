@@ -22,6 +22,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.model import start_cache
 from sim.model.agents.chips import ChipMarket
 from sim.model.agents.firms import FirmPopulation, PlatformFirm
 from sim.model.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Investors
@@ -43,10 +44,11 @@ from sim.model.mesa_interface import (
     collector_reporters,
     model_inputs,
     shuffle_step,
+    start_period,
 )
 from sim.model.observation import FINE_COLUMNS, RunRecords
 from sim.model.signals import Signals
-from sim.model.timeline import apply_event, compile_timeline
+from sim.model.timeline import apply_event, compiled_timeline
 from sim.model.uncertainty import Uncertainty
 from sim.scenario.params import Params
 from sim.scenario.schema import Scenario
@@ -122,7 +124,7 @@ class PolicyModel(RunRecords, mesa.Model):
         self.check = check
         self.collect_firms = collect_firms
         self.month = 0
-        self.start = pd.Period(scenario.start, freq="M")
+        self.start = start_cache.per_scenario(scenario, start_period)
         self.gdp_growth = 0.06
         self.risk_appetite = 0.0
         self._signals = Signals()
@@ -161,14 +163,15 @@ class PolicyModel(RunRecords, mesa.Model):
         self._firm_row = {name: i for i, name in enumerate(self.firms.names)}
         self._max_named_revenue = float(self.firms.revenue[: self.firms.n_named].max())
 
-        self.influence = InfluenceNetwork.build(stakeholders(scenario), self.params.influence)
+        members = start_cache.per_scenario(scenario, stakeholders)
+        self.influence = InfluenceNetwork.build(members, self.params.influence)
         self.centre = Centre(self.params.centre, pinned=scenario.centre == "pinned")
         index = self.influence.index
         self._state_rows = [0] + [index[r.name] for r in self.regulators]
         self._firm_cols = [index[name] for name in self.firms.names[: self.firms.n_named]]
         self._engaged = block(self._state_rows, self._firm_cols)
         self._uncertainty = Uncertainty()
-        self._before, self._by_month = compile_timeline(scenario)
+        self._before, self._by_month = compiled_timeline(scenario)
         for timed in self._before:
             apply_event(self, timed)
         self.flows.clear()

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from sim.model import start_cache
 from sim.scenario.base import month_index
 from sim.scenario.events import Event
 from sim.scenario.schema import Scenario
@@ -71,6 +74,24 @@ def compile_timeline(scenario: Scenario) -> tuple[list[TimedEvent], dict[int, li
     for t in sorted((t for t in timed if t.month >= 0), key=order):
         by_month[t.month].append(t)
     return before, dict(by_month)
+
+
+#: A compiled timeline that cannot be changed: :func:`compile_timeline`'s, as tuples.
+Compiled = tuple[tuple[TimedEvent, ...], Mapping[int, tuple[TimedEvent, ...]]]
+
+
+def compiled_timeline(scenario: Scenario) -> Compiled:
+    """Return :func:`compile_timeline` of ``scenario``, read-only, compiled once a scenario.
+
+    Every model of a scenario reads the same events: the compiled timeline is kept
+    (:func:`sim.model.start_cache.per_scenario`) and shared.
+    """
+    return start_cache.per_scenario(scenario, _compile_read_only)
+
+
+def _compile_read_only(scenario: Scenario) -> Compiled:
+    before, by_month = compile_timeline(scenario)
+    return tuple(before), MappingProxyType({k: tuple(v) for k, v in by_month.items()})
 
 
 def _in_force_at_start(timed: TimedEvent) -> bool:
