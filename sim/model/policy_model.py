@@ -22,7 +22,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import start_cache
+from sim.model import start_cache, sum_kernels
 from sim.model.agents.chips import ChipMarket
 from sim.model.agents.firms import FirmPopulation, PlatformFirm
 from sim.model.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Investors
@@ -170,6 +170,8 @@ class PolicyModel(RunRecords, mesa.Model):
         self._state_rows = [0] + [index[r.name] for r in self.regulators]
         self._firm_cols = [index[name] for name in self.firms.names[: self.firms.n_named]]
         self._engaged = block(self._state_rows, self._firm_cols)
+        self._keep = (0.5 ** (1.0 / self.params.valuation.sanction_halflife),
+                      1.0 - self.params.enforcement.strike_decay)  # fmt: skip
         self._uncertainty = Uncertainty()
         self._before, self._by_month = compiled_timeline(scenario)
         for timed in self._before:
@@ -305,17 +307,20 @@ class PolicyModel(RunRecords, mesa.Model):
         self.signal = self._signals.total(self.month)
 
     def _update_uncertainty(self) -> None:
-        v = self.params.valuation
-        self.firms.sanction_memory *= 0.5 ** (1.0 / v.sanction_halflife)
-        self.firms.strikes *= 1.0 - self.params.enforcement.strike_decay
-        change = float(self.policy[0] - self._last_policy[0])
-        self.uncertainty = self._uncertainty.update(change, v)
+        memory_keep, strike_keep = self._keep
+        np.multiply(self.firms.sanction_memory, memory_keep, out=self.firms.sanction_memory)
+        np.multiply(self.firms.strikes, strike_keep, out=self.firms.strikes)
+        change = self.policy.item(0) - self._last_policy.item(0)
+        self.uncertainty = self._uncertainty.update(change, self.params.valuation)
 
     def _engage(self) -> None:
         """Named firms' engagement effort makes the centre and the regulators listen to them."""
-        n = self.firms.n_named
-        effort = self.params.influence.engagement_tie * self.firms.split[:n, 3]
-        self.influence.ties[self._engaged] += effort[None, :]
+        effort = self.params.influence.engagement_tie * self.firms.split[: self.firms.n_named, 3]
+        ties = self.influence.ties
+        engaged = ties[self._engaged]  # a view when the block's rows and columns are runs
+        engaged += effort
+        if engaged.base is not ties:  # a copy (``np.ix_``): written back
+            ties[self._engaged] = engaged
 
     def jobs_index(self, revenue_total: float | None = None) -> float:
         """Return the jobs proxy (100 at the start).
@@ -331,19 +336,23 @@ class PolicyModel(RunRecords, mesa.Model):
 
     def step(self) -> None:
         """Advance the model by one month."""
-        self.month = self.steps - 1
-        self.flows.clear()
+        self.month = month = self.steps - 1
+        flows = self.flows
+        flows.clear()
         balances = money_balances(self) if self.check else None
-        for timed in self._by_month.get(self.month, ()):
-            apply_event(self, timed)
+        if month in self._by_month:
+            for timed in self._by_month[month]:
+                apply_event(self, timed)
         self._update_signal()
 
         weights = self.influence.weights()  # the centre's move leaves it as it is
         self.centre.step(self, weights)
         self.influence.step(weights)
         self._last_policy = self.policy
-        self.policy = self.influence.effective_policy()
-        self.chips.self_reliance = float(self.policy[1])
+        self.policy = policy = self.influence.effective_policy()
+        # The policy is read as numbers once: nothing changes it before the next month.
+        stringency, self_reliance = policy.item(0), policy.item(1)
+        self.chips.self_reliance = self_reliance
 
         shuffle_step(self.random, self.regulators)
         for fund in self._acting:
@@ -357,19 +366,19 @@ class PolicyModel(RunRecords, mesa.Model):
         self.pressure = regulatory_pressure(self.firms, self.regulators, columns)
         self.enforcement = enforcement_exposure(f, self.regulators, self.params, columns)
         self.expected_cost = self.enforcement.expected_cost()
-        f.allocate_budget(self.pressure, self.expected_cost, 1.0 - float(self.policy[0]),
-                          float(self.policy[1]), self.month, fp)  # fmt: skip
+        f.allocate_budget(self.pressure, self.expected_cost, 1.0 - stringency, self_reliance,
+                          month, fp)  # fmt: skip
         self._engage()
         f.update_compliance(fp)
-        f.update_alignment(float(self.policy[1]), fp)
-        f.grow(self.month, self.gdp_growth, fp)
-        cash = float(f.cash.sum())
+        f.update_alignment(self_reliance, fp)
+        f.grow(month, self.gdp_growth, fp)
+        cash = sum_kernels.pairwise_sum(f.cash)  # float(f.cash.sum()), bit for bit
         f.spend(fp)
-        self.flows["operating_cash_cny_bn"] += float(f.cash.sum()) - cash
+        flows["operating_cash_cny_bn"] += sum_kernels.pairwise_sum(f.cash) - cash
         foreign, domestic = f.buy_compute(self.chips, self.params.chips)
         paid = f.pay_chip_makers(domestic)
-        self.flows["chip_sales_cny_bn"] += paid
-        self.flows["chip_imports_cny_bn"] += foreign + domestic - paid
+        flows["chip_sales_cny_bn"] += paid
+        flows["chip_imports_cny_bn"] += foreign + domestic - paid
         f.update_capability(self.chips.performance_gap, self.params.chips)
 
         self._update_uncertainty()
