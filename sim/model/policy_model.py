@@ -137,14 +137,7 @@ class PolicyModel(RunRecords, mesa.Model):
         cp = self.params.chips
         self.chips = ChipMarket(0.0, 0.0, 0.0, cp.performance_gap, 0.3)
 
-        city_names = list(scenario.cities)
-        self.firms = FirmPopulation(
-            specs=scenario.firms,
-            city_names=city_names,
-            n_synthetic=scenario.n_synthetic_firms,
-            synthetic=self.params.synthetic,
-            rng=self.rng,
-        )
+        self.firms = start_cache.firms(scenario, self.rng)
         self.regulators = [Regulator(self, name=n, spec=s) for n, s in scenario.regulators.items()]
         self.cities = [
             Municipality(self, name=n, spec=s, index=i)

@@ -25,11 +25,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from sim.model.agents.firms import FirmPopulation
+from sim.model.buffers import KeptArrays
+
 if TYPE_CHECKING:
     from sim.model.policy_model import PolicyModel
     from sim.scenario.schema import Scenario
 
-__all__ = ["clear", "per_scenario", "solve_once"]
+__all__ = ["clear", "firms", "per_scenario", "solve_once"]
 
 T = TypeVar("T")
 
@@ -104,6 +107,65 @@ def per_scenario(scenario: Scenario, build: Callable[[Scenario], T]) -> T:
             del _built[next(iter(_built))]
         _built[key] = (scenario, value)
     return value
+
+
+def firms(scenario: Scenario, rng: np.random.Generator) -> FirmPopulation:
+    """Return the firm population a new model of ``scenario`` starts with.
+
+    Synthetic firms are drawn from ``rng``. Named firms alone draw nothing (their draws are of
+    size 0), so every run of such a scenario builds the same firms: they are built once
+    (:func:`per_scenario`) and each model gets a copy that shares no array with them.
+
+    Args:
+        scenario: The scenario.
+        rng: The model's generator.
+    """
+    if not scenario.n_synthetic_firms:
+        copied = _fresh_copy(per_scenario(scenario, _named_firms))
+        if copied is not None:
+            return copied
+    return _build_firms(scenario, rng)
+
+
+def _build_firms(scenario: Scenario, rng: np.random.Generator) -> FirmPopulation:
+    return FirmPopulation(specs=scenario.firms, city_names=list(scenario.cities),
+                          n_synthetic=scenario.n_synthetic_firms,
+                          synthetic=scenario.params.synthetic, rng=rng)  # fmt: skip
+
+
+def _named_firms(scenario: Scenario) -> FirmPopulation:
+    """Build the firms of a scenario without synthetic firms (a generator of its own: no draw)."""
+    return _build_firms(scenario, np.random.default_rng(0))
+
+
+#: Values a copy may share with its original: they cannot be changed.
+_IMMUTABLE = frozenset({int, float, bool, str, type(None), np.float64, np.int64, np.bool_})
+
+
+def _fresh_copy(original: FirmPopulation) -> FirmPopulation | None:
+    """Return a copy of ``original`` that shares nothing that can change with it.
+
+    Arrays that own their memory are copied (in their own memory order), lists of names are
+    copied, the kept temporaries start empty (as a deep copy of them does), numbers and names
+    are shared. Returns ``None`` when ``original`` holds anything else (an array that is a view
+    of another, ...): the caller builds the population instead.
+    """
+    values: dict[str, Any] = {}
+    for name, value in vars(original).items():
+        cls = type(value)
+        if cls is np.ndarray and value.base is None:
+            values[name] = value.copy(order="K")
+        elif cls in _IMMUTABLE:
+            values[name] = value
+        elif cls is list and all(type(item) is str for item in value):
+            values[name] = list(value)
+        elif cls is KeptArrays:
+            values[name] = KeptArrays()
+        else:
+            return None
+    copied = object.__new__(FirmPopulation)
+    vars(copied).update(values)
+    return copied
 
 
 def _holders(model: PolicyModel) -> list[Any]:
