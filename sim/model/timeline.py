@@ -16,7 +16,6 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from sim.model import start_cache
@@ -76,22 +75,22 @@ def compile_timeline(scenario: Scenario) -> tuple[list[TimedEvent], dict[int, li
     return before, dict(by_month)
 
 
-#: A compiled timeline that cannot be changed: :func:`compile_timeline`'s, as tuples.
+#: A compiled timeline to read only: :func:`compile_timeline`'s, the events in tuples.
 Compiled = tuple[tuple[TimedEvent, ...], Mapping[int, tuple[TimedEvent, ...]]]
 
 
 def compiled_timeline(scenario: Scenario) -> Compiled:
-    """Return :func:`compile_timeline` of ``scenario``, read-only, compiled once a scenario.
+    """Return :func:`compile_timeline` of ``scenario``, compiled once a scenario, to read only.
 
     Every model of a scenario reads the same events: the compiled timeline is kept
-    (:func:`sim.model.start_cache.per_scenario`) and shared.
+    (:func:`sim.model.start_cache.per_scenario`) and shared, so none may change it.
     """
-    return start_cache.per_scenario(scenario, _compile_read_only)
+    return start_cache.per_scenario(scenario, _compile_to_tuples)
 
 
-def _compile_read_only(scenario: Scenario) -> Compiled:
+def _compile_to_tuples(scenario: Scenario) -> Compiled:
     before, by_month = compile_timeline(scenario)
-    return tuple(before), MappingProxyType({k: tuple(v) for k, v in by_month.items()})
+    return tuple(before), {k: tuple(v) for k, v in by_month.items()}
 
 
 def _in_force_at_start(timed: TimedEvent) -> bool:
