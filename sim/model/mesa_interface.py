@@ -76,6 +76,11 @@ def model_inputs(
     return resolved, seed if seed is not None else rng
 
 
+def start_period(scenario: Scenario) -> pd.Period:
+    """Return the scenario's first month as a period (``model.start``)."""
+    return pd.Period(scenario.start, freq="M")
+
+
 #: Each start period's months so far: the first day of month 0, 1, 2, ... (see :func:`month_start`).
 _MONTHS: dict[pd.Period, tuple[pd.Timestamp, ...]] = {}
 #: Months built at a time past the last one known.

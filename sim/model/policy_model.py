@@ -22,6 +22,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.model import start_cache, sum_kernels
 from sim.model.agents.chips import ChipMarket
 from sim.model.agents.firms import FirmPopulation, PlatformFirm
 from sim.model.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Investors
@@ -43,10 +44,11 @@ from sim.model.mesa_interface import (
     collector_reporters,
     model_inputs,
     shuffle_step,
+    start_period,
 )
 from sim.model.observation import FINE_COLUMNS, RunRecords
 from sim.model.signals import Signals
-from sim.model.timeline import apply_event, compile_timeline
+from sim.model.timeline import apply_event, compiled_timeline
 from sim.model.uncertainty import Uncertainty
 from sim.scenario.params import Params
 from sim.scenario.schema import Scenario
@@ -97,6 +99,8 @@ class PolicyModel(RunRecords, mesa.Model):
     regulators: list[Regulator]
     cities: list[Municipality]
     funds: list[Fund]
+    #: The guidance funds, which co-invest in the cities' deals.
+    guidance_funds: list[GuidanceFund]
     firm_agents: list[PlatformFirm]
     influence: InfluenceNetwork
     #: Effective policy, one value per dimension.
@@ -120,7 +124,7 @@ class PolicyModel(RunRecords, mesa.Model):
         self.check = check
         self.collect_firms = collect_firms
         self.month = 0
-        self.start = pd.Period(scenario.start, freq="M")
+        self.start = start_cache.per_scenario(scenario, start_period)
         self.gdp_growth = 0.06
         self.risk_appetite = 0.0
         self._signals = Signals()
@@ -133,14 +137,7 @@ class PolicyModel(RunRecords, mesa.Model):
         cp = self.params.chips
         self.chips = ChipMarket(0.0, 0.0, 0.0, cp.performance_gap, 0.3)
 
-        city_names = list(scenario.cities)
-        self.firms = FirmPopulation(
-            specs=scenario.firms,
-            city_names=city_names,
-            n_synthetic=scenario.n_synthetic_firms,
-            synthetic=self.params.synthetic,
-            rng=self.rng,
-        )
+        self.firms = start_cache.firms(scenario, self.rng)
         self.regulators = [Regulator(self, name=n, spec=s) for n, s in scenario.regulators.items()]
         self.cities = [
             Municipality(self, name=n, spec=s, index=i)
@@ -148,6 +145,8 @@ class PolicyModel(RunRecords, mesa.Model):
         ]
         self.funds = [FUND_CLASSES[s.kind](self, name=n, spec=s) for n, s in scenario.funds.items()]
         self._investors = next((f for f in self.funds if isinstance(f, Investors)), None)
+        self._acting = [f for f in self.funds if not isinstance(f, Investors)]  # (investors last)
+        self.guidance_funds = [f for f in self.funds if isinstance(f, GuidanceFund)]
         self.firm_agents = [
             PlatformFirm(self, name=name, row=i) for i, name in enumerate(self.firms.names)
         ]
@@ -157,14 +156,17 @@ class PolicyModel(RunRecords, mesa.Model):
         self._firm_row = {name: i for i, name in enumerate(self.firms.names)}
         self._max_named_revenue = float(self.firms.revenue[: self.firms.n_named].max())
 
-        self.influence = InfluenceNetwork.build(stakeholders(scenario), self.params.influence)
+        members = start_cache.per_scenario(scenario, stakeholders)
+        self.influence = InfluenceNetwork.build(members, self.params.influence)
         self.centre = Centre(self.params.centre, pinned=scenario.centre == "pinned")
         index = self.influence.index
         self._state_rows = [0] + [index[r.name] for r in self.regulators]
         self._firm_cols = [index[name] for name in self.firms.names[: self.firms.n_named]]
         self._engaged = block(self._state_rows, self._firm_cols)
+        self._keep = (0.5 ** (1.0 / self.params.valuation.sanction_halflife),
+                      1.0 - self.params.enforcement.strike_decay)  # fmt: skip
         self._uncertainty = Uncertainty()
-        self._before, self._by_month = compile_timeline(scenario)
+        self._before, self._by_month = compiled_timeline(scenario)
         for timed in self._before:
             apply_event(self, timed)
         self.flows.clear()
@@ -266,22 +268,7 @@ class PolicyModel(RunRecords, mesa.Model):
             amount_cny_bn: Investment of the deal, billion CNY.
             subsidy: Part of it paid by the city as a subsidy, billion CNY.
         """
-        f = self.firms
-        p = self.params.cities
-        f.cash[row] += subsidy
-        f.deal_boost[row] += p.deal_growth
-        self.deal_jobs += p.jobs_per_bn * amount_cny_bn
-        city.deals += 1
-        city.subsidies_cny_bn += subsidy
-        self.flows["deals_signed"] += 1
-        self.flows["subsidies_cny_bn"] += subsidy
-        if row < f.n_named:
-            name = f.names[row]
-            self.influence.add_tie(city.name, name, 1.0)
-            self.influence.add_tie(name, city.name, 1.0)
-        for fund in self.funds:
-            if isinstance(fund, GuidanceFund):
-                fund.co_invest(row, amount_cny_bn)
+        city.book_deal(row, amount_cny_bn, subsidy)
 
     def list_firm(self, row: int, value_usd_bn: float | None, key: str) -> bool:
         """List firm ``row`` unless a listing halt is in force.
@@ -313,17 +300,20 @@ class PolicyModel(RunRecords, mesa.Model):
         self.signal = self._signals.total(self.month)
 
     def _update_uncertainty(self) -> None:
-        v = self.params.valuation
-        self.firms.sanction_memory *= 0.5 ** (1.0 / v.sanction_halflife)
-        self.firms.strikes *= 1.0 - self.params.enforcement.strike_decay
-        change = float(self.policy[0] - self._last_policy[0])
-        self.uncertainty = self._uncertainty.update(change, v)
+        memory_keep, strike_keep = self._keep
+        np.multiply(self.firms.sanction_memory, memory_keep, out=self.firms.sanction_memory)
+        np.multiply(self.firms.strikes, strike_keep, out=self.firms.strikes)
+        change = self.policy.item(0) - self._last_policy.item(0)
+        self.uncertainty = self._uncertainty.update(change, self.params.valuation)
 
     def _engage(self) -> None:
         """Named firms' engagement effort makes the centre and the regulators listen to them."""
-        n = self.firms.n_named
-        effort = self.params.influence.engagement_tie * self.firms.split[:n, 3]
-        self.influence.ties[self._engaged] += effort[None, :]
+        effort = self.params.influence.engagement_tie * self.firms.split[: self.firms.n_named, 3]
+        ties = self.influence.ties
+        engaged = ties[self._engaged]  # a view when the block's rows and columns are runs
+        engaged += effort
+        if engaged.base is not ties:  # a copy (``np.ix_``): written back
+            ties[self._engaged] = engaged
 
     def jobs_index(self, revenue_total: float | None = None) -> float:
         """Return the jobs proxy (100 at the start).
@@ -339,24 +329,27 @@ class PolicyModel(RunRecords, mesa.Model):
 
     def step(self) -> None:
         """Advance the model by one month."""
-        self.month = self.steps - 1
-        self.flows.clear()
+        self.month = month = self.steps - 1
+        flows = self.flows
+        flows.clear()
         balances = money_balances(self) if self.check else None
-        for timed in self._by_month.get(self.month, ()):
-            apply_event(self, timed)
+        if month in self._by_month:
+            for timed in self._by_month[month]:
+                apply_event(self, timed)
         self._update_signal()
 
         weights = self.influence.weights()  # the centre's move leaves it as it is
         self.centre.step(self, weights)
         self.influence.step(weights)
         self._last_policy = self.policy
-        self.policy = self.influence.effective_policy()
-        self.chips.self_reliance = float(self.policy[1])
+        self.policy = policy = self.influence.effective_policy()
+        # The policy is read as numbers once: nothing changes it before the next month.
+        stringency, self_reliance = policy.item(0), policy.item(1)
+        self.chips.self_reliance = self_reliance
 
         shuffle_step(self.random, self.regulators)
-        for fund in self.funds:
-            if not isinstance(fund, Investors):
-                fund.step()
+        for fund in self._acting:
+            fund.step()
         shuffle_step(self.random, self.cities)
 
         self.chips.update_capacity(self.params.chips)
@@ -364,19 +357,19 @@ class PolicyModel(RunRecords, mesa.Model):
         fp = self.params.firms
         self.pressure, self.enforcement = month_exposure(f, self.regulators, self.params)
         self.expected_cost = self.enforcement.expected_cost()
-        f.allocate_budget(self.pressure, self.expected_cost, 1.0 - float(self.policy[0]),
-                          float(self.policy[1]), self.month, fp)  # fmt: skip
+        f.allocate_budget(self.pressure, self.expected_cost, 1.0 - stringency, self_reliance,
+                          month, fp)  # fmt: skip
         self._engage()
         f.update_compliance(fp)
-        f.update_alignment(float(self.policy[1]), fp)
-        f.grow(self.month, self.gdp_growth, fp)
-        cash = float(f.cash.sum())
+        f.update_alignment(self_reliance, fp)
+        f.grow(month, self.gdp_growth, fp)
+        cash = sum_kernels.pairwise_sum(f.cash)  # float(f.cash.sum()), bit for bit
         f.spend(fp)
-        self.flows["operating_cash_cny_bn"] += float(f.cash.sum()) - cash
+        flows["operating_cash_cny_bn"] += sum_kernels.pairwise_sum(f.cash) - cash
         foreign, domestic = f.buy_compute(self.chips, self.params.chips)
         paid = f.pay_chip_makers(domestic)
-        self.flows["chip_sales_cny_bn"] += paid
-        self.flows["chip_imports_cny_bn"] += foreign + domestic - paid
+        flows["chip_sales_cny_bn"] += paid
+        flows["chip_imports_cny_bn"] += foreign + domestic - paid
         f.update_capability(self.chips.performance_gap, self.params.chips)
 
         self._update_uncertainty()

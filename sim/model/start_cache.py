@@ -17,18 +17,24 @@ replaced by a copy of the solved one.
 
 from __future__ import annotations
 
+import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+
+from sim.model.agents.firms import FirmPopulation
+from sim.model.buffers import KeptArrays
 
 if TYPE_CHECKING:
     from sim.model.policy_model import PolicyModel
     from sim.scenario.schema import Scenario
 
-__all__ = ["clear", "solve_once"]
+__all__ = ["clear", "firms", "per_scenario", "solve_once"]
+
+T = TypeVar("T")
 
 #: Scenarios whose solved start is kept (the oldest is dropped first).
 MAX_SCENARIOS = 8
@@ -43,32 +49,123 @@ MODEL_FIELDS = (
     "signal",
     "_max_named_revenue",
 )
-#: The kinds of value the solve may read or write.
+#: The kinds of value the solve may read or write (a float64 is a float before a NumPy scalar).
 KINDS = (np.ndarray, bool, int, float, np.generic)
+ARRAY, FLOAT, SCALAR = 0, 3, 4
 
 #: One holder's state: attribute name -> value (arrays copied), for numbers and arrays only.
 State = dict[str, Any]
+#: A model's states as values that compare equal exactly when they are the same bit for bit.
+Bits = list[tuple[tuple[str, Any, Any], ...]]
+_float_bits = struct.Struct("<d").pack
 
 
 @dataclass(frozen=True)
 class _Solved:
-    """A scenario's state before the solve and what the solve changed, per holder."""
+    """A scenario's state before the solve (its :func:`_bits`) and what the solve changed."""
 
     scenario: Scenario
-    before: list[State]
+    before: Bits
     #: Per holder: attribute -> (replaced, value); ``replaced`` when the solve bound a new array.
     changes: list[dict[str, tuple[bool, Any]]]
 
 
 _solved: dict[int, _Solved] = {}
-#: Guards :data:`_solved` (models may be built in several threads).
+#: What :func:`per_scenario` built: (scenario's id, builder) -> (scenario, value).
+_built: dict[tuple[int, Callable[[Any], Any]], tuple[Scenario, Any]] = {}
+#: Guards :data:`_solved` and :data:`_built` (models may be built in several threads).
 _lock = threading.Lock()
 
 
 def clear() -> None:
-    """Forget every kept start."""
+    """Forget every kept start and everything built per scenario."""
     with _lock:
         _solved.clear()
+        _built.clear()
+
+
+def per_scenario(scenario: Scenario, build: Callable[[Scenario], T]) -> T:
+    """Return ``build(scenario)``, built once for this (frozen) scenario object and then kept.
+
+    For what a model builds from its scenario alone, the same for every run of it (the
+    compiled timeline, the start month, ...). The value is shared by every model of the
+    scenario: none may change it. ``build`` must be one function for every call (a module's
+    function, not a lambda made anew), as it is part of the key.
+
+    Args:
+        scenario: The scenario.
+        build: What builds the value from the scenario.
+    """
+    key = (id(scenario), build)
+    kept = _built.get(key)
+    if kept is not None and kept[0] is scenario:
+        value: T = kept[1]
+        return value
+    value = build(scenario)
+    with _lock:
+        if len(_built) >= MAX_SCENARIOS * 8:
+            del _built[next(iter(_built))]
+        _built[key] = (scenario, value)
+    return value
+
+
+def firms(scenario: Scenario, rng: np.random.Generator) -> FirmPopulation:
+    """Return the firm population a new model of ``scenario`` starts with.
+
+    Synthetic firms are drawn from ``rng``. Named firms alone draw nothing (their draws are of
+    size 0), so every run of such a scenario builds the same firms: they are built once
+    (:func:`per_scenario`) and each model gets a copy that shares no array with them.
+
+    Args:
+        scenario: The scenario.
+        rng: The model's generator.
+    """
+    if not scenario.n_synthetic_firms:
+        copied = _fresh_copy(per_scenario(scenario, _named_firms))
+        if copied is not None:
+            return copied
+    return _build_firms(scenario, rng)
+
+
+def _build_firms(scenario: Scenario, rng: np.random.Generator) -> FirmPopulation:
+    return FirmPopulation(specs=scenario.firms, city_names=list(scenario.cities),
+                          n_synthetic=scenario.n_synthetic_firms,
+                          synthetic=scenario.params.synthetic, rng=rng)  # fmt: skip
+
+
+def _named_firms(scenario: Scenario) -> FirmPopulation:
+    """Build the firms of a scenario without synthetic firms (a generator of its own: no draw)."""
+    return _build_firms(scenario, np.random.default_rng(0))
+
+
+#: Values a copy may share with its original: they cannot be changed.
+_IMMUTABLE = frozenset({int, float, bool, str, type(None), np.float64, np.int64, np.bool_})
+
+
+def _fresh_copy(original: FirmPopulation) -> FirmPopulation | None:
+    """Return a copy of ``original`` that shares nothing that can change with it.
+
+    Arrays that own their memory are copied (in their own memory order), lists of names are
+    copied, the kept temporaries start empty (as a deep copy of them does), numbers and names
+    are shared. Returns ``None`` when ``original`` holds anything else (an array that is a view
+    of another, ...): the caller builds the population instead.
+    """
+    values: dict[str, Any] = {}
+    for name, value in vars(original).items():
+        cls = type(value)
+        if cls is np.ndarray and value.base is None:
+            values[name] = value.copy(order="K")
+        elif cls in _IMMUTABLE:
+            values[name] = value
+        elif cls is list and all(type(item) is str for item in value):
+            values[name] = list(value)
+        elif cls is KeptArrays:
+            values[name] = KeptArrays()
+        else:
+            return None
+    copied = object.__new__(FirmPopulation)
+    vars(copied).update(values)
+    return copied
 
 
 def _holders(model: PolicyModel) -> list[Any]:
@@ -77,14 +174,15 @@ def _holders(model: PolicyModel) -> list[Any]:
             *model.regulators, *model.cities]  # fmt: skip
 
 
-def _state(holder: Any, names: tuple[str, ...] | None = None) -> State:
-    """Return the numbers and arrays of ``holder`` (arrays as they are: not copied)."""
-    items = vars(holder).items() if names is None else ((k, getattr(holder, k)) for k in names)
-    return {k: v for k, v in items if isinstance(v, KINDS)}
+def _items(model: PolicyModel) -> list[Iterable[tuple[str, Any]]]:
+    """Return the model's own fields and each holder's attributes, as (name, value) pairs."""
+    own = ((name, getattr(model, name)) for name in MODEL_FIELDS)
+    return [own, *(vars(holder).items() for holder in _holders(model))]
 
 
 def _states(model: PolicyModel) -> list[State]:
-    return [_state(model, MODEL_FIELDS), *(_state(h) for h in _holders(model))]
+    """Return the numbers and arrays of the model and of each holder (arrays as they are)."""
+    return [{k: v for k, v in items if isinstance(v, KINDS)} for items in _items(model)]
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -98,6 +196,44 @@ def _same(a: Any, b: Any) -> bool:
             and a.tobytes() == b.tobytes()
         )
     return type(a) is type(b) and np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+#: Which of :data:`KINDS` each type seen is (an index into it), or -1 for none of them.
+_kind_of: dict[type, int] = {}
+
+
+def _kind(cls: type) -> int:
+    """Return which of :data:`KINDS` instances of ``cls`` are (-1: none), found once a type."""
+    kind = _kind_of.get(cls)
+    if kind is None:
+        kind = _kind_of[cls] = next((i for i, k in enumerate(KINDS) if issubclass(cls, k)), -1)
+    return kind
+
+
+def _bits(model: PolicyModel) -> Bits:
+    """Return the numbers and arrays of :func:`_states` as one value to compare in one go.
+
+    Two models' values are equal when they hold the same names in the same order and every
+    number and array is the same bit for bit (as :func:`_same` tells).
+    """
+    bits = []
+    for items in _items(model):
+        held: list[tuple[str, Any, Any]] = []
+        for name, value in items:
+            cls = type(value)
+            kind = _kind_of.get(cls)
+            if kind is None:
+                kind = _kind(cls)
+            if kind == ARRAY:
+                held.append((name, (value.shape, value.dtype), value.tobytes()))
+            elif kind == FLOAT:  # Python's float or a NumPy float64
+                held.append((name, cls, _float_bits(value)))
+            elif kind == SCALAR:
+                held.append((name, cls, value.tobytes()))
+            elif kind >= 0:  # an int or a bool
+                held.append((name, cls, value))
+        bits.append(tuple(held))
+    return bits
 
 
 def _copy(state: State) -> State:
@@ -115,20 +251,13 @@ def solve_once(model: PolicyModel, solve: Callable[[PolicyModel], None]) -> None
     if scenario.n_synthetic_firms:  # synthetic firms are drawn from the seed
         solve(model)
         return
-    now = _states(model)
+    bits = _bits(model)
     with _lock:
         kept = _solved.get(id(scenario))
-    if (
-        kept is not None
-        and kept.scenario is scenario
-        and len(kept.before) == len(now)
-        and all(
-            a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-            for a, b in zip(kept.before, now, strict=True)
-        )
-    ):
+    if kept is not None and kept.scenario is scenario and kept.before == bits:
         _write(model, kept.changes)
         return
+    now = _states(model)
     before = [_copy(s) for s in now]
     solve(model)
     after = _states(model)
@@ -136,7 +265,7 @@ def solve_once(model: PolicyModel, solve: Callable[[PolicyModel], None]) -> None
     with _lock:
         if len(_solved) >= MAX_SCENARIOS:
             del _solved[next(iter(_solved))]
-        _solved[id(scenario)] = _Solved(scenario, before, changes)
+        _solved[id(scenario)] = _Solved(scenario, bits, changes)
 
 
 def _changes(was: State, old: State, new: State) -> dict[str, tuple[bool, Any]]:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sim.model import start_cache
 from sim.scenario.base import month_index
 from sim.scenario.events import Event
 from sim.scenario.schema import Scenario
@@ -71,6 +73,24 @@ def compile_timeline(scenario: Scenario) -> tuple[list[TimedEvent], dict[int, li
     for t in sorted((t for t in timed if t.month >= 0), key=order):
         by_month[t.month].append(t)
     return before, dict(by_month)
+
+
+#: A compiled timeline to read only: :func:`compile_timeline`'s, the events in tuples.
+Compiled = tuple[tuple[TimedEvent, ...], Mapping[int, tuple[TimedEvent, ...]]]
+
+
+def compiled_timeline(scenario: Scenario) -> Compiled:
+    """Return :func:`compile_timeline` of ``scenario``, compiled once a scenario, to read only.
+
+    Every model of a scenario reads the same events: the compiled timeline is kept
+    (:func:`sim.model.start_cache.per_scenario`) and shared, so none may change it.
+    """
+    return start_cache.per_scenario(scenario, _compile_to_tuples)
+
+
+def _compile_to_tuples(scenario: Scenario) -> Compiled:
+    before, by_month = compile_timeline(scenario)
+    return tuple(before), {k: tuple(v) for k, v in by_month.items()}
 
 
 def _in_force_at_start(timed: TimedEvent) -> bool:

@@ -111,3 +111,32 @@ def test_a_start_kept_from_another_seed_gives_the_fresh_run(name: str) -> None:
     assert id(scenario) in start_cache._solved
     for table in ("timeseries", "fines", "stakeholders", "network"):
         assert getattr(fresh, table).equals(getattr(kept, table)), table
+
+
+def test_firms_kept_for_a_scenario_are_a_fresh_build_and_share_no_array(history: Scenario) -> None:
+    start_cache.clear()
+    kept_a = start_cache.firms(history, np.random.default_rng(1))
+    kept_b = start_cache.firms(history, np.random.default_rng(2))
+    rng = np.random.default_rng(3)
+    state = rng.bit_generator.state
+    fresh = start_cache._build_firms(history, rng)
+    assert rng.bit_generator.state == state  # named firms alone draw nothing
+    assert list(vars(kept_a)) == list(vars(fresh))
+    for name, value in vars(fresh).items():
+        copy, other = getattr(kept_a, name), getattr(kept_b, name)
+        if isinstance(value, np.ndarray):
+            assert copy.dtype == value.dtype and copy.strides == value.strides, name
+            assert copy.tobytes() == value.tobytes(), name
+            assert not np.shares_memory(copy, other), f"{name} is shared between models"
+        elif isinstance(value, list):
+            assert copy == value and copy is not other, name
+        elif not hasattr(value, "empty"):  # the kept temporaries start empty in each
+            assert copy == value, name
+    assert kept_a.buffers is not kept_b.buffers
+
+
+def test_synthetic_firms_are_drawn_for_each_model(history: Scenario) -> None:
+    synthetic = with_overrides(history, {"n_synthetic_firms": 20})
+    a = start_cache.firms(synthetic, np.random.default_rng(1))
+    b = start_cache.firms(synthetic, np.random.default_rng(2))
+    assert a.revenue.tobytes() != b.revenue.tobytes()

@@ -6,7 +6,13 @@ import pytest
 
 from sim.model.policy_model import PolicyModel
 from sim.model.runner import run_scenario
-from sim.model.timeline import STATE_EVENTS, TimedEvent, apply_event, compile_timeline
+from sim.model.timeline import (
+    STATE_EVENTS,
+    TimedEvent,
+    apply_event,
+    compile_timeline,
+    compiled_timeline,
+)
 from sim.scenario.events import (
     ExportControlEvent,
     FundCapitalEvent,
@@ -138,3 +144,15 @@ def test_a_timeline_fine_closes_an_open_investigation_of_the_firm() -> None:
     ts = run_scenario(sc, 0).timeseries
     assert ts["open_investigations"].tolist() == [1, 1, 0, 0, 0, 0, 0, 0]
     assert ts["fines_count"].sum() == 1
+
+
+def test_the_compiled_timeline_is_kept_per_scenario() -> None:
+    sc = scenario("crackdown", "start=2021-01", "months=6")
+    before, by_month = compile_timeline(sc)
+    kept_before, kept_by_month = compiled_timeline(sc)
+    assert list(kept_before) == before
+    assert {k: list(v) for k, v in kept_by_month.items()} == by_month
+    assert compiled_timeline(sc)[1] is kept_by_month  # compiled once for this scenario
+    assert all(isinstance(events, tuple) for events in kept_by_month.values())
+    other = sc.model_copy()
+    assert compiled_timeline(other)[1] is not kept_by_month  # another scenario object

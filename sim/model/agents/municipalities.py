@@ -52,6 +52,9 @@ class Municipality(mesa.Agent):
         self._cdf_last = 1.0
         self._row: int | None = None
         self._home: np.ndarray = np.zeros(0, dtype=bool)
+        # A run's parameters never change: read once, not every month.
+        self._p = model.params.cities
+        self._refill = spec.budget_cny_bn / 12.0
 
     @property
     def growth_gap(self) -> float:
@@ -61,32 +64,50 @@ class Municipality(mesa.Agent):
     def support(self) -> float:
         """How supportive the centre looks to this city, in [0, 1]."""
         m = self.model
-        stance = m.influence.position.item(0, 0)
-        raw = 1.0 - self.spec.caution * stance / m.params.cities.support_threshold
-        return min(max(raw + 0.5 * max(m.signal, 0.0), 0.0), 1.0)
+        raw = 1.0 - self.spec.caution * m.influence.position.item(0, 0) / self._p.support_threshold
+        # min(max(raw + 0.5 * max(signal, 0.0), 0.0), 1.0), as comparisons (the same result,
+        # NaN and -0.0 included: max keeps its first argument unless the second is greater).
+        signal = m.signal
+        if signal < 0.0:
+            signal = 0.0
+        support = raw + 0.5 * signal
+        if support < 0.0:
+            support = 0.0
+        if support > 1.0:
+            support = 1.0
+        return support
 
     def step(self) -> None:
         """Update perceived growth and budget, offer deals, and lobby."""
         m = self.model
-        p = m.params.cities
-        spec = self.spec
         seen = self.growth_seen
+        p = self._p
+        spec = self.spec
         self.growth_seen = seen = seen + (m.gdp_growth - seen) / p.growth_memory_months
         budget = self.budget_cny_bn
-        refilled = min(budget + spec.budget_cny_bn / 12.0, spec.budget_cny_bn)
+        cap = spec.budget_cny_bn
+        refilled = budget + self._refill
+        if cap < refilled:  # min(budget + refill, cap)
+            refilled = cap
         self.refilled_cny_bn += refilled - budget
         self.budget_cny_bn = refilled
         gap = spec.growth_target - seen
-        rate = p.deal_rate * min(max(gap / p.gap_scale, 0.0), 1.0) * self.support()
-        n_deals = int(m.rng.poisson(rate)) if rate > 0 else 0
-        for _ in range(n_deals):
-            amount = p.deal_size_cny_bn * float(np.exp(m.rng.normal(-0.125, 0.5)))
-            subsidy = p.subsidy_share * amount
-            if subsidy > self.budget_cny_bn:
-                break
-            row = self.choose_firm()
-            self.budget_cny_bn -= subsidy
-            m.sign_deal(self, row, amount, subsidy)
+        share = gap / p.gap_scale
+        if share < 0.0:  # min(max(share, 0.0), 1.0)
+            share = 0.0
+        if share > 1.0:
+            share = 1.0
+        rate = p.deal_rate * share * self.support()
+        if rate > 0:
+            rng = m.rng
+            for _ in range(int(rng.poisson(rate))):
+                amount = p.deal_size_cny_bn * float(np.exp(rng.normal(-0.125, 0.5)))
+                subsidy = p.subsidy_share * amount
+                if subsidy > self.budget_cny_bn:
+                    break
+                row = self.choose_firm()
+                self.budget_cny_bn -= subsidy
+                m.sign_deal(self, row, amount, subsidy)
         self.lobby(gap)
 
     def lobby(self, gap: float | None = None) -> None:
@@ -95,16 +116,54 @@ class Municipality(mesa.Agent):
         Args:
             gap: :attr:`growth_gap`, when the caller has it.
         """
-        m = self.model
         if gap is None:
             gap = self.growth_gap
-        anchor = self.spec.position.platform_stringency - m.params.cities.lobby_strength * max(
-            gap, 0.0
-        )
-        net = m.influence
-        if self._row is None:  # the city's row in the influence network never changes
-            self._row = net.index[self.name]
-        net.anchor[self._row, 0] = min(max(anchor, 0.0), 1.0)
+        if gap < 0.0:  # max(gap, 0.0)
+            gap = 0.0
+        anchor = self.spec.position.platform_stringency - self._p.lobby_strength * gap
+        if anchor < 0.0:  # min(max(anchor, 0.0), 1.0)
+            anchor = 0.0
+        if anchor > 1.0:
+            anchor = 1.0
+        row = self._row if self._row is not None else self.influence_row()
+        self.model.influence.anchor[row, 0] = anchor
+
+    def influence_row(self) -> int:
+        """Return the city's row in the influence network (found once: it never changes)."""
+        if self._row is None:
+            self._row = self.model.influence.index[self.name]
+        return self._row
+
+    def book_deal(self, row: int, amount_cny_bn: float, subsidy: float) -> None:
+        """Book a deal with firm ``row``: what :meth:`PolicyModel.sign_deal` does.
+
+        Args:
+            row: The firm's row.
+            amount_cny_bn: Investment of the deal, billion CNY.
+            subsidy: Part of it paid by the city as a subsidy, billion CNY.
+        """
+        m = self.model
+        f = m.firms
+        f.cash[row] += subsidy
+        p = self._p
+        f.deal_boost[row] += p.deal_growth
+        m.deal_jobs += p.jobs_per_bn * amount_cny_bn
+        self.deals += 1
+        self.subsidies_cny_bn += subsidy
+        flows = m.flows
+        flows["deals_signed"] += 1
+        flows["subsidies_cny_bn"] += subsidy
+        if row < f.n_named:
+            # The city and the firm listen more to each other (InfluenceNetwork.add_tie, both
+            # ways, by the rows the network gives their names).
+            net = m.influence
+            i, j = self.influence_row(), net.index.get(f.names[row])
+            if j is not None and i != j:
+                ties = net.ties
+                ties[i, j] += 1.0
+                ties[j, i] += 1.0
+        for fund in m.guidance_funds:
+            fund.co_invest(row, amount_cny_bn)
 
     def choose_firm(self) -> int:
         """Draw the firm to court: home firms weigh ``home_pull``, size and alignment help.

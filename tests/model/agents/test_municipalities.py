@@ -201,3 +201,16 @@ def test_the_crackdown_chills_deals() -> None:
     base, crack = run("baseline").timeseries, run("crackdown").timeseries
     late = base["date"] >= "2021-07-01"
     assert crack.loc[late, "deals_signed"].sum() < base.loc[late, "deals_signed"].sum()
+
+
+def test_a_deal_ties_the_city_and_the_firm_as_add_tie_does() -> None:
+    signed, tied = model(), model()
+    city, row = signed.city("Hangzhou"), signed.firm_row("Alibaba")
+    signed.sign_deal(city, row, 2.0, 0.5)
+    tied.influence.add_tie("Hangzhou", "Alibaba", 1.0)
+    tied.influence.add_tie("Alibaba", "Hangzhou", 1.0)
+    np.testing.assert_array_equal(signed.influence.ties, tied.influence.ties)
+    synthetic = model("baseline", "n_synthetic_firms=5")
+    ties = synthetic.influence.ties.copy()
+    synthetic.sign_deal(synthetic.city("Hangzhou"), synthetic.firms.n - 1, 2.0, 0.5)
+    np.testing.assert_array_equal(synthetic.influence.ties, ties)  # a synthetic firm has none
