@@ -273,7 +273,8 @@ def annuity_values(
     Reproduces, with ``spread = discount_rate - growth`` and ``expm1`` from
     :func:`move_rates`, ``annuity_out[...] = annuity(expm1, spread, horizon)`` and then
     ``value_out[...] = firm_values(cash, revenue, margin, expected_cost, annuity_out,
-    usd_per_cny, valued, True)``.
+    usd_per_cny, valued, True)``. ``annuity_out`` may be ``expm1`` itself (each element is read
+    before it is written).
     """
     for i in range(discount_rate.shape[0]):
         a = annuity_at(expm1[i], discount_rate[i] - growth, horizon)

@@ -181,11 +181,13 @@ def test_chip_demand_and_purchase(n: int, required: float) -> None:
     same_bits(got_units, units)
     same_bits(neg_z, -z)
     with np.errstate(over="ignore"):
-        got_available, got_demand = firm_kernels.chip_orders(
+        got_available, got_demand, wanted, demanded = firm_kernels.chip_orders(
             units, np.exp(neg_z), required, blocked
         )
     same_bits(got_available, available)
     same_bits(got_demand, demand)
+    same_bits(np.array(wanted), np.add.reduce(units))
+    same_bits(np.array(demanded), np.add.reduce(demand))
 
     fill, keep, price = 0.8, 0.97, 0.2
     stock_f, stock_d, cash = values(rng, n, 0.0, 3.0), values(rng, n, 0.0, 3.0), np.zeros(n)
@@ -204,6 +206,23 @@ def test_chip_demand_and_purchase(n: int, required: float) -> None:
     same_bits(got, np.array(sums))
     for name, actual in (("stock_f", stock_f), ("stock_d", stock_d), ("cash", cash)):
         same_bits(actual, expected[name])
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 40])
+@pytest.mark.parametrize("extra", [0, 5])
+def test_stake_rows(n: int, extra: int) -> None:
+    """Rows where a draw falls below the chance and no stake is held, among the first ``n``."""
+    rng = np.random.default_rng(90 + n + extra)
+    draws = values(rng, n, 0.0, 1.0, 0.5, np.nan)
+    exposure = values(rng, n + extra, 0.0, 1.0, 1.0, 0.5)  # a draw equal to its chance
+    memory = values(rng, n + extra, 0.0, 3.0, 0.0, np.inf)
+    held = rng.random(n + extra) < 0.3
+    base, weight = 0.6, 0.8
+    chance = base * exposure[:n] * (1.0 + weight * memory[:n])
+    expected = np.flatnonzero((draws < chance) & ~held[:n])
+    got = firm_kernels.stake_rows(draws, base, exposure, weight, memory, held)
+    np.testing.assert_array_equal(got, expected)
+    assert got.dtype == np.int64
 
 
 @pytest.mark.parametrize("n", [0, 1, 50, 1000])

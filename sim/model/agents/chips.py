@@ -15,7 +15,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.model import firm_kernels
-from sim.model.kernels import contiguous
 from sim.scenario.params import ChipParams
 
 FloatArray = NDArray[np.float64]
@@ -91,22 +90,36 @@ class ChipMarket:
         Returns:
             Units wanted, foreign units available, domestic units demanded (per firm).
         """
+        units, foreign, domestic, _, _ = self.orders(rd_spend, alignment, params, intensity, taste)
+        return units, foreign, domestic
+
+    def orders(
+        self,
+        rd_spend: FloatArray,
+        alignment: FloatArray,
+        params: ChipParams,
+        intensity: FloatArray,
+        taste: FloatArray,
+    ) -> tuple[FloatArray, FloatArray, FloatArray, float, float]:
+        """Return :meth:`demand` and the sums (``np.add.reduce``) of units wanted and demanded.
+
+        The arguments are :meth:`demand`'s (arrays of any layout).
+        """
         price_d = params.domestic_price_ratio * (1.0 - self.power_subsidy)
         value_gap = (1.0 - self.performance_gap) / max(price_d, 1e-9) - 1.0
         # units = intensity * rd_spend; the logit
         # z = choice_sensitivity * value_gap + self_reliance_pull * (self_reliance * alignment
         # - 0.25) + taste, returned as -z for NumPy's exp (kernels: not compiled), taken in place.
         units, exp_neg_z = firm_kernels.chip_logit(
-            contiguous(intensity), contiguous(rd_spend), contiguous(alignment), contiguous(taste),
-            float(params.choice_sensitivity * value_gap), float(params.self_reliance_pull),
-            float(self.self_reliance),
+            intensity, rd_spend, alignment, taste, float(params.choice_sensitivity * value_gap),
+            float(params.self_reliance_pull), float(self.self_reliance),
         )  # fmt: skip
         np.exp(exp_neg_z, out=exp_neg_z)
         # q = max(1 / (1 + exp(-z)), required_domestic); blocked foreign units turn domestic.
-        foreign, domestic = firm_kernels.chip_orders(
+        foreign, domestic, wanted, demanded = firm_kernels.chip_orders(
             units, exp_neg_z, float(self.required_domestic), float(self.blocked_share)
         )
-        return units, foreign, domestic
+        return units, foreign, domestic, wanted, demanded
 
     def clear(self, domestic_demand: float) -> float:
         """Serve this month's domestic demand up to capacity; return the share served."""
