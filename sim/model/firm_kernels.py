@@ -120,20 +120,21 @@ def growth_step(
 def spend_step(
     revenue: FloatArray, rd_intensity: FloatArray, rd_share: FloatArray, margin: FloatArray,
     cash: FloatArray, budget_share: float,
-) -> FloatArray:  # fmt: skip
+) -> tuple[FloatArray, float]:  # fmt: skip
     """Book operating cash flow into ``cash``; return R&D spend, as ``FirmPopulation.spend``.
 
     Reproduces ``monthly = revenue / 12.0``,
     ``rd_spend = monthly * (rd_intensity + budget_share * rd_share)`` (returned) and
-    ``cash += monthly * margin``.
+    ``cash += monthly * margin``; also returns the change of ``np.add.reduce(cash)``.
     """
     n = revenue.shape[0]
     rd_spend = np.empty(n)
+    before = sum_kernels.pairwise_sum(cash)
     for i in range(n):
         monthly = revenue[i] / 12.0
         rd_spend[i] = monthly * (rd_intensity[i] + budget_share * rd_share[i])
         cash[i] += monthly * margin[i]
-    return rd_spend
+    return rd_spend, sum_kernels.pairwise_sum(cash) - before
 
 
 @kernel

@@ -372,9 +372,8 @@ class PolicyModel(RunRecords, mesa.Model):
         f.update_compliance(fp)
         f.update_alignment(float(self.policy[1]), fp)
         f.grow(self.month, self.gdp_growth, fp)
-        cash = float(f.cash.sum())
         f.spend(fp)
-        self.flows["operating_cash_cny_bn"] += float(f.cash.sum()) - cash
+        self.flows["operating_cash_cny_bn"] += f.operating_cash_cny_bn
         foreign, domestic = f.buy_compute(self.chips, self.params.chips)
         paid = f.pay_chip_makers(domestic)
         self.flows["chip_sales_cny_bn"] += paid

@@ -125,3 +125,23 @@ def test_pay_shares_pays_and_sums_as_numpy(kind: str) -> None:
             got = firm_kernels.pay_shares(cash, rows, share, total, amount)
         same_bits(cash, expected)
         same_bits(np.array(got), np.array(np.add.reduce(paid)))
+
+
+@pytest.mark.parametrize("kind", ["random", "signed", "huge_tiny", "zeros", "infinite", "nan"])
+def test_spend_step_cash_change_is_the_change_of_numpy_sums(kind: str) -> None:
+    rng = np.random.default_rng(hash((kind, "spend")) % 2**32)
+    for n in SIZES:
+        cash, revenue = orders(rng, n, kind)
+        margin, rd_intensity, rd_share = (rng.uniform(-0.5, 0.5, n) for _ in range(3))
+        with np.errstate(all="ignore"):
+            before = np.add.reduce(cash)
+            monthly = revenue / 12.0
+            after = cash + monthly * margin
+            rd = monthly * (rd_intensity + 0.05 * rd_share)
+            change = np.add.reduce(after) - before
+            got, got_change = firm_kernels.spend_step(
+                revenue, rd_intensity, rd_share, margin, cash, 0.05
+            )
+        same_bits(got, rd)
+        same_bits(cash, after)
+        same_bits(np.array(got_change), np.array(change))

@@ -146,8 +146,11 @@ def test_spend_and_capability(n: int) -> None:
     monthly = revenue / 12.0
     rd = monthly * (rd_intensity + 0.05 * rd_share)
     expected_cash = cash + monthly * margin
-    same_bits(firm_kernels.spend_step(revenue, rd_intensity, rd_share, margin, cash, 0.05), rd)
+    before = np.add.reduce(cash)
+    got, change = firm_kernels.spend_step(revenue, rd_intensity, rd_share, margin, cash, 0.05)
+    same_bits(got, rd)
     same_bits(cash, expected_cash)
+    same_bits(np.array(change), np.array(np.add.reduce(expected_cash) - before))
 
     foreign, domestic = values(rng, n, 0.0, 3.0), values(rng, n, 0.0, 3.0)
     capability = values(rng, n, 0.0, 2.0)

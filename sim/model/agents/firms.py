@@ -139,6 +139,8 @@ class FirmPopulation:
         self.value_margin: FloatArray = np.zeros(self.n)
         self.revenue0: FloatArray = self.revenue.copy()
         self.ai_capability0: float = float(self.ai_capability.sum())
+        #: What the last :meth:`spend` added to the firms' total cash, billion CNY.
+        self.operating_cash_cny_bn = 0.0
         self._makers: tuple[IntArray, FloatArray, float] | None = None
         #: The month's large temporaries, kept between months (sim.model.buffers).
         self.buffers = KeptArrays()
@@ -249,11 +251,12 @@ class FirmPopulation:
     def spend(self, params: FirmParams) -> FloatArray:
         """Book the month's operating cash flow and R&D spend; return R&D spend (billion CNY).
 
-        Cash may fall below zero (the firm borrows); fines and losses are never written off.
+        Cash may fall below zero (the firm borrows); fines and losses are never written off. The
+        change of the firms' total cash is kept in ``operating_cash_cny_bn``.
         """
         # monthly = revenue / 12; rd_spend = monthly * (rd_intensity + budget_share * split[:, 1]);
-        # cash += monthly * margin
-        self.rd_spend = firm_kernels.spend_step(
+        # cash += monthly * margin; np.sum(cash) after less np.sum(cash) before.
+        self.rd_spend, self.operating_cash_cny_bn = firm_kernels.spend_step(
             self.revenue, self.rd_intensity, self.split[:, 1], self.margin, self.cash,
             float(params.budget_share),
         )  # fmt: skip
