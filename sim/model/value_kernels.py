@@ -118,6 +118,20 @@ def largest_bits(values: FloatArray, start: int) -> int:
 
 
 @kernel
+def observe_rates(
+    perceived: FloatArray, opened: FloatArray, before: FloatArray, learning: float
+) -> None:
+    """Move ``perceived`` toward the probes opened this month, as ``Investors.observe``.
+
+    Reproduces ``perceived += learning * (opened - before - perceived)`` and then
+    ``before[...] = opened`` (the counts to compare next month's with).
+    """
+    for r in range(perceived.shape[0]):
+        perceived[r] += learning * (opened[r] - before[r] - perceived[r])
+        before[r] = opened[r]
+
+
+@kernel
 def target_rate(
     common: float, b_golden: float, golden: bool, blocked: bool, export_weight: float,
     foreign: float, domestic: float, rd_intensity: float, listing_risk: float, listed: bool,

@@ -413,6 +413,20 @@ def test_investors_valuation(n: int, blocked: float, listing_risk: float) -> Non
                                         True), value)  # fmt: skip
 
 
+@pytest.mark.parametrize("n", [0, 1, 5, 33])
+def test_observe_rates(n: int) -> None:
+    rng = np.random.default_rng(85 + n)
+    perceived = values(rng, n, 0.0, 30.0, 1e-300, np.inf)
+    opened = rng.integers(0, 200, n).astype(float)
+    before = opened - rng.integers(0, 5, n)
+    expected = perceived.copy()
+    with np.errstate(invalid="ignore"):  # inf - inf
+        expected += 0.1 * (opened - before - expected)
+    value_kernels.observe_rates(perceived, opened, before, 0.1)
+    same_bits(perceived, expected)
+    same_bits(before, opened)
+
+
 @pytest.mark.parametrize("n", [0, 1, 9, 1000])
 def test_hazard_cap(n: int) -> None:
     rng = np.random.default_rng(80 + n)

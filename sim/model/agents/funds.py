@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 
 import mesa
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from sim.model.policy_model import PolicyModel
 
 DATA = DOMAINS.index("data")
+#: A regulator's count of probes opened so far.
+_OPENED = attrgetter("opened")
 
 
 class Fund(mesa.Agent):
@@ -217,7 +220,7 @@ class Investors(Fund):
         self.foreign_listing_risk = 0.0
         #: Regulatory uncertainty at the start, which the base discount rate already prices.
         self.uncertainty0 = 0.0
-        self._opened = [float(r.opened) for r in model.regulators]
+        self._opened = np.fromiter(map(_OPENED, model.regulators), float, len(model.regulators))
         self._annuity = np.zeros(model.firms.n)
         self._cost = np.zeros(model.firms.n)
         #: Firms investors value: those with a recorded value (Huawei, employee-owned, has none).
@@ -241,20 +244,11 @@ class Investors(Fund):
         """Move the beliefs toward what was observed this month."""
         m = self.model
         v = m.params.valuation
-        # perceived_rate += hazard_learning * (opened - opened before - perceived_rate), for the
-        # few regulators in floats (the same operations as on arrays).
-        opened = [float(r.opened) for r in m.regulators]
-        learning = v.hazard_learning
-        self.perceived_rate = np.array(
-            [
-                p + learning * (o - before - p)
-                for p, o, before in zip(
-                    self.perceived_rate.tolist(), opened, self._opened, strict=True
-                )
-            ],
-            dtype=float,
+        # perceived_rate += hazard_learning * (opened - opened before - perceived_rate)
+        opened = np.fromiter(map(_OPENED, m.regulators), float, len(m.regulators))
+        value_kernels.observe_rates(
+            self.perceived_rate, opened, self._opened, float(v.hazard_learning)
         )
-        self._opened = opened
         self.foreign_listing_risk *= 0.5 ** (1.0 / v.foreign_listing_halflife)
 
     def expected_cost(self) -> np.ndarray:
