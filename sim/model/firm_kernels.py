@@ -125,16 +125,27 @@ def spend_step(
 
     Reproduces ``monthly = revenue / 12.0``,
     ``rd_spend = monthly * (rd_intensity + budget_share * rd_share)`` (returned) and
-    ``cash += monthly * margin``; also returns the change of ``np.add.reduce(cash)``.
+    ``cash += monthly * margin``; also returns the change of ``np.add.reduce(cash)``, both
+    sums taken a leaf of the pairwise sum at a time (:mod:`sim.model.sum_kernels`), the leaf's
+    cash summed before and after it changes.
     """
     n = revenue.shape[0]
     rd_spend = np.empty(n)
-    before = sum_kernels.pairwise_sum(cash)
-    for i in range(n):
-        monthly = revenue[i] / 12.0
-        rd_spend[i] = monthly * (rd_intensity[i] + budget_share * rd_share[i])
-        cash[i] += monthly * margin[i]
-    return rd_spend, sum_kernels.pairwise_sum(cash) - before
+    bounds, ops = sum_kernels.pairwise_leaves(n)
+    parts = np.empty((bounds.shape[0] - 1, 2))
+    for k in range(parts.shape[0]):
+        lo, m = bounds[k], bounds[k + 1] - bounds[k]
+        # Views of the leaf, indexed from 0 (so that the loop vectorizes).
+        revenue_b, intensity_b, share_b = revenue[lo:], rd_intensity[lo:], rd_share[lo:]
+        margin_b, cash_b, rd_b = margin[lo:], cash[lo : lo + m], rd_spend[lo:]
+        parts[k, 0] = sum_kernels.leaf_sum(cash_b, 0, m)
+        for j in range(m):
+            monthly = revenue_b[j] / 12.0
+            rd_b[j] = monthly * (intensity_b[j] + budget_share * share_b[j])
+            cash_b[j] += monthly * margin_b[j]
+        parts[k, 1] = sum_kernels.leaf_sum(cash_b, 0, m)
+    before, after = sum_kernels.combine(ops, parts)
+    return rd_spend, after - before
 
 
 @kernel

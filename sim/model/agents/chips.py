@@ -71,7 +71,7 @@ class ChipMarket:
         params: ChipParams,
         intensity: FloatArray,
         taste: FloatArray,
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    ) -> tuple[FloatArray, FloatArray, FloatArray, float, float]:
         """Return each firm's units wanted, foreign units it can buy and domestic units it asks for.
 
         The preferred domestic share of purchases is a logit of the value gap (performance per
@@ -88,22 +88,8 @@ class ChipMarket:
             taste: Each firm's own taste for domestic chips (a shift of the logit).
 
         Returns:
-            Units wanted, foreign units available, domestic units demanded (per firm).
-        """
-        units, foreign, domestic, _, _ = self.orders(rd_spend, alignment, params, intensity, taste)
-        return units, foreign, domestic
-
-    def orders(
-        self,
-        rd_spend: FloatArray,
-        alignment: FloatArray,
-        params: ChipParams,
-        intensity: FloatArray,
-        taste: FloatArray,
-    ) -> tuple[FloatArray, FloatArray, FloatArray, float, float]:
-        """Return :meth:`demand` and the sums (``np.add.reduce``) of units wanted and demanded.
-
-        The arguments are :meth:`demand`'s (arrays of any layout).
+            Units wanted, foreign units available, domestic units demanded (per firm), and the
+            sums (``np.add.reduce``) of the units wanted and of the domestic units demanded.
         """
         price_d = params.domestic_price_ratio * (1.0 - self.power_subsidy)
         value_gap = (1.0 - self.performance_gap) / max(price_d, 1e-9) - 1.0

@@ -201,8 +201,8 @@ class FirmPopulation:
             Shares, shape (n, 4), rows summing to 1.
         """
         base = params.base_split  # floats (sim.scenario.params)
-        # One row per use (contiguous); ``split`` is its transpose, shape (n, 4).
-        w = np.empty((len(USES), self.n))
+        # One row per use (contiguous, kept between months); ``split`` is its transpose, (n, 4).
+        w = self.buffers.empty("budget split", (len(USES), self.n))
         own_cost = max(params.budget_share * base[0] / max(sum(base), 1e-12), 1e-12)
         firm_kernels.budget_split(
             w, expected_cost, self.strikes, self.alignment, pressure, self.cash,
@@ -277,7 +277,7 @@ class FirmPopulation:
         Returns:
             Spend on foreign and on domestic compute, billion CNY.
         """
-        units, available, demand, wanted, demanded = market.orders(
+        units, available, demand, wanted, demanded = market.demand(
             self.rd_spend, self.alignment, params, self.compute_intensity, self.chip_taste
         )
         fill = market.clear(demanded)
