@@ -120,20 +120,32 @@ def growth_step(
 def spend_step(
     revenue: FloatArray, rd_intensity: FloatArray, rd_share: FloatArray, margin: FloatArray,
     cash: FloatArray, budget_share: float,
-) -> FloatArray:  # fmt: skip
+) -> tuple[FloatArray, float]:  # fmt: skip
     """Book operating cash flow into ``cash``; return R&D spend, as ``FirmPopulation.spend``.
 
     Reproduces ``monthly = revenue / 12.0``,
     ``rd_spend = monthly * (rd_intensity + budget_share * rd_share)`` (returned) and
-    ``cash += monthly * margin``.
+    ``cash += monthly * margin``; also returns the change of ``np.add.reduce(cash)``, both
+    sums taken a leaf of the pairwise sum at a time (:mod:`sim.model.sum_kernels`), the leaf's
+    cash summed before and after it changes.
     """
     n = revenue.shape[0]
     rd_spend = np.empty(n)
-    for i in range(n):
-        monthly = revenue[i] / 12.0
-        rd_spend[i] = monthly * (rd_intensity[i] + budget_share * rd_share[i])
-        cash[i] += monthly * margin[i]
-    return rd_spend
+    bounds, ops = sum_kernels.pairwise_leaves(n)
+    parts = np.empty((bounds.shape[0] - 1, 2))
+    for k in range(parts.shape[0]):
+        lo, m = bounds[k], bounds[k + 1] - bounds[k]
+        # Views of the leaf, indexed from 0 (so that the loop vectorizes).
+        revenue_b, intensity_b, share_b = revenue[lo:], rd_intensity[lo:], rd_share[lo:]
+        margin_b, cash_b, rd_b = margin[lo:], cash[lo : lo + m], rd_spend[lo:]
+        parts[k, 0] = sum_kernels.leaf_sum(cash_b, 0, m)
+        for j in range(m):
+            monthly = revenue_b[j] / 12.0
+            rd_b[j] = monthly * (intensity_b[j] + budget_share * share_b[j])
+            cash_b[j] += monthly * margin_b[j]
+        parts[k, 1] = sum_kernels.leaf_sum(cash_b, 0, m)
+    before, after = sum_kernels.combine(ops, parts)
+    return rd_spend, after - before
 
 
 @kernel
@@ -161,12 +173,13 @@ def chip_logit(
 @kernel
 def chip_orders(
     units: FloatArray, exp_neg_z: FloatArray, required: float, blocked: float
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, float, float]:
     """Return foreign units available and domestic units ordered, the rest of ``demand``.
 
     Reproduces ``q = np.maximum(1.0 / (1.0 + exp_neg_z), required)``,
     ``want_foreign = units * (1.0 - q)``, ``foreign = want_foreign * (1.0 - blocked)`` and
-    ``domestic = units * q + want_foreign * blocked``.
+    ``domestic = units * q + want_foreign * blocked``; then the sums (``np.add.reduce``) of
+    ``units`` and of ``domestic``, as ``FirmPopulation.buy_compute`` reads them.
     """
     n = units.shape[0]
     foreign, domestic = np.empty(n), np.empty(n)
@@ -176,7 +189,7 @@ def chip_orders(
         want_foreign = units[i] * (1.0 - q)
         foreign[i] = want_foreign * open_share
         domestic[i] = units[i] * q + want_foreign * blocked
-    return foreign, domestic
+    return foreign, domestic, sum_kernels.pairwise_sum(units), sum_kernels.pairwise_sum(domestic)
 
 
 @kernel
@@ -247,3 +260,39 @@ def capability_step(
         effective = compute_foreign[i] + compute_domestic[i] * domestic_weight
         a = ai_capability[i]
         ai_capability[i] = a + (rate * np.sqrt(effective) - decay * a)
+
+
+@kernel
+def pay_shares(
+    cash: FloatArray, rows: IntArray, share: FloatArray, total: float, amount: float
+) -> float:
+    """Pay ``amount`` into the ``cash`` of firms ``rows`` by ``share``; return what was paid.
+
+    Reproduces ``paid = amount * share / total``, ``cash[rows] += paid`` (``rows`` distinct)
+    and ``np.add.reduce(paid)``.
+    """
+    paid = np.empty(rows.shape[0])
+    for i in range(rows.shape[0]):
+        paid[i] = amount * share[i] / total
+        cash[rows[i]] += paid[i]
+    return sum_kernels.pairwise_sum(paid)
+
+
+@kernel
+def stake_rows(
+    draws: FloatArray, base: float, exposure: FloatArray, weight: float, memory: FloatArray,
+    held: BoolArray,
+) -> IntArray:  # fmt: skip
+    """Return the rows (of the first ``draws.shape[0]`` firms) where a golden share is taken.
+
+    Reproduces ``np.flatnonzero((draws < base * exposure * (1.0 + weight * memory)) & ~held)``
+    on the first ``draws.shape[0]`` elements of ``exposure``, ``memory`` and ``held``.
+    """
+    n = draws.shape[0]
+    rows = np.empty(n, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        if draws[i] < base * exposure[i] * (1.0 + weight * memory[i]) and not held[i]:
+            rows[k] = i
+            k += 1
+    return rows[:k]

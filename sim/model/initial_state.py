@@ -254,7 +254,7 @@ def _solve_compute(model: PolicyModel) -> None:
     np.divide(needed, rd, out=f.compute_intensity, where=rd > 0.0)
     f.chip_taste[:] = 0.0
     market = model.chips
-    units, _, domestic = market.demand(rd, f.alignment, cp, f.compute_intensity, f.chip_taste)
+    units, _, domestic, _, _ = market.demand(rd, f.alignment, cp, f.compute_intensity, f.chip_taste)
     share_now = np.divide(domestic, units, out=np.full(f.n, 0.5), where=units > 0.0)
     wanted = np.clip(1.0 - f.foreign_share(), SHARE_BOUND, 1.0 - SHARE_BOUND)
     share_now = np.clip(share_now, SHARE_BOUND, 1.0 - SHARE_BOUND)

@@ -22,7 +22,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import start_cache, sum_kernels
+from sim.model import start_cache
 from sim.model.agents.chips import ChipMarket
 from sim.model.agents.firms import FirmPopulation, PlatformFirm
 from sim.model.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Investors
@@ -363,9 +363,8 @@ class PolicyModel(RunRecords, mesa.Model):
         f.update_compliance(fp)
         f.update_alignment(self_reliance, fp)
         f.grow(month, self.gdp_growth, fp)
-        cash = sum_kernels.pairwise_sum(f.cash)  # float(f.cash.sum()), bit for bit
         f.spend(fp)
-        flows["operating_cash_cny_bn"] += sum_kernels.pairwise_sum(f.cash) - cash
+        flows["operating_cash_cny_bn"] += f.operating_cash_cny_bn
         foreign, domestic = f.buy_compute(self.chips, self.params.chips)
         paid = f.pay_chip_makers(domestic)
         flows["chip_sales_cny_bn"] += paid

@@ -137,6 +137,20 @@ def largest_bits(values: FloatArray, start: int) -> int:
 
 
 @kernel
+def observe_rates(
+    perceived: FloatArray, opened: FloatArray, before: FloatArray, learning: float
+) -> None:
+    """Move ``perceived`` toward the probes opened this month, as ``Investors.observe``.
+
+    Reproduces ``perceived += learning * (opened - before - perceived)`` and then
+    ``before[...] = opened`` (the counts to compare next month's with).
+    """
+    for r in range(perceived.shape[0]):
+        perceived[r] += learning * (opened[r] - before[r] - perceived[r])
+        before[r] = opened[r]
+
+
+@kernel
 def target_rate(
     common: float, b_golden: float, golden: bool, blocked: bool, export_weight: float,
     foreign: float, domestic: float, rd_intensity: float, listing_risk: float, listed: bool,
@@ -292,7 +306,8 @@ def annuity_values(
     Reproduces, with ``spread = discount_rate - growth`` and ``expm1`` from
     :func:`move_rates`, ``annuity_out[...] = annuity(expm1, spread, horizon)`` and then
     ``value_out[...] = firm_values(cash, revenue, margin, expected_cost, annuity_out,
-    usd_per_cny, valued, True)``.
+    usd_per_cny, valued, True)``. ``annuity_out`` may be ``expm1`` itself (each element is read
+    before it is written).
     """
     for i in range(discount_rate.shape[0]):
         a = annuity_at(expm1[i], discount_rate[i] - growth, horizon)

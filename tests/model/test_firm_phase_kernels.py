@@ -89,3 +89,59 @@ def test_chip_logit_is_the_numpy_expression(n: int) -> None:
     z = value_term + pull * (self_reliance * alignment - 0.25)
     same_bits(units, intensity * rd_spend)
     same_bits(neg_z, -(z + taste))
+
+
+@pytest.mark.parametrize("kind", ["random", "signed", "huge_tiny", "zeros", "infinite", "nan"])
+@pytest.mark.parametrize(("required", "blocked"), [(0.0, 0.0), (0.3, 0.4)])
+def test_chip_orders_sums_are_numpy_sums(kind: str, required: float, blocked: float) -> None:
+    rng = np.random.default_rng(hash((kind, required, blocked, "orders")) % 2**32)
+    for n in SIZES:
+        units, exp_neg_z = orders(rng, n, kind)
+        exp_neg_z = np.abs(exp_neg_z)
+        with np.errstate(all="ignore"):
+            q = np.maximum(1.0 / (1.0 + exp_neg_z), required)
+            want_foreign = units * (1.0 - q)
+            foreign = want_foreign * (1.0 - blocked)
+            domestic = units * q + want_foreign * blocked
+            got = firm_kernels.chip_orders(units, exp_neg_z, required, blocked)
+        same_bits(got[0], foreign)
+        same_bits(got[1], domestic)
+        same_bits(np.array(got[2:]), np.array([np.add.reduce(units), np.add.reduce(domestic)]))
+
+
+@pytest.mark.parametrize("kind", ["random", "signed", "huge_tiny", "zeros", "infinite", "nan"])
+def test_pay_shares_pays_and_sums_as_numpy(kind: str) -> None:
+    """``cash[rows] += amount * share / total`` and the payments' np.sum, for distinct rows."""
+    rng = np.random.default_rng(hash((kind, "pay")) % 2**32)
+    for n in [*range(0, 301, 7), 1000, 10_000]:
+        share, _ = orders(rng, n, kind)
+        cash = rng.uniform(-5.0, 5.0, 2 * n + 3)
+        rows = np.sort(rng.choice(cash.size, n, replace=False)).astype(np.int64)[::-1].copy()
+        total, amount = float(np.abs(share).sum()) or 1.0, 0.5 * rng.uniform(0.0, 40.0)
+        expected = cash.copy()
+        with np.errstate(all="ignore"):
+            paid = amount * share / total
+            expected[rows] += paid
+            got = firm_kernels.pay_shares(cash, rows, share, total, amount)
+        same_bits(cash, expected)
+        same_bits(np.array(got), np.array(np.add.reduce(paid)))
+
+
+@pytest.mark.parametrize("kind", ["random", "signed", "huge_tiny", "zeros", "infinite", "nan"])
+def test_spend_step_cash_change_is_the_change_of_numpy_sums(kind: str) -> None:
+    rng = np.random.default_rng(hash((kind, "spend")) % 2**32)
+    for n in SIZES:
+        cash, revenue = orders(rng, n, kind)
+        margin, rd_intensity, rd_share = (rng.uniform(-0.5, 0.5, n) for _ in range(3))
+        with np.errstate(all="ignore"):
+            before = np.add.reduce(cash)
+            monthly = revenue / 12.0
+            after = cash + monthly * margin
+            rd = monthly * (rd_intensity + 0.05 * rd_share)
+            change = np.add.reduce(after) - before
+            got, got_change = firm_kernels.spend_step(
+                revenue, rd_intensity, rd_share, margin, cash, 0.05
+            )
+        same_bits(got, rd)
+        same_bits(cash, after)
+        same_bits(np.array(got_change), np.array(change))

@@ -146,8 +146,11 @@ def test_spend_and_capability(n: int) -> None:
     monthly = revenue / 12.0
     rd = monthly * (rd_intensity + 0.05 * rd_share)
     expected_cash = cash + monthly * margin
-    same_bits(firm_kernels.spend_step(revenue, rd_intensity, rd_share, margin, cash, 0.05), rd)
+    before = np.add.reduce(cash)
+    got, change = firm_kernels.spend_step(revenue, rd_intensity, rd_share, margin, cash, 0.05)
+    same_bits(got, rd)
     same_bits(cash, expected_cash)
+    same_bits(np.array(change), np.array(np.add.reduce(expected_cash) - before))
 
     foreign, domestic = values(rng, n, 0.0, 3.0), values(rng, n, 0.0, 3.0)
     capability = values(rng, n, 0.0, 2.0)
@@ -181,11 +184,13 @@ def test_chip_demand_and_purchase(n: int, required: float) -> None:
     same_bits(got_units, units)
     same_bits(neg_z, -z)
     with np.errstate(over="ignore"):
-        got_available, got_demand = firm_kernels.chip_orders(
+        got_available, got_demand, wanted, demanded = firm_kernels.chip_orders(
             units, np.exp(neg_z), required, blocked
         )
     same_bits(got_available, available)
     same_bits(got_demand, demand)
+    same_bits(np.array(wanted), np.add.reduce(units))
+    same_bits(np.array(demanded), np.add.reduce(demand))
 
     fill, keep, price = 0.8, 0.97, 0.2
     stock_f, stock_d, cash = values(rng, n, 0.0, 3.0), values(rng, n, 0.0, 3.0), np.zeros(n)
@@ -204,6 +209,23 @@ def test_chip_demand_and_purchase(n: int, required: float) -> None:
     same_bits(got, np.array(sums))
     for name, actual in (("stock_f", stock_f), ("stock_d", stock_d), ("cash", cash)):
         same_bits(actual, expected[name])
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 40])
+@pytest.mark.parametrize("extra", [0, 5])
+def test_stake_rows(n: int, extra: int) -> None:
+    """Rows where a draw falls below the chance and no stake is held, among the first ``n``."""
+    rng = np.random.default_rng(90 + n + extra)
+    draws = values(rng, n, 0.0, 1.0, 0.5, np.nan)
+    exposure = values(rng, n + extra, 0.0, 1.0, 1.0, 0.5)  # a draw equal to its chance
+    memory = values(rng, n + extra, 0.0, 3.0, 0.0, np.inf)
+    held = rng.random(n + extra) < 0.3
+    base, weight = 0.6, 0.8
+    chance = base * exposure[:n] * (1.0 + weight * memory[:n])
+    expected = np.flatnonzero((draws < chance) & ~held[:n])
+    got = firm_kernels.stake_rows(draws, base, exposure, weight, memory, held)
+    np.testing.assert_array_equal(got, expected)
+    assert got.dtype == np.int64
 
 
 @pytest.mark.parametrize("n", [0, 1, 50, 1000])
@@ -400,6 +422,20 @@ def test_investors_valuation(n: int, blocked: float, listing_risk: float) -> Non
     np.copyto(value, 0.0, where=~valued)
     same_bits(value_kernels.firm_values(cash, revenue, margin, cost, annuity, 0.14, valued,
                                         True), value)  # fmt: skip
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 33])
+def test_observe_rates(n: int) -> None:
+    rng = np.random.default_rng(85 + n)
+    perceived = values(rng, n, 0.0, 30.0, 1e-300, np.inf)
+    opened = rng.integers(0, 200, n).astype(float)
+    before = opened - rng.integers(0, 5, n)
+    expected = perceived.copy()
+    with np.errstate(invalid="ignore"):  # inf - inf
+        expected += 0.1 * (opened - before - expected)
+    value_kernels.observe_rates(perceived, opened, before, 0.1)
+    same_bits(perceived, expected)
+    same_bits(before, opened)
 
 
 @pytest.mark.parametrize("n", [0, 1, 9, 1000])

@@ -15,7 +15,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.model import firm_kernels
-from sim.model.kernels import contiguous
 from sim.scenario.params import ChipParams
 
 FloatArray = NDArray[np.float64]
@@ -72,7 +71,7 @@ class ChipMarket:
         params: ChipParams,
         intensity: FloatArray,
         taste: FloatArray,
-    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    ) -> tuple[FloatArray, FloatArray, FloatArray, float, float]:
         """Return each firm's units wanted, foreign units it can buy and domestic units it asks for.
 
         The preferred domestic share of purchases is a logit of the value gap (performance per
@@ -89,7 +88,8 @@ class ChipMarket:
             taste: Each firm's own taste for domestic chips (a shift of the logit).
 
         Returns:
-            Units wanted, foreign units available, domestic units demanded (per firm).
+            Units wanted, foreign units available, domestic units demanded (per firm), and the
+            sums (``np.add.reduce``) of the units wanted and of the domestic units demanded.
         """
         price_d = params.domestic_price_ratio * (1.0 - self.power_subsidy)
         value_gap = (1.0 - self.performance_gap) / max(price_d, 1e-9) - 1.0
@@ -97,16 +97,15 @@ class ChipMarket:
         # z = choice_sensitivity * value_gap + self_reliance_pull * (self_reliance * alignment
         # - 0.25) + taste, returned as -z for NumPy's exp (kernels: not compiled), taken in place.
         units, exp_neg_z = firm_kernels.chip_logit(
-            contiguous(intensity), contiguous(rd_spend), contiguous(alignment), contiguous(taste),
-            float(params.choice_sensitivity * value_gap), float(params.self_reliance_pull),
-            float(self.self_reliance),
+            intensity, rd_spend, alignment, taste, float(params.choice_sensitivity * value_gap),
+            float(params.self_reliance_pull), float(self.self_reliance),
         )  # fmt: skip
         np.exp(exp_neg_z, out=exp_neg_z)
         # q = max(1 / (1 + exp(-z)), required_domestic); blocked foreign units turn domestic.
-        foreign, domestic = firm_kernels.chip_orders(
+        foreign, domestic, wanted, demanded = firm_kernels.chip_orders(
             units, exp_neg_z, float(self.required_domestic), float(self.blocked_share)
         )
-        return units, foreign, domestic
+        return units, foreign, domestic, wanted, demanded
 
     def clear(self, domestic_demand: float) -> float:
         """Serve this month's domestic demand up to capacity; return the share served."""

@@ -17,7 +17,6 @@ from numpy.typing import NDArray
 from sim.model import firm_kernels, sum_kernels
 from sim.model.agents.chips import ChipMarket
 from sim.model.buffers import KeptArrays
-from sim.model.kernels import contiguous
 from sim.scenario.base import DOMAINS, FREEZE_KINDS
 from sim.scenario.params import ChipParams, FirmParams, SyntheticParams
 from sim.scenario.schema import FirmSpec
@@ -140,7 +139,9 @@ class FirmPopulation:
         self.value_margin: FloatArray = np.zeros(self.n)
         self.revenue0: FloatArray = self.revenue.copy()
         self.ai_capability0: float = float(self.ai_capability.sum())
-        self._makers: tuple[IntArray, FloatArray, np.float64] | None = None
+        #: What the last :meth:`spend` added to the firms' total cash, billion CNY.
+        self.operating_cash_cny_bn = 0.0
+        self._makers: tuple[IntArray, FloatArray, float] | None = None
         #: The month's large temporaries, kept between months (sim.model.buffers).
         self.buffers = KeptArrays()
 
@@ -150,7 +151,7 @@ class FirmPopulation:
         """Return, per firm and freeze kind, whether a freeze is in force at ``month``."""
         return self.freeze_until > month
 
-    def chip_makers(self) -> tuple[IntArray, FloatArray, np.float64]:
+    def chip_makers(self) -> tuple[IntArray, FloatArray, float]:
         """Return the chip makers' rows, their weights ``sqrt(starting revenue)`` and its sum.
 
         Which firms make chips and their starting revenue never change: computed once.
@@ -158,7 +159,7 @@ class FirmPopulation:
         if self._makers is None:
             makers = self.chip_maker.nonzero()[0]
             share = np.sqrt(self.revenue0[makers])
-            self._makers = (makers, share, share.sum())
+            self._makers = (makers, share, float(share.sum()))
         return self._makers
 
     def compute_total(self) -> FloatArray:
@@ -199,15 +200,14 @@ class FirmPopulation:
         Returns:
             Shares, shape (n, 4), rows summing to 1.
         """
-        b0, b1, b2, b3 = (float(b) for b in params.base_split)
-        # One row per use (contiguous); ``split`` is its transpose, shape (n, 4).
-        w = np.empty((len(USES), self.n))
-        own_cost = max(params.budget_share * b0 / max(sum(params.base_split), 1e-12), 1e-12)
+        base = params.base_split  # floats (sim.scenario.params)
+        # One row per use (contiguous, kept between months); ``split`` is its transpose, (n, 4).
+        w = self.buffers.empty("budget split", (len(USES), self.n))
+        own_cost = max(params.budget_share * base[0] / max(sum(base), 1e-12), 1e-12)
         firm_kernels.budget_split(
-            w, contiguous(expected_cost), self.strikes, self.alignment, contiguous(pressure),
-            self.cash, self.freeze_until, int(month), (b0, b1, b2, b3),
-            float(params.pressure_response),
-            own_cost, float(self_reliance), b2 * (1.0 + params.support_response * support),
+            w, expected_cost, self.strikes, self.alignment, pressure, self.cash,
+            self.freeze_until, int(month), base, float(params.pressure_response), own_cost,
+            float(self_reliance), base[2] * (1.0 + params.support_response * support),
             float(params.cash_constraint),
         )  # fmt: skip
         self.split = w.T
@@ -216,7 +216,7 @@ class FirmPopulation:
     def update_compliance(self, params: FirmParams) -> None:
         """Compliance rises with compliance effort and erodes without it."""
         # c += efficiency * effort * (1 - c) - decay * c, clipped to [0, 1]
-        firm_kernels.compliance_step(self.compliance, contiguous(self.split[:, 0]),
+        firm_kernels.compliance_step(self.compliance, self.split[:, 0],
                                 float(params.compliance_efficiency),
                                 float(params.compliance_decay))  # fmt: skip
 
@@ -239,7 +239,7 @@ class FirmPopulation:
         # + expansion_growth * extra - freeze_growth_penalty * blocked + deal_boost; growth and
         # deal_boost revert; exposure[:, ANTITRUST] += expansion_exposure * extra (in [0, 1]).
         factor = firm_kernels.growth_step(
-            self.growth, self.deal_boost, contiguous(self.split[:, 2]), self.freeze_until,
+            self.growth, self.deal_boost, self.split[:, 2], self.freeze_until,
             self.exposure[:, ANTITRUST], int(month), params.macro_beta * (gdp_growth - 0.06),
             float(base_expansion), float(params.expansion_growth),
             float(params.freeze_growth_penalty), float(params.growth_reversion),
@@ -251,12 +251,13 @@ class FirmPopulation:
     def spend(self, params: FirmParams) -> FloatArray:
         """Book the month's operating cash flow and R&D spend; return R&D spend (billion CNY).
 
-        Cash may fall below zero (the firm borrows); fines and losses are never written off.
+        Cash may fall below zero (the firm borrows); fines and losses are never written off. The
+        change of the firms' total cash is kept in ``operating_cash_cny_bn``.
         """
         # monthly = revenue / 12; rd_spend = monthly * (rd_intensity + budget_share * split[:, 1]);
-        # cash += monthly * margin
-        self.rd_spend = firm_kernels.spend_step(
-            self.revenue, self.rd_intensity, contiguous(self.split[:, 1]), self.margin, self.cash,
+        # cash += monthly * margin; np.sum(cash) after less np.sum(cash) before.
+        self.rd_spend, self.operating_cash_cny_bn = firm_kernels.spend_step(
+            self.revenue, self.rd_intensity, self.split[:, 1], self.margin, self.cash,
             float(params.budget_share),
         )  # fmt: skip
         return self.rd_spend
@@ -276,10 +277,10 @@ class FirmPopulation:
         Returns:
             Spend on foreign and on domestic compute, billion CNY.
         """
-        units, available, demand = market.demand(
+        units, available, demand, wanted, demanded = market.demand(
             self.rd_spend, self.alignment, params, self.compute_intensity, self.chip_taste
         )
-        fill = market.clear(float(demand.sum()))
+        fill = market.clear(demanded)
         price = params.compute_price_cny_bn
         # domestic = demand * fill; foreign = available, at most domestic * (1 - r) / r under a
         # sourcing rule r; stocks depreciate and grow by the purchases; cash pays for them.
@@ -289,17 +290,15 @@ class FirmPopulation:
             self.compute_foreign, self.compute_domestic, self.cash,
             1.0 - params.depreciation, float(price),
         )  # fmt: skip
-        wanted = float(units.sum())
         unserved = float(short_domestic + short_foreign)
         market.shortfall_share = unserved / wanted if wanted > 0.0 else 0.0
         return float(foreign) * price, float(domestic) * price
 
     def pay_chip_makers(self, domestic_cny_bn: float) -> float:
         """Pay domestic chip spend to the chip makers by size; return what was paid (0: none)."""
-        makers, share, total = self.chip_makers()
-        if not makers.size or domestic_cny_bn <= 0.0:
+        if not self.chip_makers()[0].size or domestic_cny_bn <= 0.0:
             return 0.0
-        self.cash[makers] += domestic_cny_bn * share / total
+        firm_kernels.pay_shares(self.cash, *self.chip_makers(), domestic_cny_bn)
         return domestic_cny_bn
 
     def update_capability(self, performance_gap: float, params: ChipParams) -> None:

@@ -16,12 +16,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, cast
 
 import mesa
 import numpy as np
 
-from sim.model import value_kernels
+from sim.model import firm_kernels, value_kernels
 from sim.model.enforcement_risk import RegulatorRules
 from sim.model.valuation import annuity_factor, implied_margin
 from sim.scenario.base import DOMAINS
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from sim.model.policy_model import PolicyModel
 
 DATA = DOMAINS.index("data")
+#: A regulator's count of probes opened so far.
+_OPENED = attrgetter("opened")
 
 
 class Fund(mesa.Agent):
@@ -59,8 +62,26 @@ class Fund(mesa.Agent):
         self.capital_cny_bn += amount_cny_bn
         self.added_cny_bn += amount_cny_bn
 
-    def pay_firms(self, rows: int | np.ndarray, amounts: float | np.ndarray) -> None:
-        """Pay deployed money into firms' cash (booked for the money-conservation check)."""
+    def pay_firms(
+        self,
+        rows: int | np.ndarray,
+        amounts: float | np.ndarray,
+        weights: tuple[np.ndarray, float] | None = None,
+    ) -> None:
+        """Pay deployed money into firms' cash (booked for the money-conservation check).
+
+        Args:
+            rows: The firms' rows (distinct).
+            amounts: What each is paid; with ``weights``, what is shared among them.
+            weights: The rows' weights and their sum: firm ``rows[i]`` is then paid
+                ``amounts * weights[0][i] / weights[1]``.
+        """
+        if weights is not None:  # cash[rows] += amounts * weight / total, and np.sum of that
+            paid = firm_kernels.pay_shares(
+                self.model.firms.cash, cast("np.ndarray", rows), *weights, cast(float, amounts)
+            )
+            self.paid_to_firms_cny_bn += paid
+            return
         self.model.firms.cash[rows] += amounts
         # np.sum of one number is that number: summed only when there are many.
         if isinstance(amounts, float):
@@ -114,21 +135,15 @@ class GoldenShareFund(Fund):
         m = self.model
         firms = m.firms
         p = m.params.funds
-        n = firms.n_named
         base = self.spec.stake_propensity * float(m.policy[0])
-        weight = p.stake_sanction_weight
-        draws = m.rng.random(n).tolist()
-        # The chances of the few named firms in floats (the same operations as on arrays), all
-        # read before any stake is taken.
-        exposure = firms.exposure[:n, DATA].tolist()
-        memory = firms.sanction_memory[:n].tolist()
-        held = firms.golden_share[:n].tolist()
-        rows = [
-            row
-            for row in range(n)
-            if draws[row] < base * exposure[row] * (1.0 + weight * memory[row]) and not held[row]
-        ]
-        for row in rows:
+        draws = m.rng.random(firms.n_named)
+        # draw < base * exposure[data] * (1 + weight * sanction_memory) and no stake held, for
+        # the named firms: all read before any stake is taken.
+        rows = firm_kernels.stake_rows(
+            draws, base, firms.exposure[:, DATA], float(p.stake_sanction_weight),
+            firms.sanction_memory, firms.golden_share,
+        )  # fmt: skip
+        for row in rows.tolist():
             self.take_stake(row)
 
 
@@ -146,7 +161,7 @@ class ChipFund(Fund):
         self.invested_cny_bn += amount
         makers, share, total = m.firms.chip_makers()
         if makers.size and amount > 0:
-            self.pay_firms(makers, 0.5 * amount * share / total)
+            self.pay_firms(makers, 0.5 * amount, (share, total))
         cp = m.params.chips
         m.chips.performance_gap = cp.performance_gap * 0.5 ** (
             self.invested_cny_bn / cp.gap_halving_cny_bn
@@ -205,7 +220,7 @@ class Investors(Fund):
         self.foreign_listing_risk = 0.0
         #: Regulatory uncertainty at the start, which the base discount rate already prices.
         self.uncertainty0 = 0.0
-        self._opened = np.array([r.opened for r in model.regulators], dtype=float)
+        self._opened = np.fromiter(map(_OPENED, model.regulators), float, len(model.regulators))
         self._annuity = np.zeros(model.firms.n)
         self._cost = np.zeros(model.firms.n)
         #: Firms investors value: those with a recorded value (Huawei, employee-owned, has none).
@@ -229,9 +244,11 @@ class Investors(Fund):
         """Move the beliefs toward what was observed this month."""
         m = self.model
         v = m.params.valuation
-        opened = np.array([r.opened for r in m.regulators], dtype=float)
-        self.perceived_rate += v.hazard_learning * (opened - self._opened - self.perceived_rate)
-        self._opened = opened
+        # perceived_rate += hazard_learning * (opened - opened before - perceived_rate)
+        opened = np.fromiter(map(_OPENED, m.regulators), float, len(m.regulators))
+        value_kernels.observe_rates(
+            self.perceived_rate, opened, self._opened, float(v.hazard_learning)
+        )
         self.foreign_listing_risk *= 0.5 ** (1.0 / v.foreign_listing_halflife)
 
     def expected_cost(self) -> np.ndarray:
@@ -304,18 +321,20 @@ class Investors(Fund):
         )
         # discount_rate += adjust_speed * (target_discount_rate() - discount_rate), and the
         # annuity factor at spread = discount_rate - growth (annuity_factor): NumPy's expm1
-        # between two kernels (kernels: not compiled).
-        expm1 = value_kernels.move_rates(
-            f.discount_rate, float(v.adjust_speed), growth, horizon,
-            keep.empty("annuity exponent", shape), *self._target_args(),
+        # between two kernels (kernels: not compiled), each firm's annuity factor written over
+        # its exponent.
+        annuity = keep.empty("annuity", shape)
+        value_kernels.move_rates(
+            f.discount_rate, float(v.adjust_speed), growth, horizon, annuity,
+            *self._target_args(),
         )  # fmt: skip
-        np.expm1(expm1, out=expm1)
+        np.expm1(annuity, out=annuity)
         # firm_value_usd, then limited liability: a shareholder's stake is worth no less than
         # nothing; firms without a recorded value are worth nothing to investors.
-        self._annuity = keep.empty("annuity", shape)
         value = keep.empty("market value", shape)
         value_kernels.annuity_values(
-            expm1, f.discount_rate, growth, horizon, f.cash, f.revenue, f.value_margin,
-            self._cost, float(v.usd_per_cny), self.valued, self._annuity, value,
+            annuity, f.discount_rate, growth, horizon, f.cash, f.revenue, f.value_margin,
+            self._cost, float(v.usd_per_cny), self.valued, annuity, value,
         )  # fmt: skip
+        self._annuity = annuity
         f.market_value = value
