@@ -120,12 +120,7 @@ class Centre:
         self.observe(model)
         p = self.params
         net = model.influence
-        if weights is None:
-            listen = net.weights_row(0)
-            listen[0] = 0.0
-            total = float(listen.sum())
-        else:
-            listen, total = net.centre_listening(weights)
+        listen, total = net.centre_listening(weights)
         # The pulls, the move, the clip and the anchor's drift in one compiled call
         # (sim.model.centre_kernels.move), after the matrix product.
         easing = centre_kernels.move(

@@ -4,7 +4,9 @@ A network has a few dozen stakeholders, so a month's NumPy operations on it cost
 more than their arithmetic. These kernels do the same IEEE operations in the same order as the
 NumPy in :class:`sim.model.influence.InfluenceNetwork` and :class:`sim.model.centre.Centre`
 (quoted in each docstring), in one call each; a sum is NumPy's pairwise sum
-(:mod:`sim.model.sum_kernels`), and the matrix product stays a NumPy call.
+(:mod:`sim.model.sum_kernels`), and the matrix products stay NumPy calls between kernels. A
+kernel writes its arrays into arrays it is given (an array a kernel returns costs more than a
+network's arithmetic), and a month calls as few as it can, with as few arguments: each costs.
 ``tests/model/test_centre_kernels.py`` checks them bit for bit.
 """
 

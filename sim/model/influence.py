@@ -138,17 +138,19 @@ class InfluenceNetwork:
         self._listen_of = w
         return w
 
-    def centre_listening(self, weights: FloatArray) -> tuple[FloatArray, float]:
-        """Return whom the centre listens to in ``weights`` (row 0, itself at 0.0) and its sum.
+    def centre_listening(self, weights: FloatArray | None = None) -> tuple[FloatArray, float]:
+        """Return whom the centre listens to (row 0 of W, itself at 0.0) and the row's sum.
 
-        The row is kept by :meth:`weights` for the matrix it returned last: when ``weights`` is
-        that matrix nothing is computed. The row may be overwritten by the next :meth:`weights`.
+        Args:
+            weights: :meth:`weights` as it is now, when the caller has it; else the row is
+                computed alone (:meth:`weights_row`). When it is the matrix :meth:`weights`
+                returned last, the row kept then is returned (until the next :meth:`weights`).
         """
-        if weights is not self._listen_of:
-            listen = weights[0].copy()
-            listen[0] = 0.0
-            return listen, float(listen.sum())
-        return self._listen, self._listen_total
+        if weights is not None and weights is self._listen_of:
+            return self._listen, self._listen_total
+        listen = self.weights_row(0) if weights is None else weights[0].copy()
+        listen[0] = 0.0
+        return listen, float(listen.sum())
 
     def weights_row(self, i: int) -> FloatArray:
         """Return row ``i`` of :meth:`weights` (whom stakeholder ``i`` listens to), a new array.

@@ -240,3 +240,19 @@ def test_a_row_of_the_weights_is_the_matrix_row_bit_for_bit(
     w = net.weights()
     for i in range(len(w)):
         assert net.weights_row(i).tobytes() == w[i].tobytes()
+
+
+def test_the_centres_listening_row_is_the_same_from_every_path() -> None:
+    net = network(MEMBERS, InfluenceParams(tie_weight=1.5))
+    net.add_tie("center", "firm", 2.0)
+    net.add_tie("center", "city", 0.5)
+    w = net.weights()
+    kept, kept_total = net.centre_listening(w)  # the row kept with w
+    again = w.copy()  # another matrix of the same bits: its row is computed
+    copied, copied_total = net.centre_listening(again)
+    alone, alone_total = net.centre_listening()  # the row computed without the matrix
+    expected = w[0].copy()
+    expected[0] = 0.0
+    for row, total in ((kept, kept_total), (copied, copied_total), (alone, alone_total)):
+        assert row.tobytes() == expected.tobytes()
+        assert np.array(total).tobytes() == np.array(expected.sum()).tobytes()
