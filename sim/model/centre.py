@@ -78,8 +78,12 @@ class Centre:
         self.pulls = np.zeros((len(PULLS), 2))
         self._jobs: float | None = None
         self._value_peak = 0.0
-        #: The weights the move reads (centre_kernels.COEFFICIENTS), fixed for the run.
-        self._coefficients = np.array([getattr(params, k) for k in centre_kernels.COEFFICIENTS])
+        #: The weights the move reads, in the order of centre_kernels.COEFFICIENTS (fixed).
+        p = params
+        self._coefficients = np.array([
+            p.priority_weight, p.growth_weight, p.jobs_weight, p.jobs_growth_norm, p.value_weight,
+            p.ai_weight, p.stakeholder_weight, p.speed, p.priority_drift,
+        ])  # fmt: skip
 
     def observe(self, model: PolicyModel) -> None:
         """Update the centre's view of outcomes from the model's current state.
