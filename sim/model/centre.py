@@ -78,6 +78,12 @@ class Centre:
         self.pulls = np.zeros((len(PULLS), 2))
         self._jobs: float | None = None
         self._value_peak = 0.0
+        #: The weights the move reads, in the order of centre_kernels.COEFFICIENTS (fixed).
+        p = params
+        self._coefficients = np.array([
+            p.priority_weight, p.growth_weight, p.jobs_weight, p.jobs_growth_norm, p.value_weight,
+            p.ai_weight, p.stakeholder_weight, p.speed, p.priority_drift,
+        ])  # fmt: skip
 
     def observe(self, model: PolicyModel) -> None:
         """Update the centre's view of outcomes from the model's current state.
@@ -89,18 +95,21 @@ class Centre:
         memory = 1.0 / p.memory_months
         gap = 0.0 if self.growth_target is None else model.gdp_growth - self.growth_target
         self.growth_gap += memory * (gap - self.growth_gap)
-        jobs = model.jobs_index()
+        f = model.firms
+        # revenue.sum(), market_value[listed].sum() and ai_capability.sum() in one call.
+        revenue, value, capability = centre_kernels.outcome_sums(
+            f.revenue, f.market_value, f.listed, f.ai_capability
+        )
+        jobs = model.jobs_index(revenue)
         if self._jobs is not None and self._jobs > 0 and jobs > 0:
             annual = 12.0 * float(np.log(jobs / self._jobs))
             self.jobs_growth += memory * (annual - self.jobs_growth)
         else:
             self.jobs_growth = p.jobs_growth_norm
         self._jobs = jobs
-        f = model.firms
-        value = centre_kernels.listed_sum(f.market_value, f.listed)  # market_value[listed].sum()
         self._value_peak = max(self._value_peak, value)
         self.value_fall = 1.0 - value / self._value_peak if self._value_peak > 0 else 0.0
-        own = float(f.ai_capability.sum()) / max(f.ai_capability0, 1e-12)
+        own = capability / max(f.ai_capability0, 1e-12)
         rivals = (1.0 + p.rival_ai_growth) ** (model.month / 12.0)
         self.ai_gap = float(np.log(max(own, 1e-12) / rivals))
 
@@ -115,37 +124,13 @@ class Centre:
         self.observe(model)
         p = self.params
         net = model.influence
-        x, anchor = net.position[0], net.anchor[0]
-        listen = net.weights_row(0) if weights is None else weights[0].copy()
-        listen[0] = 0.0
-        total = listen.sum()
-        others = (listen @ net.position) / total if total > 0 else x
-        behind = min(self.ai_gap, 0.0)
-        # The pulls of the 2 dimensions as plain floats (the same operations), set in one call.
-        (x0, x1), (a0, a1), (o0, o1) = x.tolist(), anchor.tolist(), others.tolist()
-        pw, sw = p.priority_weight, p.stakeholder_weight
-        rows = (
-            (pw * (a0 - x0), pw * (a1 - x1)),
-            (p.growth_weight * self.growth_gap, 0.0),
-            (p.jobs_weight * (self.jobs_growth - p.jobs_growth_norm), 0.0),
-            (-p.value_weight * self.value_fall, 0.0),
-            (p.ai_weight * behind, -p.ai_weight * behind),
-            (sw * (o0 - x0), sw * (o1 - x1)),
-        )
-        self.pulls[...] = rows
-        if self.pinned:
-            return
-        # x + speed * (sum of the pulls), clipped to [0, 1], and the anchor's drift, in floats:
-        # min(max(v, 0), 1) is np.clip's result for every v, NaN and -0.0 included. The sums
-        # add the rows in order, as ``pulls.sum(axis=0)`` does.
-        (g0, g1), (j0, j1), (v0, v1), (c0, c1), (t0, t1) = rows[1:]
-        s0 = rows[0][0] + g0 + j0 + v0 + c0 + t0
-        s1 = rows[0][1] + g1 + j1 + v1 + c1 + t1
-        new0 = min(max(x0 + p.speed * s0, 0.0), 1.0)
-        new1 = min(max(x1 + p.speed * s1, 0.0), 1.0)
-        easing = x0 - new0
-        net.position[0] = (new0, new1)
-        drift = p.priority_drift
-        net.anchor[0] = (a0 + drift * (new0 - a0), a1 + drift * (new1 - a1))
+        listen, total = net.centre_listening(weights)
+        # The pulls, the move, the clip and the anchor's drift in one compiled call
+        # (sim.model.centre_kernels.move), after the matrix product.
+        easing = centre_kernels.move(
+            net.position, net.anchor, listen @ net.position, total, self._coefficients,
+            self.pulls, self.growth_gap, self.jobs_growth, self.value_fall, self.ai_gap,
+            self.pinned,
+        )  # fmt: skip
         if easing > 0 and p.announce_weight > 0:
             model.add_signal(min(p.announce_weight * easing, 1.0), p.memory_months)

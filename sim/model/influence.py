@@ -41,8 +41,8 @@ class InfluenceNetwork:
         names: Stakeholder names; index 0 is the central leadership.
         kinds: Stakeholder family of each (``center``, ``regulator``, ``city``, ``fund``,
             ``investors``, ``firm``); all but firms and investors speak for the state.
-        clout: Capability k_i.
-        salience: Salience s_i.
+        clout: Capability k_i (read-only once built).
+        salience: Salience s_i (read-only once built).
         susceptibility: Friedkin-Johnsen lambda_i (0 = stubborn).
         anchor: Own ideal positions x(0), shape (n, n_dims).
         position: Current positions x(t), shape (n, n_dims).
@@ -66,6 +66,16 @@ class InfluenceNetwork:
         self._state = np.array(
             [i for i, k in enumerate(self.kinds) if k not in ("firm", "investors")], dtype=np.intp
         )
+        # Each stakeholder's voice ``clout * salience`` and its sum: clout and salience never
+        # change once the network is built (read-only).
+        self.clout.setflags(write=False)
+        self.salience.setflags(write=False)
+        self._voice = self.clout * self.salience
+        self._voice_total = self._voice.sum()
+        #: Row 0 of the last :meth:`weights` without the centre itself, its sum, and that matrix.
+        self._listen = np.zeros(len(self.names))
+        self._listen_total = 0.0
+        self._listen_of: FloatArray | None = None
 
     @classmethod
     def build(
@@ -118,15 +128,29 @@ class InfluenceNetwork:
             self.ties[i, j] += strength
 
     def weights(self) -> FloatArray:
-        """Return the row-stochastic influence matrix W."""
-        # voice * (1 + tie_weight * ties), its row sums and their division, in one compiled call
-        # (IEEE addition and multiplication commute: the same bits in any operand order).
-        w, totals, positive = centre_kernels.weights(
-            self.ties, self.params.tie_weight, self.clout, self.salience
+        """Return the row-stochastic influence matrix W (a new array)."""
+        # voice * (1 + tie_weight * ties) divided by its row sums in one compiled call, which
+        # also keeps whom the centre listens to (centre_listening).
+        w = np.empty_like(self.ties)
+        self._listen_total = centre_kernels.weights(
+            self.ties, self.params.tie_weight, self._voice, w, self._listen
         )
-        if positive:  # (totals > 0).all(): a NaN total is neither
-            return w
-        return np.divide(w, totals, out=np.full_like(w, 1.0 / len(w)), where=totals > 0)
+        self._listen_of = w
+        return w
+
+    def centre_listening(self, weights: FloatArray | None = None) -> tuple[FloatArray, float]:
+        """Return whom the centre listens to (row 0 of W, itself at 0.0) and the row's sum.
+
+        Args:
+            weights: :meth:`weights` as it is now, when the caller has it; else the row is
+                computed alone (:meth:`weights_row`). When it is the matrix :meth:`weights`
+                returned last, the row kept then is returned (until the next :meth:`weights`).
+        """
+        if weights is not None and weights is self._listen_of:
+            return self._listen, self._listen_total
+        listen = self.weights_row(0) if weights is None else weights[0].copy()
+        listen[0] = 0.0
+        return listen, float(listen.sum())
 
     def weights_row(self, i: int) -> FloatArray:
         """Return row ``i`` of :meth:`weights` (whom stakeholder ``i`` listens to), a new array.
@@ -149,19 +173,20 @@ class InfluenceNetwork:
         """
         w = self.weights() if weights is None else weights
         # Friedkin-Johnsen, the clip, the co-optation drift and the ties' decay in one compiled
-        # call around the matrix product (sim.model.centre_kernels.step).
-        self.position = centre_kernels.step(
+        # call after the matrix product, in place (sim.model.centre_kernels.step).
+        centre_kernels.step(
             w @ self.position, self.position, self.anchor, self.susceptibility, self.ties,
             self._state, self.params.cooptation, 1.0 - self.params.tie_decay,
         )  # fmt: skip
 
     def effective_policy(self) -> FloatArray:
         """Return the clout-and-salience-weighted mean position on each dimension."""
-        voice = self.clout * self.salience
-        total = voice.sum()
+        total = self._voice_total
         if total <= 0:
-            return np.asarray(self.position[0], dtype=float).copy()
-        return np.asarray((voice @ self.position) / total, dtype=float)
+            return self.position[0].copy()
+        policy: FloatArray = self._voice @ self.position
+        policy /= total
+        return policy
 
     def equilibrium(self) -> FloatArray:
         """Return the Friedkin-Johnsen equilibrium ``(I - ΛW)^-1 (I - Λ) x(0)`` for current W."""

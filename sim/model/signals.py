@@ -22,16 +22,19 @@ STRENGTH, HALF_LIFE, HEARD = 0, 1, 2
 
 
 @kernel
-def decayed_sum(strength: FloatArray, half_life: FloatArray, heard: FloatArray, month: float,
-                base: float) -> float:  # fmt: skip
-    """Return ``sum(s * base ** ((month - t0) / hl))`` over the signals, added in order from 0.0.
+def decayed_sum(table: FloatArray, count: int, month: float, base: float) -> float:
+    """Return ``sum(s * base ** ((month - t0) / hl))`` over ``table``'s first ``count`` signals.
+
+    ``table`` has rows :data:`STRENGTH`, :data:`HALF_LIFE` and :data:`HEARD`; the terms are added
+    in order from 0.0.
 
     ``base`` is an argument, not a constant: the compiler turns a power of a constant power of
     two into ``exp2``, which may differ from ``pow`` in the last bit.
     """
     total = 0.0
-    for i in range(strength.shape[0]):
-        total += strength[i] * base ** ((month - heard[i]) / half_life[i])
+    for i in range(count):
+        heard = table[HEARD, i]
+        total += table[STRENGTH, i] * base ** ((month - heard) / table[HALF_LIFE, i])
     return total
 
 
@@ -53,5 +56,4 @@ class Signals:
 
     def total(self, month: int) -> float:
         """Return the sum of the signals' strengths, each decayed to ``month``."""
-        t = self.table[:, : self.count]
-        return decayed_sum(t[STRENGTH], t[HALF_LIFE], t[HEARD], float(month), 0.5)
+        return decayed_sum(self.table, self.count, float(month), 0.5)

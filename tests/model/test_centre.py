@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from sim.errors import ScenarioError
+from sim.model import centre_kernels
 from sim.model.centre import PULLS
 from sim.model.metrics import centre_turn
 from sim.model.policy_model import PolicyModel
@@ -73,3 +74,10 @@ def test_bad_centre_mode_is_one_line_error() -> None:
         load_scenario("history_2020_2025", ["centre=loose"])
     text = str(err.value)
     assert "\n" not in text and "centre" in text and "free" in text and "pinned" in text
+
+
+def test_the_moves_coefficients_are_the_params_named() -> None:
+    m = PolicyModel("history_2020_2025", rng=1, months=2)
+    p = m.centre.params
+    expected = [float(getattr(p, name)) for name in centre_kernels.COEFFICIENTS]
+    assert m.centre._coefficients.tolist() == expected

@@ -27,19 +27,22 @@ def network(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 
 
 def weights_numpy(ties, tie_weight, clout, salience):  # type: ignore[no-untyped-def]
-    """``InfluenceNetwork.weights`` as it was written in NumPy."""
+    """``InfluenceNetwork.weights`` and the centre's listening row as they were written in NumPy."""
     w = ties * tie_weight
     w += 1.0
     w *= clout * salience
     totals = w.sum(axis=1, keepdims=True)
     if totals.min() > 0:
         w /= totals
-        return w, totals, True
-    return w, totals, False
+    else:
+        w = np.divide(w, totals, out=np.full_like(w, 1.0 / len(w)), where=totals > 0)
+    listen = w[0].copy()
+    listen[0] = 0.0
+    return w, listen, listen.sum()
 
 
 @pytest.mark.parametrize("n", [*range(1, 130), 200, 300])
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("seed", range(6))
 def test_weights_are_numpys(n: int, seed: int) -> None:
     rng = np.random.default_rng([n, seed])
     net = network(rng, n)
@@ -48,12 +51,17 @@ def test_weights_are_numpys(n: int, seed: int) -> None:
         clout[:] = 0.0  # no voice: every total is zero
     if seed == 4 and n > 1:
         net["ties"][1, :] = np.nan  # a NaN total
+    if seed == 5:
+        clout[rng.random(n) < 0.5] = 0.0  # some rows may sum to zero
+        net["ties"][0, 1:] = 0.0
     tie_weight = float(rng.uniform(0.0, 3.0))
-    w, totals, positive = centre_kernels.weights(net["ties"], tie_weight, clout, net["salience"])
-    w0, totals0, positive0 = weights_numpy(net["ties"], tie_weight, clout, net["salience"])
-    assert positive == positive0
+    voice = clout * net["salience"]
+    w, listen = np.full((n, n), np.nan), np.full(n, np.nan)
+    total = centre_kernels.weights(net["ties"], tie_weight, voice, w, listen)
+    w0, listen0, total0 = weights_numpy(net["ties"], tie_weight, clout, net["salience"])
     same_bits(w, w0)
-    same_bits(totals, totals0)
+    same_bits(listen, listen0)
+    same_bits(np.array(total), np.array(total0))
 
 
 def step_numpy(listened, position, anchor, susceptibility, ties, state, cooptation, keep):  # type: ignore[no-untyped-def]
@@ -88,15 +96,40 @@ def test_step_is_numpys(n: int, seed: int) -> None:
         net["ties"][rng.random((n, n)) < 0.3] = -0.0  # a row's sum starts from 0.0
     ours = {k: v.copy() for k, v in net.items()}
     theirs = {k: v.copy() for k, v in net.items()}
-    new = centre_kernels.step(listened, ours["position"], ours["anchor"],
-                                 ours["susceptibility"], ours["ties"], state, cooptation,
-                                 keep)  # fmt: skip
+    centre_kernels.step(listened, ours["position"], ours["anchor"], ours["susceptibility"],
+                        ours["ties"], state, cooptation, keep)  # fmt: skip
     expected = step_numpy(listened, theirs["position"], theirs["anchor"],
                           theirs["susceptibility"], theirs["ties"], state, cooptation,
                           keep)  # fmt: skip
-    same_bits(new, expected)
-    for key in ("anchor", "ties", "position"):
+    same_bits(ours["position"], expected)  # the new positions, written in place
+    for key in ("anchor", "ties"):
         same_bits(ours[key], theirs[key])
+
+
+SUM_SIZES = [*range(0, 301), 1_000, 10_000, 100_003]
+
+
+def _signed(rng: np.random.Generator, n: int, kind: str) -> np.ndarray:
+    """Return ``n`` values: random, huge and tiny, or signed, with signed zeros among them."""
+    if kind == "huge":
+        values = rng.choice([1e300, 1e-300, 5e-324, 1.0], n) * rng.choice([-1.0, 1.0], n)
+    elif kind == "signed":
+        values = rng.normal(0.0, 1.0, n) * 10.0 ** rng.integers(-8, 8, n)
+    else:
+        values = rng.lognormal(0.0, 3.0, n)
+    values[rng.random(n) < 0.05] = -0.0
+    return values
+
+
+@pytest.mark.parametrize("n", SUM_SIZES)
+@pytest.mark.parametrize("kind", ["random", "huge", "signed"])
+def test_outcome_sums_are_numpys(n: int, kind: str) -> None:
+    rng = np.random.default_rng([n, len(kind)])
+    revenue, value, capability = (_signed(rng, n, kind) for _ in range(3))
+    listed = rng.random(n) < rng.choice([0.0, 0.05, 0.5, 1.0])
+    sums = centre_kernels.outcome_sums(revenue, value, listed, capability)
+    expected = (revenue.sum(), value[listed].sum(), capability.sum())
+    same_bits(np.array(sums), np.array(expected))
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 127, 128, 129, 300, 1_000, 10_000, 100_003])
@@ -108,3 +141,67 @@ def test_listed_sum_is_numpys(n: int, share: float) -> None:
     values[rng.random(n) < 0.01] = 1e300
     listed = rng.random(n) < share
     same_bits(np.array(centre_kernels.listed_sum(values, listed)), np.array(values[listed].sum()))
+
+
+def move_python(position, anchor, listen, c, gaps, pinned):  # type: ignore[no-untyped-def]
+    """``Centre.step``'s pulls and move as they were written in Python floats."""
+    pw, gw, jw, norm, vw, aw, sw, speed, drift = c
+    growth_gap, jobs_growth, value_fall, ai_gap = gaps
+    x, a = position[0], anchor[0]
+    total = listen.sum()
+    others = (listen @ position) / total if total > 0 else x
+    behind = min(ai_gap, 0.0)
+    (x0, x1), (a0, a1), (o0, o1) = x.tolist(), a.tolist(), others.tolist()
+    rows = (
+        (pw * (a0 - x0), pw * (a1 - x1)),
+        (gw * growth_gap, 0.0),
+        (jw * (jobs_growth - norm), 0.0),
+        (-vw * value_fall, 0.0),
+        (aw * behind, -aw * behind),
+        (sw * (o0 - x0), sw * (o1 - x1)),
+    )
+    pulls = np.array(rows)
+    if pinned:
+        return pulls, 0.0
+    (g0, g1), (j0, j1), (v0, v1), (c0, c1), (t0, t1) = rows[1:]
+    s0 = rows[0][0] + g0 + j0 + v0 + c0 + t0
+    s1 = rows[0][1] + g1 + j1 + v1 + c1 + t1
+    new0 = min(max(x0 + speed * s0, 0.0), 1.0)
+    new1 = min(max(x1 + speed * s1, 0.0), 1.0)
+    position[0] = (new0, new1)
+    anchor[0] = (a0 + drift * (new0 - a0), a1 + drift * (new1 - a1))
+    return pulls, x0 - new0
+
+
+EDGES = [0.0, -0.0, np.nan, np.inf, -np.inf, 1e-300, -1e-300, 1.0, -1.0]
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # inf - inf in the product
+@pytest.mark.parametrize("seed", range(300))
+def test_move_is_the_python(seed: int) -> None:
+    rng = np.random.default_rng([seed, 7])
+    n = int(rng.integers(1, 40))
+    net = network(rng, n)
+    position, anchor = net["position"], net["anchor"]
+    listen = rng.uniform(0.0, 0.2, n) * (rng.random(n) < 0.8)
+    listen[0] = 0.0
+    if seed % 10 == 1:
+        listen[:] = 0.0  # nobody heard: the centre's own position stands for the others
+    if seed % 10 == 2 and n > 1:
+        listen[1] = np.nan
+    coefficients = rng.uniform(0.0, 2.0, len(centre_kernels.COEFFICIENTS))
+    gaps = rng.normal(0.0, 0.5, 4)
+    if seed % 4 == 3:
+        gaps[rng.integers(0, 4)] = rng.choice(EDGES)
+        position[0, rng.integers(0, 2)] = rng.choice(EDGES)
+    pinned = seed % 5 == 0
+    ours_p, ours_a, pulls = position.copy(), anchor.copy(), np.full((6, 2), np.nan)
+    total = listen.sum()
+    easing = centre_kernels.move(ours_p, ours_a, listen @ ours_p, float(total), coefficients,
+                                 pulls, *gaps.tolist(), pinned)  # fmt: skip
+    expected, easing0 = move_python(position, anchor, listen, coefficients.tolist(),
+                                    gaps.tolist(), pinned)  # fmt: skip
+    same_bits(pulls, expected)
+    same_bits(np.array(easing), np.array(easing0))
+    same_bits(ours_p, position)
+    same_bits(ours_a, anchor)

@@ -39,6 +39,14 @@ def test_centre_is_first_and_heaviest() -> None:
     assert net.susceptibility[0] == 0.0
 
 
+def test_clout_and_salience_are_fixed_once_built() -> None:
+    # The network computes each voice once: clout and salience cannot change after the build.
+    net = network(MEMBERS)
+    for values in (net.clout, net.salience):
+        with pytest.raises(ValueError, match="read-only"):
+            values[1] = 0.0
+
+
 def test_weights_are_row_stochastic() -> None:
     w = model().influence.weights()
     assert np.all(w >= 0.0)
@@ -223,10 +231,28 @@ def test_a_row_of_the_weights_is_the_matrix_row_bit_for_bit(
     ties: np.ndarray, tie_weight: float, zero_voice: bool
 ) -> None:
     # The month computes the matrix once for the centre's row and the update (Centre.step).
-    net = network(MEMBERS, InfluenceParams(tie_weight=tie_weight))
+    if zero_voice:  # no clout: every total is zero
+        members = [(n, k, 0.0, s, sus, pos) for n, k, _, s, sus, pos in MEMBERS]
+        net = network(members, InfluenceParams(tie_weight=tie_weight, center_clout=0.0))
+    else:
+        net = network(MEMBERS, InfluenceParams(tie_weight=tie_weight))
     net.ties[:] = ties
-    if zero_voice:
-        net.clout[:] = 0.0
     w = net.weights()
     for i in range(len(w)):
         assert net.weights_row(i).tobytes() == w[i].tobytes()
+
+
+def test_the_centres_listening_row_is_the_same_from_every_path() -> None:
+    net = network(MEMBERS, InfluenceParams(tie_weight=1.5))
+    net.add_tie("center", "firm", 2.0)
+    net.add_tie("center", "city", 0.5)
+    w = net.weights()
+    kept, kept_total = net.centre_listening(w)  # the row kept with w
+    again = w.copy()  # another matrix of the same bits: its row is computed
+    copied, copied_total = net.centre_listening(again)
+    alone, alone_total = net.centre_listening()  # the row computed without the matrix
+    expected = w[0].copy()
+    expected[0] = 0.0
+    for row, total in ((kept, kept_total), (copied, copied_total), (alone, alone_total)):
+        assert row.tobytes() == expected.tobytes()
+        assert np.array(total).tobytes() == np.array(expected.sum()).tobytes()
