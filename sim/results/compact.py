@@ -22,8 +22,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.results.layout import COMPACTED_STEM, DATASETS, PARTS
-from sim.results.records import RecordLog
+from sim.results.layout import COMPACTED_STEM, DATASETS, PARTS, record_files
+from sim.results.records import RecordLog, Source
 from sim.results.store import atomic_path
 from sim.results.verify import file_digest
 
@@ -58,24 +58,31 @@ class _Cursor:
         self._file.close()
 
 
-def _segments(log_: RecordLog, dataset: str) -> list[tuple[int, str, int]]:
-    """Return (first run index, file, rows) of the recorded rows of ``dataset``, in run order.
+def _segments(
+    log_: RecordLog, sources: list[Source]
+) -> dict[str, list[tuple[int, str, int]]]:
+    """Return each dataset's (first run index, file, rows) of its recorded rows, in run order.
 
     Consecutive runs whose rows follow each other in one file make one segment, so that a chunk
-    is read in one piece, not a slice per run.
+    is read in one piece, not a slice per run. The records are read once for every dataset.
     """
-    runs = []
-    for source, entry in log_.entries():
-        rows = int(entry.get("rows", {}).get(dataset, 0))
-        file = source.file_of(dataset)
-        if rows and file is not None:
-            runs.append((int(entry["index"]), file, rows))
-    out: list[tuple[int, str, int]] = []
-    for index, file, rows in sorted(runs):
-        if out and out[-1][1] == file:
-            out[-1] = (out[-1][0], file, out[-1][2] + rows)
-        else:
-            out.append((index, file, rows))
+    runs: dict[str, list[tuple[int, str, int]]] = {dataset: [] for dataset in DATASETS}
+    for source, entry in log_.entries(sources):
+        counts = entry.get("rows", {})
+        for dataset, found in runs.items():
+            rows = int(counts.get(dataset, 0))
+            file = source.file_of(dataset)
+            if rows and file is not None:
+                found.append((int(entry["index"]), file, rows))
+    out: dict[str, list[tuple[int, str, int]]] = {}
+    for dataset, found in runs.items():
+        merged: list[tuple[int, str, int]] = []
+        for index, file, rows in sorted(found):
+            if merged and merged[-1][1] == file:
+                merged[-1] = (merged[-1][0], file, merged[-1][2] + rows)
+            else:
+                merged.append((index, file, rows))
+        out[dataset] = merged
     return out
 
 
@@ -123,19 +130,19 @@ def compact(folder: Path) -> None:
     """
     log_ = RecordLog(folder)
     header = log_.header()
-    chunk_paths = [path for path, _ in log_.chunks()]
+    chunk_paths = record_files(folder)
     if header is not None and not chunk_paths:
         return  # already compacted, nothing landed since
     generation = int(header["generation"]) + 1 if header else 0
-    old = {rel for s in log_.sources() for rel in s.checksums}
+    sources = log_.sources()
+    old = {rel for s in sources for rel in s.checksums}
     checksums: dict[str, str] = {}
-    for dataset in DATASETS:
-        segments = _segments(log_, dataset)
+    for dataset, segments in _segments(log_, sources).items():
         if segments:
             target = f"{dataset}/{COMPACTED_STEM}{generation:03d}.parquet"
             _write_dataset(folder, target, segments)
             checksums[target] = file_digest(folder / target)
-    entries = (entry for _, entry in log_.entries())
+    entries = (entry for _, entry in log_.entries(sources))
     count = 0
     with atomic_path(log_.compacted_path) as tmp, tmp.open("w", encoding="utf-8") as fh:
         fh.write(json.dumps({"generation": generation, "checksums": checksums}))

@@ -80,29 +80,6 @@ class RecordLog:
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.compacted_path = self.folder / PARTS / COMPACTED
-        self._read: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
-
-    def read_chunk(self, path: Path) -> dict[str, Any]:
-        """Return the chunk record at ``path``, decoded once while the file stays the same.
-
-        A record file is only ever replaced whole (renamed into place), so a file with the same
-        inode, modification time and size holds the same record: a log walked several times
-        (compacting walks it once per dataset) decodes each record once.
-
-        Raises:
-            ResultsError: When it is unreadable or not a chunk record.
-        """
-        try:
-            st = path.stat()
-        except OSError as exc:
-            raise ResultsError(f"{path}: unreadable run record ({exc})") from None
-        key = (st.st_ino, st.st_mtime_ns, st.st_size)
-        kept = self._read.get(path)
-        if kept is not None and kept[0] == key:
-            return kept[1]
-        record = read_chunk(path)
-        self._read[path] = (key, record)
-        return record
 
     def header(self) -> dict[str, Any] | None:
         """Return the compacted record's first line, or ``None`` when there is none."""
@@ -136,7 +113,7 @@ class RecordLog:
     def chunks(self) -> Iterator[tuple[Path, dict[str, Any]]]:
         """Yield every chunk record (live or superseded) with its path, in file-name order."""
         for path in record_files(self.folder):
-            yield path, self.read_chunk(path)
+            yield path, read_chunk(path)
 
     def live_chunks(self) -> Iterator[tuple[Path, dict[str, Any]]]:
         """Yield the chunk records that hold runs the compacted record does not."""
@@ -158,14 +135,20 @@ class RecordLog:
                               dict(checksums) if isinstance(checksums, dict) else {}, False))
         return out
 
-    def entries(self) -> Iterator[tuple[Source, dict[str, Any]]]:
-        """Yield every recorded run's entry with the record that holds it."""
-        for source in self.sources():
+    def entries(
+        self, sources: list[Source] | None = None
+    ) -> Iterator[tuple[Source, dict[str, Any]]]:
+        """Yield every recorded run's entry with the record that holds it.
+
+        Args:
+            sources: :meth:`sources`, when the caller has them and no record has changed since.
+        """
+        for source in self.sources() if sources is None else sources:
             if source.compacted:
                 for entry in self.compacted_entries():
                     yield source, entry
             else:
-                record = self.read_chunk(self.folder / source.rel)
+                record = read_chunk(self.folder / source.rel)
                 for entry in record["runs"]:
                     yield source, entry
 
