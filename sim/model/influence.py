@@ -124,8 +124,19 @@ class InfluenceNetwork:
             strength: Tie strength added.
         """
         i, j = self.index.get(listener), self.index.get(speaker)
-        if i is not None and j is not None and i != j:
-            self.ties[i, j] += strength
+        if i is not None and j is not None:
+            self.add_tie_rows(i, j, strength)
+
+    def add_tie_rows(self, i: int, j: int, strength: float, *, both_ways: bool = False) -> None:
+        """Strengthen how much row ``i`` listens to row ``j`` (and ``j`` to ``i``, ``both_ways``).
+
+        :meth:`add_tie` by the stakeholders' rows (:attr:`index`); a row does not tie to itself.
+        """
+        if i != j:
+            ties = self.ties
+            ties[i, j] += strength
+            if both_ways:
+                ties[j, i] += strength
 
     def weights(self) -> FloatArray:
         """Return the row-stochastic influence matrix W (a new array)."""

@@ -123,6 +123,17 @@ def test_ties_to_self_or_unknown_names_are_ignored() -> None:
     assert not net.ties.any()
 
 
+def test_a_tie_by_rows_both_ways_is_two_ties_by_name() -> None:
+    by_name, by_rows = network(MEMBERS), network(MEMBERS)
+    by_name.add_tie("firm", "city", 1.5)
+    by_name.add_tie("city", "firm", 1.5)
+    by_rows.add_tie_rows(by_rows.index["firm"], by_rows.index["city"], 1.5, both_ways=True)
+    np.testing.assert_array_equal(by_rows.ties, by_name.ties)
+    i = by_rows.index["firm"]
+    by_rows.add_tie_rows(i, i, 5.0, both_ways=True)  # no tie to itself
+    np.testing.assert_array_equal(by_rows.ties, by_name.ties)
+
+
 def test_ties_decay_each_month() -> None:
     params = InfluenceParams(tie_decay=0.1, cooptation=0.0)
     net = network(MEMBERS, params)

@@ -153,15 +153,11 @@ class Municipality(mesa.Agent):
         flows = m.flows
         flows["deals_signed"] += 1
         flows["subsidies_cny_bn"] += subsidy
-        if row < f.n_named:
-            # The city and the firm listen more to each other (InfluenceNetwork.add_tie, both
-            # ways, by the rows the network gives their names).
+        if row < f.n_named:  # the city and the firm listen more to each other
             net = m.influence
-            i, j = self.influence_row(), net.index.get(f.names[row])
-            if j is not None and i != j:
-                ties = net.ties
-                ties[i, j] += 1.0
-                ties[j, i] += 1.0
+            j = net.index.get(f.names[row])
+            if j is not None:
+                net.add_tie_rows(self.influence_row(), j, 1.0, both_ways=True)
         for fund in m.guidance_funds:
             fund.co_invest(row, amount_cny_bn)
 
