@@ -21,6 +21,7 @@ The result is the expected cost per year as a share of revenue.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -111,12 +112,17 @@ def _static_rules(specs: list[RegulatorSpec]) -> dict[str, NDArray[Any]]:
     """
     global _last_static  # noqa: PLW0603 (the entry found last, one per process)
     last = _last_static
-    # The same specifications as last time (a month's case): compared one by one, each by
-    # identity first (equal specifications have equal arrays).
-    if last is not None and last[0] == specs:
+    # The same specification objects as last time (a month's case), compared by identity only:
+    # comparing equal specifications field by field costs more than the rest of this function.
+    if last is not None and len(last[0]) == len(specs) and all(map(operator.is_, last[0], specs)):
         return last[1]
     key = tuple(map(id, specs))
     cached = _STATIC_RULES.get(key)
+    if cached is None and last is not None and last[0] == specs:
+        # Equal specifications in new objects (the next run of a batch): the same arrays, kept
+        # under these objects' identities.
+        cached = (list(specs), last[1])
+        _remember(key, cached)
     if cached is not None:
         _last_static = cached
         return cached[1]
@@ -135,10 +141,18 @@ def _static_rules(specs: list[RegulatorSpec]) -> dict[str, NDArray[Any]]:
     )
     for array in arrays.values():
         array.setflags(write=False)
+    _last_static = (list(specs), arrays)
+    _remember(key, _last_static)
+    return arrays
+
+
+def _remember(
+    key: tuple[int, ...], entry: tuple[list[RegulatorSpec], dict[str, NDArray[Any]]]
+) -> None:
+    """Keep ``entry`` in :data:`_STATIC_RULES` under ``key``, the oldest entry leaving when full."""
     if len(_STATIC_RULES) >= _STATIC_RULES_MAX:
         _STATIC_RULES.pop(next(iter(_STATIC_RULES)))
-    _STATIC_RULES[key] = _last_static = (list(specs), arrays)
-    return arrays
+    _STATIC_RULES[key] = entry
 
 
 @dataclass(frozen=True)

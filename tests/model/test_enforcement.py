@@ -135,3 +135,19 @@ def test_the_month_exposure_is_the_pressure_and_exposure_on_the_domain_columns()
             same_bits(getattr(exposure.rules, name), getattr(expected.rules, name))
         np.testing.assert_array_equal(exposure.rules.domain, [r.domain for r in regulators])
         same_bits(exposure.expected_cost(), expected.expected_cost())
+
+
+def test_the_rules_fixed_arrays_follow_the_specifications_not_their_objects() -> None:
+    from sim.model import enforcement_risk
+
+    specs = [r.spec for r in model().regulators]
+    first = enforcement_risk._static_rules(specs)
+    assert enforcement_risk._static_rules(specs) is first  # the same objects: found by identity
+    copies = [s.model_copy() for s in specs]
+    assert enforcement_risk._static_rules(copies) is first  # equal specifications: same arrays
+    changed = [specs[0].model_copy(update={"capacity": specs[0].capacity + 1.0}), *specs[1:]]
+    other = enforcement_risk._static_rules(changed)
+    assert other is not first
+    assert other["capacity"][0] == specs[0].capacity + 1.0
+    np.testing.assert_array_equal(other["capacity"][1:], first["capacity"][1:])
+    assert enforcement_risk._static_rules(specs) is first  # found again under the first identities
