@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model import kernels, value_kernels
+from sim.model import kernels, sum_kernels, value_kernels
 from sim.scenario.base import DOMAINS, FREEZE_KINDS
 
 if TYPE_CHECKING:
@@ -288,7 +288,7 @@ def _exposure(
         kernels.contiguous(columns), weight, firms.compliance, firms.strikes,
         firms.domestic_share, stringency, rules.p_fine, rules.fine_share, rules.p_freeze,
         rules.freeze_years, float(params.firms.freeze_growth_penalty), float(ep.full_pressure),
-        float(ep.strike_weight), share, cost,
+        float(ep.strike_weight), share, cost, *_leaves(firms.n),
     )  # fmt: skip
     if not firms.n:
         top = np.zeros(len(share))
@@ -298,6 +298,25 @@ def _exposure(
     exposure = object.__new__(EnforcementExposure)  # EnforcementExposure(...), fields at once
     vars(exposure).update(rules=rules, share=share, weighted=cost, top_share=top)
     return exposure
+
+
+#: NumPy's pairwise leaves of ``n`` elements (``sum_kernels.pairwise_leaves``), by ``n``: the
+#: number of firms does not change during a run, and finding them costs more than the look-up.
+_LEAVES: dict[int, tuple[NDArray[np.int64], NDArray[np.int8]]] = {}
+_LEAVES_MAX = 64
+
+
+def _leaves(n: int) -> tuple[NDArray[np.int64], NDArray[np.int8]]:
+    """Return ``sum_kernels.pairwise_leaves(n)``, found once per ``n`` (read-only arrays)."""
+    leaves = _LEAVES.get(n)
+    if leaves is None:
+        if len(_LEAVES) >= _LEAVES_MAX:
+            _LEAVES.pop(next(iter(_LEAVES)))
+        leaves = sum_kernels.pairwise_leaves(n)
+        for array in leaves:
+            array.setflags(write=False)
+        _LEAVES[n] = leaves
+    return leaves
 
 
 #: Elements from which a month's (R, n) array is a kept one; a smaller one is new each month.

@@ -22,7 +22,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.model import start_cache
+from sim.model import start_cache, value_kernels
 from sim.model.agents.chips import ChipMarket
 from sim.model.agents.firms import FirmPopulation, PlatformFirm
 from sim.model.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Investors
@@ -300,9 +300,8 @@ class PolicyModel(RunRecords, mesa.Model):
         self.signal = self._signals.total(self.month)
 
     def _update_uncertainty(self) -> None:
-        memory_keep, strike_keep = self._keep
-        np.multiply(self.firms.sanction_memory, memory_keep, out=self.firms.sanction_memory)
-        np.multiply(self.firms.strikes, strike_keep, out=self.firms.strikes)
+        f = self.firms
+        value_kernels.fade_memories(f.sanction_memory, self._keep[0], f.strikes, self._keep[1])
         change = self.policy.item(0) - self._last_policy.item(0)
         self.uncertainty = self._uncertainty.update(change, self.params.valuation)
 

@@ -16,21 +16,23 @@ from sim.model.kernels import BLOCK, kernel
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
 
 
 @kernel
 def targeting_weights(
-    columns: FloatArray, weight: FloatArray, compliance: FloatArray, out: FloatArray
-) -> FloatArray:
+    columns: FloatArray, weight: FloatArray, compliance: FloatArray, out: FloatArray,
+    bounds: IntArray, ops: NDArray[np.int8],
+) -> FloatArray:  # fmt: skip
     """Write each regulator's targeting weight on each firm into ``out``; return their sums.
 
     Reproduces ``out[...] = columns * (weight * (1.0 - compliance))`` (``columns`` and ``out`` of
     shape (R, n)) and ``out.sum(axis=1)``, a leaf of the pairwise sums at a time
     (:mod:`sim.model.sum_kernels`: the leaf's weights are still in the CPU's first cache when they
-    are added).
+    are added); ``bounds`` and ``ops`` are ``sum_kernels.pairwise_leaves(n)``, found once per
+    number of firms by the caller.
     """
-    n_reg, n = columns.shape
-    bounds, ops = sum_kernels.pairwise_leaves(n)
+    n_reg = columns.shape[0]
     parts = np.empty((bounds.shape[0] - 1, n_reg))
     w = np.empty(sum_kernels.LEAF)
     for k in range(parts.shape[0]):
@@ -107,13 +109,15 @@ def enforcement_pass(
     domestic_share: FloatArray, stringency: FloatArray, p_fine: FloatArray,
     fine_share: FloatArray, p_freeze: FloatArray, freeze_years: FloatArray, penalty: float,
     full_pressure: float, strike_weight: float, share: FloatArray, cost: FloatArray,
+    bounds: IntArray, ops: NDArray[np.int8],
 ) -> tuple[FloatArray, bool]:  # fmt: skip
     """Write the month's shares in ``share`` and costs per probe in ``cost``; one call for two.
 
-    :func:`targeting_weights` into ``share``, then :func:`enforcement_cost` on its sums: the
-    same operations in the same order, and the same result.
+    :func:`targeting_weights` into ``share`` (``bounds`` and ``ops`` as there), then
+    :func:`enforcement_cost` on its sums: the same operations in the same order, and the same
+    result.
     """
-    total = targeting_weights(columns, weight, compliance, share)
+    total = targeting_weights(columns, weight, compliance, share, bounds, ops)
     return enforcement_cost(
         share, total, compliance, strikes, domestic_share, stringency, p_fine, fine_share,
         p_freeze, freeze_years, penalty, full_pressure, strike_weight, cost,
@@ -134,6 +138,20 @@ def largest_bits(values: FloatArray, start: int) -> int:
     for j in range(bits.shape[0]):
         top = max(top, bits[j])
     return top
+
+
+@kernel
+def fade_memories(
+    memory: FloatArray, memory_keep: float, strikes: FloatArray, strike_keep: float
+) -> None:
+    """Let the firms' sanction memory and strikes fade for a month, in place.
+
+    Reproduces ``memory *= memory_keep`` and then ``strikes *= strike_keep``.
+    """
+    for i in range(memory.shape[0]):
+        memory[i] = memory[i] * memory_keep
+    for i in range(strikes.shape[0]):
+        strikes[i] = strikes[i] * strike_keep
 
 
 @kernel

@@ -264,7 +264,8 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
 
     share = columns * (revenue * (1.0 - compliance))
     weights = np.empty_like(columns)
-    got_total = value_kernels.targeting_weights(columns, revenue, compliance, weights)
+    leaves = sum_kernels.pairwise_leaves(n)
+    got_total = value_kernels.targeting_weights(columns, revenue, compliance, weights, *leaves)
     same_bits(weights, share)
     total = share.sum(axis=1)
     same_bits(got_total, total)
@@ -291,12 +292,23 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
     fused_share, fused_cost = np.empty_like(columns), np.empty_like(columns)
     fused_top, fused_exact = value_kernels.enforcement_pass(
         columns, revenue, compliance, strikes, domestic, stringency, p_fine, fine_share,
-        p_freeze, years, penalty, full_pressure, strike_weight, fused_share, fused_cost,
+        p_freeze, years, penalty, full_pressure, strike_weight, fused_share, fused_cost, *leaves,
     )  # fmt: skip
     same_bits(fused_share, share)
     same_bits(fused_cost, cost)
     same_bits(fused_top, top)
     assert fused_exact == exact
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_fade_memories(n: int) -> None:
+    rng = np.random.default_rng(60 + n)
+    memory, strikes = values(rng, n, 0.0, 5.0, 1e-300, np.inf), values(rng, n, 0.0, 4.0, np.nan)
+    memory_keep, strike_keep = 0.5 ** (1.0 / 6.0), 1.0 - 0.08
+    expected_memory, expected_strikes = memory * memory_keep, strikes * strike_keep
+    value_kernels.fade_memories(memory, memory_keep, strikes, strike_keep)
+    same_bits(memory, expected_memory)
+    same_bits(strikes, expected_strikes)
 
 
 def test_element_helpers_follow_numpy() -> None:
