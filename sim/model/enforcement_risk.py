@@ -20,6 +20,7 @@ The result is the expected cost per year as a share of revenue.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from dataclasses import dataclass
@@ -166,17 +167,32 @@ class EnforcementExposure:
 
     Attributes:
         rules: The regulators' rules this month.
-        share: Shape (R, n): firm i's share of regulator r's targeting weight (a probe's chance
-            of falling on it).
+        weights: Shape (R, n): regulator r's targeting weight on firm i, ``revenue **
+            targeting_power * exposure[domain] * (1 - compliance)``.
+        divisor: Each regulator's total weight, 1 where it is not above 0: ``weights[r] /
+            divisor[r]`` are firm i's shares of it (:attr:`share`).
         weighted: Shape (R, n): ``share * cost``, where ``cost`` is the expected cost of one
             probe by r on firm i (a share of revenue): the expected cost per probe r opens.
         top_share: Each regulator's largest share (whether a hazard can reach 1).
     """
 
     rules: RegulatorRules
-    share: FloatArray
+    weights: FloatArray
+    divisor: FloatArray
     weighted: FloatArray
     top_share: FloatArray
+
+    @functools.cached_property
+    def share(self) -> FloatArray:
+        """Shape (R, n): firm i's share of regulator r's targeting weight (``weights / divisor``).
+
+        A probe's chance of falling on firm i; a row sums to 1 unless its weights sum to 0 or
+        less. Divided when first read: a month reads only :attr:`weighted` and
+        :attr:`top_share`, and the shares of the rows whose hazard reaches 1, which
+        :meth:`expected_cost` divides itself.
+        """
+        with np.errstate(invalid="ignore"):  # NaN where a weight is (as the kernels give it)
+            return np.asarray(self.weights / self.divisor[:, None], dtype=float)
 
     def expected_cost(
         self, intensity: FloatArray | None = None, out: FloatArray | None = None
@@ -194,12 +210,13 @@ class EnforcementExposure:
         """
         rate = self.rules.rate if intensity is None else np.asarray(intensity, dtype=float)
         if rate.size == 0:
-            return np.zeros(self.share.shape[1])
+            return np.zeros(self.weights.shape[1])
         # Where the hazard would pass 1, take off the excess: (share * rate - 1) * cost.
         total = np.matmul(rate, self.weighted, out=out)  # the kernel changes it in place
         value_kernels.hazard_cap(
-            total, kernels.contiguous(rate), self.share, self.weighted, self.top_share
-        )
+            total, kernels.contiguous(rate), self.weights, self.divisor, self.weighted,
+            self.top_share,
+        )  # fmt: skip
         return total
 
 
@@ -275,28 +292,31 @@ def _exposure(
     ep = params.enforcement
     rules = RegulatorRules._at(static, stringency, ep.stringency_power)
     tp = ep.targeting_power
-    # share = columns * (revenue ** targeting_power * (1 - compliance)), row r summing to 1
-    # once divided by its total; NumPy's power (kernels: not compiled).
+    # weights = columns * (revenue ** targeting_power * (1 - compliance)), row r summing to its
+    # total; NumPy's power (kernels: not compiled).
     weight = firms.revenue if tp == 1.0 else np.power(firms.revenue, tp)
-    share = _month_array(firms, "enforcement share", columns.shape)
+    weights = _month_array(firms, "enforcement weights", columns.shape)
     cost = _month_array(firms, "enforcement cost", columns.shape)
     # share = weights / total; zc = min((s_r + strike_weight * strikes) * (1 - c) /
     # full_pressure, 1); cost = zc * (p_fine * fine_share * domestic_share + p_freeze * s_r *
     # freeze_years * freeze_growth_penalty) * share, a block of firms at a time;
     # top = share.max(axis=1).
-    top, exact = value_kernels.enforcement_pass(
+    top, divisor, exact = value_kernels.enforcement_pass(
         kernels.contiguous(columns), weight, firms.compliance, firms.strikes,
         firms.domestic_share, stringency, rules.p_fine, rules.fine_share, rules.p_freeze,
         rules.freeze_years, float(params.firms.freeze_growth_penalty), float(ep.full_pressure),
-        float(ep.strike_weight), share, cost, *_leaves(firms.n),
+        float(ep.strike_weight), weights, cost, *_leaves(firms.n),
     )  # fmt: skip
+    exposure = object.__new__(EnforcementExposure)  # EnforcementExposure(...), fields at once
+    vars(exposure).update(
+        rules=rules, weights=weights, divisor=divisor, weighted=cost, top_share=top
+    )
     if not firms.n:
-        top = np.zeros(len(share))
+        top[:] = 0.0
     elif not exact:  # rows with no share above 0, or that may hold NaN: NumPy's maximum
+        share = exposure.share
         for r in np.flatnonzero(np.isnan(top)):
             top[r] = share[r].max()
-    exposure = object.__new__(EnforcementExposure)  # EnforcementExposure(...), fields at once
-    vars(exposure).update(rules=rules, share=share, weighted=cost, top_share=top)
     return exposure
 
 

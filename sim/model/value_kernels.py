@@ -51,28 +51,36 @@ def targeting_weights(
 
 @kernel
 def enforcement_cost(
-    share: FloatArray, total: FloatArray, compliance: FloatArray, strikes: FloatArray,
+    weights: FloatArray, total: FloatArray, compliance: FloatArray, strikes: FloatArray,
     domestic_share: FloatArray, stringency: FloatArray, p_fine: FloatArray,
     fine_share: FloatArray, p_freeze: FloatArray, freeze_years: FloatArray, penalty: float,
     full_pressure: float, strike_weight: float, cost: FloatArray,
-) -> tuple[FloatArray, bool]:  # fmt: skip
-    """Normalize ``share`` in place; write each regulator's expected cost per probe in ``cost``.
+) -> tuple[FloatArray, FloatArray, bool]:  # fmt: skip
+    """Write each regulator's expected cost per probe in ``cost``, from the targeting ``weights``.
 
     The element-wise part of :func:`sim.model.enforcement_risk.enforcement_exposure`, a block of
-    firms at a time. Reproduces, with ``divisor = np.where(total > 0.0, total, 1.0)``,
-    ``fine = p_fine * fine_share`` and ``freeze = p_freeze * stringency * freeze_years`` then
-    ``freeze *= penalty``, per regulator ``r`` (row) and firm::
+    firms at a time; ``total`` is ``weights.sum(axis=1)``. Reproduces, with
+    ``divisor = np.where(total > 0.0, total, 1.0)``, ``fine = p_fine * fine_share`` and
+    ``freeze = p_freeze * stringency * freeze_years`` then ``freeze *= penalty``, per regulator
+    ``r`` (row) and firm::
 
-        share /= divisor[r]
+        share = weights[r] / divisor[r]
         a = (1.0 - compliance) / full_pressure
         zc = np.minimum(stringency[r] * a + strike_weight * strikes * a, 1.0)
-        cost[r] = zc * (fine[r] * domestic_share + freeze[r]) * share[r]
+        cost[r] = zc * (fine[r] * domestic_share + freeze[r]) * share
 
-    Returns each row's largest share, ``share.max(axis=1)``, and whether every row has it. A row
-    with no share above 0, or whose ``total`` is not finite (it may hold NaN, and NumPy's maximum
-    then decides which NaN, or which zero), has NaN instead: the caller takes NumPy's there.
+    The shares are not written out (the caller divides them again when it needs them).
+
+    Returns each row's largest share, ``(weights / divisor[:, None]).max(axis=1)``, the divisor,
+    and whether every row has its largest share. The largest share is the row's largest weight
+    divided (a division by a positive number keeps the order). A row with no share above 0, or
+    whose ``total`` is not finite (it may hold NaN, and NumPy's maximum then decides which NaN,
+    or which zero), has NaN instead: the caller takes NumPy's there.
     """
-    n_reg, n = share.shape
+    n_reg, n = weights.shape
+    divisor = np.empty(n_reg)
+    for r in range(n_reg):
+        divisor[r] = total[r] if total[r] > 0.0 else 1.0
     top = np.full(n_reg, -1, dtype=np.int64)
     a, b = np.empty(min(n, BLOCK)), np.empty(min(n, BLOCK))
     for lo in range(0, n, BLOCK):
@@ -84,23 +92,22 @@ def enforcement_cost(
             a[j] = (1.0 - compliance_b[j]) / full_pressure
             b[j] = strike_weight * strikes_b[j] * a[j]
         for r in range(n_reg):
-            d = total[r] if total[r] > 0.0 else 1.0
-            s_r, fine_r = stringency[r], p_fine[r] * fine_share[r]
+            d, s_r, fine_r = divisor[r], stringency[r], p_fine[r] * fine_share[r]
             freeze_r = p_freeze[r] * stringency[r] * freeze_years[r] * penalty
-            share_r, cost_r = share[r, lo : lo + m], cost[r, lo : lo + m]
+            weights_r, cost_r = weights[r, lo : lo + m], cost[r, lo : lo + m]
             for j in range(m):
-                s = share_r[j] / d
-                share_r[j] = s
+                s = weights_r[j] / d
                 zc = kernels.minimum(s_r * a[j] + b[j], 1.0)
                 cost_r[j] = zc * (fine_r * domestic_b[j] + freeze_r) * s
-            top[r] = largest_bits(share_r, top[r])
+            top[r] = largest_bits(weights_r, top[r])
     largest = top.view(np.float64)
     exact = True
     for r in range(n_reg):
+        largest[r] = largest[r] / divisor[r]
         if not (largest[r] > 0.0 and abs(total[r]) < np.inf):
             largest[r] = np.nan
             exact = False
-    return largest, exact
+    return largest, divisor, exact
 
 
 @kernel
@@ -108,18 +115,18 @@ def enforcement_pass(
     columns: FloatArray, weight: FloatArray, compliance: FloatArray, strikes: FloatArray,
     domestic_share: FloatArray, stringency: FloatArray, p_fine: FloatArray,
     fine_share: FloatArray, p_freeze: FloatArray, freeze_years: FloatArray, penalty: float,
-    full_pressure: float, strike_weight: float, share: FloatArray, cost: FloatArray,
+    full_pressure: float, strike_weight: float, weights: FloatArray, cost: FloatArray,
     bounds: IntArray, ops: NDArray[np.int8],
-) -> tuple[FloatArray, bool]:  # fmt: skip
-    """Write the month's shares in ``share`` and costs per probe in ``cost``; one call for two.
+) -> tuple[FloatArray, FloatArray, bool]:  # fmt: skip
+    """Write the month's targeting weights in ``weights`` and costs per probe in ``cost``.
 
-    :func:`targeting_weights` into ``share`` (``bounds`` and ``ops`` as there), then
-    :func:`enforcement_cost` on its sums: the same operations in the same order, and the same
-    result.
+    :func:`targeting_weights` into ``weights`` (``bounds`` and ``ops`` as there), then
+    :func:`enforcement_cost` on its sums, in one call: the same operations in the same order,
+    and the same result.
     """
-    total = targeting_weights(columns, weight, compliance, share, bounds, ops)
+    total = targeting_weights(columns, weight, compliance, weights, bounds, ops)
     return enforcement_cost(
-        share, total, compliance, strikes, domestic_share, stringency, p_fine, fine_share,
+        weights, total, compliance, strikes, domestic_share, stringency, p_fine, fine_share,
         p_freeze, freeze_years, penalty, full_pressure, strike_weight, cost,
     )  # fmt: skip
 
@@ -337,21 +344,22 @@ def annuity_values(
 
 @kernel
 def hazard_cap(
-    total: FloatArray, rate: FloatArray, share: FloatArray, weighted: FloatArray,
-    top_share: FloatArray,
+    total: FloatArray, rate: FloatArray, weights: FloatArray, divisor: FloatArray,
+    weighted: FloatArray, top_share: FloatArray,
 ) -> FloatArray:  # fmt: skip
     """Make ``total`` 12 x itself with each monthly probe hazard capped at 1; return it.
 
-    ``total`` is ``rate @ weighted`` (changed in place). Reproduces, for each regulator ``r`` in
-    order with ``top_share[r] * rate[r] > 1.0`` and its firms ``rows`` with ``share[r] * rate[r]
-    > 1.0``, ``total[rows] -= (share[r, rows] * rate[r] - 1.0) * weighted[r, rows] / share[r,
-    rows]``; then ``12.0 * total``, as ``expected_cost``.
+    ``total`` is ``rate @ weighted`` (changed in place); the shares are ``share = weights /
+    divisor[:, None]``, divided here where they are read. Reproduces, for each regulator ``r``
+    in order with ``top_share[r] * rate[r] > 1.0`` and its firms ``rows`` with ``share[r] *
+    rate[r] > 1.0``, ``total[rows] -= (share[r, rows] * rate[r] - 1.0) * weighted[r, rows] /
+    share[r, rows]``; then ``12.0 * total``, as ``expected_cost``.
     """
     n = total.shape[0]
     for r in range(rate.shape[0]):
         if top_share[r] * rate[r] > 1.0:
             for i in range(n):
-                s = share[r, i]
+                s = weights[r, i] / divisor[r]
                 if s * rate[r] > 1.0:
                     total[i] = total[i] - (s * rate[r] - 1.0) * weighted[r, i] / s
     for i in range(n):

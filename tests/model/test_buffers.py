@@ -111,11 +111,11 @@ def test_last_months_exposure_stays_as_it_was_while_it_is_held() -> None:
     m.step()
     held = m.enforcement
     row = m.enforcement.weighted[2]
-    copies = held.share.copy(), held.weighted.copy(), row.copy()
+    copies = held.weights.copy(), held.weighted.copy(), row.copy()
     for _ in range(4):
         m.step()
-        assert not np.shares_memory(m.enforcement.share, held.share)
-    for kept, was in zip((held.share, held.weighted, row), copies, strict=True):
+        assert not np.shares_memory(m.enforcement.weights, held.weights)
+    for kept, was in zip((held.weights, held.weighted, row), copies, strict=True):
         same_bits(kept, was)
     same_bits(held.top_share, held.share.max(axis=1))
 
@@ -124,10 +124,10 @@ def test_a_month_reuses_its_kept_arrays() -> None:
     m = PolicyModel("baseline", rng=5, n_synthetic_firms=300)
     m.step()
     m.step()
-    seen = {m.enforcement.share.__array_interface__["data"][0]}
+    seen = {m.enforcement.weights.__array_interface__["data"][0]}
     for _ in range(4):
         m.step()
-        seen.add(m.enforcement.share.__array_interface__["data"][0])
+        seen.add(m.enforcement.weights.__array_interface__["data"][0])
     assert len(seen) == 2  # this month's and last month's
 
 

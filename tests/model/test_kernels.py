@@ -263,6 +263,7 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
     freeze *= penalty
 
     share = columns * (revenue * (1.0 - compliance))
+    targeting = share.copy()
     weights = np.empty_like(columns)
     leaves = sum_kernels.pairwise_leaves(n)
     got_total = value_kernels.targeting_weights(columns, revenue, compliance, weights, *leaves)
@@ -278,26 +279,55 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
     cost *= np.multiply.outer(fine, domestic) + freeze[:, None]
     cost *= share
     got = np.empty_like(columns)
-    top, exact = value_kernels.enforcement_cost(weights, got_total, compliance, strikes, domestic,
-                                         stringency, p_fine, fine_share, p_freeze, years,
-                                         penalty, full_pressure, strike_weight, got)  # fmt: skip
-    same_bits(weights, share)
+    top, got_divisor, exact = value_kernels.enforcement_cost(
+        weights, got_total, compliance, strikes, domestic, stringency, p_fine, fine_share,
+        p_freeze, years, penalty, full_pressure, strike_weight, got,
+    )  # fmt: skip
+    same_bits(weights, targeting)  # read, not divided in place
+    same_bits(got_divisor, divisor)
+    same_bits(weights / got_divisor[:, None], share)
     same_bits(got, cost)
     largest = share.max(axis=1) if n else np.zeros(n_reg)
     positive = np.isfinite(total) & (largest > 0.0)
     same_bits(top[positive], largest[positive])
     assert np.isnan(top[~positive]).all() and exact == positive.all()
 
-    # Both kernels in one call: the same shares, costs and largest shares.
-    fused_share, fused_cost = np.empty_like(columns), np.empty_like(columns)
-    fused_top, fused_exact = value_kernels.enforcement_pass(
+    # Both kernels in one call: the same weights, costs, divisors and largest shares.
+    fused_weights, fused_cost = np.empty_like(columns), np.empty_like(columns)
+    fused_top, fused_divisor, fused_exact = value_kernels.enforcement_pass(
         columns, revenue, compliance, strikes, domestic, stringency, p_fine, fine_share,
-        p_freeze, years, penalty, full_pressure, strike_weight, fused_share, fused_cost, *leaves,
+        p_freeze, years, penalty, full_pressure, strike_weight, fused_weights, fused_cost,
+        *leaves,
     )  # fmt: skip
-    same_bits(fused_share, share)
+    same_bits(fused_weights, targeting)
     same_bits(fused_cost, cost)
+    same_bits(fused_divisor, divisor)
     same_bits(fused_top, top)
     assert fused_exact == exact
+
+
+@pytest.mark.parametrize("n", [1, 2, 9, 1000])
+def test_the_largest_share_is_the_largest_weight_divided(n: int) -> None:
+    """Dividing by a row's positive total keeps the order: neighbours that round together."""
+    rng = np.random.default_rng(70 + n)
+    base = rng.uniform(0.5, 1.0, n)
+    # The largest weight and others a few units in the last place below it, which the division
+    # may round to the same share; tiny and huge weights.
+    columns = np.vstack([base, base * 1e-300, base * 1e300])
+    for row in columns:
+        top = np.argmax(row)
+        row[rng.integers(0, n, min(n, 5))] = np.nextafter(row[top], 0.0)
+    ones, zeros = np.ones(n), np.zeros(n)
+    weights, cost = np.empty_like(columns), np.empty_like(columns)
+    rules = [np.full(3, 0.5) for _ in range(5)]
+    top, divisor, exact = value_kernels.enforcement_pass(
+        columns, ones, zeros, zeros, ones, *rules, 0.15, 0.8, 0.25, weights, cost,
+        *sum_kernels.pairwise_leaves(n),
+    )  # fmt: skip
+    share = columns / np.where(columns.sum(axis=1) > 0.0, columns.sum(axis=1), 1.0)[:, None]
+    finite = np.isfinite(columns.sum(axis=1)) & (share.max(axis=1) > 0.0)
+    same_bits(top[finite], share.max(axis=1)[finite])
+    assert exact == finite.all()
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -453,8 +483,10 @@ def test_observe_rates(n: int) -> None:
 @pytest.mark.parametrize("n", [0, 1, 9, 1000])
 def test_hazard_cap(n: int) -> None:
     rng = np.random.default_rng(80 + n)
-    share = rng.uniform(0.0, 0.5, (4, n))
-    share[:, : min(n, 2)] = [0.9, 0.0][: min(n, 2)]  # hazards that pass 1, and firms not targeted
+    divisor = np.array([1.0, 3.0, 0.7, 1.0])
+    weights = rng.uniform(0.0, 0.5, (4, n)) * divisor[:, None]
+    weights[:, : min(n, 2)] = [0.9, 0.0][: min(n, 2)]  # hazards that pass 1, firms not targeted
+    share = weights / divisor[:, None]
     weighted = rng.uniform(0.0, 0.01, (4, n))
     rate = np.array([3.0, 0.5, 1.5, 0.0])
     top = share.max(axis=1) if n else np.zeros(4)
@@ -464,4 +496,5 @@ def test_hazard_cap(n: int) -> None:
         rows = np.flatnonzero(share[r] * rate[r] > 1.0)
         s = share[r, rows]
         expected[rows] -= (s * rate[r] - 1.0) * weighted[r, rows] / s
-    same_bits(value_kernels.hazard_cap(total, rate, share, weighted, top), 12.0 * expected)
+    got = value_kernels.hazard_cap(total, rate, weights, divisor, weighted, top)
+    same_bits(got, 12.0 * expected)

@@ -74,7 +74,9 @@ def test_expected_cost_into_a_kept_array(n: int) -> None:
         p_fine=np.ones(r), p_freeze=np.ones(r), freeze_years=np.ones(r),
     )  # fmt: skip
     top = share.max(axis=1) if n else np.zeros(r)
-    exposure = EnforcementExposure(rules=rules, share=share, weighted=weighted, top_share=top)
+    exposure = EnforcementExposure(
+        rules=rules, weights=share, divisor=np.ones(r), weighted=weighted, top_share=top
+    )
     out = np.full(n, np.nan)
     got = exposure.expected_cost(rate * 0.7, out=out)
     assert got is out
