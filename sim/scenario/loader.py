@@ -34,10 +34,10 @@ from sim.scenario.layers import (
     Layer,
     base_files,
     base_layers,
-    check_removals,
     deep_merge,
     first_breaking_layer,
     locate,
+    merge_layer,
 )
 from sim.scenario.limits import describe_limit
 from sim.scenario.overrides import Overrides, apply_override, override_items, parse_override
@@ -234,8 +234,7 @@ def resolve(
     layers += _extends_chain(find_scenario(name_or_path))
     merged: dict[str, Any] = {}
     for layer in layers:
-        below, merged = merged, deep_merge(merged, layer.data)
-        check_removals(layer, below, merged)
+        merge_layer(merged, layer)
     top = layers[-1].data
     merged["name"] = _file_name(layers[-1])
     merged["extends"] = top.get("extends")
