@@ -163,11 +163,11 @@ def remove_unrecorded(folder: Path) -> int:
 
     They are what a batch stopped while writing a chunk or compacting leaves behind.
     """
-    log_ = RecordLog(folder)
-    live = set(log_.live_files())
-    keep = {s.rel for s in log_.sources()}
+    sources = RecordLog(folder).sources()
+    live = {rel for source in sources for rel in source.checksums}
+    keep = {source.rel for source in sources}
     count = 0
-    for path, _ in list(log_.chunks()):
+    for path in record_files(folder):  # each was read (and found readable) by sources()
         if f"{PARTS}/{path.name}" not in keep:
             path.unlink(missing_ok=True)
             count += 1
