@@ -251,3 +251,12 @@ def test_merge_into_changes_only_its_target_and_shares_nothing_with_the_layer() 
     out["e"]["f"].append(2)
     out["a"]["c"].append(4)
     assert update == {"a": {"b": 2, "c": [3]}, "d": None, "e": {"f": [1], "x": None}, "g": 5}
+
+
+def test_a_scenario_file_changed_in_place_is_read_anew(scenario_dir: Writer) -> None:
+    scenario_dir("edited", "extends: baseline\nmonths: 3\n")
+    first = load_scenario("edited")
+    assert load_scenario("edited") == first
+    scenario_dir("edited", "extends: baseline\nmonths: 4\n")  # same size, same moment
+    assert load_scenario("edited").months == 4
+    assert load_scenario("edited").extends == "baseline"
