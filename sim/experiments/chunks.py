@@ -92,7 +92,7 @@ def arrow_table(frame: pd.DataFrame | Mapping[str, Any], ids: dict[str, Any]) ->
     names = list(frame.keys())
     first = frame if isinstance(frame, pd.DataFrame) or not names else frame[names[0]]
     n = len(first)
-    columns = [pa.array([v] * n, type=_id_type(v)) for v in ids.values()]
+    columns = [pa.repeat(pa.scalar(v, type=_id_type(v)), n) for v in ids.values()]
     for name in names:
         col = frame[name]
         if col.dtype.kind == "M":
