@@ -137,7 +137,7 @@ class RecordLog:
             if int(runs[0]["index"]) not in done:
                 yield path, record
 
-    def _compacted_source(self) -> Source | None:
+    def compacted_source(self) -> Source | None:
         """Return the compacted record as a live record file, or ``None`` when there is none."""
         header = self.header()
         return None if header is None else Source(f"{PARTS}/{COMPACTED}",
@@ -145,7 +145,7 @@ class RecordLog:
 
     def sources(self) -> list[Source]:
         """Return the live record files: the compacted record first, then live chunk records."""
-        compacted = self._compacted_source()
+        compacted = self.compacted_source()
         out = [] if compacted is None else [compacted]
         out += [_chunk_source(path, record) for path, record in self.live_chunks()]
         return out
@@ -160,7 +160,7 @@ class RecordLog:
                 without them, each record file is read once.
         """
         if sources is None:
-            compacted = self._compacted_source()
+            compacted = self.compacted_source()
             if compacted is not None:
                 for entry in self.compacted_entries():
                     yield compacted, entry
