@@ -2,9 +2,9 @@
 
 A scenario is built from layers, lowest first: the named actors of ``sim/data/actors.yaml``, the
 fitted parameters of ``sim/data/calibration.yaml`` (when present), the scenarios of an ``extends``
-chain, then ``--set`` overrides. :func:`deep_merge` merges one layer onto the layers below it
-(mappings merge key by key, ``null`` removes a key, lists are replaced) and
-:func:`check_removals` refuses a ``null`` that removes nothing.
+chain, then ``--set`` overrides. :func:`merge_layer` merges one layer onto the layers below it
+(mappings merge key by key, ``null`` removes a key, lists are replaced; :func:`deep_merge` merges
+into a copy) and :func:`check_removals` refuses a ``null`` that removes nothing.
 """
 
 from __future__ import annotations
