@@ -41,7 +41,6 @@ from sim.results.folder import (
 from sim.results.layout import DESIGN
 from sim.results.load import Results, load_results
 from sim.results.store import provenance, write_parquet
-from sim.scenario.loader import scenario_dict, scenario_hash
 
 if TYPE_CHECKING:
     from sim.experiments.plan import Plan, RunSpec
@@ -80,9 +79,11 @@ def _manifest(
     prov: dict[str, Any],
     prior: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """Assemble the manifest."""
-    from sim.model.metrics import METRICS
+    """Assemble the manifest.
 
+    Its fixed parts are the same objects every time, which the manifest's writer encodes once
+    (see :meth:`~sim.results.folder.BatchFolder.write_manifest`).
+    """
     finished = datetime.now(UTC).isoformat(timespec="seconds") if status != "running" else None
     out = {
         "kind": plan.kind,
@@ -97,19 +98,25 @@ def _manifest(
         "replicate_seeds": plan.seeds,
         "scenarios": list(plan.scenarios),
         "scenario_descriptions": {n: s.description for n, s in plan.scenarios.items()},
-        "scenario_hashes": {n: scenario_hash(s) for n, s in plan.scenarios.items()},
+        "scenario_hashes": plan.scenario_hashes,
         "design": plan.design,
         "executor": ex,
-        "metrics": [
-            {"name": m.name, "unit": m.unit, "description": m.description, "kind": m.kind}
-            for m in METRICS
-        ],
+        "metrics": _metrics(),
         **prov,
-        "resolved_scenarios": {n: scenario_dict(s) for n, s in plan.scenarios.items()},
+        "resolved_scenarios": plan.resolved_scenarios,
     }
     if prior is not None:
         out["first_created"] = prior.get("first_created", prior.get("created"))
     return out
+
+
+@functools.cache
+def _metrics() -> list[dict[str, str]]:
+    """Return what the manifest records of each metric."""
+    from sim.model.metrics import METRICS
+
+    return [{"name": m.name, "unit": m.unit, "description": m.description, "kind": m.kind}
+            for m in METRICS]  # fmt: skip
 
 
 def _stop_on_write_errors(func: Callable[_P, Results]) -> Callable[_P, Results]:

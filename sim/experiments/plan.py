@@ -14,6 +14,7 @@ numbers), so differences between scenarios are not noise. A run is keyed by the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -26,7 +27,13 @@ import numpy as np
 from sim import __version__
 from sim.errors import ScenarioError
 from sim.experiments.sweep_schema import MAX_RUNS
-from sim.scenario.loader import list_scenarios, load_scenario, scenario_hash, with_overrides
+from sim.scenario.loader import (
+    list_scenarios,
+    load_scenario,
+    scenario_dict,
+    scenario_hash,
+    with_overrides,
+)
 from sim.scenario.schema import Scenario
 
 
@@ -140,6 +147,16 @@ class Plan:
         """Fingerprint of the runs (their keys, in order): equal plans resume each other."""
         text = json.dumps([self.kind, list(self.param_types), [s.run_id for s in self.specs]])
         return hashlib.sha256(text.encode()).hexdigest()
+
+    @functools.cached_property
+    def scenario_hashes(self) -> dict[str, str]:
+        """Each scenario's hash (see :func:`~sim.scenario.loader.scenario_hash`), by name."""
+        return {n: scenario_hash(s) for n, s in self.scenarios.items()}
+
+    @functools.cached_property
+    def resolved_scenarios(self) -> dict[str, dict[str, Any]]:
+        """Each scenario as plain JSON-compatible data, by name."""
+        return {n: scenario_dict(s) for n, s in self.scenarios.items()}
 
     @property
     def width(self) -> int:

@@ -58,16 +58,18 @@ class _Cursor:
         self._file.close()
 
 
-def _segments(
-    log_: RecordLog, sources: list[Source]
-) -> dict[str, list[tuple[int, str, int]]]:
-    """Return each dataset's (first run index, file, rows) of its recorded rows, in run order.
+def _segments(log_: RecordLog) -> tuple[list[Source], dict[str, list[tuple[int, str, int]]]]:
+    """Return the live record files and each dataset's (first run index, file, rows), in run order.
 
     Consecutive runs whose rows follow each other in one file make one segment, so that a chunk
-    is read in one piece, not a slice per run. The records are read once for every dataset.
+    is read in one piece, not a slice per run. The records are read once for every dataset (the
+    record files are those of :meth:`RecordLog.sources`, found in the same reading).
     """
+    compacted = log_.compacted_source()
+    sources = {} if compacted is None else {compacted.rel: compacted}
     runs: dict[str, list[tuple[int, str, int]]] = {dataset: [] for dataset in DATASETS}
-    for source, entry in log_.entries(sources):
+    for source, entry in log_.entries():
+        sources.setdefault(source.rel, source)
         counts = entry.get("rows", {})
         for dataset, found in runs.items():
             rows = int(counts.get(dataset, 0))
@@ -83,7 +85,7 @@ def _segments(
             else:
                 merged.append((index, file, rows))
         out[dataset] = merged
-    return out
+    return list(sources.values()), out
 
 
 def _merged(folder: Path, segments: list[tuple[int, str, int]]) -> Iterator[pa.Table]:
@@ -134,10 +136,10 @@ def compact(folder: Path) -> None:
     if header is not None and not chunk_paths:
         return  # already compacted, nothing landed since
     generation = int(header["generation"]) + 1 if header else 0
-    sources = log_.sources()
+    sources, found = _segments(log_)
     old = {rel for s in sources for rel in s.checksums}
     checksums: dict[str, str] = {}
-    for dataset, segments in _segments(log_, sources).items():
+    for dataset, segments in found.items():
         if segments:
             target = f"{dataset}/{COMPACTED_STEM}{generation:03d}.parquet"
             _write_dataset(folder, target, segments)
@@ -163,11 +165,11 @@ def remove_unrecorded(folder: Path) -> int:
 
     They are what a batch stopped while writing a chunk or compacting leaves behind.
     """
-    log_ = RecordLog(folder)
-    live = set(log_.live_files())
-    keep = {s.rel for s in log_.sources()}
+    sources = RecordLog(folder).sources()
+    live = {rel for source in sources for rel in source.checksums}
+    keep = {source.rel for source in sources}
     count = 0
-    for path, _ in list(log_.chunks()):
+    for path in record_files(folder):  # each was read (and found readable) by sources()
         if f"{PARTS}/{path.name}" not in keep:
             path.unlink(missing_ok=True)
             count += 1

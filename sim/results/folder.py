@@ -32,7 +32,7 @@ from sim.results.layout import (
     manifest_or_none,
 )
 from sim.results.records import RecordLog
-from sim.results.store import atomic_path, ensure_writable_dir, write_json
+from sim.results.store import EncodedValues, atomic_path, ensure_writable_dir, write_json
 from sim.results.verify import manifest_checksums, part_checksums
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,7 @@ class BatchFolder:
     def __init__(self, path: Path, width: int = 6) -> None:
         self.path = Path(path)
         self.width = width
+        self._encoded: EncodedValues = {}
 
     @property
     def manifest_path(self) -> Path:
@@ -97,8 +98,13 @@ class BatchFolder:
         return manifest_or_none(self.path)
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
-        """Write the manifest atomically, with the checksums of the batch's files."""
-        write_json(self.manifest_path, {**manifest, "checksums": manifest_checksums(self.path)})
+        """Write the manifest atomically, with the checksums of the batch's files.
+
+        The text of a value given as the same object as in the previous write is reused (see
+        :func:`~sim.results.store.indented_json`): such values must not change in between.
+        """
+        data = {**manifest, "checksums": manifest_checksums(self.path)}
+        write_json(self.manifest_path, data, self._encoded)
 
     def has_batch_files(self) -> bool:
         """Whether the folder holds a manifest, records or datasets of a batch."""

@@ -70,6 +70,13 @@ def _decoded(path: Path, read: Callable[[], bytes]) -> Any:
         raise ResultsError(f"{path}: unreadable run record ({exc})") from None
 
 
+def _chunk_source(path: Path, record: dict[str, Any]) -> Source:
+    """Return a live chunk record as a record file."""
+    checksums = record.get("checksums")
+    return Source(f"{PARTS}/{path.name}", dict(checksums) if isinstance(checksums, dict) else {},
+                  False)  # fmt: skip
+
+
 class RecordLog:
     """The record files of one batch folder, read lazily.
 
@@ -116,23 +123,31 @@ class RecordLog:
             yield path, read_chunk(path)
 
     def live_chunks(self) -> Iterator[tuple[Path, dict[str, Any]]]:
-        """Yield the chunk records that hold runs the compacted record does not."""
-        done = self.compacted_indices() if self.compacted_path.is_file() else set()
+        """Yield the chunk records that hold runs the compacted record does not.
+
+        The compacted record's runs are read only when there is a chunk record to check.
+        """
+        done: set[int] | None = None
         for path, record in self.chunks():
             runs = record["runs"]
-            if runs and int(runs[0]["index"]) not in done:
+            if not runs:
+                continue
+            if done is None:
+                done = self.compacted_indices()
+            if int(runs[0]["index"]) not in done:
                 yield path, record
+
+    def compacted_source(self) -> Source | None:
+        """Return the compacted record as a live record file, or ``None`` when there is none."""
+        header = self.header()
+        return None if header is None else Source(f"{PARTS}/{COMPACTED}",
+                                                  dict(header["checksums"]), True)  # fmt: skip
 
     def sources(self) -> list[Source]:
         """Return the live record files: the compacted record first, then live chunk records."""
-        out = []
-        header = self.header()
-        if header is not None:
-            out.append(Source(f"{PARTS}/{COMPACTED}", dict(header["checksums"]), True))
-        for path, record in self.live_chunks():
-            checksums = record.get("checksums")
-            out.append(Source(f"{PARTS}/{path.name}",
-                              dict(checksums) if isinstance(checksums, dict) else {}, False))
+        compacted = self.compacted_source()
+        out = [] if compacted is None else [compacted]
+        out += [_chunk_source(path, record) for path, record in self.live_chunks()]
         return out
 
     def entries(
@@ -141,9 +156,20 @@ class RecordLog:
         """Yield every recorded run's entry with the record that holds it.
 
         Args:
-            sources: :meth:`sources`, when the caller has them and no record has changed since.
+            sources: :meth:`sources`, when the caller has them and no record has changed since;
+                without them, each record file is read once.
         """
-        for source in self.sources() if sources is None else sources:
+        if sources is None:
+            compacted = self.compacted_source()
+            if compacted is not None:
+                for entry in self.compacted_entries():
+                    yield compacted, entry
+            for path, record in self.live_chunks():
+                source = _chunk_source(path, record)
+                for entry in record["runs"]:
+                    yield source, entry
+            return
+        for source in sources:
             if source.compacted:
                 for entry in self.compacted_entries():
                     yield source, entry

@@ -66,10 +66,50 @@ def write_atomic(target: Path, writer: Callable[[IO[bytes]], object]) -> None:
         os.fsync(fh.fileno())
 
 
-def write_json(target: Path, data: Any) -> None:
-    """Write ``data`` as indented JSON, atomically."""
-    text = json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
+def write_json(target: Path, data: Any, encoded: EncodedValues | None = None) -> None:
+    """Write ``data`` as indented JSON, atomically.
+
+    Args:
+        target: The file.
+        data: What to write.
+        encoded: Kept between writes of similar data (see :func:`indented_json`).
+    """
+    text = indented_json(data, encoded) + "\n"
     write_atomic(target, lambda fh: fh.write(text.encode()))
+
+
+EncodedValues = dict[str, tuple[Any, str]]
+"""The text of the top-level values of a JSON object, by key, with the value it encodes."""
+
+
+def indented_json(data: Any, encoded: EncodedValues | None = None) -> str:
+    """Return ``json.dumps(data, indent=2, default=str)``, reusing the text of unchanged values.
+
+    With ``encoded``, each top-level value of a mapping is encoded on its own and kept there, and a
+    later call whose value under the same key is the very same object reuses its text: a file
+    written again and again with a few values changed (a manifest) encodes the large, fixed
+    values once. Such values must not be changed in place between calls.
+
+    Args:
+        data: What to encode.
+        encoded: Text kept between calls, or None to encode everything.
+
+    Returns:
+        The JSON text (without a final newline).
+    """
+    if encoded is None or not data or not isinstance(data, dict) \
+            or not all(isinstance(k, str) for k in data):  # fmt: skip
+        return json.dumps(data, indent=2, default=str)
+    items = []
+    for key, value in data.items():
+        kept = encoded.get(key)
+        if kept is None or kept[0] is not value:
+            # Strings are encoded with their line breaks escaped: every line break of the text is
+            # the encoder's, and one more level of indentation follows each.
+            text = json.dumps(value, indent=2, default=str).replace("\n", "\n  ")
+            kept = encoded[key] = (value, text)
+        items.append(f"  {json.dumps(key)}: {kept[1]}")
+    return "{\n" + ",\n".join(items) + "\n}"
 
 
 def write_parquet(target: Path, frame: pd.DataFrame) -> None:

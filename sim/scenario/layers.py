@@ -2,14 +2,15 @@
 
 A scenario is built from layers, lowest first: the named actors of ``sim/data/actors.yaml``, the
 fitted parameters of ``sim/data/calibration.yaml`` (when present), the scenarios of an ``extends``
-chain, then ``--set`` overrides. :func:`deep_merge` merges one layer onto the layers below it
-(mappings merge key by key, ``null`` removes a key, lists are replaced) and
-:func:`check_removals` refuses a ``null`` that removes nothing.
+chain, then ``--set`` overrides. :func:`merge_layer` merges one layer onto the layers below it
+(mappings merge key by key, ``null`` removes a key, lists are replaced; :func:`deep_merge` merges
+into a copy) and :func:`check_removals` refuses a ``null`` that removes nothing.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
 import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -52,14 +53,66 @@ def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
         A new merged mapping.
     """
     out = copy.deepcopy(base)
+    merge_into(out, update)
+    return out
+
+
+def merge_into(out: dict[str, Any], update: dict[str, Any]) -> None:
+    """Merge ``update`` into ``out`` in place, as :func:`deep_merge` merges it into a copy.
+
+    Only what ``update`` gives is copied (a mapping of ``update`` becomes a new mapping, any other
+    value a deep copy), so ``out`` shares nothing with ``update``; the mappings of ``out`` that
+    ``update`` merges into are changed in place.
+
+    Args:
+        out: The merged data so far (changed).
+        update: The higher layer (not changed).
+    """
     for key, value in update.items():
         if value is None:
             out.pop(key, None)
         elif isinstance(value, dict):
             below = out.get(key)
-            out[key] = deep_merge(below if isinstance(below, dict) else {}, value)
+            if not isinstance(below, dict):
+                below = out[key] = {}
+            merge_into(below, value)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
+
+
+_IMMUTABLE = (str, int, float, bool, datetime.date)
+"""Values a merge may share rather than copy (``copy.deepcopy`` returns them as they are)."""
+
+
+def merge_layer(merged: dict[str, Any], layer: Layer) -> None:
+    """Merge a layer into the data of the layers under it, in place (see :func:`merge_into`).
+
+    Args:
+        merged: The data merged from the layers under ``layer`` (changed).
+        layer: The layer.
+
+    Raises:
+        ScenarioError: When a ``null`` of the layer removes nothing (see :func:`check_removals`).
+    """
+    if next(_null_paths(layer.data), None) is None:
+        merge_into(merged, layer.data)
+        return
+    below = _snapshot(merged, layer.data)
+    merge_into(merged, layer.data)
+    check_removals(layer, below, merged)
+
+
+def _snapshot(data: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Return ``data`` as it stands, for reading after ``merge_into(data, update)`` changed it.
+
+    Only the mappings that the merge changes in place (those ``update`` merges a mapping into)
+    are copied; every other value is replaced, never changed, by the merge, so it is shared.
+    """
+    out = dict(data)
+    for key, value in update.items():
+        below = data.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            out[key] = _snapshot(below, value)
     return out
 
 
@@ -190,7 +243,7 @@ def first_breaking_layer(layers: Sequence[Layer]) -> Layer:
     merged: dict[str, Any] = {}
     files = [layer for layer in layers if layer.name not in OVERRIDE_SOURCES]
     for layer in files:
-        merged = deep_merge(merged, layer.data)
+        merge_into(merged, layer.data)
         if layer.name in {str(path) for path in base_files()}:
             continue
         candidate = {**merged, "name": "check", "extends": None}

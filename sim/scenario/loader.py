@@ -14,6 +14,8 @@ Merging layers lives in :mod:`sim.scenario.layers` and ``--set`` overrides in
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -34,17 +36,17 @@ from sim.scenario.layers import (
     Layer,
     base_files,
     base_layers,
-    check_removals,
     deep_merge,
     first_breaking_layer,
     locate,
+    merge_layer,
 )
 from sim.scenario.limits import describe_limit
 from sim.scenario.overrides import Overrides, apply_override, override_items, parse_override
 from sim.scenario.schema import Scenario
 from sim.scenario.schema_errors import describe_validation_error
 from sim.scenario.search import ENV_PATH, PACKAGE_SCENARIOS, find_scenario, scenario_dirs
-from sim.scenario.yamlio import read_yaml
+from sim.scenario.yamlio import LineMap, parse_yaml, read_text
 
 __all__ = [
     "ACTORS_FILE",
@@ -121,7 +123,7 @@ def _read_layer(path: Path) -> Layer:
         ScenarioError: When the file is empty, not a mapping, or names a field with a number or
             null instead of text.
     """
-    data, lines = read_yaml(path)
+    data, lines = _parsed(read_text(path), str(path))
     if data is None or data == {}:
         raise ScenarioError("is empty; a scenario needs at least `name`", file=str(path))
     if not isinstance(data, dict):
@@ -134,6 +136,16 @@ def _read_layer(path: Path) -> Layer:
             f"field names must be text; given {odd[0]!r}", file=str(path), line=lines.get("")
         )
     return Layer(str(path), data, lines)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str, path: str) -> tuple[Any, LineMap]:
+    """Parse a scenario file's text, once per text.
+
+    A batch, ``sim list`` and a notebook read the same files again and again. The data are only
+    read, never changed: merging copies what it takes from them.
+    """
+    return parse_yaml(text, path)
 
 
 def _file_name(layer: Layer) -> str:
@@ -234,11 +246,10 @@ def resolve(
     layers += _extends_chain(find_scenario(name_or_path))
     merged: dict[str, Any] = {}
     for layer in layers:
-        below, merged = merged, deep_merge(merged, layer.data)
-        check_removals(layer, below, merged)
+        merge_layer(merged, layer)
     top = layers[-1].data
     merged["name"] = _file_name(layers[-1])
-    merged["extends"] = top.get("extends")
+    merged["extends"] = copy.deepcopy(top.get("extends"))  # the layer's data are shared
     layers += apply_overrides(merged, overrides)
     return merged, layers
 

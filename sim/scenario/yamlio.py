@@ -206,6 +206,15 @@ def read_yaml(path: Path) -> tuple[Any, LineMap]:
     Raises:
         ScenarioError: When the file cannot be read or is not acceptable YAML.
     """
+    return parse_yaml(read_text(path), str(path))
+
+
+def read_text(path: Path) -> str:
+    """Read a YAML file's text, refusing a file too large or not UTF-8 text.
+
+    Raises:
+        ScenarioError: When the file cannot be read, is too large or is not UTF-8 text.
+    """
     name = str(path)
     try:
         with path.open("rb") as fh:  # read no more than the limit, whatever the file's size
@@ -218,10 +227,9 @@ def read_yaml(path: Path) -> tuple[Any, LineMap]:
             file=name,
         )
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError("is not UTF-8 text", file=name) from None
-    return parse_yaml(text, name)
 
 
 def field_line(field: str, lines: LineMap) -> int | None:

@@ -165,3 +165,18 @@ def test_find_resumable_picks_the_unfinished_folder(tmp_path: Path) -> None:
     BatchFolder(unfinished).write_manifest({**manifest, "status": "interrupted"})
     assert find_resumable(tmp_path, "thaw", plan.spec_hash) == unfinished
     assert find_resumable(tmp_path, "thaw", "another") is None
+
+
+def test_a_manifest_rewritten_with_kept_values_is_the_text_json_writes() -> None:
+    from sim.results.store import EncodedValues, indented_json
+
+    fixed = {"b": [1, {"c": "x\ny", "d": []}], "e": {}, "f": 'q"\\', "g": {"h": {"i": 2.5}}}
+    encoded: EncodedValues = {}
+    for status in ("running", "complete"):
+        data = {"status": status, "counts": {"done": 1}, **fixed, "empty": [], "n": None, "k": 3}
+        assert indented_json(data, encoded) == json.dumps(data, indent=2, default=str)
+    assert encoded["b"][0] is fixed["b"]
+    changed = {**data, "b": [2]}
+    assert indented_json(changed, encoded) == json.dumps(changed, indent=2, default=str)
+    assert indented_json({}, encoded) == "{}"
+    assert indented_json({1: "a"}, encoded) == json.dumps({1: "a"}, indent=2)

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from sim.errors import ScenarioError
+from sim.scenario.layers import merge_into
 from sim.scenario.loader import (
     deep_merge,
     list_scenarios,
@@ -239,3 +240,23 @@ def test_removing_a_city_a_firm_needs_blames_the_file_that_removed_it(scenario_d
     text = str(info.value)
     assert text.startswith(f"{path}:"), text
     assert "firms.Alibaba.hq" in text and "actors.yaml" in text, text
+
+
+def test_merge_into_changes_only_its_target_and_shares_nothing_with_the_layer() -> None:
+    out = {"a": {"b": 1, "c": [1, 2]}, "d": 1, "g": [0]}
+    update = {"a": {"b": 2, "c": [3]}, "d": None, "e": {"f": [1], "x": None}, "g": 5}
+    merge_into(out, update)
+    assert out == {"a": {"b": 2, "c": [3]}, "e": {"f": [1]}, "g": 5}
+    assert out == deep_merge({"a": {"b": 1, "c": [1, 2]}, "d": 1, "g": [0]}, update)
+    out["e"]["f"].append(2)
+    out["a"]["c"].append(4)
+    assert update == {"a": {"b": 2, "c": [3]}, "d": None, "e": {"f": [1], "x": None}, "g": 5}
+
+
+def test_a_scenario_file_changed_in_place_is_read_anew(scenario_dir: Writer) -> None:
+    scenario_dir("edited", "extends: baseline\nmonths: 3\n")
+    first = load_scenario("edited")
+    assert load_scenario("edited") == first
+    scenario_dir("edited", "extends: baseline\nmonths: 4\n")  # same size, same moment
+    assert load_scenario("edited").months == 4
+    assert load_scenario("edited").extends == "baseline"
