@@ -18,7 +18,6 @@ import pandas as pd
 from sim.model import sum_kernels
 from sim.model.centre import PULLS
 from sim.model.kernels import contiguous
-from sim.model.sum_kernels import METRIC_SUMS
 
 if TYPE_CHECKING:
     from sim.model.policy_model import PolicyModel
@@ -63,29 +62,91 @@ def metric_sums(m: PolicyModel) -> np.ndarray:
     )  # fmt: skip
 
 
-_AT = {name: i for i, name in enumerate(METRIC_SUMS)}
+def _ratio(num: float, den: float) -> float:
+    """Return ``num / den``, or 0.0 when ``den`` is not positive."""
+    return num / den if den > 0 else 0.0
 
 
-def _total(m: PolicyModel, name: str) -> float:
-    """Return the firm sum ``name`` (of the month being recorded, else computed now)."""
-    # The month's sums are kept as a list of floats: indexing it makes no NumPy scalar to convert.
-    return (m.month_sums or metric_sums(m).tolist())[_AT[name]]
+def _usd(cny_bn: float, usd_per_cny: float) -> float:
+    """Return an amount in CNY bn in USD."""
+    return float(cny_bn * BN * usd_per_cny)
 
 
-def _share(m: PolicyModel, num: str, den: str) -> float:
-    total = _total(m, den)
-    return _total(m, num) / total if total > 0 else 0.0
+def month_values(m: PolicyModel) -> dict[str, float | int]:
+    """Return every declared metric's value this month, by name, in the order of :data:`METRICS`.
 
-
-def _mean(m: PolicyModel, name: str) -> float:
+    One pass: the firm sums are computed once (:func:`metric_sums`), and each metric is read from
+    them and the model. Counts are ``int``, other values ``float``.
+    """
+    # The firm sums, named as in sim.model.sum_kernels.METRIC_SUMS.
+    (compliance, alignment, expansion_revenue, revenue, rd_spend, ai_capability, compute_foreign,
+     compute_domestic, compute_total, effective_domestic, effective_total, rate_listed_value,
+     listed_weight, listed_value, unlisted_value, freezes, golden_shares,
+     hhi) = metric_sums(m).tolist()  # fmt: skip
+    flows, n, usd_per_cny = m.flows, m.firms.n, m.params.valuation.usd_per_cny
+    regulators, chips, policy = m.regulators, m.chips, m.policy
+    position, pulls = m.influence.position, m.centre.pulls
     # ndarray.mean divides the sum by the count: the same float division.
-    n = m.firms.n
-    return _total(m, name) / n if n else float(np.mean(getattr(m.firms, name)))
+    mean_compliance = compliance / n if n else float(np.mean(m.firms.compliance))
+    mean_alignment = alignment / n if n else float(np.mean(m.firms.alignment))
+    # np.mean of a handful of floats adds them in order, as sum() does, without building an array.
+    mean_stringency = (
+        float(sum([r.stringency for r in regulators])) / len(regulators)
+        if regulators else float(np.mean([]))
+    )  # fmt: skip
+    return {
+        "market_value_usd": listed_value * BN,
+        "unlisted_value_usd": unlisted_value * BN,
+        "fines_count": int(flows["fines_count"]),
+        "fines_value_usd": _usd(flows["fines_value_cny_bn"], usd_per_cny),
+        "mean_compliance": mean_compliance,
+        "mean_alignment": mean_alignment,
+        "expansion_share": _ratio(expansion_revenue, revenue),
+        "open_investigations": sum([len(r.investigations) for r in regulators]),
+        "freezes_active": int(freezes),
+        "deals_signed": int(flows["deals_signed"]),
+        "subsidies_usd": _usd(flows["subsidies_cny_bn"], usd_per_cny),
+        "fund_capital_deployed_usd": _usd(flows["fund_capital_deployed_cny_bn"], usd_per_cny),
+        "golden_shares": int(golden_shares),
+        "rd_spend_usd": _usd(rd_spend, usd_per_cny),
+        "ai_capability": ai_capability / max(m.firms.ai_capability0, 1e-12),
+        "foreign_compute_share": _ratio(compute_foreign, compute_total),
+        "domestic_compute_share": _ratio(compute_domestic, compute_total),
+        "chip_self_reliance": _ratio(effective_domestic, effective_total),
+        "domestic_performance_gap": float(chips.performance_gap),
+        "compute_shortfall_share": float(chips.shortfall_share),
+        "effective_stringency": policy.item(0),
+        "effective_self_reliance": policy.item(1),
+        "central_stance": position.item(0, 0),
+        "mean_regulator_stringency": mean_stringency,
+        "regulatory_uncertainty": float(m.uncertainty),
+        "mean_discount_rate": _ratio(rate_listed_value, listed_weight),
+        "hhi": hhi,
+        "jobs_index": m.jobs_index(revenue),
+        "central_self_reliance": position.item(0, 1),
+        # The pulls, in the order of PULLS (constant keys: the dictionary is built at once).
+        "centre_pull_priorities": pulls.item(0, 0),
+        "centre_pull_growth": pulls.item(1, 0),
+        "centre_pull_jobs": pulls.item(2, 0),
+        "centre_pull_value": pulls.item(3, 0),
+        "centre_pull_ai": pulls.item(4, 0),
+        "centre_pull_stakeholders": pulls.item(5, 0),
+    }
 
 
-def _pull(row: int) -> Callable[[PolicyModel], float]:
-    """Return the reporter of the centre's pull ``row`` on platform stringency."""
-    return lambda m: m.centre.pulls.item(row, 0)
+def _reporter(name: str) -> Callable[[PolicyModel], float | int]:
+    """Return the reporter of metric ``name``: its value in :func:`month_values`."""
+
+    def compute(m: PolicyModel) -> float | int:
+        return month_values(m)[name]
+
+    compute.__name__ = compute.__qualname__ = name
+    return compute
+
+
+def _metric(name: str, unit: str, description: str, kind: Literal["stock", "flow"]) -> Metric:
+    """Declare a metric whose value is computed by :func:`month_values`."""
+    return Metric(name, unit, description, kind, _reporter(name))
 
 
 PULL_TEXT = (
@@ -94,82 +155,55 @@ PULL_TEXT = (
 )  # fmt: skip
 
 
-def _usd(m: PolicyModel, cny_bn: float) -> float:
-    return float(cny_bn * BN * m.params.valuation.usd_per_cny)
-
-
-def _mean_stringency(m: PolicyModel) -> float:
-    # np.mean of a handful of floats adds them in order, as sum() does, without building an array.
-    if not m.regulators:
-        return float(np.mean([]))
-    return float(sum([r.stringency for r in m.regulators])) / len(m.regulators)
-
-
 METRICS: tuple[Metric, ...] = (
-    Metric("market_value_usd", "USD", "Total market value of listed firms.", "stock",
-           lambda m: _total(m, "listed_value") * BN),
-    Metric("unlisted_value_usd", "USD", "Total private value of unlisted firms.", "stock",
-           lambda m: _total(m, "unlisted_value") * BN),
-    Metric("fines_count", "count", "Fines imposed this month.", "flow",
-           lambda m: int(m.flows["fines_count"])),
-    Metric("fines_value_usd", "USD", "Value of fines imposed this month.", "flow",
-           lambda m: _usd(m, m.flows["fines_value_cny_bn"])),
-    Metric("mean_compliance", "share", "Mean compliance of firms.", "stock",
-           lambda m: _mean(m, "compliance")),
-    Metric("mean_alignment", "share", "Mean alignment of firms with state goals.", "stock",
-           lambda m: _mean(m, "alignment")),
-    Metric("expansion_share", "share", "Revenue-weighted share of budgets spent on expansion.",
-           "stock", lambda m: _share(m, "expansion_revenue", "revenue")),
-    Metric("open_investigations", "count", "Investigations open at the end of the month.", "stock",
-           lambda m: sum([len(r.investigations) for r in m.regulators])),
-    Metric("freezes_active", "count", "Freezes (listing halts, app removals, licence freezes) in "
-           "force.", "stock", lambda m: int(_total(m, "freezes"))),
-    Metric("deals_signed", "count", "City cooperation deals signed this month.", "flow",
-           lambda m: int(m.flows["deals_signed"])),
-    Metric("subsidies_usd", "USD", "City subsidies paid this month.", "flow",
-           lambda m: _usd(m, m.flows["subsidies_cny_bn"])),
-    Metric("fund_capital_deployed_usd", "USD", "State fund capital deployed this month.", "flow",
-           lambda m: _usd(m, m.flows["fund_capital_deployed_cny_bn"])),
-    Metric("golden_shares", "count", "Firms in which the state holds a golden share.", "stock",
-           lambda m: int(_total(m, "golden_shares"))),
-    Metric("rd_spend_usd", "USD", "R&D spend of all firms this month.", "flow",
-           lambda m: _usd(m, _total(m, "rd_spend"))),
-    Metric("ai_capability", "index", "Total AI capability, 1 at the start.", "stock",
-           lambda m: _total(m, "ai_capability") / max(m.firms.ai_capability0, 1e-12)),
-    Metric("foreign_compute_share", "share", "Foreign-chip share of the compute stock.", "stock",
-           lambda m: _share(m, "compute_foreign", "compute_total")),
-    Metric("domestic_compute_share", "share", "Domestic-chip share of the compute stock.", "stock",
-           lambda m: _share(m, "compute_domestic", "compute_total")),
-    Metric("chip_self_reliance", "share", "Domestic share of effective (performance-weighted) "
-           "compute.", "stock",
-           lambda m: _share(m, "effective_domestic", "effective_total")),
-    Metric("domestic_performance_gap", "share", "Shortfall of domestic chips' performance.",
-           "stock", lambda m: float(m.chips.performance_gap)),
-    Metric("compute_shortfall_share", "share", "Share of the compute firms wanted this month "
-           "that supply could not serve.", "stock", lambda m: float(m.chips.shortfall_share)),
-    Metric("effective_stringency", "share", "Effective policy on platform stringency.", "stock",
-           lambda m: m.policy.item(0)),
-    Metric("effective_self_reliance", "share", "Effective policy on self-reliance.", "stock",
-           lambda m: m.policy.item(1)),
-    Metric("central_stance", "share", "The central leadership's stance on platform stringency.",
-           "stock", lambda m: m.influence.position.item(0, 0)),
-    Metric("mean_regulator_stringency", "share", "Mean stringency of the regulators.", "stock",
-           lambda m: _mean_stringency(m)),
-    Metric("regulatory_uncertainty", "index", "Policy volatility plus recent sanctions.", "stock",
-           lambda m: float(m.uncertainty)),
-    Metric("mean_discount_rate", "share", "Value-weighted discount rate investors apply to "
-           "listed firms (per year).",
-           "stock", lambda m: _share(m, "rate_listed_value", "listed_weight")),
-    Metric("hhi", "index", "Revenue-weighted Herfindahl-Hirschman index of sectors (0-10,000).",
-           "stock", lambda m: _total(m, "hhi")),
-    Metric("jobs_index", "index", "Jobs proxy: 100 x revenue^0.6 relative to the start, plus "
-           "jobs from deals.", "stock", lambda m: m.jobs_index(_total(m, "revenue"))),
-    Metric("central_self_reliance", "share", "The central leadership's stance on self-reliance.",
-           "stock", lambda m: m.influence.position.item(0, 1)),
-    *(Metric(f"centre_pull_{source}", "pull", f"Pull of {what} on the centre's platform "
-             "stringency this month (position units, before its speed; negative eases).",
-             "stock", _pull(i))
-      for i, (source, what) in enumerate(zip(PULLS, PULL_TEXT, strict=True))),
+    _metric("market_value_usd", "USD", "Total market value of listed firms.", "stock"),
+    _metric("unlisted_value_usd", "USD", "Total private value of unlisted firms.", "stock"),
+    _metric("fines_count", "count", "Fines imposed this month.", "flow"),
+    _metric("fines_value_usd", "USD", "Value of fines imposed this month.", "flow"),
+    _metric("mean_compliance", "share", "Mean compliance of firms.", "stock"),
+    _metric("mean_alignment", "share", "Mean alignment of firms with state goals.", "stock"),
+    _metric("expansion_share", "share", "Revenue-weighted share of budgets spent on expansion.",
+            "stock"),
+    _metric("open_investigations", "count", "Investigations open at the end of the month.",
+            "stock"),
+    _metric("freezes_active", "count", "Freezes (listing halts, app removals, licence freezes) "
+            "in force.", "stock"),
+    _metric("deals_signed", "count", "City cooperation deals signed this month.", "flow"),
+    _metric("subsidies_usd", "USD", "City subsidies paid this month.", "flow"),
+    _metric("fund_capital_deployed_usd", "USD", "State fund capital deployed this month.",
+            "flow"),
+    _metric("golden_shares", "count", "Firms in which the state holds a golden share.", "stock"),
+    _metric("rd_spend_usd", "USD", "R&D spend of all firms this month.", "flow"),
+    _metric("ai_capability", "index", "Total AI capability, 1 at the start.", "stock"),
+    _metric("foreign_compute_share", "share", "Foreign-chip share of the compute stock.",
+            "stock"),
+    _metric("domestic_compute_share", "share", "Domestic-chip share of the compute stock.",
+            "stock"),
+    _metric("chip_self_reliance", "share", "Domestic share of effective (performance-weighted) "
+            "compute.", "stock"),
+    _metric("domestic_performance_gap", "share", "Shortfall of domestic chips' performance.",
+            "stock"),
+    _metric("compute_shortfall_share", "share", "Share of the compute firms wanted this month "
+            "that supply could not serve.", "stock"),
+    _metric("effective_stringency", "share", "Effective policy on platform stringency.", "stock"),
+    _metric("effective_self_reliance", "share", "Effective policy on self-reliance.", "stock"),
+    _metric("central_stance", "share", "The central leadership's stance on platform "
+            "stringency.", "stock"),
+    _metric("mean_regulator_stringency", "share", "Mean stringency of the regulators.", "stock"),
+    _metric("regulatory_uncertainty", "index", "Policy volatility plus recent sanctions.",
+            "stock"),
+    _metric("mean_discount_rate", "share", "Value-weighted discount rate investors apply to "
+            "listed firms (per year).", "stock"),
+    _metric("hhi", "index", "Revenue-weighted Herfindahl-Hirschman index of sectors "
+            "(0-10,000).", "stock"),
+    _metric("jobs_index", "index", "Jobs proxy: 100 x revenue^0.6 relative to the start, plus "
+            "jobs from deals.", "stock"),
+    _metric("central_self_reliance", "share", "The central leadership's stance on "
+            "self-reliance.", "stock"),
+    *(_metric(f"centre_pull_{source}", "pull", f"Pull of {what} on the centre's platform "
+              "stringency this month (position units, before its speed; negative eases).",
+              "stock")
+      for source, what in zip(PULLS, PULL_TEXT, strict=True)),
 )  # fmt: skip
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.mesa_interface import RUN_COLUMNS, month_start
-from sim.model.metrics import METRICS, metric_sums
+from sim.model.metrics import METRICS, METRICS_BY_NAME, month_values
 from sim.scenario.base import DIMENSIONS
 
 if TYPE_CHECKING:
@@ -55,6 +55,24 @@ def fines_frame(records: Sequence[FineRecord]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=list(FINE_COLUMNS))
 
 
+def _plan(collector: Any) -> tuple[list[tuple[Any, str]], list[tuple[Any, Any]]]:
+    """Return a collector's columns to record: those of declared metrics, and the others.
+
+    Each as its column's ``append`` and the metric's name (a reporter that is the declared
+    metric's own :attr:`~sim.model.metrics.Metric.compute`) or the reporter to call.
+    """
+    metrics: list[tuple[Any, str]] = []
+    others: list[tuple[Any, Any]] = []
+    for name, reporter in collector.model_reporters.items():
+        append = collector.model_vars[name].append
+        metric = METRICS_BY_NAME.get(name)
+        if metric is not None and reporter is metric.compute:
+            metrics.append((append, name))
+        else:
+            others.append((append, reporter))
+    return metrics, others
+
+
 class RunRecords:
     """Mixin for the model: monthly records and the result tables built from them.
 
@@ -72,11 +90,9 @@ class RunRecords:
     _firm_rows: list[dict[str, Any]]
     _positions: list[np.ndarray]
     _networks: list[tuple[int, np.ndarray]]
-    #: The collector and, per reporter, its column's ``append`` (bound once per collector).
-    _collecting: tuple[Any, list[tuple[Any, Any]]] | None = None
-    #: The firm sums of the month being recorded (:func:`sim.model.metrics.metric_sums`, as
-    #: floats), which the metrics read instead of each summing the firms again; ``None`` otherwise.
-    month_sums: list[float] | None = None
+    #: The collector; per metric reporter, its column's ``append`` and the metric's name; per
+    #: other reporter, its column's ``append`` and the reporter (bound once per collector).
+    _collecting: tuple[Any, list[tuple[Any, str]], list[tuple[Any, Any]]] | None = None
 
     @property
     def date(self) -> pd.Timestamp:
@@ -89,19 +105,20 @@ class RunRecords:
         After the scenario's last month ``running`` turns false (Mesa's ``batch_run`` stops).
         The metrics go into the DataCollector's ``model_vars`` as ``DataCollector.collect`` puts
         them, without its deep copy of each value: every reporter returns a scalar, a new object
-        each month. The metrics' firm sums are computed once, in one pass, before the reporters.
+        each month. The declared metrics' reporters are not called one by one: their values are
+        computed in one pass (:func:`~sim.model.metrics.month_values`), each the value its
+        reporter returns; any other reporter is called.
         """
         collector = self.datacollector
         if self._collecting is None or self._collecting[0] is not collector:
-            columns = [(collector.model_vars[name].append, reporter)
-                       for name, reporter in collector.model_reporters.items()]  # fmt: skip
-            self._collecting = (collector, columns)
-        self.month_sums = metric_sums(self).tolist()  # type: ignore[arg-type]
-        try:
-            for append, reporter in self._collecting[1]:
-                append(reporter(self))
-        finally:
-            self.month_sums = None
+            self._collecting = (collector, *_plan(collector))
+        _, metrics, others = self._collecting
+        if metrics:
+            values = month_values(self)  # type: ignore[arg-type]
+            for append, name in metrics:
+                append(values[name])
+        for append, reporter in others:
+            append(reporter(self))
         last = self.scenario.months - 1
         if self.month >= last:
             self.running = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mesa
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,11 +11,13 @@ from sim.model.metrics import (
     METRIC_NAMES,
     METRICS,
     METRICS_BY_NAME,
+    month_values,
     numeric_outcomes,
     reporters,
     summarize,
     summary_types,
 )
+from sim.model.policy_model import PolicyModel
 from sim.model.runner import run_scenario
 from sim.scenario.loader import load_scenario
 from tests.helpers import SHIPPED, run
@@ -143,3 +146,30 @@ def test_counts_are_integers_and_dates_timestamps_in_series_and_summaries() -> N
     assert types["total_fines_count"] == types["final_golden_shares"] == "int"
     assert types["peak_date"] == types["trough_date"] == "timestamp"
     assert "peak_date" not in numeric_outcomes() and "total_deals_signed" in numeric_outcomes()
+
+
+def test_each_reporter_alone_gives_the_recorded_value() -> None:
+    model = PolicyModel(scenario=load_scenario("history_2020_2025"), rng=3)
+    for _ in range(14):
+        model.step()
+    recorded = model.datacollector.model_vars
+    for metric in METRICS:
+        value = metric.compute(model)
+        assert type(value) is (int if metric.unit == "count" else float), metric.name
+        assert value == recorded[metric.name][-1], metric.name
+    assert list(month_values(model)) == list(METRIC_NAMES)
+
+
+def test_a_collector_of_other_reporters_calls_them_each_month() -> None:
+    model = PolicyModel(scenario=load_scenario("history_2020_2025"), rng=3)
+    hhi = METRICS_BY_NAME["hhi"].compute
+    model.datacollector = mesa.DataCollector(
+        model_reporters={"firms": lambda m: m.firms.n, "hhi": hhi, "month": lambda m: m.month}
+    )
+    for _ in range(3):
+        model.step()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert list(frame.columns) == ["firms", "hhi", "month"]
+    assert frame["firms"].tolist() == [model.firms.n] * 3
+    assert frame["month"].tolist() == [0, 1, 2]
+    assert frame["hhi"].iloc[-1] == hhi(model)
