@@ -58,7 +58,7 @@ def metric_sums(m: PolicyModel) -> np.ndarray:
         f.compliance, f.alignment, contiguous(f.split[:, 2]), f.revenue, contiguous(f.rd_spend),
         f.ai_capability, f.compute_foreign, f.compute_domestic, 1.0 - m.chips.performance_gap,
         contiguous(f.market_value), f.discount_rate, f.listed, f.golden_share, f.freeze_until,
-        int(m.month), f.sector, len(f.sector_names), f.buffers.empty("gathered value", (f.n,)),
+        int(m.month), f.sector, len(f.sector_names), f.buffers.empty("gathered value", (2 * f.n,)),
     )  # fmt: skip
 
 

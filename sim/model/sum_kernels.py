@@ -161,28 +161,6 @@ def pairwise_sum(a: FloatArray) -> float:
 
 
 @kernel
-def masked_sums(
-    values: FloatArray, mask: BoolArray, gathered: FloatArray
-) -> tuple[float, float]:
-    """Return ``np.add.reduce(values[mask])`` and ``np.add.reduce(values[~mask])``, bit for bit.
-
-    Both selections are gathered into ``gathered`` (as long as ``values``; its contents are
-    overwritten), the selected elements first, in order.
-    """
-    n = values.shape[0]
-    n_in = 0
-    for i in range(n):
-        n_in += mask[i]
-    at_in, at_out = 0, n_in
-    for i in range(n):
-        inside = mask[i]
-        gathered[at_in if inside else at_out] = values[i]
-        at_in += inside
-        at_out += 1 - inside
-    return pairwise_sum(gathered[:n_in]), pairwise_sum(gathered[n_in:])
-
-
-@kernel
 def sector_sums(
     sector: IntArray, revenue: FloatArray, n_sectors: int
 ) -> tuple[FloatArray, FloatArray]:
@@ -243,23 +221,56 @@ def metric_sums(
     ``revenue``, ``rd_spend``, ``ai_capability``, ``foreign``, ``domestic``,
     ``foreign + domestic``, ``domestic * w``, ``foreign + domestic * w``,
     ``discount_rate * lv``, ``lv``, ``market_value[listed]`` and ``market_value[~listed]``;
-    then ``np.count_nonzero(freeze_until > month)``, ``np.count_nonzero(golden_share)`` and
-    :func:`hhi`. ``gathered`` (one float per firm, overwritten) holds the listed and the unlisted
-    values while they are summed (:func:`masked_sums`).
+    then ``np.count_nonzero(freeze_until > month)`` (``freeze_until`` has a row per firm),
+    ``np.count_nonzero(golden_share)`` and :func:`hhi`. ``gathered`` (two floats per firm,
+    overwritten) holds the listed values, from its start, and the unlisted ones, from its middle.
+
+    Two passes over the firms, then the counts. The first walks the leaves of the pairwise sums in
+    order (as :func:`pairwise_sum`, the 13 sums at once), and adds each firm's revenue to its
+    sector's (:func:`sector_sums`); the second gathers the listed and the unlisted values and adds
+    each firm's squared revenue share to its sector's. A pass's additions to a sector's running
+    sum wait for one another, and the pass's other work fills that wait.
     """
     n = compliance.shape[0]
-    bounds, ops = pairwise_leaves(n)
     n_rows = 13
-    parts = np.empty((bounds.shape[0] - 1, n_rows))
+    rev, squares = np.zeros(n_sectors), np.zeros(n_sectors)
     buf = np.empty((6, LEAF))
     b0, b1, b2, b3, b4, b5 = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]
-    for k in range(parts.shape[0]):
-        lo, m = bounds[k], bounds[k + 1] - bounds[k]
-        # Views of the leaf, indexed from 0, and one loop per derived value (they vectorize).
+    # Per range on the stack: start, length, halves done; the sums of the leaves and halves done.
+    frames = np.empty((DEPTH, 3), dtype=np.int64)
+    pending = np.empty((DEPTH, n_rows))
+    frames[0, 0], frames[0, 1], frames[0, 2] = 0, n, 0
+    top, n_pending = 1, 0
+    current, acc = (sector[0], 0.0) if n else (0, 0.0)  # the sector being added, and its sum
+    while top > 0:
+        lo, m, stage = frames[top - 1, 0], frames[top - 1, 1], frames[top - 1, 2]
+        if m > LEAF:
+            half = m // 2
+            half -= half % 8
+            frames[top - 1, 2] = stage + 1
+            if stage < 2:  # the first half, then the second
+                frames[top, 0] = lo if stage == 0 else lo + half
+                frames[top, 1] = half if stage == 0 else m - half
+                frames[top, 2] = 0
+                top += 1
+            else:  # both halves summed: their sums make the range's
+                n_pending -= 1
+                for j in range(n_rows):
+                    pending[n_pending - 1, j] = pending[n_pending - 1, j] + pending[n_pending, j]
+                top -= 1
+            continue
+        # A leaf: its derived values (views indexed from 0: the loops vectorize), then its sums.
         e, r, f, d = expansion[lo : lo + m], revenue[lo : lo + m], foreign[lo:], domestic[lo:]
         v, rate, listed_ = market_value[lo : lo + m], discount_rate[lo:], listed[lo:]
+        # With each sector's revenue, added in order (np.bincount), its running sum kept while
+        # the sector repeats.
+        s_ = sector[lo:]
         for j in range(m):
             b0[j] = e[j] * r[j]
+            if s_[j] != current:
+                rev[current], current = acc, s_[j]
+                acc = rev[current]
+            acc += r[j]
         for j in range(m):
             b1[j] = f[j] + d[j]
         for j in range(m):
@@ -270,7 +281,7 @@ def metric_sums(
             b5[j] = v[j] * (1.0 if listed_[j] else 0.0)
         for j in range(m):
             b4[j] = rate[j] * b5[j]
-        row = parts[k]
+        row = pending[n_pending]
         row[0] = leaf_sum(compliance, lo, m)
         row[1] = leaf_sum(alignment, lo, m)
         row[3] = leaf_sum(revenue, lo, m)
@@ -284,14 +295,39 @@ def metric_sums(
         row[10] = leaf_sum(b3, 0, m)
         row[11] = leaf_sum(b4, 0, m)
         row[12] = leaf_sum(b5, 0, m)
+        n_pending += 1
+        top -= 1
+    if n:
+        rev[current] = acc
     out = np.empty(N_SUMS)
-    out[:n_rows] = combine(ops, parts)
-    out[n_rows], out[n_rows + 1] = masked_sums(market_value, listed, gathered)
+    for j in range(n_rows):
+        out[j] = 0.0 + pending[0, j]
+    # The second pass. Each value is written at the next place of both selections; the next
+    # value of its own selection is written past it.
+    at_in, at_out = 0, 0
+    current, acc = (sector[0], 0.0) if n else (0, 0.0)
+    for i in range(n):
+        value, inside = market_value[i], listed[i]
+        gathered[at_in] = value
+        gathered[n + at_out] = value
+        at_in += inside
+        at_out += 1 - inside
+        if sector[i] != current:
+            squares[current], current = acc, sector[i]
+            acc = squares[current]
+        share = revenue[i] / rev[sector[i]]
+        acc += share * share
+    if n:
+        squares[current] = acc
+    out[n_rows] = pairwise_sum(gathered[:at_in])
+    out[n_rows + 1] = pairwise_sum(gathered[n : n + at_out])
+    # The counts, each in a loop of its own (a loop of comparisons and additions vectorizes).
     freezes, golden = 0, 0
+    for until in freeze_until.reshape(-1):
+        freezes += 1 if until > month else 0
     for i in range(n):
         golden += golden_share[i]
-    for until in freeze_until.ravel():
-        freezes += 1 if until > month else 0
     out[n_rows + 2], out[n_rows + 3] = freezes, golden
-    out[n_rows + 4] = hhi(sector, revenue, n_sectors)
+    weighted = rev / pairwise_sum(rev) * squares
+    out[n_rows + 4] = 10_000.0 * pairwise_sum(weighted)
     return out

@@ -369,27 +369,50 @@ def summands(rng: np.random.Generator, n: int, kind: str) -> np.ndarray:
 
 @pytest.mark.parametrize("kind", ["random", "huge_tiny", "signed"])
 def test_pairwise_sum_is_numpys(kind: str) -> None:
-    """Sums, and sums of the selected and the other elements, have np.add.reduce's bits."""
+    """Sums, the metrics' firm sums and sums of selected elements have np.add.reduce's bits."""
     rng = np.random.default_rng(len(kind))
     for n in PAIRWISE_SIZES:
         a = summands(rng, n, kind)
         same_bits(sum_kernels.pairwise_sum(a), np.add.reduce(a))
         mask = rng.random(n) < (0.0 if n % 7 == 0 else 1.0 if n % 7 == 1 else 0.6)
-        got = sum_kernels.masked_sums(a, mask, np.full(n, np.nan))
-        same_bits(np.array(got), np.array([np.add.reduce(a[mask]), np.add.reduce(a[~mask])]))
+        same_bits(_metric_sums_of(a, mask)[:15], _numpy_sums_of(a, mask))
 
 
-@pytest.mark.parametrize("n", [0, 1, 7, 8, 129, 1000, 10_000, 100_003])
-def test_metric_sums(n: int) -> None:
+def _metric_sums_of(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Return :func:`sum_kernels.metric_sums` with every float array ``a``, listed ``mask``."""
+    n = a.size
+    return sum_kernels.metric_sums(
+        a, a, a, a, a, a, a, a, 0.7, a, a, mask, mask, np.zeros((n, 3), np.int64), 0,
+        np.zeros(n, np.int64), 1, np.full(2 * n, np.nan),
+    )  # fmt: skip
+
+
+def _numpy_sums_of(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Return the NumPy sums that :func:`_metric_sums_of` stands for (the firm sums)."""
+    total, lv = np.add.reduce, a * mask
+    return np.array([
+        total(a), total(a), total(a * a), total(a), total(a), total(a), total(a), total(a),
+        total(a + a), total(a * 0.7), total(a + a * 0.7), total(a * lv), total(lv),
+        total(a[mask]), total(a[~mask]),
+    ])  # fmt: skip
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 127, 128, 129, 200, 1000, 10_000, 100_003])
+@pytest.mark.parametrize("runs", [False, True])
+def test_metric_sums(n: int, runs: bool) -> None:
+    """Every sum has NumPy's bits: sectors in runs or mixed; all, some or no firms listed."""
     rng = np.random.default_rng(60 + n)
     month, weight = 4, 0.7
     arrays = [summands(rng, n, "random" if k % 2 else "huge_tiny") for k in range(10)]
     (compliance, alignment, expansion, revenue, rd_spend, capability, foreign, domestic,
      market_value, rate) = arrays  # fmt: skip
     revenue = np.abs(revenue)
-    listed, golden = rng.random(n) < 0.7, rng.random(n) < 0.1
+    listed = rng.random(n) < {7: 0.0, 127: 0.0, 8: 1.0, 128: 1.0}.get(n, 0.7)
+    golden = rng.random(n) < 0.1
     freeze_until = freezes(rng, n, month)
     sector = rng.integers(0, 4, n).astype(np.int64)
+    if runs:
+        sector.sort()
 
     lv = market_value * listed
     rev = np.bincount(sector, weights=revenue, minlength=5)
@@ -407,7 +430,7 @@ def test_metric_sums(n: int) -> None:
     got = sum_kernels.metric_sums(
         compliance, alignment, expansion, revenue, rd_spend, capability, foreign, domestic,
         weight, market_value, rate, listed, golden, freeze_until, month, sector, 5,
-        np.full(n, np.nan),
+        np.full(2 * n, np.nan),
     )  # fmt: skip
     assert len(got) == len(sum_kernels.METRIC_SUMS)
     same_bits(got, np.array(expected, dtype=float))
