@@ -1,8 +1,10 @@
 """The outcome metrics, declared once.
 
 Each :class:`Metric` has a name, a unit, a description, whether it is a monthly flow or a stock, and
-the vectorized reduction that computes it from a model. The DataCollector, the stored tables, the
-summaries, the plots and the docs all read :data:`METRICS`.
+the function that computes it from a model (its DataCollector reporter). :func:`month_values` gives
+every metric's value of the month in one pass, from the firm sums computed once; a metric's
+function returns its value there. The DataCollector, the stored tables, the summaries, the plots
+and the docs all read :data:`METRICS`.
 """
 
 from __future__ import annotations
