@@ -59,7 +59,7 @@ def _plan(collector: Any) -> tuple[list[tuple[Any, str]], list[tuple[Any, Any]]]
     """Return a collector's columns to record: those of declared metrics, and the others.
 
     Each as its column's ``append`` and the metric's name (a reporter that is the declared
-    metric's own :attr:`~sim.model.metrics.Metric.compute`) or the reporter to call.
+    metric's own ``Metric.compute``) or the reporter to call.
     """
     metrics: list[tuple[Any, str]] = []
     others: list[tuple[Any, Any]] = []
