@@ -142,7 +142,7 @@ class InfluenceNetwork:
         """Return the row-stochastic influence matrix W (a new array)."""
         # voice * (1 + tie_weight * ties) divided by its row sums in one compiled call, which
         # also keeps whom the centre listens to (centre_listening).
-        w = np.empty_like(self.ties)
+        w = np.empty(self.ties.shape)
         self._listen_total = centre_kernels.weights(
             self.ties, self.params.tie_weight, self._voice, w, self._listen
         )
