@@ -144,8 +144,9 @@ class GoldenShareFund(Fund):
             draws, base, firms.exposure[:, DATA], float(p.stake_sanction_weight),
             firms.sanction_memory, firms.golden_share, rows,
         )  # fmt: skip
-        for row in rows[:k].tolist():
-            self.take_stake(row)
+        if k:  # most months none
+            for row in rows[:k].tolist():
+                self.take_stake(row)
 
 
 class ChipFund(Fund):
