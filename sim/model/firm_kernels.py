@@ -132,31 +132,32 @@ def spend_step(
     n = revenue.shape[0]
     args = (revenue, rd_intensity, rd_share, margin, cash, budget_share, rd_spend)
     if n <= sum_kernels.LEAF:  # one leaf: each np.add.reduce is 0.0 + the leaf's sum
-        before, after = spend_leaf(*args, 0, n)
-        return (0.0 + after) - (0.0 + before)
+        parts = spend_leaves(*args, np.array((0, n)))
+        return (0.0 + parts[0, 1]) - (0.0 + parts[0, 0])
     bounds, ops = sum_kernels.pairwise_leaves(n)
-    parts = np.empty((bounds.shape[0] - 1, 2))
-    for k in range(parts.shape[0]):
-        parts[k, 0], parts[k, 1] = spend_leaf(*args, bounds[k], bounds[k + 1] - bounds[k])
-    before, after = sum_kernels.combine(ops, parts)
+    before, after = sum_kernels.combine(ops, spend_leaves(*args, bounds))
     return after - before
 
 
 @kernel
-def spend_leaf(
+def spend_leaves(
     revenue: FloatArray, rd_intensity: FloatArray, rd_share: FloatArray, margin: FloatArray,
-    cash: FloatArray, budget_share: float, rd_spend: FloatArray, lo: int, m: int,
-) -> tuple[float, float]:  # fmt: skip
-    """Do :func:`spend_step` on the leaf ``[lo, lo + m)``; return its cash's sums before, after."""
-    # Views of the leaf, indexed from 0 (so that the loop vectorizes).
-    revenue_b, intensity_b, share_b = revenue[lo:], rd_intensity[lo:], rd_share[lo:]
-    margin_b, cash_b, rd_b = margin[lo:], cash[lo : lo + m], rd_spend[lo:]
-    before = sum_kernels.leaf_sum(cash_b, 0, m)
-    for j in range(m):
-        monthly = revenue_b[j] / 12.0
-        rd_b[j] = monthly * (intensity_b[j] + budget_share * share_b[j])
-        cash_b[j] += monthly * margin_b[j]
-    return before, sum_kernels.leaf_sum(cash_b, 0, m)
+    cash: FloatArray, budget_share: float, rd_spend: FloatArray, bounds: IntArray,
+) -> FloatArray:  # fmt: skip
+    """Do :func:`spend_step` on the leaves ``bounds``; return each one's cash sums before, after."""
+    parts = np.empty((bounds.shape[0] - 1, 2))
+    for k in range(parts.shape[0]):
+        lo, m = bounds[k], bounds[k + 1] - bounds[k]
+        # Views of the leaf, indexed from 0 (so that the loop vectorizes).
+        revenue_b, intensity_b, share_b = revenue[lo:], rd_intensity[lo:], rd_share[lo:]
+        margin_b, cash_b, rd_b = margin[lo:], cash[lo : lo + m], rd_spend[lo:]
+        parts[k, 0] = sum_kernels.leaf_sum(cash_b, 0, m)
+        for j in range(m):
+            monthly = revenue_b[j] / 12.0
+            rd_b[j] = monthly * (intensity_b[j] + budget_share * share_b[j])
+            cash_b[j] += monthly * margin_b[j]
+        parts[k, 1] = sum_kernels.leaf_sum(cash_b, 0, m)
+    return parts
 
 
 @kernel
@@ -224,56 +225,52 @@ def chip_purchase(
     """
     n = demand.shape[0]
     args = (demand, available, fill, required, compute_foreign, compute_domestic, cash, keep,
-            price, np.empty((4, sum_kernels.LEAF)))  # fmt: skip
+            price)  # fmt: skip
     if n <= sum_kernels.LEAF:  # one leaf: each np.add.reduce is 0.0 + the leaf's sum
-        f, d, sd, sf = purchase_leaf(*args, 0, n)
-        return 0.0 + f, 0.0 + d, 0.0 + sd, 0.0 + sf
+        parts = purchase_leaves(*args, np.array((0, n)))
+        return 0.0 + parts[0, 0], 0.0 + parts[0, 1], 0.0 + parts[0, 2], 0.0 + parts[0, 3]
     bounds, ops = sum_kernels.pairwise_leaves(n)
-    parts = np.empty((bounds.shape[0] - 1, 4))
-    for k in range(parts.shape[0]):
-        sums = purchase_leaf(*args, bounds[k], bounds[k + 1] - bounds[k])
-        parts[k, 0], parts[k, 1], parts[k, 2], parts[k, 3] = sums
-    total = sum_kernels.combine(ops, parts)
+    total = sum_kernels.combine(ops, purchase_leaves(*args, bounds))
     return total[0], total[1], total[2], total[3]
 
 
 @kernel
-def purchase_leaf(
+def purchase_leaves(
     demand: FloatArray, available: FloatArray, fill: float, required: float,
     compute_foreign: FloatArray, compute_domestic: FloatArray, cash: FloatArray, keep: float,
-    price: float, buf: FloatArray, lo: int, m: int,
-) -> tuple[float, float, float, float]:  # fmt: skip
-    """Do :func:`chip_purchase` on the leaf ``[lo, lo + m)``; return its four sums.
-
-    ``buf`` (shape (4, 128)) holds the leaf's four derived arrays.
-    """
+    price: float, bounds: IntArray,
+) -> FloatArray:  # fmt: skip
+    """Do :func:`chip_purchase` on the leaves ``bounds``; return each one's four sums."""
+    parts = np.empty((bounds.shape[0] - 1, 4))
+    buf = np.empty((4, sum_kernels.LEAF))
     foreign, domestic, short_domestic, short_foreign = buf[0], buf[1], buf[2], buf[3]
     ratio = 1.0 - required
     limited = required > 0.0
-    # Views of the leaf, indexed from 0 (so that the loop vectorizes).
-    demand_b, available_b = demand[lo : lo + m], available[lo : lo + m]
-    stock_f, stock_d = compute_foreign[lo : lo + m], compute_domestic[lo : lo + m]
-    cash_b = cash[lo : lo + m]
-    short_d, short_f = 0, 0  # elements not zero
-    for j in range(m):
-        d = demand_b[j] * fill
-        a = available_b[j]
-        f = kernels.minimum(a, d * ratio / required) if limited else a
-        foreign[j] = f
-        domestic[j] = d
-        short_domestic[j] = sd = demand_b[j] - d
-        short_foreign[j] = sf = a - f
-        short_d += sd != 0.0
-        short_f += sf != 0.0
-        stock_f[j] = stock_f[j] * keep + f
-        stock_d[j] = stock_d[j] * keep + d
-        cash_b[j] -= (f + d) * price
-    return (
-        sum_kernels.leaf_sum(foreign, 0, m),
-        sum_kernels.leaf_sum(domestic, 0, m),
-        sum_kernels.leaf_sum(short_domestic, 0, m) if short_d else 0.0,
-        sum_kernels.leaf_sum(short_foreign, 0, m) if short_f else 0.0,
-    )
+    for k in range(parts.shape[0]):
+        lo, m = bounds[k], bounds[k + 1] - bounds[k]
+        # Views of the leaf, indexed from 0 (so that the loop vectorizes).
+        demand_b, available_b = demand[lo : lo + m], available[lo : lo + m]
+        stock_f, stock_d = compute_foreign[lo : lo + m], compute_domestic[lo : lo + m]
+        cash_b = cash[lo : lo + m]
+        short_d, short_f = 0, 0  # elements not zero
+        for j in range(m):
+            d = demand_b[j] * fill
+            a = available_b[j]
+            f = kernels.minimum(a, d * ratio / required) if limited else a
+            foreign[j] = f
+            domestic[j] = d
+            short_domestic[j] = sd = demand_b[j] - d
+            short_foreign[j] = sf = a - f
+            short_d += sd != 0.0
+            short_f += sf != 0.0
+            stock_f[j] = stock_f[j] * keep + f
+            stock_d[j] = stock_d[j] * keep + d
+            cash_b[j] -= (f + d) * price
+        parts[k, 0] = sum_kernels.leaf_sum(foreign, 0, m)
+        parts[k, 1] = sum_kernels.leaf_sum(domestic, 0, m)
+        parts[k, 2] = sum_kernels.leaf_sum(short_domestic, 0, m) if short_d else 0.0
+        parts[k, 3] = sum_kernels.leaf_sum(short_foreign, 0, m) if short_f else 0.0
+    return parts
 
 
 @kernel

@@ -97,15 +97,13 @@ class ChipMarket:
         # z = choice_sensitivity * value_gap + self_reliance_pull * (self_reliance * alignment
         # - 0.25) + taste, returned as -z for NumPy's exp (kernels: not compiled), taken in place.
         n = intensity.shape[0]
-        units, exp_neg_z, domestic = np.empty(n), np.empty(n), np.empty(n)
+        units, exp_neg_z, foreign, domestic = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
         firm_kernels.chip_logit(
             intensity, rd_spend, alignment, taste, float(params.choice_sensitivity * value_gap),
             float(params.self_reliance_pull), float(self.self_reliance), units, exp_neg_z,
         )  # fmt: skip
         np.exp(exp_neg_z, out=exp_neg_z)
         # q = max(1 / (1 + exp(-z)), required_domestic); blocked foreign units turn domestic.
-        # The foreign units are written over exp(-z).
-        foreign = exp_neg_z
         wanted, demanded = firm_kernels.chip_orders(
             units, exp_neg_z, float(self.required_domestic), float(self.blocked_share), foreign,
             domestic,
