@@ -3,7 +3,7 @@
 Each does, element by element, the IEEE operations of the NumPy expression in its docstring, in
 the same order (:mod:`sim.model.kernels`). A kernel writes its arrays into arrays the caller
 gives it and returns numbers only: an array made in a kernel costs about a microsecond more to
-hand back to Python than ``np.empty`` costs the caller, a month's firm phase ten of them.
+hand back to Python than ``np.empty`` costs the caller (a month made eight).
 """
 
 from __future__ import annotations
