@@ -15,7 +15,7 @@ keeper holds it is measured once, by the same code, on an array of its own
 
 from __future__ import annotations
 
-import sys
+from sys import getrefcount
 from typing import Any
 
 import numpy as np
@@ -27,13 +27,18 @@ FloatArray = NDArray[np.float64]
 KEEP = 2
 
 
-def _references(arrays: list[FloatArray], i: int) -> int:
-    """Return the reference count of ``arrays[i]`` as seen from here."""
-    return sys.getrefcount(arrays[i])
+def _references(arrays: list[FloatArray]) -> int:
+    """Return the reference count of the first of ``arrays``, as :meth:`KeptArrays.empty` sees it.
+
+    The same loop and the same call as there, so that the counts compare.
+    """
+    for array in arrays:
+        return getrefcount(array)
+    return 0
 
 
-#: The count :func:`_references` gives for an array that only its list refers to.
-_UNHELD = _references([np.empty(0)], 0)
+#: The count :meth:`KeptArrays.empty` sees for an array that only its list refers to.
+_UNHELD = _references([np.empty(0)])
 
 
 class KeptArrays:
@@ -58,10 +63,13 @@ class KeptArrays:
         It is a kept array of that name and shape that nothing else refers to, or else a new
         one, kept (in place of one of another shape) while fewer than :data:`KEEP` are.
         """
-        kept = self._arrays.setdefault(name, [])
-        for i in range(len(kept)):
-            if kept[i].shape == shape and _references(kept, i) == _UNHELD:
-                return kept[i]
+        kept = self._arrays.get(name)
+        if kept is None:
+            kept = self._arrays[name] = []
+        # The loop of _references: the count is _UNHELD when only ``kept`` refers to the array.
+        for array in kept:
+            if getrefcount(array) == _UNHELD and array.shape == shape:
+                return array
         array = np.empty(shape)
         kept[:] = [a for a in kept if a.shape == shape][: KEEP - 1] + [array]
         return array

@@ -84,6 +84,9 @@ class Centre:
             p.priority_weight, p.growth_weight, p.jobs_weight, p.jobs_growth_norm, p.value_weight,
             p.ai_weight, p.stakeholder_weight, p.speed, p.priority_drift,
         ])  # fmt: skip
+        #: The weight of this month in the averages, and the rivals' growth factor a year.
+        self._memory = 1.0 / p.memory_months
+        self._rival_growth = 1.0 + p.rival_ai_growth
 
     def observe(self, model: PolicyModel) -> None:
         """Update the centre's view of outcomes from the model's current state.
@@ -91,8 +94,7 @@ class Centre:
         Args:
             model: The model (read: GDP growth, jobs index, listed market value, AI capability).
         """
-        p = self.params
-        memory = 1.0 / p.memory_months
+        memory = self._memory
         gap = 0.0 if self.growth_target is None else model.gdp_growth - self.growth_target
         self.growth_gap += memory * (gap - self.growth_gap)
         f = model.firms
@@ -105,12 +107,12 @@ class Centre:
             annual = 12.0 * float(np.log(jobs / self._jobs))
             self.jobs_growth += memory * (annual - self.jobs_growth)
         else:
-            self.jobs_growth = p.jobs_growth_norm
+            self.jobs_growth = self.params.jobs_growth_norm
         self._jobs = jobs
         self._value_peak = max(self._value_peak, value)
         self.value_fall = 1.0 - value / self._value_peak if self._value_peak > 0 else 0.0
         own = capability / max(f.ai_capability0, 1e-12)
-        rivals = (1.0 + p.rival_ai_growth) ** (model.month / 12.0)
+        rivals = self._rival_growth ** (model.month / 12.0)
         self.ai_gap = float(np.log(max(own, 1e-12) / rivals))
 
     def step(self, model: PolicyModel, weights: np.ndarray | None = None) -> None:
@@ -122,7 +124,6 @@ class Centre:
                 caller has it; else its row 0 is computed.
         """
         self.observe(model)
-        p = self.params
         net = model.influence
         listen, total = net.centre_listening(weights)
         # The pulls, the move, the clip and the anchor's drift in one compiled call
@@ -132,5 +133,5 @@ class Centre:
             self.pulls, self.growth_gap, self.jobs_growth, self.value_fall, self.ai_gap,
             self.pinned,
         )  # fmt: skip
-        if easing > 0 and p.announce_weight > 0:
+        if easing > 0 and (p := self.params).announce_weight > 0:
             model.add_signal(min(p.announce_weight * easing, 1.0), p.memory_months)

@@ -53,6 +53,22 @@ def weights(
 
 
 @kernel
+def engage(
+    ties: FloatArray, rows: IntArray, cols: IntArray, effort: FloatArray, tie: float
+) -> None:
+    """Add ``tie * effort[j]`` to ``ties[rows[i], cols[j]]`` for every ``i`` and ``j``.
+
+    Reproduces ``ties[np.ix_(rows, cols)] += tie * effort[: len(cols)]`` (rows and columns
+    distinct): each element of the block gets one addition of the product.
+    """
+    for j in range(cols.shape[0]):
+        add = tie * effort[j]
+        col = cols[j]
+        for i in range(rows.shape[0]):
+            ties[rows[i], col] += add
+
+
+@kernel
 def step(
     listened: FloatArray, position: FloatArray, anchor: FloatArray, susceptibility: FloatArray,
     ties: FloatArray, state: IntArray, cooptation: float, keep: float,

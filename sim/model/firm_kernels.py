@@ -1,7 +1,9 @@
 """Compiled loops of the firm rules (:mod:`sim.model.agents.firms`, :mod:`sim.model.agents.chips`).
 
 Each does, element by element, the IEEE operations of the NumPy expression in its docstring, in
-the same order (:mod:`sim.model.kernels`).
+the same order (:mod:`sim.model.kernels`). A kernel writes its arrays into arrays the caller
+gives it and returns numbers only: an array made in a kernel costs about a microsecond more to
+hand back to Python than ``np.empty`` costs the caller (a month made eight).
 """
 
 from __future__ import annotations
@@ -86,22 +88,21 @@ def growth_step(
     growth: FloatArray, deal_boost: FloatArray, expansion_share: FloatArray,
     freeze_until: IntArray, exposure: FloatArray, month: int, macro: float, base_expansion: float,
     expansion_growth: float, freeze_penalty: float, reversion: float, long_run: float,
-    expansion_exposure: float,
-) -> FloatArray:  # fmt: skip
-    """Advance growth, deal boosts and antitrust exposure; return the revenue growth factor's base.
+    expansion_exposure: float, out: FloatArray,
+) -> None:  # fmt: skip
+    """Advance growth, deal boosts and antitrust exposure; write the revenue growth factor's base.
 
-    The first half of ``FirmPopulation.grow``; the caller raises the result to the power 1/12 in
+    The first half of ``FirmPopulation.grow``; the caller raises ``out`` to the power 1/12 in
     NumPy. Reproduces, with ``extra = expansion_share - base_expansion`` and ``blocked`` as in
     :func:`budget_split`::
 
         annual = growth + macro + expansion_growth * extra - freeze_penalty * blocked + deal_boost
-        base = np.maximum(1.0 + annual, 0.05)                       # returned
+        base = np.maximum(1.0 + annual, 0.05)                       # written into out
         growth += reversion * (long_run - growth)
         deal_boost *= 0.95
         exposure += expansion_exposure * extra                      # then clipped to [0, 1]
     """
     n = growth.shape[0]
-    out = np.empty(n)
     for i in range(n):
         extra = expansion_share[i] - base_expansion
         blocked = 1.0 if max(freeze_until[i, 1], freeze_until[i, 2]) > month else 0.0
@@ -113,25 +114,37 @@ def growth_step(
     for i in range(n):
         extra = expansion_share[i] - base_expansion
         exposure[i] = kernels.clip01(exposure[i] + expansion_exposure * extra)
-    return out
 
 
 @kernel
 def spend_step(
     revenue: FloatArray, rd_intensity: FloatArray, rd_share: FloatArray, margin: FloatArray,
-    cash: FloatArray, budget_share: float,
-) -> tuple[FloatArray, float]:  # fmt: skip
-    """Book operating cash flow into ``cash``; return R&D spend, as ``FirmPopulation.spend``.
+    cash: FloatArray, budget_share: float, rd_spend: FloatArray,
+) -> float:  # fmt: skip
+    """Book operating cash flow into ``cash``; write R&D spend, as ``FirmPopulation.spend``.
 
     Reproduces ``monthly = revenue / 12.0``,
-    ``rd_spend = monthly * (rd_intensity + budget_share * rd_share)`` (returned) and
-    ``cash += monthly * margin``; also returns the change of ``np.add.reduce(cash)``, both
+    ``rd_spend = monthly * (rd_intensity + budget_share * rd_share)`` (into ``rd_spend``) and
+    ``cash += monthly * margin``; returns the change of ``np.add.reduce(cash)``, both
     sums taken a leaf of the pairwise sum at a time (:mod:`sim.model.sum_kernels`), the leaf's
     cash summed before and after it changes.
     """
     n = revenue.shape[0]
-    rd_spend = np.empty(n)
+    args = (revenue, rd_intensity, rd_share, margin, cash, budget_share, rd_spend)
+    if n <= sum_kernels.LEAF:  # one leaf: each np.add.reduce is 0.0 + the leaf's sum
+        parts = spend_leaves(*args, np.array((0, n)))
+        return (0.0 + parts[0, 1]) - (0.0 + parts[0, 0])
     bounds, ops = sum_kernels.pairwise_leaves(n)
+    before, after = sum_kernels.combine(ops, spend_leaves(*args, bounds))
+    return after - before
+
+
+@kernel
+def spend_leaves(
+    revenue: FloatArray, rd_intensity: FloatArray, rd_share: FloatArray, margin: FloatArray,
+    cash: FloatArray, budget_share: float, rd_spend: FloatArray, bounds: IntArray,
+) -> FloatArray:  # fmt: skip
+    """Do :func:`spend_step` on the leaves ``bounds``; return each one's cash sums before, after."""
     parts = np.empty((bounds.shape[0] - 1, 2))
     for k in range(parts.shape[0]):
         lo, m = bounds[k], bounds[k + 1] - bounds[k]
@@ -144,52 +157,50 @@ def spend_step(
             rd_b[j] = monthly * (intensity_b[j] + budget_share * share_b[j])
             cash_b[j] += monthly * margin_b[j]
         parts[k, 1] = sum_kernels.leaf_sum(cash_b, 0, m)
-    before, after = sum_kernels.combine(ops, parts)
-    return rd_spend, after - before
+    return parts
 
 
 @kernel
 def chip_logit(
     intensity: FloatArray, rd_spend: FloatArray, alignment: FloatArray, taste: FloatArray,
-    value_term: float, pull: float, self_reliance: float,
-) -> tuple[FloatArray, FloatArray]:  # fmt: skip
-    """Return units wanted and the negated logit, the first half of ``ChipMarket.demand``.
+    value_term: float, pull: float, self_reliance: float, units: FloatArray, neg_z: FloatArray,
+) -> None:  # fmt: skip
+    """Write units wanted and the negated logit, the first half of ``ChipMarket.demand``.
 
-    Reproduces ``units = intensity * rd_spend`` and ``-z`` with
+    Reproduces ``units = intensity * rd_spend`` and ``neg_z = -z`` with
     ``z = value_term + pull * (self_reliance * alignment - 0.25) + taste``; the caller takes
     ``np.exp(-z)`` in NumPy.
     """
     n = intensity.shape[0]
-    units, neg_z = np.empty(n), np.empty(n)
     # Two loops: each vectorizes (one loop over the six arrays does not).
     for i in range(n):
         units[i] = intensity[i] * rd_spend[i]
     for i in range(n):
         z = value_term + pull * (self_reliance * alignment[i] - 0.25)
         neg_z[i] = -(z + taste[i])
-    return units, neg_z
 
 
 @kernel
 def chip_orders(
-    units: FloatArray, exp_neg_z: FloatArray, required: float, blocked: float
-) -> tuple[FloatArray, FloatArray, float, float]:
-    """Return foreign units available and domestic units ordered, the rest of ``demand``.
+    units: FloatArray, exp_neg_z: FloatArray, required: float, blocked: float,
+    foreign: FloatArray, domestic: FloatArray,
+) -> tuple[float, float]:  # fmt: skip
+    """Write foreign units available and domestic units ordered, the rest of ``demand``.
 
     Reproduces ``q = np.maximum(1.0 / (1.0 + exp_neg_z), required)``,
     ``want_foreign = units * (1.0 - q)``, ``foreign = want_foreign * (1.0 - blocked)`` and
-    ``domestic = units * q + want_foreign * blocked``; then the sums (``np.add.reduce``) of
-    ``units`` and of ``domestic``, as ``FirmPopulation.buy_compute`` reads them.
+    ``domestic = units * q + want_foreign * blocked``; returns the sums (``np.add.reduce``) of
+    ``units`` and of ``domestic``, as ``FirmPopulation.buy_compute`` reads them. ``foreign`` may
+    be ``exp_neg_z`` itself (each element is read before it is written).
     """
     n = units.shape[0]
-    foreign, domestic = np.empty(n), np.empty(n)
     open_share = 1.0 - blocked
     for i in range(n):
         q = kernels.maximum(1.0 / (1.0 + exp_neg_z[i]), required)
         want_foreign = units[i] * (1.0 - q)
         foreign[i] = want_foreign * open_share
         domestic[i] = units[i] * q + want_foreign * blocked
-    return foreign, domestic, sum_kernels.pairwise_sum(units), sum_kernels.pairwise_sum(domestic)
+    return sum_kernels.pairwise_sum(units), sum_kernels.pairwise_sum(domestic)
 
 
 @kernel
@@ -197,7 +208,7 @@ def chip_purchase(
     demand: FloatArray, available: FloatArray, fill: float, required: float,
     compute_foreign: FloatArray, compute_domestic: FloatArray, cash: FloatArray, keep: float,
     price: float,
-) -> FloatArray:  # fmt: skip
+) -> tuple[float, float, float, float]:  # fmt: skip
     """Buy the served orders, the element-wise part of ``FirmPopulation.buy_compute``.
 
     Reproduces ``domestic = demand * fill``, ``foreign = np.minimum(available, domestic * (1.0 -
@@ -213,7 +224,23 @@ def chip_purchase(
         the sign of a zero added in the tree never changes a sum that starts from 0.0.
     """
     n = demand.shape[0]
+    args = (demand, available, fill, required, compute_foreign, compute_domestic, cash, keep,
+            price)  # fmt: skip
+    if n <= sum_kernels.LEAF:  # one leaf: each np.add.reduce is 0.0 + the leaf's sum
+        parts = purchase_leaves(*args, np.array((0, n)))
+        return 0.0 + parts[0, 0], 0.0 + parts[0, 1], 0.0 + parts[0, 2], 0.0 + parts[0, 3]
     bounds, ops = sum_kernels.pairwise_leaves(n)
+    total = sum_kernels.combine(ops, purchase_leaves(*args, bounds))
+    return total[0], total[1], total[2], total[3]
+
+
+@kernel
+def purchase_leaves(
+    demand: FloatArray, available: FloatArray, fill: float, required: float,
+    compute_foreign: FloatArray, compute_domestic: FloatArray, cash: FloatArray, keep: float,
+    price: float, bounds: IntArray,
+) -> FloatArray:  # fmt: skip
+    """Do :func:`chip_purchase` on the leaves ``bounds``; return each one's four sums."""
     parts = np.empty((bounds.shape[0] - 1, 4))
     buf = np.empty((4, sum_kernels.LEAF))
     foreign, domestic, short_domestic, short_foreign = buf[0], buf[1], buf[2], buf[3]
@@ -243,7 +270,7 @@ def chip_purchase(
         parts[k, 1] = sum_kernels.leaf_sum(domestic, 0, m)
         parts[k, 2] = sum_kernels.leaf_sum(short_domestic, 0, m) if short_d else 0.0
         parts[k, 3] = sum_kernels.leaf_sum(short_foreign, 0, m) if short_f else 0.0
-    return sum_kernels.combine(ops, parts)
+    return parts
 
 
 @kernel
@@ -281,18 +308,18 @@ def pay_shares(
 @kernel
 def stake_rows(
     draws: FloatArray, base: float, exposure: FloatArray, weight: float, memory: FloatArray,
-    held: BoolArray,
-) -> IntArray:  # fmt: skip
-    """Return the rows (of the first ``draws.shape[0]`` firms) where a golden share is taken.
+    held: BoolArray, rows: IntArray,
+) -> int:  # fmt: skip
+    """Write the rows (of the first ``draws.shape[0]`` firms) where a golden share is taken.
 
     Reproduces ``np.flatnonzero((draws < base * exposure * (1.0 + weight * memory)) & ~held)``
-    on the first ``draws.shape[0]`` elements of ``exposure``, ``memory`` and ``held``.
+    on the first ``draws.shape[0]`` elements of ``exposure``, ``memory`` and ``held``: written
+    into the first elements of ``rows`` (as long as ``draws``); returns how many.
     """
     n = draws.shape[0]
-    rows = np.empty(n, dtype=np.int64)
     k = 0
     for i in range(n):
         if draws[i] < base * exposure[i] * (1.0 + weight * memory[i]) and not held[i]:
             rows[k] = i
             k += 1
-    return rows[:k]
+    return k

@@ -138,11 +138,22 @@ class InfluenceNetwork:
             if both_ways:
                 ties[j, i] += strength
 
+    def engage(
+        self, rows_cols: tuple[NDArray[np.int64], NDArray[np.int64]], effort: FloatArray,
+        tie: float,
+    ) -> None:  # fmt: skip
+        """Strengthen the ties of a block (:func:`block`) by ``tie`` per unit of ``effort``.
+
+        ``ties[np.ix_(rows, cols)] += tie * effort[: len(cols)]``: column ``cols[j]`` by the
+        effort of ``effort[j]``, in one compiled call (``centre_kernels.engage``).
+        """
+        centre_kernels.engage(self.ties, *rows_cols, effort, tie)
+
     def weights(self) -> FloatArray:
         """Return the row-stochastic influence matrix W (a new array)."""
         # voice * (1 + tie_weight * ties) divided by its row sums in one compiled call, which
         # also keeps whom the centre listens to (centre_listening).
-        w = np.empty_like(self.ties)
+        w = np.empty(self.ties.shape)
         self._listen_total = centre_kernels.weights(
             self.ties, self.params.tie_weight, self._voice, w, self._listen
         )
@@ -211,25 +222,14 @@ class InfluenceNetwork:
 
 DIMENSION_INDEX = {name: i for i, name in enumerate(DIMENSIONS)}
 
-def block(rows: list[int], cols: list[int]) -> tuple[slice | NDArray[np.intp], ...]:
-    """Return the index of the block ``rows`` x ``cols`` of a matrix (what ``np.ix_`` gives).
-
-    Runs of consecutive indices (the usual case: the centre and the regulators come first, the
-    named firms last) become slices, which read and write the block without copying it.
+def block(rows: list[int], cols: list[int]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Return the block ``rows`` x ``cols`` of the ties as :meth:`InfluenceNetwork.engage` takes it.
 
     Args:
-        rows: Row indices, in order.
-        cols: Column indices, in order.
+        rows: Row indices, in order, distinct.
+        cols: Column indices, in order, distinct.
     """
-
-    def axis(index: list[int]) -> slice | None:
-        run = bool(index) and index == list(range(index[0], index[0] + len(index)))
-        return slice(index[0], index[0] + len(index)) if run else None
-
-    row, col = axis(rows), axis(cols)
-    if row is None or col is None:
-        return np.ix_(rows, cols)
-    return row, col
+    return np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
 
 
 #: A stakeholder as :meth:`InfluenceNetwork.build` takes it:

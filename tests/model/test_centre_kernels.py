@@ -106,6 +106,29 @@ def test_step_is_numpys(n: int, seed: int) -> None:
         same_bits(ours[key], theirs[key])
 
 
+@pytest.mark.parametrize("n", [1, 2, 7, 30, 129])
+@pytest.mark.parametrize("seed", range(4))
+def test_engage_is_numpys(n: int, seed: int) -> None:
+    """``ties[np.ix_(rows, cols)] += tie * effort[:len(cols)]``, the block runs of rows or not."""
+    rng = np.random.default_rng([n, seed, 2])
+    ties = network(rng, n)["ties"]
+    k = int(rng.integers(0, n + 1))
+    picked = rng.permutation(n)[: 2 * k]
+    rows, cols = (np.sort(picked[:k]), picked[k:]) if seed % 2 else (np.arange(k), picked[:k])
+    rows, cols = rows.astype(np.int64), cols.astype(np.int64)
+    effort = rng.uniform(0.0, 1.0, cols.size + 3)
+    effort[rng.random(effort.size) < 0.2] = -0.0
+    if seed == 3 and effort.size:
+        effort[0], ties[0, 0] = np.nan, np.inf
+    tie = float(rng.uniform(0.0, 0.5))
+    expected = ties.copy()
+    block = expected[np.ix_(rows, cols)]
+    block += tie * effort[: cols.size]
+    expected[np.ix_(rows, cols)] = block
+    centre_kernels.engage(ties, rows, cols, effort, tie)
+    same_bits(ties, expected)
+
+
 SUM_SIZES = [*range(0, 301), 1_000, 10_000, 100_003]
 
 

@@ -69,7 +69,7 @@ def test_chip_purchase_sums_are_numpy_sums(kind: str, fill: float, required: flo
         got = firm_kernels.chip_purchase(
             demand, available, fill, required, stock_f, stock_d, cash, keep, price
         )
-        same_bits(got, np.array(expected))
+        same_bits(np.array(got), np.array(expected))
         same_bits(stock_f, stocks[0])
         same_bits(stock_d, stocks[1])
         same_bits(cash, paid)
@@ -83,8 +83,9 @@ def test_chip_logit_is_the_numpy_expression(n: int) -> None:
     if n:
         rd_spend[0], taste[-1] = -0.0, np.nan
     value_term, pull, self_reliance = 0.4, 2.0, 0.7
-    units, neg_z = firm_kernels.chip_logit(
-        intensity, rd_spend, alignment, taste, value_term, pull, self_reliance
+    units, neg_z = np.full(n, np.nan), np.full(n, np.nan)
+    firm_kernels.chip_logit(
+        intensity, rd_spend, alignment, taste, value_term, pull, self_reliance, units, neg_z
     )
     z = value_term + pull * (self_reliance * alignment - 0.25)
     same_bits(units, intensity * rd_spend)
@@ -103,10 +104,13 @@ def test_chip_orders_sums_are_numpy_sums(kind: str, required: float, blocked: fl
             want_foreign = units * (1.0 - q)
             foreign = want_foreign * (1.0 - blocked)
             domestic = units * q + want_foreign * blocked
-            got = firm_kernels.chip_orders(units, exp_neg_z, required, blocked)
-        same_bits(got[0], foreign)
-        same_bits(got[1], domestic)
-        same_bits(np.array(got[2:]), np.array([np.add.reduce(units), np.add.reduce(domestic)]))
+            got_foreign, got_domestic = np.full(n, np.nan), np.full(n, np.nan)
+            got = firm_kernels.chip_orders(
+                units, exp_neg_z, required, blocked, got_foreign, got_domestic
+            )
+        same_bits(got_foreign, foreign)
+        same_bits(got_domestic, domestic)
+        same_bits(np.array(got), np.array([np.add.reduce(units), np.add.reduce(domestic)]))
 
 
 @pytest.mark.parametrize("kind", ["random", "signed", "huge_tiny", "zeros", "infinite", "nan"])
@@ -139,8 +143,9 @@ def test_spend_step_cash_change_is_the_change_of_numpy_sums(kind: str) -> None:
             after = cash + monthly * margin
             rd = monthly * (rd_intensity + 0.05 * rd_share)
             change = np.add.reduce(after) - before
-            got, got_change = firm_kernels.spend_step(
-                revenue, rd_intensity, rd_share, margin, cash, 0.05
+            got = np.full(n, np.nan)
+            got_change = firm_kernels.spend_step(
+                revenue, rd_intensity, rd_share, margin, cash, 0.05, got
             )
         same_bits(got, rd)
         same_bits(cash, after)

@@ -129,9 +129,10 @@ def test_growth_step(n: int) -> None:
     e += exp_exposure * extra
     np.clip(e, 0.0, 1.0, out=e)
 
-    out = firm_kernels.growth_step(
+    out = np.full(n, np.nan)
+    firm_kernels.growth_step(
         growth, deal_boost, expansion, freeze_until, exposure, month, macro, base_exp,
-        exp_growth, penalty, reversion, long_run, exp_exposure,
+        exp_growth, penalty, reversion, long_run, exp_exposure, out,
     )  # fmt: skip
     for actual, expected in ((out, factor), (growth, g), (deal_boost, d), (exposure, e)):
         same_bits(actual, expected)
@@ -147,7 +148,8 @@ def test_spend_and_capability(n: int) -> None:
     rd = monthly * (rd_intensity + 0.05 * rd_share)
     expected_cash = cash + monthly * margin
     before = np.add.reduce(cash)
-    got, change = firm_kernels.spend_step(revenue, rd_intensity, rd_share, margin, cash, 0.05)
+    got = np.full(n, np.nan)
+    change = firm_kernels.spend_step(revenue, rd_intensity, rd_share, margin, cash, 0.05, got)
     same_bits(got, rd)
     same_bits(cash, expected_cash)
     same_bits(np.array(change), np.array(np.add.reduce(expected_cash) - before))
@@ -178,14 +180,17 @@ def test_chip_demand_and_purchase(n: int, required: float) -> None:
     available = want_foreign * (1.0 - blocked)
     demand = units * q + want_foreign * blocked
 
-    got_units, neg_z = firm_kernels.chip_logit(
-        intensity, rd_spend, alignment, taste, value_term, pull, self_reliance
+    got_units, neg_z = np.full(n, np.nan), np.full(n, np.nan)
+    firm_kernels.chip_logit(
+        intensity, rd_spend, alignment, taste, value_term, pull, self_reliance, got_units, neg_z
     )
     same_bits(got_units, units)
     same_bits(neg_z, -z)
+    got_demand = np.full(n, np.nan)
     with np.errstate(over="ignore"):
-        got_available, got_demand, wanted, demanded = firm_kernels.chip_orders(
-            units, np.exp(neg_z), required, blocked
+        got_available = np.exp(neg_z)  # the foreign units are written over it
+        wanted, demanded = firm_kernels.chip_orders(
+            units, got_available, required, blocked, got_available, got_demand
         )
     same_bits(got_available, available)
     same_bits(got_demand, demand)
@@ -206,7 +211,8 @@ def test_chip_demand_and_purchase(n: int, required: float) -> None:
     got = firm_kernels.chip_purchase(demand, available, fill, required, stock_f, stock_d, cash,
                                      keep, price)  # fmt: skip
     sums = [np.add.reduce(expected[name]) for name in ("foreign", "domestic", "short_d", "short_f")]
-    same_bits(got, np.array(sums))
+    assert all(type(total) is float for total in got)
+    same_bits(np.array(got), np.array(sums))
     for name, actual in (("stock_f", stock_f), ("stock_d", stock_d), ("cash", cash)):
         same_bits(actual, expected[name])
 
@@ -223,9 +229,9 @@ def test_stake_rows(n: int, extra: int) -> None:
     base, weight = 0.6, 0.8
     chance = base * exposure[:n] * (1.0 + weight * memory[:n])
     expected = np.flatnonzero((draws < chance) & ~held[:n])
-    got = firm_kernels.stake_rows(draws, base, exposure, weight, memory, held)
-    np.testing.assert_array_equal(got, expected)
-    assert got.dtype == np.int64
+    rows = np.full(n, -1, dtype=np.int64)
+    k = firm_kernels.stake_rows(draws, base, exposure, weight, memory, held, rows)
+    np.testing.assert_array_equal(rows[:k], expected)
 
 
 @pytest.mark.parametrize("n", [0, 1, 50, 1000])

@@ -96,15 +96,18 @@ class ChipMarket:
         # units = intensity * rd_spend; the logit
         # z = choice_sensitivity * value_gap + self_reliance_pull * (self_reliance * alignment
         # - 0.25) + taste, returned as -z for NumPy's exp (kernels: not compiled), taken in place.
-        units, exp_neg_z = firm_kernels.chip_logit(
+        n = intensity.shape[0]
+        units, exp_neg_z, foreign, domestic = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+        firm_kernels.chip_logit(
             intensity, rd_spend, alignment, taste, float(params.choice_sensitivity * value_gap),
-            float(params.self_reliance_pull), float(self.self_reliance),
+            float(params.self_reliance_pull), float(self.self_reliance), units, exp_neg_z,
         )  # fmt: skip
         np.exp(exp_neg_z, out=exp_neg_z)
         # q = max(1 / (1 + exp(-z)), required_domestic); blocked foreign units turn domestic.
-        foreign, domestic, wanted, demanded = firm_kernels.chip_orders(
-            units, exp_neg_z, float(self.required_domestic), float(self.blocked_share)
-        )
+        wanted, demanded = firm_kernels.chip_orders(
+            units, exp_neg_z, float(self.required_domestic), float(self.blocked_share), foreign,
+            domestic,
+        )  # fmt: skip
         return units, foreign, domestic, wanted, demanded
 
     def clear(self, domestic_demand: float) -> float:

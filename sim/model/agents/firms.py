@@ -238,12 +238,13 @@ class FirmPopulation:
         # extra = split[:, 2] - base_expansion; annual = growth + macro_beta * (gdp_growth - 0.06)
         # + expansion_growth * extra - freeze_growth_penalty * blocked + deal_boost; growth and
         # deal_boost revert; exposure[:, ANTITRUST] += expansion_exposure * extra (in [0, 1]).
-        factor = firm_kernels.growth_step(
+        factor = np.empty(self.n)
+        firm_kernels.growth_step(
             self.growth, self.deal_boost, self.split[:, 2], self.freeze_until,
             self.exposure[:, ANTITRUST], int(month), params.macro_beta * (gdp_growth - 0.06),
             float(base_expansion), float(params.expansion_growth),
             float(params.freeze_growth_penalty), float(params.growth_reversion),
-            float(params.long_run_growth), float(params.expansion_exposure),
+            float(params.long_run_growth), float(params.expansion_exposure), factor,
         )  # fmt: skip
         # factor = np.maximum(1.0 + annual, 0.05); NumPy's power (kernels: not compiled).
         self.revenue *= np.power(factor, 1.0 / 12.0, out=factor)
@@ -256,9 +257,10 @@ class FirmPopulation:
         """
         # monthly = revenue / 12; rd_spend = monthly * (rd_intensity + budget_share * split[:, 1]);
         # cash += monthly * margin; np.sum(cash) after less np.sum(cash) before.
-        self.rd_spend, self.operating_cash_cny_bn = firm_kernels.spend_step(
+        self.rd_spend = np.empty(self.n)
+        self.operating_cash_cny_bn = firm_kernels.spend_step(
             self.revenue, self.rd_intensity, self.split[:, 1], self.margin, self.cash,
-            float(params.budget_share),
+            float(params.budget_share), self.rd_spend,
         )  # fmt: skip
         return self.rd_spend
 

@@ -139,12 +139,14 @@ class GoldenShareFund(Fund):
         draws = m.rng.random(firms.n_named)
         # draw < base * exposure[data] * (1 + weight * sanction_memory) and no stake held, for
         # the named firms: all read before any stake is taken.
-        rows = firm_kernels.stake_rows(
+        rows = np.empty(draws.shape[0], dtype=np.int64)
+        k = firm_kernels.stake_rows(
             draws, base, firms.exposure[:, DATA], float(p.stake_sanction_weight),
-            firms.sanction_memory, firms.golden_share,
+            firms.sanction_memory, firms.golden_share, rows,
         )  # fmt: skip
-        for row in rows.tolist():
-            self.take_stake(row)
+        if k:  # most months none
+            for row in rows[:k].tolist():
+                self.take_stake(row)
 
 
 class ChipFund(Fund):
@@ -225,6 +227,15 @@ class Investors(Fund):
         self._cost = np.zeros(model.firms.n)
         #: Firms investors value: those with a recorded value (Huawei, employee-owned, has none).
         self.valued = model.firms.market_value > 0.0
+        # The valuation's numbers a month reads (the parameters never change in a run).
+        v = model.params.valuation
+        self._learning = float(v.hazard_learning)
+        self._listing_keep = 0.5 ** (1.0 / v.foreign_listing_halflife)
+        self._step_numbers = (
+            float(v.adjust_speed), float(model.params.firms.long_run_growth),
+            float(v.horizon_years),
+        )  # fmt: skip
+        self._usd_per_cny = float(v.usd_per_cny)
 
     def hear(self, strength: float, belief: str = "probe_hazard") -> None:
         """Update a belief on an outside signal (negative: alarming, positive: supportive).
@@ -242,14 +253,12 @@ class Investors(Fund):
 
     def observe(self) -> None:
         """Move the beliefs toward what was observed this month."""
-        m = self.model
-        v = m.params.valuation
+        regulators = self.model.regulators
         # perceived_rate += hazard_learning * (opened - opened before - perceived_rate)
-        opened = np.fromiter(map(_OPENED, m.regulators), float, len(m.regulators))
-        value_kernels.observe_rates(
-            self.perceived_rate, opened, self._opened, float(v.hazard_learning)
-        )
-        self.foreign_listing_risk *= 0.5 ** (1.0 / v.foreign_listing_halflife)
+        opened = np.fromiter(map(_OPENED, regulators), float, len(regulators))
+        value_kernels.observe_rates(self.perceived_rate, opened, self._opened, self._learning)
+        # *= 0.5 ** (1.0 / foreign_listing_halflife)
+        self.foreign_listing_risk *= self._listing_keep
 
     def expected_cost(self) -> np.ndarray:
         """Return each firm's expected enforcement cost (share of revenue a year) as believed."""
@@ -310,8 +319,7 @@ class Investors(Fund):
         """Update the beliefs, each firm's discount rate, and its value."""
         m = self.model
         f = m.firms
-        v = m.params.valuation
-        growth, horizon = float(m.params.firms.long_run_growth), float(v.horizon_years)
+        adjust, growth, horizon = self._step_numbers
         self.observe()
         # The month's arrays are kept from one month to the next (sim.model.buffers).
         keep = f.buffers
@@ -325,16 +333,15 @@ class Investors(Fund):
         # its exponent.
         annuity = keep.empty("annuity", shape)
         value_kernels.move_rates(
-            f.discount_rate, float(v.adjust_speed), growth, horizon, annuity,
-            *self._target_args(),
-        )  # fmt: skip
+            f.discount_rate, adjust, growth, horizon, annuity, *self._target_args()
+        )
         np.expm1(annuity, out=annuity)
         # firm_value_usd, then limited liability: a shareholder's stake is worth no less than
         # nothing; firms without a recorded value are worth nothing to investors.
         value = keep.empty("market value", shape)
         value_kernels.annuity_values(
             annuity, f.discount_rate, growth, horizon, f.cash, f.revenue, f.value_margin,
-            self._cost, float(v.usd_per_cny), self.valued, annuity, value,
+            self._cost, self._usd_per_cny, self.valued, annuity, value,
         )  # fmt: skip
         self._annuity = annuity
         f.market_value = value
