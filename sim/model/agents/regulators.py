@@ -130,12 +130,16 @@ class Regulator(mesa.Agent):
         self._targeting_power = ep.targeting_power
         self._strike_weight = ep.strike_weight
         self._full_pressure = ep.full_pressure
+        # The (frozen) specification's numbers a month reads.
+        self._mandate, self._capacity = spec.mandate, spec.capacity
+        lo, hi = spec.investigation_months
+        self._months = (lo, hi + 1)
 
     def step(self) -> None:
         """Update stringency, close due investigations and open new ones."""
         m = self.model
         # min(max(target, 0.0), 1.0), as min and max compare (NaN and -0.0 kept).
-        target = m.policy.item(self.dimension) + self.spec.mandate
+        target = m.policy.item(self.dimension) + self._mandate
         target = 0.0 if target < 0.0 else target
         target = 1.0 if target > 1.0 else target
         self.stringency += self._speed * (target - self.stringency)
@@ -158,7 +162,7 @@ class Regulator(mesa.Agent):
     def open_new(self) -> None:
         """Open this month's investigations on targets drawn by size, exposure and compliance."""
         m = self.model
-        rate = self.spec.capacity * self.stringency**self._stringency_power
+        rate = self._capacity * self.stringency**self._stringency_power
         n_new = int(m.rng.poisson(rate)) if rate > 0 else 0
         if n_new == 0:
             return
@@ -183,7 +187,7 @@ class Regulator(mesa.Agent):
         if n_new == 0:
             return
         rng = m.rng
-        lo, hi = self.spec.investigation_months
+        lo, hi = self._months
         if n_new == 1:
             rows = [draw_kernels.draw_one(weights, total, rng.random(), weights)]
         else:
@@ -191,7 +195,7 @@ class Regulator(mesa.Agent):
         # An array of bounded integers draws one integer after another: the same values, and
         # the generator left alike (tests/model/test_draw_kernels.py), at less cost a call.
         for row in rows:
-            self.open_investigation(row, int(rng.integers(lo, hi + 1)))
+            self.open_investigation(row, int(rng.integers(lo, hi)))
 
     def _revenue_power(self) -> np.ndarray:
         """Return every firm's revenue to the targeting power, computed once a month.
@@ -302,9 +306,7 @@ class Regulator(mesa.Agent):
             return 0.0
         firms = self.model.firms
         firms.cash[row] -= amount
-        jump = self.model.params.enforcement.fine_compliance_jump
-        firms.compliance[row] += jump * (1.0 - firms.compliance[row])
-        firms.strikes[row] += STRIKES["fine"]
+        self._comply(row, self.model.params.enforcement.fine_compliance_jump, STRIKES["fine"])
         self.model.record_sanction(
             row, "fine", amount, weight=SIGNAL["fine"] * self.stringency, regulator=self.name
         )
@@ -315,15 +317,21 @@ class Regulator(mesa.Agent):
         firms = self.model.firms
         k = FREEZE_KINDS.index(kind)
         firms.freeze_until[row, k] = max(firms.freeze_until[row, k], self.model.month + months)
-        jump = self.model.params.enforcement.freeze_compliance_jump
-        firms.compliance[row] += jump * (1.0 - firms.compliance[row])
-        firms.strikes[row] += STRIKES["freeze"]
+        self._comply(row, self.model.params.enforcement.freeze_compliance_jump, STRIKES["freeze"])
         self.model.record_sanction(row, "freeze", 0.0, weight=SIGNAL["freeze"] * self.stringency)
 
     def issue_order(self, row: int) -> None:
         """Issue a rectification order to firm ``row``: compliance rises, a half strike."""
-        firms = self.model.firms
-        jump = self.model.params.enforcement.order_compliance_jump
-        firms.compliance[row] += jump * (1.0 - firms.compliance[row])
-        firms.strikes[row] += STRIKES["order"]
+        self._comply(row, self.model.params.enforcement.order_compliance_jump, STRIKES["order"])
         self.model.record_sanction(row, "order", 0.0, weight=SIGNAL["order"] * self.stringency)
+
+    def _comply(self, row: int, jump: float, strikes: float) -> None:
+        """A sanction's effect on firm ``row``: compliance rises by ``jump``, ``strikes`` added.
+
+        ``compliance += jump * (1 - compliance)`` and ``strikes += strikes``, in Python floats (the
+        same IEEE operations as on the arrays' scalars, without making them).
+        """
+        firms = self.model.firms
+        compliance = firms.compliance.item(row)
+        firms.compliance[row] = compliance + jump * (1.0 - compliance)
+        firms.strikes[row] = firms.strikes.item(row) + strikes
