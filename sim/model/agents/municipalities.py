@@ -151,9 +151,12 @@ class Municipality(mesa.Agent):
         """
         m = self.model
         f = m.firms
-        f.cash[row] += subsidy
         p = self._p
-        f.deal_boost[row] += p.deal_growth
+        # cash[row] += subsidy and deal_boost[row] += deal_growth, in Python floats (the same
+        # additions, without making NumPy scalars).
+        cash, boost = f.cash, f.deal_boost
+        cash[row] = cash.item(row) + subsidy
+        boost[row] = boost.item(row) + p.deal_growth
         m.deal_jobs += p.jobs_per_bn * amount_cny_bn
         self.deals += 1
         self.subsidies_cny_bn += subsidy
