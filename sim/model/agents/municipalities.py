@@ -52,13 +52,20 @@ class Municipality(mesa.Agent):
         self._cdf_last = 1.0
         self._row: int | None = None
         self._home: np.ndarray = np.zeros(0, dtype=bool)
-        # A run's parameters and the (frozen) specification never change: read once, not every
-        # month.
-        self._p = p = model.params.cities
+        # A run's parameters and the (frozen) specification never change: their numbers are read
+        # once into plain attributes (a field of a schema model is a slower read than these).
+        p = model.params.cities
         self._refill = spec.budget_cny_bn / 12.0
+        self._cap, self._target, self._home_pull = (
+            spec.budget_cny_bn, spec.growth_target, spec.home_pull,
+        )  # fmt: skip
         self._memory, self._gap_scale = p.growth_memory_months, p.gap_scale
         self._caution_threshold = (spec.caution, p.support_threshold)
         self._ideal, self._lobby_strength = spec.position.platform_stringency, p.lobby_strength
+        self._deal_rate, self._deal_size, self._subsidy_share = (
+            p.deal_rate, p.deal_size_cny_bn, p.subsidy_share,
+        )  # fmt: skip
+        self._deal_growth, self._jobs_per_bn = p.deal_growth, p.jobs_per_bn
 
     @property
     def growth_gap(self) -> float:
@@ -88,26 +95,25 @@ class Municipality(mesa.Agent):
         seen = self.growth_seen
         self.growth_seen = seen = seen + (m.gdp_growth - seen) / self._memory
         budget = self.budget_cny_bn
-        cap = self.spec.budget_cny_bn
+        cap = self._cap
         refilled = budget + self._refill
         if cap < refilled:  # min(budget + refill, cap)
             refilled = cap
         self.refilled_cny_bn += refilled - budget
         self.budget_cny_bn = refilled
-        gap = self.spec.growth_target - seen
+        gap = self._target - seen
         share = gap / self._gap_scale
         # min(max(share, 0.0), 1.0). A share that is not positive makes the rate 0.0 (or NaN)
         # whatever the support, and no deal: support is not read then.
         if share > 0.0:
             if share > 1.0:
                 share = 1.0
-            p = self._p
-            rate = p.deal_rate * share * self.support()
+            rate = self._deal_rate * share * self.support()
             if rate > 0:
                 rng = m.rng
                 for _ in range(int(rng.poisson(rate))):
-                    amount = p.deal_size_cny_bn * float(np.exp(rng.normal(-0.125, 0.5)))
-                    subsidy = p.subsidy_share * amount
+                    amount = self._deal_size * float(np.exp(rng.normal(-0.125, 0.5)))
+                    subsidy = self._subsidy_share * amount
                     if subsidy > self.budget_cny_bn:
                         break
                     row = self.choose_firm()
@@ -151,13 +157,12 @@ class Municipality(mesa.Agent):
         """
         m = self.model
         f = m.firms
-        p = self._p
         # cash[row] += subsidy and deal_boost[row] += deal_growth, in Python floats (the same
         # additions, without making NumPy scalars).
         cash, boost = f.cash, f.deal_boost
         cash[row] = cash.item(row) + subsidy
-        boost[row] = boost.item(row) + p.deal_growth
-        m.deal_jobs += p.jobs_per_bn * amount_cny_bn
+        boost[row] = boost.item(row) + self._deal_growth
+        m.deal_jobs += self._jobs_per_bn * amount_cny_bn
         self.deals += 1
         self.subsidies_cny_bn += subsidy
         flows = m.flows
@@ -190,7 +195,7 @@ class Municipality(mesa.Agent):
             # sqrt(revenue) * (1 + alignment) * home pull, its sum and running shares, in 2 passes,
             # into the city's own array.
             self._cdf_last = draw_kernels.court_weights(
-                firms.revenue, firms.alignment, self._home, self.spec.home_pull, self._cdf
+                firms.revenue, firms.alignment, self._home, self._home_pull, self._cdf
             )
             self._cdf_month = m.month
         return draw_kernels.search(self._cdf, self._cdf_last, m.rng.random())

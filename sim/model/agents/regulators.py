@@ -134,6 +134,12 @@ class Regulator(mesa.Agent):
         self._mandate, self._capacity = spec.mandate, spec.capacity
         lo, hi = spec.investigation_months
         self._months = (lo, hi + 1)
+        self._p_freeze, self._p_fine = spec.p_freeze, spec.p_fine
+        self._fine_rate, self._legal_cap = spec.fine_rate, spec.legal_cap
+        self._jumps = {
+            "fine": ep.fine_compliance_jump, "freeze": ep.freeze_compliance_jump,
+            "order": ep.order_compliance_jump,
+        }  # fmt: skip
 
     def step(self) -> None:
         """Update stringency, close due investigations and open new ones."""
@@ -244,12 +250,12 @@ class Regulator(mesa.Agent):
         z = self.pressure(row)
         zc = z / self._full_pressure
         zc = 1.0 if zc > 1.0 else zc  # min(zc, 1.0)
-        spec = self.spec
-        p_freeze = spec.p_freeze * zc * self.stringency
-        p_fine = spec.p_fine * zc
+        p_freeze = self._p_freeze * zc * self.stringency
+        p_fine = self._p_fine * zc
         u = self.model.rng.random()
         if u < p_freeze:
             outcome = "freeze"
+            spec = self.spec
             self.impose_freeze(row, spec.freeze_kind, spec.freeze_months)
         elif u < p_freeze + p_fine and self.impose_fine(row) > 0.0:
             outcome = "fine"
@@ -279,9 +285,9 @@ class Regulator(mesa.Agent):
         firms = self.model.firms
         domestic = firms.revenue.item(row) * firms.domestic_share.item(row)
         if amount_cny_bn is None:
-            share = self.spec.fine_rate if share_of_revenue is None else share_of_revenue
+            share = self._fine_rate if share_of_revenue is None else share_of_revenue
             amount_cny_bn = share * domestic
-        return min(amount_cny_bn, self.spec.legal_cap * domestic)
+        return min(amount_cny_bn, self._legal_cap * domestic)
 
     def impose_fine(
         self, row: int, *, share_of_revenue: float | None = None, amount_cny_bn: float | None = None
@@ -306,7 +312,7 @@ class Regulator(mesa.Agent):
             return 0.0
         firms = self.model.firms
         firms.cash[row] -= amount
-        self._comply(row, self.model.params.enforcement.fine_compliance_jump, STRIKES["fine"])
+        self._comply(row, "fine")
         self.model.record_sanction(
             row, "fine", amount, weight=SIGNAL["fine"] * self.stringency, regulator=self.name
         )
@@ -317,21 +323,22 @@ class Regulator(mesa.Agent):
         firms = self.model.firms
         k = FREEZE_KINDS.index(kind)
         firms.freeze_until[row, k] = max(firms.freeze_until[row, k], self.model.month + months)
-        self._comply(row, self.model.params.enforcement.freeze_compliance_jump, STRIKES["freeze"])
+        self._comply(row, "freeze")
         self.model.record_sanction(row, "freeze", 0.0, weight=SIGNAL["freeze"] * self.stringency)
 
     def issue_order(self, row: int) -> None:
         """Issue a rectification order to firm ``row``: compliance rises, a half strike."""
-        self._comply(row, self.model.params.enforcement.order_compliance_jump, STRIKES["order"])
+        self._comply(row, "order")
         self.model.record_sanction(row, "order", 0.0, weight=SIGNAL["order"] * self.stringency)
 
-    def _comply(self, row: int, jump: float, strikes: float) -> None:
-        """A sanction's effect on firm ``row``: compliance rises by ``jump``, ``strikes`` added.
+    def _comply(self, row: int, kind: str) -> None:
+        """A sanction's effect on firm ``row``: its compliance jump and its strikes, by ``kind``.
 
-        ``compliance += jump * (1 - compliance)`` and ``strikes += strikes``, in Python floats (the
-        same IEEE operations as on the arrays' scalars, without making them).
+        ``compliance += jump * (1 - compliance)`` and ``strikes += STRIKES[kind]``, in Python
+        floats (the same IEEE operations as on the arrays' scalars, without making them).
         """
         firms = self.model.firms
+        jump = self._jumps[kind]
         compliance = firms.compliance.item(row)
         firms.compliance[row] = compliance + jump * (1.0 - compliance)
-        firms.strikes[row] = firms.strikes.item(row) + strikes
+        firms.strikes[row] = firms.strikes.item(row) + STRIKES[kind]
