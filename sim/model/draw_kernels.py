@@ -63,17 +63,17 @@ def target_weights(
 
 @kernel
 def court_weights(
-    revenue: FloatArray, alignment: FloatArray, home: BoolArray, home_pull: float
-) -> FloatArray:
-    """Return a city's running court weights; the last is the normalising one.
+    revenue: FloatArray, alignment: FloatArray, home: BoolArray, home_pull: float, out: FloatArray
+) -> float:
+    """Write a city's running court weights into ``out``; return the last (the normalising one).
 
     Reproduces ``w = np.sqrt(revenue) * (1.0 + alignment) * np.where(home, home_pull, 1.0)`` and
     ``np.cumsum(w / np.add.reduce(w))`` (:func:`running_shares`); ``rng.choice`` would also
     divide by the last element, which :func:`search` does at the rows it probes. The home firms
-    are read from a mask (a byte a firm, not a float).
+    are read from a mask (a byte a firm, not a float). Without firms, nothing is written and the
+    last is 1.0. ``out`` is the caller's (a city keeps one), so that no array is made and returned.
     """
     n = revenue.shape[0]
-    out = np.empty(n)
     bounds, ops = sum_kernels.pairwise_leaves(n)
     parts = np.empty((bounds.shape[0] - 1, 1))
     for k in range(parts.shape[0]):
@@ -83,9 +83,8 @@ def court_weights(
             w[j] = math.sqrt(r[j]) * (1.0 + a[j]) * (home_pull if h[j] else 1.0)
         parts[k, 0] = sum_kernels.leaf_sum(w, 0, m)
     if n == 0:
-        return out
-    running_shares(out, sum_kernels.combine(ops, parts)[0], out)
-    return out
+        return 1.0
+    return running_shares(out, sum_kernels.combine(ops, parts)[0], out)
 
 
 @kernel

@@ -156,6 +156,18 @@ def shuffle_step(rng: random.Random, agents: Sequence[Stepper]) -> None:
         agents: The agents, in the order they were added to the model.
     """
     order = list(agents)
-    rng.shuffle(order)
+    if type(rng) is random.Random:
+        # random.Random.shuffle with its _randbelow (Random's own, by getrandbits) written out:
+        # the same draws, the same swaps, without two Python calls a draw.
+        getrandbits = rng.getrandbits
+        for i in range(len(order) - 1, 0, -1):
+            n = i + 1
+            k = n.bit_length()
+            j = getrandbits(k)
+            while j >= n:
+                j = getrandbits(k)
+            order[i], order[j] = order[j], order[i]
+    else:
+        rng.shuffle(order)
     for agent in order:
         agent.step()

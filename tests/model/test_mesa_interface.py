@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +105,22 @@ def test_shuffle_step_steps_in_the_order_of_shuffle_do(seed: int) -> None:
         shuffle_step(model.random, [_Named(a.name, seen) for a in agents])
         assert seen == expected and len(seen) == len(agents) > 1
         assert model.random.getstate() == after
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 6, 8, 9, 17, 33, 64, 65, 200])
+def test_shuffle_step_orders_as_random_shuffle_and_leaves_the_same_state(n: int) -> None:
+    class Seeded(random.Random):  # a subclass is shuffled by its own shuffle
+        pass
+
+    for make in (random.Random, Seeded):
+        for seed in range(30):
+            ours, theirs = make(seed), make(seed)
+            seen: list[str] = []
+            shuffle_step(ours, [_Named(str(i), seen) for i in range(n)])
+            expected = [str(i) for i in range(n)]
+            theirs.shuffle(expected)
+            assert seen == expected
+            assert ours.getstate() == theirs.getstate()
 
 
 def _record(agent: Regulator | Municipality, seen: list[str]) -> None:

@@ -52,9 +52,20 @@ class Municipality(mesa.Agent):
         self._cdf_last = 1.0
         self._row: int | None = None
         self._home: np.ndarray = np.zeros(0, dtype=bool)
-        # A run's parameters never change: read once, not every month.
-        self._p = model.params.cities
+        # A run's parameters and the (frozen) specification never change: their numbers are read
+        # once into plain attributes (a field of a schema model is a slower read than these).
+        p = model.params.cities
         self._refill = spec.budget_cny_bn / 12.0
+        self._cap, self._target, self._home_pull = (
+            spec.budget_cny_bn, spec.growth_target, spec.home_pull,
+        )  # fmt: skip
+        self._memory, self._gap_scale = p.growth_memory_months, p.gap_scale
+        self._caution_threshold = (spec.caution, p.support_threshold)
+        self._ideal, self._lobby_strength = spec.position.platform_stringency, p.lobby_strength
+        self._deal_rate, self._deal_size, self._subsidy_share = (
+            p.deal_rate, p.deal_size_cny_bn, p.subsidy_share,
+        )  # fmt: skip
+        self._deal_growth, self._jobs_per_bn = p.deal_growth, p.jobs_per_bn
 
     @property
     def growth_gap(self) -> float:
@@ -64,7 +75,8 @@ class Municipality(mesa.Agent):
     def support(self) -> float:
         """How supportive the centre looks to this city, in [0, 1]."""
         m = self.model
-        raw = 1.0 - self.spec.caution * m.influence.position.item(0, 0) / self._p.support_threshold
+        caution, threshold = self._caution_threshold
+        raw = 1.0 - caution * m.influence.position.item(0, 0) / threshold
         # min(max(raw + 0.5 * max(signal, 0.0), 0.0), 1.0), as comparisons (the same result,
         # NaN and -0.0 included: max keeps its first argument unless the second is greater).
         signal = m.signal
@@ -81,33 +93,32 @@ class Municipality(mesa.Agent):
         """Update perceived growth and budget, offer deals, and lobby."""
         m = self.model
         seen = self.growth_seen
-        p = self._p
-        spec = self.spec
-        self.growth_seen = seen = seen + (m.gdp_growth - seen) / p.growth_memory_months
+        self.growth_seen = seen = seen + (m.gdp_growth - seen) / self._memory
         budget = self.budget_cny_bn
-        cap = spec.budget_cny_bn
+        cap = self._cap
         refilled = budget + self._refill
         if cap < refilled:  # min(budget + refill, cap)
             refilled = cap
         self.refilled_cny_bn += refilled - budget
         self.budget_cny_bn = refilled
-        gap = spec.growth_target - seen
-        share = gap / p.gap_scale
-        if share < 0.0:  # min(max(share, 0.0), 1.0)
-            share = 0.0
-        if share > 1.0:
-            share = 1.0
-        rate = p.deal_rate * share * self.support()
-        if rate > 0:
-            rng = m.rng
-            for _ in range(int(rng.poisson(rate))):
-                amount = p.deal_size_cny_bn * float(np.exp(rng.normal(-0.125, 0.5)))
-                subsidy = p.subsidy_share * amount
-                if subsidy > self.budget_cny_bn:
-                    break
-                row = self.choose_firm()
-                self.budget_cny_bn -= subsidy
-                m.sign_deal(self, row, amount, subsidy)
+        gap = self._target - seen
+        share = gap / self._gap_scale
+        # min(max(share, 0.0), 1.0). A share that is not positive makes the rate 0.0 (or NaN)
+        # whatever the support, and no deal: support is not read then.
+        if share > 0.0:
+            if share > 1.0:
+                share = 1.0
+            rate = self._deal_rate * share * self.support()
+            if rate > 0:
+                rng = m.rng
+                for _ in range(int(rng.poisson(rate))):
+                    amount = self._deal_size * float(np.exp(rng.normal(-0.125, 0.5)))
+                    subsidy = self._subsidy_share * amount
+                    if subsidy > self.budget_cny_bn:
+                        break
+                    row = self.choose_firm()
+                    self.budget_cny_bn -= subsidy
+                    m.sign_deal(self, row, amount, subsidy)
         self.lobby(gap)
 
     def lobby(self, gap: float | None = None) -> None:
@@ -120,12 +131,14 @@ class Municipality(mesa.Agent):
             gap = self.growth_gap
         if gap < 0.0:  # max(gap, 0.0)
             gap = 0.0
-        anchor = self.spec.position.platform_stringency - self._p.lobby_strength * gap
+        anchor = self._ideal - self._lobby_strength * gap
         if anchor < 0.0:  # min(max(anchor, 0.0), 1.0)
             anchor = 0.0
         if anchor > 1.0:
             anchor = 1.0
-        row = self._row if self._row is not None else self.influence_row()
+        row = self._row
+        if row is None:
+            row = self.influence_row()
         self.model.influence.anchor[row, 0] = anchor
 
     def influence_row(self) -> int:
@@ -144,10 +157,12 @@ class Municipality(mesa.Agent):
         """
         m = self.model
         f = m.firms
-        f.cash[row] += subsidy
-        p = self._p
-        f.deal_boost[row] += p.deal_growth
-        m.deal_jobs += p.jobs_per_bn * amount_cny_bn
+        # cash[row] += subsidy and deal_boost[row] += deal_growth, in Python floats (the same
+        # additions, without making NumPy scalars).
+        cash, boost = f.cash, f.deal_boost
+        cash[row] = cash.item(row) + subsidy
+        boost[row] = boost.item(row) + self._deal_growth
+        m.deal_jobs += self._jobs_per_bn * amount_cny_bn
         self.deals += 1
         self.subsidies_cny_bn += subsidy
         flows = m.flows
@@ -175,10 +190,12 @@ class Municipality(mesa.Agent):
             if self._home.shape != firms.hq.shape:
                 # Where firms are based never changes: the home firms are found once.
                 self._home = firms.hq == self.index
-            # sqrt(revenue) * (1 + alignment) * home pull, its sum and running shares, in 2 passes.
-            cdf = draw_kernels.court_weights(
-                firms.revenue, firms.alignment, self._home, self.spec.home_pull
+            if self._cdf.shape != firms.hq.shape:
+                self._cdf = np.empty(firms.hq.shape[0])
+            # sqrt(revenue) * (1 + alignment) * home pull, its sum and running shares, in 2 passes,
+            # into the city's own array.
+            self._cdf_last = draw_kernels.court_weights(
+                firms.revenue, firms.alignment, self._home, self._home_pull, self._cdf
             )
-            self._cdf, self._cdf_month = cdf, m.month
-            self._cdf_last = float(cdf[-1]) if cdf.shape[0] else 1.0
+            self._cdf_month = m.month
         return draw_kernels.search(self._cdf, self._cdf_last, m.rng.random())

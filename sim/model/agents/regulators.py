@@ -130,12 +130,22 @@ class Regulator(mesa.Agent):
         self._targeting_power = ep.targeting_power
         self._strike_weight = ep.strike_weight
         self._full_pressure = ep.full_pressure
+        # The (frozen) specification's numbers a month reads.
+        self._mandate, self._capacity = spec.mandate, spec.capacity
+        lo, hi = spec.investigation_months
+        self._months = (lo, hi + 1)
+        self._p_freeze, self._p_fine = spec.p_freeze, spec.p_fine
+        self._fine_rate, self._legal_cap = spec.fine_rate, spec.legal_cap
+        self._jumps = {
+            "fine": ep.fine_compliance_jump, "freeze": ep.freeze_compliance_jump,
+            "order": ep.order_compliance_jump,
+        }  # fmt: skip
 
     def step(self) -> None:
         """Update stringency, close due investigations and open new ones."""
         m = self.model
         # min(max(target, 0.0), 1.0), as min and max compare (NaN and -0.0 kept).
-        target = m.policy.item(self.dimension) + self.spec.mandate
+        target = m.policy.item(self.dimension) + self._mandate
         target = 0.0 if target < 0.0 else target
         target = 1.0 if target > 1.0 else target
         self.stringency += self._speed * (target - self.stringency)
@@ -158,7 +168,7 @@ class Regulator(mesa.Agent):
     def open_new(self) -> None:
         """Open this month's investigations on targets drawn by size, exposure and compliance."""
         m = self.model
-        rate = self.spec.capacity * self.stringency**self._stringency_power
+        rate = self._capacity * self.stringency**self._stringency_power
         n_new = int(m.rng.poisson(rate)) if rate > 0 else 0
         if n_new == 0:
             return
@@ -183,7 +193,7 @@ class Regulator(mesa.Agent):
         if n_new == 0:
             return
         rng = m.rng
-        lo, hi = self.spec.investigation_months
+        lo, hi = self._months
         if n_new == 1:
             rows = [draw_kernels.draw_one(weights, total, rng.random(), weights)]
         else:
@@ -191,7 +201,7 @@ class Regulator(mesa.Agent):
         # An array of bounded integers draws one integer after another: the same values, and
         # the generator left alike (tests/model/test_draw_kernels.py), at less cost a call.
         for row in rows:
-            self.open_investigation(row, int(rng.integers(lo, hi + 1)))
+            self.open_investigation(row, int(rng.integers(lo, hi)))
 
     def _revenue_power(self) -> np.ndarray:
         """Return every firm's revenue to the targeting power, computed once a month.
@@ -240,12 +250,12 @@ class Regulator(mesa.Agent):
         z = self.pressure(row)
         zc = z / self._full_pressure
         zc = 1.0 if zc > 1.0 else zc  # min(zc, 1.0)
-        spec = self.spec
-        p_freeze = spec.p_freeze * zc * self.stringency
-        p_fine = spec.p_fine * zc
+        p_freeze = self._p_freeze * zc * self.stringency
+        p_fine = self._p_fine * zc
         u = self.model.rng.random()
         if u < p_freeze:
             outcome = "freeze"
+            spec = self.spec
             self.impose_freeze(row, spec.freeze_kind, spec.freeze_months)
         elif u < p_freeze + p_fine and self.impose_fine(row) > 0.0:
             outcome = "fine"
@@ -275,9 +285,9 @@ class Regulator(mesa.Agent):
         firms = self.model.firms
         domestic = firms.revenue.item(row) * firms.domestic_share.item(row)
         if amount_cny_bn is None:
-            share = self.spec.fine_rate if share_of_revenue is None else share_of_revenue
+            share = self._fine_rate if share_of_revenue is None else share_of_revenue
             amount_cny_bn = share * domestic
-        return min(amount_cny_bn, self.spec.legal_cap * domestic)
+        return min(amount_cny_bn, self._legal_cap * domestic)
 
     def impose_fine(
         self, row: int, *, share_of_revenue: float | None = None, amount_cny_bn: float | None = None
@@ -302,9 +312,7 @@ class Regulator(mesa.Agent):
             return 0.0
         firms = self.model.firms
         firms.cash[row] -= amount
-        jump = self.model.params.enforcement.fine_compliance_jump
-        firms.compliance[row] += jump * (1.0 - firms.compliance[row])
-        firms.strikes[row] += STRIKES["fine"]
+        self._comply(row, "fine")
         self.model.record_sanction(
             row, "fine", amount, weight=SIGNAL["fine"] * self.stringency, regulator=self.name
         )
@@ -315,15 +323,22 @@ class Regulator(mesa.Agent):
         firms = self.model.firms
         k = FREEZE_KINDS.index(kind)
         firms.freeze_until[row, k] = max(firms.freeze_until[row, k], self.model.month + months)
-        jump = self.model.params.enforcement.freeze_compliance_jump
-        firms.compliance[row] += jump * (1.0 - firms.compliance[row])
-        firms.strikes[row] += STRIKES["freeze"]
+        self._comply(row, "freeze")
         self.model.record_sanction(row, "freeze", 0.0, weight=SIGNAL["freeze"] * self.stringency)
 
     def issue_order(self, row: int) -> None:
         """Issue a rectification order to firm ``row``: compliance rises, a half strike."""
-        firms = self.model.firms
-        jump = self.model.params.enforcement.order_compliance_jump
-        firms.compliance[row] += jump * (1.0 - firms.compliance[row])
-        firms.strikes[row] += STRIKES["order"]
+        self._comply(row, "order")
         self.model.record_sanction(row, "order", 0.0, weight=SIGNAL["order"] * self.stringency)
+
+    def _comply(self, row: int, kind: str) -> None:
+        """A sanction's effect on firm ``row``: its compliance jump and its strikes, by ``kind``.
+
+        ``compliance += jump * (1 - compliance)`` and ``strikes += STRIKES[kind]``, in Python
+        floats (the same IEEE operations as on the arrays' scalars, without making them).
+        """
+        firms = self.model.firms
+        jump = self._jumps[kind]
+        compliance = firms.compliance.item(row)
+        firms.compliance[row] = compliance + jump * (1.0 - compliance)
+        firms.strikes[row] = firms.strikes.item(row) + STRIKES[kind]
