@@ -151,6 +151,7 @@ class PolicyModel(RunRecords, mesa.Model):
             PlatformFirm(self, name=name, row=i) for i, name in enumerate(self.firms.names)
         ]
         self._regulator_by_name = {r.name: r for r in self.regulators}
+        self._legal_cap = {r.name: r.spec.legal_cap for r in self.regulators}  # read once
         self._city_by_name = {c.name: c for c in self.cities}
         self._fund_by_name = {f.name: f for f in self.funds}
         self._firm_row = {name: i for i, name in enumerate(self.firms.names)}
@@ -254,8 +255,7 @@ class PolicyModel(RunRecords, mesa.Model):
         f = self.firms
         domestic = float(f.revenue[row] * f.domestic_share[row])
         share = amount_cny_bn / domestic if domestic > 0 else float("nan")
-        reg = self._regulator_by_name.get(regulator)
-        cap = reg.spec.legal_cap if reg is not None else float("nan")
+        cap = self._legal_cap.get(regulator, float("nan"))
         name = f.names[row] if row < f.n_named else f"synthetic-{row - f.n_named}"
         self.fine_records.append((self.date, regulator, name, amount_cny_bn, share, cap))
 
