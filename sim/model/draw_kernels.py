@@ -133,18 +133,18 @@ def draw_one(weights: FloatArray, total: float, u: float, out: FloatArray) -> in
 
 @kernel
 def draw_rows(
-    weights: FloatArray, total: float, found: IntArray, u: FloatArray, running: FloatArray
-) -> IntArray:
-    """Return the rows one round of ``rng.choice(..., replace=False)`` draws with uniforms ``u``.
+    weights: FloatArray, total: float, found: IntArray, u: FloatArray, running: FloatArray,
+    out: IntArray,
+) -> None:  # fmt: skip
+    """Write in ``out`` the rows one round of ``rng.choice(..., replace=False)`` draws with ``u``.
 
     Reproduces ``p = weights / total; p[found] = 0; cdf = np.cumsum(p); cdf /= cdf[-1];
     cdf.searchsorted(u, side="right")``: the rows ``found`` of ``weights`` are set to zero
-    (``0.0 / total`` is ``0.0``, as ``p``'s) and the running shares go into ``running``.
+    (``0.0 / total`` is ``0.0``, as ``p``'s) and the running shares go into ``running``. ``out``
+    (one entry per uniform) is the caller's: an array handed back would cost it more.
     """
     for i in range(found.shape[0]):
         weights[found[i]] = 0.0
     last = running_shares(weights, total, running)
-    out = np.empty(u.shape[0], dtype=np.int64)
     for j in range(u.shape[0]):
         out[j] = search(running, last, u[j])
-    return out

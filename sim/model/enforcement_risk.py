@@ -300,12 +300,13 @@ def _exposure(
     # share = weights / total; zc = min((s_r + strike_weight * strikes) * (1 - c) /
     # full_pressure, 1); cost = zc * (p_fine * fine_share * domestic_share + p_freeze * s_r *
     # freeze_years * freeze_growth_penalty) * share, a block of firms at a time;
-    # top = share.max(axis=1).
-    top, divisor, exact = value_kernels.enforcement_pass(
+    # top = share.max(axis=1), written with the divisor into arrays made here (not handed back).
+    top, divisor = np.empty(len(stringency)), np.empty(len(stringency))
+    exact = value_kernels.enforcement_pass(
         kernels.contiguous(columns), weight, firms.compliance, firms.strikes,
         firms.domestic_share, stringency, rules.p_fine, rules.fine_share, rules.p_freeze,
         rules.freeze_years, float(params.firms.freeze_growth_penalty), float(ep.full_pressure),
-        float(ep.strike_weight), weights, cost, *_leaves(firms.n),
+        float(ep.strike_weight), weights, cost, top, divisor, *_leaves(firms.n),
     )  # fmt: skip
     exposure = object.__new__(EnforcementExposure)  # EnforcementExposure(...), fields at once
     vars(exposure).update(

@@ -56,12 +56,15 @@ def metric_sums(m: PolicyModel) -> np.ndarray:
     reduction it stands for (:func:`sim.model.sum_kernels.metric_sums`).
     """
     f = m.firms
-    return sum_kernels.metric_sums(
+    sums = np.empty(sum_kernels.N_SUMS)
+    sum_kernels.metric_sums(
         f.compliance, f.alignment, contiguous(f.split[:, 2]), f.revenue, contiguous(f.rd_spend),
         f.ai_capability, f.compute_foreign, f.compute_domestic, 1.0 - m.chips.performance_gap,
         contiguous(f.market_value), f.discount_rate, f.listed, f.golden_share, f.freeze_until,
         int(m.month), f.sector, len(f.sector_names), f.buffers.empty("gathered value", (2 * f.n,)),
+        sums,
     )  # fmt: skip
+    return sums
 
 
 def _ratio(num: float, den: float) -> float:

@@ -151,6 +151,7 @@ class PolicyModel(RunRecords, mesa.Model):
             PlatformFirm(self, name=name, row=i) for i, name in enumerate(self.firms.names)
         ]
         self._regulator_by_name = {r.name: r for r in self.regulators}
+        self._legal_cap = {r.name: r.spec.legal_cap for r in self.regulators}  # read once
         self._city_by_name = {c.name: c for c in self.cities}
         self._fund_by_name = {f.name: f for f in self.funds}
         self._firm_row = {name: i for i, name in enumerate(self.firms.names)}
@@ -165,6 +166,8 @@ class PolicyModel(RunRecords, mesa.Model):
         self._engaged = block(self._state_rows, self._firm_cols)
         self._keep = (0.5 ** (1.0 / self.params.valuation.sanction_halflife),
                       1.0 - self.params.enforcement.strike_decay)  # fmt: skip
+        p = self.params  # the groups a month reads, read once (a run's parameters never change)
+        self._month_params = (p.firms, p.chips, p.valuation, p.influence.engagement_tie)
         self._uncertainty = Uncertainty()
         self._before, self._by_month = compiled_timeline(scenario)
         for timed in self._before:
@@ -254,8 +257,7 @@ class PolicyModel(RunRecords, mesa.Model):
         f = self.firms
         domestic = float(f.revenue[row] * f.domestic_share[row])
         share = amount_cny_bn / domestic if domestic > 0 else float("nan")
-        reg = self._regulator_by_name.get(regulator)
-        cap = reg.spec.legal_cap if reg is not None else float("nan")
+        cap = self._legal_cap.get(regulator, float("nan"))
         name = f.names[row] if row < f.n_named else f"synthetic-{row - f.n_named}"
         self.fine_records.append((self.date, regulator, name, amount_cny_bn, share, cap))
 
@@ -303,13 +305,12 @@ class PolicyModel(RunRecords, mesa.Model):
         f = self.firms
         value_kernels.fade_memories(f.sanction_memory, self._keep[0], f.strikes, self._keep[1])
         change = self.policy.item(0) - self._last_policy.item(0)
-        self.uncertainty = self._uncertainty.update(change, self.params.valuation)
+        self.uncertainty = self._uncertainty.update(change, self._month_params[2])
 
     def _engage(self) -> None:
         """Named firms' engagement effort makes the centre and the regulators listen to them."""
         # ties[block] += engagement_tie * split[:n_named, 3], in one compiled call.
-        tie = self.params.influence.engagement_tie
-        self.influence.engage(self._engaged, self.firms.split[:, 3], tie)
+        self.influence.engage(self._engaged, self.firms.split[:, 3], self._month_params[3])
 
     def jobs_index(self, revenue_total: float | None = None) -> float:
         """Return the jobs proxy (100 at the start).
@@ -348,9 +349,9 @@ class PolicyModel(RunRecords, mesa.Model):
             fund.step()
         shuffle_step(self.random, self.cities)
 
-        self.chips.update_capacity(self.params.chips)
+        fp, cp = self._month_params[:2]
+        self.chips.update_capacity(cp)
         f = self.firms
-        fp = self.params.firms
         self.pressure, self.enforcement = month_exposure(f, self.regulators, self.params)
         self.expected_cost = self.enforcement.expected_cost()
         f.allocate_budget(self.pressure, self.expected_cost, 1.0 - stringency, self_reliance,
@@ -361,11 +362,11 @@ class PolicyModel(RunRecords, mesa.Model):
         f.grow(month, self.gdp_growth, fp)
         f.spend(fp)
         flows["operating_cash_cny_bn"] += f.operating_cash_cny_bn
-        foreign, domestic = f.buy_compute(self.chips, self.params.chips)
+        foreign, domestic = f.buy_compute(self.chips, cp)
         paid = f.pay_chip_makers(domestic)
         flows["chip_sales_cny_bn"] += paid
         flows["chip_imports_cny_bn"] += foreign + domestic - paid
-        f.update_capability(self.chips.performance_gap, self.params.chips)
+        f.update_capability(self.chips.performance_gap, cp)
 
         self._update_uncertainty()
         if (investors := self.investors) is not None:

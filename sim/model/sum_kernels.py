@@ -212,9 +212,9 @@ def metric_sums(
     rd_spend: FloatArray, ai_capability: FloatArray, foreign: FloatArray, domestic: FloatArray,
     domestic_weight: float, market_value: FloatArray, discount_rate: FloatArray,
     listed: BoolArray, golden_share: BoolArray, freeze_until: IntArray, month: int,
-    sector: IntArray, n_sectors: int, gathered: FloatArray,
-) -> FloatArray:  # fmt: skip
-    """Return the firm sums the metrics read, in the order of :data:`METRIC_SUMS`.
+    sector: IntArray, n_sectors: int, gathered: FloatArray, out: FloatArray,
+) -> None:  # fmt: skip
+    """Write the firm sums the metrics read in ``out``, in the order of :data:`METRIC_SUMS`.
 
     Each sum is ``np.add.reduce`` of (``w`` is ``domestic_weight``, ``lv`` is
     ``market_value * listed``): ``compliance``, ``alignment``, ``expansion * revenue``,
@@ -224,6 +224,7 @@ def metric_sums(
     then ``np.count_nonzero(freeze_until > month)`` (``freeze_until`` has a row per firm),
     ``np.count_nonzero(golden_share)`` and :func:`hhi`. ``gathered`` (two floats per firm,
     overwritten) holds the listed values, from its start, and the unlisted ones, from its middle.
+    ``out`` has :data:`N_SUMS` entries (the caller's: an array handed back costs it more).
 
     Two passes over the firms, then the counts. The first walks the leaves of the pairwise sums in
     order (as :func:`pairwise_sum`, the 13 sums at once), and adds each firm's revenue to its
@@ -299,7 +300,6 @@ def metric_sums(
         top -= 1
     if n:
         rev[current] = acc
-    out = np.empty(N_SUMS)
     for j in range(n_rows):
         out[j] = 0.0 + pending[0, j]
     # The second pass. Each value is written at the next place of both selections; the next
@@ -330,4 +330,3 @@ def metric_sums(
     out[n_rows + 2], out[n_rows + 3] = freezes, golden
     weighted = rev / pairwise_sum(rev) * squares
     out[n_rows + 4] = 10_000.0 * pairwise_sum(weighted)
-    return out

@@ -54,8 +54,9 @@ def enforcement_cost(
     weights: FloatArray, total: FloatArray, compliance: FloatArray, strikes: FloatArray,
     domestic_share: FloatArray, stringency: FloatArray, p_fine: FloatArray,
     fine_share: FloatArray, p_freeze: FloatArray, freeze_years: FloatArray, penalty: float,
-    full_pressure: float, strike_weight: float, cost: FloatArray,
-) -> tuple[FloatArray, FloatArray, bool]:  # fmt: skip
+    full_pressure: float, strike_weight: float, cost: FloatArray, largest: FloatArray,
+    divisor: FloatArray,
+) -> bool:  # fmt: skip
     """Write each regulator's expected cost per probe in ``cost``, from the targeting ``weights``.
 
     The element-wise part of :func:`sim.model.enforcement_risk.enforcement_exposure`, a block of
@@ -71,17 +72,19 @@ def enforcement_cost(
 
     The shares are not written out (the caller divides them again when it needs them).
 
-    Returns each row's largest share, ``(weights / divisor[:, None]).max(axis=1)``, the divisor,
-    and whether every row has its largest share. The largest share is the row's largest weight
-    divided (a division by a positive number keeps the order). A row with no share above 0, or
-    whose ``total`` is not finite (it may hold NaN, and NumPy's maximum then decides which NaN,
-    or which zero), has NaN instead: the caller takes NumPy's there.
+    Writes each row's largest share, ``(weights / divisor[:, None]).max(axis=1)``, in
+    ``largest`` and the divisor in ``divisor`` (one entry per regulator each; given by the
+    caller, so that no array is handed back), and returns whether every row has its largest
+    share. The largest share is the row's largest weight divided (a division by a positive
+    number keeps the order). A row with no share above 0, or whose ``total`` is not finite (it
+    may hold NaN, and NumPy's maximum then decides which NaN, or which zero), has NaN instead:
+    the caller takes NumPy's there.
     """
     n_reg, n = weights.shape
-    divisor = np.empty(n_reg)
     for r in range(n_reg):
         divisor[r] = total[r] if total[r] > 0.0 else 1.0
-    top = np.full(n_reg, -1, dtype=np.int64)
+    top = largest.view(np.int64)
+    top[:] = -1
     a, b = np.empty(min(n, BLOCK)), np.empty(min(n, BLOCK))
     for lo in range(0, n, BLOCK):
         m = min(BLOCK, n - lo)
@@ -100,14 +103,13 @@ def enforcement_cost(
                 zc = kernels.minimum(s_r * a[j] + b[j], 1.0)
                 cost_r[j] = zc * (fine_r * domestic_b[j] + freeze_r) * s
             top[r] = largest_bits(weights_r, top[r])
-    largest = top.view(np.float64)
     exact = True
     for r in range(n_reg):
         largest[r] = largest[r] / divisor[r]
         if not (largest[r] > 0.0 and abs(total[r]) < np.inf):
             largest[r] = np.nan
             exact = False
-    return largest, divisor, exact
+    return exact
 
 
 @kernel
@@ -116,18 +118,18 @@ def enforcement_pass(
     domestic_share: FloatArray, stringency: FloatArray, p_fine: FloatArray,
     fine_share: FloatArray, p_freeze: FloatArray, freeze_years: FloatArray, penalty: float,
     full_pressure: float, strike_weight: float, weights: FloatArray, cost: FloatArray,
-    bounds: IntArray, ops: NDArray[np.int8],
-) -> tuple[FloatArray, FloatArray, bool]:  # fmt: skip
+    largest: FloatArray, divisor: FloatArray, bounds: IntArray, ops: NDArray[np.int8],
+) -> bool:  # fmt: skip
     """Write the month's targeting weights in ``weights`` and costs per probe in ``cost``.
 
     :func:`targeting_weights` into ``weights`` (``bounds`` and ``ops`` as there), then
-    :func:`enforcement_cost` on its sums, in one call: the same operations in the same order,
-    and the same result.
+    :func:`enforcement_cost` on its sums (``largest`` and ``divisor`` as there), in one call:
+    the same operations in the same order, and the same result.
     """
     total = targeting_weights(columns, weight, compliance, weights, bounds, ops)
     return enforcement_cost(
         weights, total, compliance, strikes, domestic_share, stringency, p_fine, fine_share,
-        p_freeze, freeze_years, penalty, full_pressure, strike_weight, cost,
+        p_freeze, freeze_years, penalty, full_pressure, strike_weight, cost, largest, divisor,
     )  # fmt: skip
 
 
@@ -225,12 +227,13 @@ def move_rates(
     common: float, golden_share: BoolArray, b_golden: float, foreign: FloatArray,
     domestic: FloatArray, rd_intensity: FloatArray, blocked: bool, export_weight: float,
     listed_abroad: BoolArray, listing_risk: float,
-) -> FloatArray:  # fmt: skip
+) -> None:  # fmt: skip
     """Move ``discount_rate`` toward its target in place; write the annuity exponent in ``out``.
 
     Reproduces, with ``rate = target_rates(...)`` (the same arguments),
     ``discount_rate += adjust * (rate - discount_rate)`` and then
-    ``out[...] = annuity_exponent(discount_rate - growth, horizon)``; returns ``out``.
+    ``out[...] = annuity_exponent(discount_rate - growth, horizon)``. Returns nothing: an array
+    handed back from a compiled function costs its caller more than one it already holds.
     """
     for i in range(discount_rate.shape[0]):
         rate = target_rate(
@@ -240,7 +243,6 @@ def move_rates(
         d = discount_rate[i] + adjust * (rate - discount_rate[i])
         discount_rate[i] = d
         out[i] = exponent(d - growth, horizon)
-    return out
 
 
 @kernel
@@ -346,8 +348,8 @@ def annuity_values(
 def hazard_cap(
     total: FloatArray, rate: FloatArray, weights: FloatArray, divisor: FloatArray,
     weighted: FloatArray, top_share: FloatArray,
-) -> FloatArray:  # fmt: skip
-    """Make ``total`` 12 x itself with each monthly probe hazard capped at 1; return it.
+) -> None:  # fmt: skip
+    """Make ``total`` 12 x itself with each monthly probe hazard capped at 1, in place.
 
     ``total`` is ``rate @ weighted`` (changed in place); the shares are ``share = weights /
     divisor[:, None]``, divided here where they are read. Reproduces, for each regulator ``r``
@@ -364,4 +366,3 @@ def hazard_cap(
                     total[i] = total[i] - (s * rate[r] - 1.0) * weighted[r, i] / s
     for i in range(n):
         total[i] = 12.0 * total[i]
-    return total

@@ -285,9 +285,10 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
     cost *= np.multiply.outer(fine, domestic) + freeze[:, None]
     cost *= share
     got = np.empty_like(columns)
-    top, got_divisor, exact = value_kernels.enforcement_cost(
+    top, got_divisor = np.full(n_reg, np.nan), np.full(n_reg, np.nan)
+    exact = value_kernels.enforcement_cost(
         weights, got_total, compliance, strikes, domestic, stringency, p_fine, fine_share,
-        p_freeze, years, penalty, full_pressure, strike_weight, got,
+        p_freeze, years, penalty, full_pressure, strike_weight, got, top, got_divisor,
     )  # fmt: skip
     same_bits(weights, targeting)  # read, not divided in place
     same_bits(got_divisor, divisor)
@@ -300,10 +301,11 @@ def test_enforcement_pass(n: int, n_reg: int) -> None:
 
     # Both kernels in one call: the same weights, costs, divisors and largest shares.
     fused_weights, fused_cost = np.empty_like(columns), np.empty_like(columns)
-    fused_top, fused_divisor, fused_exact = value_kernels.enforcement_pass(
+    fused_top, fused_divisor = np.full(n_reg, np.nan), np.full(n_reg, np.nan)
+    fused_exact = value_kernels.enforcement_pass(
         columns, revenue, compliance, strikes, domestic, stringency, p_fine, fine_share,
         p_freeze, years, penalty, full_pressure, strike_weight, fused_weights, fused_cost,
-        *leaves,
+        fused_top, fused_divisor, *leaves,
     )  # fmt: skip
     same_bits(fused_weights, targeting)
     same_bits(fused_cost, cost)
@@ -326,8 +328,9 @@ def test_the_largest_share_is_the_largest_weight_divided(n: int) -> None:
     ones, zeros = np.ones(n), np.zeros(n)
     weights, cost = np.empty_like(columns), np.empty_like(columns)
     rules = [np.full(3, 0.5) for _ in range(5)]
-    top, divisor, exact = value_kernels.enforcement_pass(
-        columns, ones, zeros, zeros, ones, *rules, 0.15, 0.8, 0.25, weights, cost,
+    top, divisor = np.full(3, np.nan), np.full(3, np.nan)
+    exact = value_kernels.enforcement_pass(
+        columns, ones, zeros, zeros, ones, *rules, 0.15, 0.8, 0.25, weights, cost, top, divisor,
         *sum_kernels.pairwise_leaves(n),
     )  # fmt: skip
     share = columns / np.where(columns.sum(axis=1) > 0.0, columns.sum(axis=1), 1.0)[:, None]
@@ -386,11 +389,12 @@ def test_pairwise_sum_is_numpys(kind: str) -> None:
 
 def _metric_sums_of(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Return :func:`sum_kernels.metric_sums` with every float array ``a``, listed ``mask``."""
-    n = a.size
-    return sum_kernels.metric_sums(
+    n, out = a.size, np.full(sum_kernels.N_SUMS, np.nan)
+    sum_kernels.metric_sums(
         a, a, a, a, a, a, a, a, 0.7, a, a, mask, mask, np.zeros((n, 3), np.int64), 0,
-        np.zeros(n, np.int64), 1, np.full(2 * n, np.nan),
+        np.zeros(n, np.int64), 1, np.full(2 * n, np.nan), out,
     )  # fmt: skip
+    return out
 
 
 def _numpy_sums_of(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -433,10 +437,11 @@ def test_metric_sums(n: int, runs: bool) -> None:
         total(rate * lv), total(lv), total(market_value[listed]), total(market_value[~listed]),
         np.count_nonzero(freeze_until > month), np.count_nonzero(golden), hhi,
     ]  # fmt: skip
-    got = sum_kernels.metric_sums(
+    got = np.full(sum_kernels.N_SUMS, np.nan)
+    sum_kernels.metric_sums(
         compliance, alignment, expansion, revenue, rd_spend, capability, foreign, domestic,
         weight, market_value, rate, listed, golden, freeze_until, month, sector, 5,
-        np.full(2 * n, np.nan),
+        np.full(2 * n, np.nan), got,
     )  # fmt: skip
     assert len(got) == len(sum_kernels.METRIC_SUMS)
     same_bits(got, np.array(expected, dtype=float))
@@ -464,7 +469,8 @@ def test_investors_valuation(n: int, blocked: float, listing_risk: float) -> Non
     args = (golden, b_golden, foreign, domestic, rd, blocked > 0.0, b_export * blocked, abroad,
             listing_risk)  # fmt: skip
     same_bits(value_kernels.target_rates(common, *args), target)
-    exponent = value_kernels.move_rates(rate, adjust, growth, horizon, np.empty(n), common, *args)
+    exponent = np.full(n, np.nan)
+    value_kernels.move_rates(rate, adjust, growth, horizon, exponent, common, *args)
     same_bits(rate, moved)
     spread = moved - growth
     same_bits(exponent, value_kernels.annuity_exponent(spread, horizon))
@@ -525,5 +531,5 @@ def test_hazard_cap(n: int) -> None:
         rows = np.flatnonzero(share[r] * rate[r] > 1.0)
         s = share[r, rows]
         expected[rows] -= (s * rate[r] - 1.0) * weighted[r, rows] / s
-    got = value_kernels.hazard_cap(total, rate, weights, divisor, weighted, top)
-    same_bits(got, 12.0 * expected)
+    value_kernels.hazard_cap(total, rate, weights, divisor, weighted, top)
+    same_bits(total, 12.0 * expected)

@@ -50,7 +50,8 @@ def test_month_valuation(n: int, blocked: float, listing_risk: float) -> None:
     np.maximum(value, 0.0, out=value)
     np.copyto(value, 0.0, where=~valued)
 
-    expm1 = value_kernels.move_rates(rate, adjust, growth, horizon, np.empty(n), common, *args)
+    expm1 = np.full(n, np.nan)
+    value_kernels.move_rates(rate, adjust, growth, horizon, expm1, common, *args)
     same_bits(rate, moved)
     np.expm1(expm1, out=expm1)
     annuity_out, value_out = np.full(n, np.nan), np.full(n, np.nan)

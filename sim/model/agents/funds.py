@@ -130,18 +130,24 @@ class Fund(mesa.Agent):
 class GoldenShareFund(Fund):
     """The golden-share fund (CIIF)."""
 
+    def __init__(self, model: PolicyModel, *, name: str, spec: FundSpec) -> None:
+        super().__init__(model, name=name, spec=spec)
+        # A run's parameters and the (frozen) specification never change: the numbers a month
+        # reads are read once (a field of a schema model is a slower read than an attribute).
+        self._propensity = spec.stake_propensity
+        self._sanction_weight = float(model.params.funds.stake_sanction_weight)
+
     def step(self) -> None:
         """Consider a stake in each named firm that has none."""
         m = self.model
         firms = m.firms
-        p = m.params.funds
-        base = self.spec.stake_propensity * float(m.policy[0])
+        base = self._propensity * float(m.policy[0])
         draws = m.rng.random(firms.n_named)
         # draw < base * exposure[data] * (1 + weight * sanction_memory) and no stake held, for
         # the named firms: all read before any stake is taken.
         rows = np.empty(draws.shape[0], dtype=np.int64)
         k = firm_kernels.stake_rows(
-            draws, base, firms.exposure[:, DATA], float(p.stake_sanction_weight),
+            draws, base, firms.exposure[:, DATA], self._sanction_weight,
             firms.sanction_memory, firms.golden_share, rows,
         )  # fmt: skip
         if k:  # most months none
@@ -155,24 +161,31 @@ class ChipFund(Fund):
     def __init__(self, model: PolicyModel, *, name: str, spec: FundSpec) -> None:
         super().__init__(model, name=name, spec=spec)
         self.invested_cny_bn = 0.0
+        # The numbers a month reads, read once (as GoldenShareFund's).
+        self._deploy_rate = spec.deploy_rate
+        self._gap = (model.params.chips.performance_gap, model.params.chips.gap_halving_cny_bn)
 
     def step(self) -> None:
         """Deploy capital into domestic chips: narrow the gap, build capacity, fund chip makers."""
         m = self.model
-        amount = self.deploy(self.spec.deploy_rate * self.capital_cny_bn)
+        amount = self.deploy(self._deploy_rate * self.capital_cny_bn)
         self.invested_cny_bn += amount
         makers, share, total = m.firms.chip_makers()
         if makers.size and amount > 0:
             self.pay_firms(makers, 0.5 * amount, (share, total))
-        cp = m.params.chips
-        m.chips.performance_gap = cp.performance_gap * 0.5 ** (
-            self.invested_cny_bn / cp.gap_halving_cny_bn
-        )
+        gap, halving = self._gap
+        m.chips.performance_gap = gap * 0.5 ** (self.invested_cny_bn / halving)
         m.chips.fund_invested_cny_bn = self.invested_cny_bn
 
 
 class GuidanceFund(Fund):
     """State and city guidance funds: co-investment in deals with aligned firms."""
+
+    def __init__(self, model: PolicyModel, *, name: str, spec: FundSpec) -> None:
+        super().__init__(model, name=name, spec=spec)
+        # The numbers a deal reads, read once (as GoldenShareFund's).
+        self._alignment_min = model.params.funds.guidance_alignment_min
+        self._deploy_rate = spec.deploy_rate
 
     def co_invest(self, row: int, deal_cny_bn: float) -> float:
         """Co-invest in a deal with firm ``row`` when it is aligned enough.
@@ -185,9 +198,9 @@ class GuidanceFund(Fund):
             The amount co-invested, billion CNY.
         """
         firms = self.model.firms
-        if firms.alignment[row] < self.model.params.funds.guidance_alignment_min:
+        if firms.alignment[row] < self._alignment_min:
             return 0.0
-        amount = self.deploy(self.spec.deploy_rate * deal_cny_bn)
+        amount = self.deploy(self._deploy_rate * deal_cny_bn)
         self.pay_firms(row, amount)
         return amount
 
@@ -236,6 +249,10 @@ class Investors(Fund):
             float(v.horizon_years),
         )  # fmt: skip
         self._usd_per_cny = float(v.usd_per_cny)
+        self._rate_numbers = (
+            v.discount_rate, v.b_uncertainty, v.b_risk_appetite, float(v.b_golden_share),
+            v.b_export_control,
+        )  # fmt: skip
 
     def hear(self, strength: float, belief: str = "probe_hazard") -> None:
         """Update a belief on an outside signal (negative: alarming, positive: supportive).
@@ -271,17 +288,17 @@ class Investors(Fund):
     def _target_args(self) -> tuple[Any, ...]:
         """Return the arguments of the target rates' kernel (``value_kernels.target_rates``)."""
         m = self.model
-        v = m.params.valuation
+        base, b_uncertainty, b_risk_appetite, b_golden_share, b_export = self._rate_numbers
         firms = m.firms
-        common = v.discount_rate + v.b_uncertainty * (m.uncertainty - self.uncertainty0)
-        common -= v.b_risk_appetite * m.risk_appetite
+        common = base + b_uncertainty * (m.uncertainty - self.uncertainty0)
+        common -= b_risk_appetite * m.risk_appetite
         # common - golden share's assurance + export controls x dependence on foreign chips
         # (when any are blocked) + the foreign-listing risk of firms listed abroad.
         blocked = m.chips.blocked_share
         return (
-            float(common), firms.golden_share, float(v.b_golden_share), firms.compute_foreign,
+            float(common), firms.golden_share, b_golden_share, firms.compute_foreign,
             firms.compute_domestic, firms.rd_intensity, bool(blocked > 0.0),
-            float(v.b_export_control * blocked), firms.listed_abroad,
+            float(b_export * blocked), firms.listed_abroad,
             float(self.foreign_listing_risk),
         )  # fmt: skip
 

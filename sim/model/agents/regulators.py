@@ -64,7 +64,8 @@ def draw_without_replacement(
     running = np.empty(p.shape[0])
     while len(found) < size:
         x = rng.random(size - len(found))
-        new = draw_kernels.draw_rows(p, total, np.array(found, dtype=np.int64), x, running)
+        new = np.empty(x.shape[0], dtype=np.int64)
+        draw_kernels.draw_rows(p, total, np.array(found, dtype=np.int64), x, running, new)
         # np.unique's first occurrences in this round, in the order drawn.
         seen: set[int] = set()
         for row in new.tolist():
