@@ -18,7 +18,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import numpy as np
 
 from sim import __version__
 from sim.errors import ScenarioError
+from sim.experiments import shipped
 from sim.experiments.sweep_schema import MAX_RUNS
 from sim.scenario.loader import (
     list_scenarios,
@@ -126,6 +127,16 @@ class RunSpec:
         if self.point_id is not None:
             out["point_id"] = self.point_id
         return {**out, "replicate": self.replicate, "seed": self.seed}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the scenario once per scenario object, rebuilt once per worker (see shipped)."""
+        rest = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "base"}
+        return _unpickled_spec, (*shipped.encoded(self.base), rest)
+
+
+def _unpickled_spec(digest: str, data: bytes, rest: dict[str, Any]) -> RunSpec:
+    """Rebuild a pickled :class:`RunSpec`, its scenario shared with the runs sent before it."""
+    return RunSpec(base=shipped.received(digest, data), **rest)
 
 
 @dataclass

@@ -89,7 +89,12 @@ def _segments(log_: RecordLog) -> tuple[list[Source], dict[str, list[tuple[int, 
 
 
 def _merged(folder: Path, segments: list[tuple[int, str, int]]) -> Iterator[pa.Table]:
-    """Yield the segments' rows in order, a row group at a time."""
+    """Yield the segments' rows in order, a row group at a time.
+
+    Every row group but the last holds exactly :data:`ROW_GROUP` rows, wherever the chunks of
+    the batch began and ended, and its columns are contiguous, so that the compacted file is the
+    same however the runs were chunked (serially or on workers).
+    """
     left: dict[str, int] = {}
     for _, file, _ in segments:
         left[file] = left.get(file, 0) + 1
@@ -104,10 +109,12 @@ def _merged(folder: Path, segments: list[tuple[int, str, int]]) -> Iterator[pa.T
         if not left[file]:
             cursors.pop(file).close()
         if size >= ROW_GROUP:
-            yield pa.concat_tables(buffer, promote_options="default")
-            buffer, size = [], 0
+            table = pa.concat_tables(buffer, promote_options="default")
+            whole = size - size % ROW_GROUP
+            yield table.slice(0, whole).combine_chunks()
+            buffer, size = ([table.slice(whole)], size - whole) if size > whole else ([], 0)
     if buffer:
-        yield pa.concat_tables(buffer, promote_options="default")
+        yield pa.concat_tables(buffer, promote_options="default").combine_chunks()
 
 
 def _write_dataset(folder: Path, target: str, segments: list[tuple[int, str, int]]) -> None:

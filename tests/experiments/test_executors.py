@@ -78,6 +78,27 @@ def test_serial_processes_and_dask_are_bitwise_identical(tmp_path: Path) -> None
     assert kinds == ["serial", "processes", "dask"]
 
 
+def test_compacted_files_do_not_depend_on_chunking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.experiments.execution as execution
+    import sim.results.compact as compact
+
+    monkeypatch.setattr(compact, "ROW_GROUP", 10)  # many row groups from a few 6-month runs
+    common = {"replicates": 3, "seed": 5, "months": 6, "executor": "serial"}
+    chunked, digests = execution.chunked, []
+    for size, workers in ((1, 1), (4, 1), (2, 3)):
+        monkeypatch.setattr(execution, "chunk_size", lambda runs, n, size=size: size)
+        monkeypatch.setattr(execution, "chunked", lambda todo, size, n, w=workers: chunked(
+            todo, size, w))
+        out = tmp_path / f"c{size}-{workers}"
+        res = run_batch(SCENARIOS, out=out, **common)
+        assert res.manifest["counts"]["done"] == 6
+        digests.append(_digests(out))
+    assert digests[0] == digests[1] == digests[2]
+    assert any(name.startswith("timeseries/") for name in digests[0])
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="workers fork only on Linux")
 def test_workers_fork_from_a_lone_thread_and_use_the_fork_server_beside_others(
     tmp_path: Path,
