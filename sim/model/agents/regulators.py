@@ -133,7 +133,7 @@ class Regulator(mesa.Agent):
         # The (frozen) specification's numbers a month reads.
         self._mandate, self._capacity = spec.mandate, spec.capacity
         lo, hi = spec.investigation_months
-        # As 0-d arrays: ``rng.integers`` converts its bounds to arrays, and takes these as they are.
+        # 0-d arrays: ``rng.integers`` converts its bounds to arrays and takes these as they are.
         self._months = (np.array(lo, dtype=np.int64), np.array(hi + 1, dtype=np.int64))
         self._p_freeze, self._p_fine = spec.p_freeze, spec.p_fine
         self._fine_rate, self._legal_cap = spec.fine_rate, spec.legal_cap
