@@ -267,7 +267,7 @@ class Regulator(mesa.Agent):
             outcome = "freeze"
             spec = self.spec
             self.impose_freeze(row, spec.freeze_kind, spec.freeze_months)
-        elif u < p_freeze + p_fine and self.impose_fine(row) > 0.0:
+        elif u < p_freeze + p_fine and self._fine(row, self.fine_amount(row)) > 0.0:
             outcome = "fine"
         elif z > ORDER_PRESSURE:
             outcome = "order"
@@ -318,10 +318,14 @@ class Regulator(mesa.Agent):
         amount = self.fine_amount(
             row, share_of_revenue=share_of_revenue, amount_cny_bn=amount_cny_bn
         )
+        return self._fine(row, amount)
+
+    def _fine(self, row: int, amount: float) -> float:
+        """Impose a fine of ``amount`` on firm ``row`` unless it is nothing; return the fine."""
         if amount <= 0.0:
             return 0.0
-        firms = self.model.firms
-        firms.cash[row] -= amount
+        cash = self.model.firms.cash  # in Python floats: the same IEEE operation as on the scalar
+        cash[row] = cash.item(row) - amount
         self._comply(row, "fine")
         self.model.record_sanction(
             row, "fine", amount, weight=SIGNAL["fine"] * self.stringency, regulator=self.name
