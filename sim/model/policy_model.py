@@ -15,6 +15,7 @@ Order of a month (see docs/ODD.md, "Process overview and scheduling"):
 from __future__ import annotations
 
 import logging
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -241,9 +242,10 @@ class PolicyModel(RunRecords, mesa.Model):
             regulator: The sanctioning regulator's name (gives the fine's legal cap).
         """
         f = self.firms
-        f.sanction_memory[row] += weight
-        size = np.sqrt(max(float(f.revenue[row]), 0.0) / self._max_named_revenue)
-        self._uncertainty.record(weight, float(size))
+        memory = f.sanction_memory  # Python floats: the same IEEE operations as on the scalars
+        memory[row] = memory.item(row) + weight
+        size = math.sqrt(max(f.revenue.item(row), 0.0) / self._max_named_revenue)
+        self._uncertainty.record(weight, size)
         self.treasury_cny_bn += amount_cny_bn
         if kind == "fine":
             self.flows["fines_count"] += 1
@@ -255,7 +257,7 @@ class PolicyModel(RunRecords, mesa.Model):
     def _record_fine(self, row: int, amount_cny_bn: float, regulator: str) -> None:
         """Keep one fine's record: its size against domestic revenue and the legal cap."""
         f = self.firms
-        domestic = float(f.revenue[row] * f.domestic_share[row])
+        domestic = f.revenue.item(row) * f.domestic_share.item(row)
         share = amount_cny_bn / domestic if domestic > 0 else float("nan")
         cap = self._legal_cap.get(regulator, float("nan"))
         name = f.names[row] if row < f.n_named else f"synthetic-{row - f.n_named}"

@@ -134,7 +134,8 @@ class Regulator(mesa.Agent):
         # The (frozen) specification's numbers a month reads.
         self._mandate, self._capacity = spec.mandate, spec.capacity
         lo, hi = spec.investigation_months
-        self._months = (lo, hi + 1)
+        # 0-d arrays: ``rng.integers`` converts its bounds to arrays and takes these as they are.
+        self._months = (np.array(lo, dtype=np.int64), np.array(hi + 1, dtype=np.int64))
         self._p_freeze, self._p_fine = spec.p_freeze, spec.p_fine
         self._fine_rate, self._legal_cap = spec.fine_rate, spec.legal_cap
         self._jumps = {
@@ -149,10 +150,13 @@ class Regulator(mesa.Agent):
         target = m.policy.item(self.dimension) + self._mandate
         target = 0.0 if target < 0.0 else target
         target = 1.0 if target > 1.0 else target
-        self.stringency += self._speed * (target - self.stringency)
+        self.stringency = stringency = self.stringency + self._speed * (target - self.stringency)
         if m.month >= self._next_due:
             self.close_due()
-        self.open_new()
+        # open_new, with its draw of the count here: most months a regulator opens nothing.
+        rate = self._capacity * stringency**self._stringency_power
+        if rate > 0 and (n_new := m.rng.poisson(rate)):
+            self._open(n_new)
 
     # -- investigations -------------------------------------------------------------------------
 
@@ -168,11 +172,13 @@ class Regulator(mesa.Agent):
 
     def open_new(self) -> None:
         """Open this month's investigations on targets drawn by size, exposure and compliance."""
-        m = self.model
         rate = self._capacity * self.stringency**self._stringency_power
-        n_new = int(m.rng.poisson(rate)) if rate > 0 else 0
-        if n_new == 0:
-            return
+        if rate > 0 and (n_new := self.model.rng.poisson(rate)):
+            self._open(n_new)
+
+    def _open(self, n_new: int) -> None:
+        """Open up to ``n_new`` investigations (a positive count drawn by :meth:`open_new`)."""
+        m = self.model
         firms = m.firms
         # revenue ** power * exposure * (1 - compliance), zero on the firms under investigation,
         # its sum and its count of positive weights: one compiled pass.
@@ -201,8 +207,9 @@ class Regulator(mesa.Agent):
             rows = draw_without_replacement(rng, weights, n_new, total).tolist()
         # An array of bounded integers draws one integer after another: the same values, and
         # the generator left alike (tests/model/test_draw_kernels.py), at less cost a call.
+        integers = rng.integers
         for row in rows:
-            self.open_investigation(row, int(rng.integers(lo, hi)))
+            self.open_investigation(row, int(integers(lo, hi)))
 
     def _revenue_power(self) -> np.ndarray:
         """Return every firm's revenue to the targeting power, computed once a month.
@@ -248,17 +255,20 @@ class Regulator(mesa.Agent):
         Returns:
             The outcome.
         """
-        z = self.pressure(row)
+        # pressure(row), inline
+        firms, stringency = self.model.firms, self.stringency
+        strikes = self._strike_weight * firms.strikes.item(row)
+        z = (stringency + strikes) * (1.0 - firms.compliance.item(row))
         zc = z / self._full_pressure
         zc = 1.0 if zc > 1.0 else zc  # min(zc, 1.0)
-        p_freeze = self._p_freeze * zc * self.stringency
+        p_freeze = self._p_freeze * zc * stringency
         p_fine = self._p_fine * zc
         u = self.model.rng.random()
         if u < p_freeze:
             outcome = "freeze"
             spec = self.spec
             self.impose_freeze(row, spec.freeze_kind, spec.freeze_months)
-        elif u < p_freeze + p_fine and self.impose_fine(row) > 0.0:
+        elif u < p_freeze + p_fine and self._fine(row, self.fine_amount(row)) > 0.0:
             outcome = "fine"
         elif z > ORDER_PRESSURE:
             outcome = "order"
@@ -309,10 +319,14 @@ class Regulator(mesa.Agent):
         amount = self.fine_amount(
             row, share_of_revenue=share_of_revenue, amount_cny_bn=amount_cny_bn
         )
+        return self._fine(row, amount)
+
+    def _fine(self, row: int, amount: float) -> float:
+        """Impose a fine of ``amount`` on firm ``row`` unless it is nothing; return the fine."""
         if amount <= 0.0:
             return 0.0
-        firms = self.model.firms
-        firms.cash[row] -= amount
+        cash = self.model.firms.cash  # in Python floats: the same IEEE operation as on the scalar
+        cash[row] = cash.item(row) - amount
         self._comply(row, "fine")
         self.model.record_sanction(
             row, "fine", amount, weight=SIGNAL["fine"] * self.stringency, regulator=self.name
