@@ -150,13 +150,10 @@ class Regulator(mesa.Agent):
         target = m.policy.item(self.dimension) + self._mandate
         target = 0.0 if target < 0.0 else target
         target = 1.0 if target > 1.0 else target
-        self.stringency = stringency = self.stringency + self._speed * (target - self.stringency)
+        self.stringency += self._speed * (target - self.stringency)
         if m.month >= self._next_due:
             self.close_due()
-        # open_new, with its draw of the count here: most months a regulator opens nothing.
-        rate = self._capacity * stringency**self._stringency_power
-        if rate > 0 and (n_new := m.rng.poisson(rate)):
-            self._open(n_new)
+        self.open_new()
 
     # -- investigations -------------------------------------------------------------------------
 
@@ -255,10 +252,8 @@ class Regulator(mesa.Agent):
         Returns:
             The outcome.
         """
-        # pressure(row), inline
-        firms, stringency = self.model.firms, self.stringency
-        strikes = self._strike_weight * firms.strikes.item(row)
-        z = (stringency + strikes) * (1.0 - firms.compliance.item(row))
+        stringency = self.stringency
+        z = self.pressure(row)
         zc = z / self._full_pressure
         zc = 1.0 if zc > 1.0 else zc  # min(zc, 1.0)
         p_freeze = self._p_freeze * zc * stringency
