@@ -4,8 +4,10 @@ NumPy sums a leaf of at least 8 elements with eight running sums, 8 elements apa
 (:mod:`sim.model.sum_kernels`): running sum ``t`` adds ``a[lo + t]``, ``a[lo + 8 + t]``, ... one
 after the other. The eight are independent, so one vector addition of eight lanes does one step
 of all eight, each lane's addition the IEEE addition of the scalar one: the same sums, bit for
-bit, eight additions an instruction. Numba's loop vectorizer does not make that vector (it would
-have to see eight scalar sums as one), so :func:`block_sum` writes it in LLVM's vector type.
+bit. The eight lanes are two vectors of four (lanes 0-3 and 4-7): four additions an instruction,
+two instructions independent of each other. Numba's loop vectorizer does not make these vectors
+(it would have to see eight scalar sums as one), so :func:`block_sum` writes them in LLVM's
+vector type.
 
 :data:`block_sum` needs Numba: it is made (:func:`define`) when the kernels are compiled, at the
 first kernel call (:mod:`sim.model.kernels`), not when this module is imported.
@@ -51,7 +53,7 @@ def _make_block_sum() -> Any:
     from numba.extending import intrinsic
 
     i64, f64 = ir.IntType(64), ir.DoubleType()
-    vector = ir.VectorType(f64, LANES)
+    half = ir.VectorType(f64, LANES // 2)
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         array_type = signature.args[0]
@@ -59,31 +61,38 @@ def _make_block_sum() -> Any:
             return context.compile_internal(builder, scalar_block_sum, signature, args)
         data = context.make_array(array_type)(context, builder, args[0]).data
         lo, blocks = args[1], args[2]
-        rows = builder.bitcast(builder.gep(data, [lo]), vector.as_pointer())
+        # Lanes 0-3 and 4-7 as two vectors of four, as the loops that write arrays store them
+        # (a load of eight over two stores of four would wait for the stores to finish).
+        quads = builder.bitcast(builder.gep(data, [lo]), half.as_pointer())
 
-        def load(k: Any) -> Any:
-            return builder.load(builder.gep(rows, [k]), align=8)
+        def load(k: Any, which: int) -> Any:
+            at = builder.add(builder.mul(k, ir.Constant(i64, 2)), ir.Constant(i64, which))
+            return builder.load(builder.gep(quads, [at]), align=8)
 
-        one = ir.Constant(i64, 1)
-        first = load(ir.Constant(i64, 0))
+        zero, one = ir.Constant(i64, 0), ir.Constant(i64, 1)
+        first = (load(zero, 0), load(zero, 1))
         entry = builder.block
         loop = builder.append_basic_block("lanes.loop")
         done = builder.append_basic_block("lanes.done")
         builder.cbranch(builder.icmp_signed(">", blocks, one), loop, done)
         builder.position_at_end(loop)
-        k, acc = builder.phi(i64), builder.phi(vector)
+        k, acc = builder.phi(i64), (builder.phi(half), builder.phi(half))
         k.add_incoming(one, entry)
-        acc.add_incoming(first, entry)
-        added = builder.fadd(acc, load(k))
+        added = []
+        for which in (0, 1):
+            acc[which].add_incoming(first[which], entry)
+            added.append(builder.fadd(acc[which], load(k, which)))
+            acc[which].add_incoming(added[which], loop)
         after = builder.add(k, one)
         k.add_incoming(after, loop)
-        acc.add_incoming(added, loop)
         builder.cbranch(builder.icmp_signed("<", after, blocks), loop, done)
         builder.position_at_end(done)
-        sums = builder.phi(vector)
-        sums.add_incoming(first, entry)
-        sums.add_incoming(added, loop)
-        r = [builder.extract_element(sums, ir.Constant(ir.IntType(32), t)) for t in range(LANES)]
+        sums = (builder.phi(half), builder.phi(half))
+        for which in (0, 1):
+            sums[which].add_incoming(first[which], entry)
+            sums[which].add_incoming(added[which], loop)
+        lane = [ir.Constant(ir.IntType(32), t) for t in range(LANES // 2)]
+        r = [builder.extract_element(vector, t) for vector in sums for t in lane]
         left = builder.fadd(builder.fadd(r[0], r[1]), builder.fadd(r[2], r[3]))
         right = builder.fadd(builder.fadd(r[4], r[5]), builder.fadd(r[6], r[7]))
         return builder.fadd(left, right)
