@@ -1,4 +1,4 @@
-"""The eight running sums of a pairwise-sum leaf, as one vector of eight lanes.
+"""The eight running sums of a pairwise-sum leaf, as the lanes of vector additions.
 
 NumPy sums a leaf of at least 8 elements with eight running sums, 8 elements apart
 (:mod:`sim.model.sum_kernels`): running sum ``t`` adds ``a[lo + t]``, ``a[lo + 8 + t]``, ... one
@@ -10,7 +10,8 @@ two instructions independent of each other. Numba's loop vectorizer does not mak
 vector type.
 
 :data:`block_sum` needs Numba: it is made (:func:`define`) when the kernels are compiled, at the
-first kernel call (:mod:`sim.model.kernels`), not when this module is imported.
+first kernel call (:mod:`sim.model.kernels`), not when this module is imported. Numba's cache of
+a compiled kernel follows the kernel's own file only: after a change here, clear the caches.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import Any
 
 #: Lanes of the vector: NumPy's running sums of a leaf.
 LANES = 8
-#: ``block_sum(a, lo, blocks)``: :func:`scalar_block_sum` of a float array, eight lanes an
-#: addition (a C-contiguous array; another layout takes the scalar sums). Made by :func:`define`.
+#: ``block_sum(a, lo, blocks)``: :func:`scalar_block_sum` of a float array, in vector lanes (a
+#: C-contiguous array; another layout takes the scalar sums). Made by :func:`define`.
 block_sum: Callable[[Any, int, int], float]
 
 
