@@ -87,19 +87,38 @@ def court_weights(
     return running_shares(out, sum_kernels.combine(ops, parts)[0], out)
 
 
+#: Elements a block of :func:`running_shares` divides before adding them up.
+SHARES_BLOCK = 64
+
+
 @kernel
 def running_shares(weights: FloatArray, total: float, out: FloatArray) -> float:
     """Write ``np.cumsum(weights / total)`` into ``out`` (it may be ``weights``); return its last.
 
     ``np.cumsum`` adds one element at a time, the first taken as it is. ``weights`` holds at least
-    one element.
+    one element. A block of :data:`SHARES_BLOCK` elements is divided first (the divisions of a
+    block are independent: the loop vectorizes) and then added up one after the other: the same
+    divisions and additions, and the next block's divisions run while this block's additions
+    wait for one another.
     """
     n = weights.shape[0]
-    acc = weights[0] / total
-    out[0] = acc
-    for i in range(1, n):
-        acc = acc + weights[i] / total
-        out[i] = acc
+    acc = 0.0
+    # The block's shares go into an array of their own: were they written over ``weights``
+    # (``out`` may be ``weights``), the division's loop would not vectorize.
+    shares = np.empty(min(n, SHARES_BLOCK))
+    for lo in range(0, n, SHARES_BLOCK):
+        m = min(SHARES_BLOCK, n - lo)
+        # Views of the block, indexed from 0 (so that the loops vectorize).
+        w, running = weights[lo : lo + m], out[lo : lo + m]
+        for j in range(m):
+            shares[j] = w[j] / total
+        start = 0
+        if lo == 0:
+            acc, start = shares[0], 1
+            running[0] = acc
+        for j in range(start, m):
+            acc = acc + shares[j]
+            running[j] = acc
     return acc
 
 

@@ -70,6 +70,9 @@ def compile_kernels() -> None:
     """
     from numba import njit
 
+    from sim.model import lanes
+
+    lanes.define()  # the vector sums the kernels call
     jit = njit(cache=True, error_model="numpy")
     for (module, name), fn in _PYTHON.items():
         namespace = vars(sys.modules[module])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.model import lanes
 from sim.model.kernels import kernel
 
 FloatArray = NDArray[np.float64]
@@ -79,21 +80,9 @@ def leaf_sum(a: FloatArray, lo: int, m: int) -> float:
         for i in range(lo, lo + m):
             res += a[i]
         return res
-    # A view indexed from 0 (so that the loop vectorizes): eight running sums, 8 apart.
+    # Eight running sums, 8 apart, as the lanes of one vector (sim.model.lanes).
     blocks = m // 8
-    b = a[lo : lo + 8 * blocks]
-    r0, r1, r2, r3, r4, r5, r6, r7 = b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]
-    for k in range(1, blocks):
-        i = 8 * k
-        r0 += b[i]
-        r1 += b[i + 1]
-        r2 += b[i + 2]
-        r3 += b[i + 3]
-        r4 += b[i + 4]
-        r5 += b[i + 5]
-        r6 += b[i + 6]
-        r7 += b[i + 7]
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    res = lanes.block_sum(a, lo, blocks)
     for i in range(lo + 8 * blocks, lo + m):
         res += a[i]
     return res

@@ -65,6 +65,24 @@ def test_search_is_searchsorted_of_the_normalised_running_sums(n: int, seed: int
         assert draw_kernels.search(running, last, u) == cdf.searchsorted(u, side="right")
 
 
+@pytest.mark.parametrize("kind", ["uniform", "huge_tiny", "signed"])
+def test_running_shares_are_numpys_cumsum_in_blocks(kind: str) -> None:
+    rng = np.random.default_rng(["uniform", "huge_tiny", "signed"].index(kind))
+    for n in [*range(1, 200), 1_000, 10_000, 100_003]:
+        w = rng.uniform(0.0, 1.0, n)
+        if kind != "uniform":
+            w *= 10.0 ** rng.integers(-300, 300, n)
+        if kind == "signed":
+            w *= rng.choice([-1.0, 1.0], n)
+        total = float(rng.uniform(0.1, 10.0))
+        expected = np.cumsum(w / total)
+        out = np.full(n, 7.0)
+        same_bits(np.array([draw_kernels.running_shares(w, total, out)]), expected[-1:])
+        same_bits(out, expected)
+        draw_kernels.running_shares(w, total, w)  # in place
+        same_bits(w, expected)
+
+
 def test_search_orders_nan_as_numpy_does() -> None:
     running = np.array([0.0, 0.5, np.nan, np.nan])
     for last in (1.0, np.nan, 0.0):

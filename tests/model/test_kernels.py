@@ -387,6 +387,20 @@ def test_pairwise_sum_is_numpys(kind: str) -> None:
         same_bits(_metric_sums_of(a, mask)[:15], _numpy_sums_of(a, mask))
 
 
+@pytest.mark.parametrize("kind", ["random", "huge_tiny", "signed"])
+def test_leaf_sums_in_lanes_are_numpys(kind: str) -> None:
+    """A leaf summed in vector lanes (contiguous) or by scalar sums (strided) has NumPy's bits."""
+    rng = np.random.default_rng(10 + len(kind))
+    for n in [*range(301), 1000, 10_000]:
+        a = summands(rng, 2 * n, kind)
+        for values in (a[:n], a[::2]):  # contiguous: lanes; strided: scalar running sums
+            for lo in sorted({0, 1, 7, n // 3, max(n - 8, 0)} - {n} if n else {0}):
+                m = min(sum_kernels.LEAF, n - lo)
+                leaf = np.array(values[lo : lo + m])
+                same_bits(0.0 + sum_kernels.leaf_sum(values, lo, m), np.add.reduce(leaf))
+            same_bits(sum_kernels.pairwise_sum(values), np.add.reduce(np.array(values)))
+
+
 def _metric_sums_of(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Return :func:`sum_kernels.metric_sums` with every float array ``a``, listed ``mask``."""
     n, out = a.size, np.full(sum_kernels.N_SUMS, np.nan)
