@@ -22,13 +22,15 @@ BoolArray = NDArray[np.bool_]
 @kernel
 def budget_split(
     w: FloatArray, expected_cost: FloatArray, strikes: FloatArray, alignment: FloatArray,
-    pressure: FloatArray, cash: FloatArray, freeze_until: IntArray, month: int,
-    base: tuple[float, float, float, float], cost_response: float, own_cost: float,
-    self_reliance: float, expansion: float, cash_constraint: float,
+    pressure: FloatArray, cash: FloatArray, freeze_until: IntArray, month: int, b0: float,
+    b1: float, b3: float, cost_response: float, own_cost: float, self_reliance: float,
+    expansion: float, cash_constraint: float,
 ) -> None:  # fmt: skip
     """Write the budget shares into ``w`` (shape (4, n)), as ``FirmPopulation.allocate_budget``.
 
-    Reproduces, with ``blocked = np.maximum(freeze_until[:, 1], freeze_until[:, 2]) > month``::
+    ``b0``, ``b1`` and ``b3`` are ``base[0]``, ``base[1]`` and ``base[3]`` of the base split
+    (numbers, not a tuple: a tuple argument costs each call microseconds to type). Reproduces,
+    with ``blocked = np.maximum(freeze_until[:, 1], freeze_until[:, 2]) > month``::
 
         w[0] = base[0] * (1.0 + cost_response * expected_cost / own_cost + strikes)
         w[1] = base[1] * (1.0 + self_reliance * alignment)
@@ -38,7 +40,6 @@ def budget_split(
         total = w[0] + w[1] + w[2] + w[3]
         w = np.where(total > 0, w / total, 0.25)
     """
-    b0, b1, _, b3 = base
     w0, w1, w2, w3 = w[0], w[1], w[2], w[3]
     for i in range(w.shape[1]):
         x0 = b0 * (1.0 + cost_response * expected_cost[i] / own_cost + strikes[i])
@@ -210,7 +211,7 @@ def order_leaves(
     units: FloatArray, exp_neg_z: FloatArray, required: float, blocked: float,
     foreign: FloatArray, domestic: FloatArray, bounds: IntArray,
 ) -> FloatArray:  # fmt: skip
-    """Do :func:`chip_orders` on the leaves ``bounds``; return each one's sums of units, domestic."""
+    """Do :func:`chip_orders` on the leaves ``bounds``; return each one's two sums."""
     parts = np.empty((bounds.shape[0] - 1, 2))
     open_share = 1.0 - blocked
     for k in range(parts.shape[0]):
