@@ -238,6 +238,8 @@ class Investors(Fund):
         self._opened = np.fromiter(map(_OPENED, model.regulators), float, len(model.regulators))
         self._annuity = np.zeros(model.firms.n)
         self._cost = np.zeros(model.firms.n)
+        #: A month's annuity exponents (read only within :meth:`step`).
+        self._exponent = np.zeros(model.firms.n)
         #: Firms investors value: those with a recorded value (Huawei, employee-owned, has none).
         self.valued = model.firms.market_value > 0.0
         # The valuation's numbers a month reads (the parameters never change in a run).
@@ -349,7 +351,7 @@ class Investors(Fund):
         # between two kernels (kernels: not compiled). The annuity factors go into an array of
         # their own, not over the exponents: a kernel whose output is one of its inputs does
         # not vectorize.
-        expm1 = keep.empty("annuity exponent", shape)
+        expm1 = self._exponent
         value_kernels.move_rates(
             f.discount_rate, adjust, growth, horizon, expm1, *self._target_args()
         )
