@@ -22,13 +22,15 @@ BoolArray = NDArray[np.bool_]
 @kernel
 def budget_split(
     w: FloatArray, expected_cost: FloatArray, strikes: FloatArray, alignment: FloatArray,
-    pressure: FloatArray, cash: FloatArray, freeze_until: IntArray, month: int,
-    base: tuple[float, float, float, float], cost_response: float, own_cost: float,
-    self_reliance: float, expansion: float, cash_constraint: float,
+    pressure: FloatArray, cash: FloatArray, freeze_until: IntArray, month: int, b0: float,
+    b1: float, b3: float, cost_response: float, own_cost: float, self_reliance: float,
+    expansion: float, cash_constraint: float,
 ) -> None:  # fmt: skip
     """Write the budget shares into ``w`` (shape (4, n)), as ``FirmPopulation.allocate_budget``.
 
-    Reproduces, with ``blocked = np.maximum(freeze_until[:, 1], freeze_until[:, 2]) > month``::
+    ``b0``, ``b1`` and ``b3`` are ``base[0]``, ``base[1]`` and ``base[3]`` of the base split
+    (numbers, not a tuple: a tuple argument costs each call microseconds to type). Reproduces,
+    with ``blocked = np.maximum(freeze_until[:, 1], freeze_until[:, 2]) > month``::
 
         w[0] = base[0] * (1.0 + cost_response * expected_cost / own_cost + strikes)
         w[1] = base[1] * (1.0 + self_reliance * alignment)
@@ -38,7 +40,6 @@ def budget_split(
         total = w[0] + w[1] + w[2] + w[3]
         w = np.where(total > 0, w / total, 0.25)
     """
-    b0, b1, _, b3 = base
     w0, w1, w2, w3 = w[0], w[1], w[2], w[3]
     for i in range(w.shape[1]):
         x0 = b0 * (1.0 + cost_response * expected_cost[i] / own_cost + strikes[i])
@@ -190,17 +191,42 @@ def chip_orders(
     Reproduces ``q = np.maximum(1.0 / (1.0 + exp_neg_z), required)``,
     ``want_foreign = units * (1.0 - q)``, ``foreign = want_foreign * (1.0 - blocked)`` and
     ``domestic = units * q + want_foreign * blocked``; returns the sums (``np.add.reduce``) of
-    ``units`` and of ``domestic``, as ``FirmPopulation.buy_compute`` reads them. ``foreign`` may
-    be ``exp_neg_z`` itself (each element is read before it is written).
+    ``units`` and of ``domestic``, as ``FirmPopulation.buy_compute`` reads them, a leaf of the
+    pairwise sums at a time (:mod:`sim.model.sum_kernels`: the leaf is summed while it is in the
+    CPU's first cache). ``foreign`` may be ``exp_neg_z`` itself (each element is read before it
+    is written).
     """
     n = units.shape[0]
+    args = (units, exp_neg_z, required, blocked, foreign, domestic)
+    if n <= sum_kernels.LEAF:  # one leaf: each np.add.reduce is 0.0 + the leaf's sum
+        parts = order_leaves(*args, np.array((0, n)))
+        return 0.0 + parts[0, 0], 0.0 + parts[0, 1]
+    bounds, ops = sum_kernels.pairwise_leaves(n)
+    total = sum_kernels.combine(ops, order_leaves(*args, bounds))
+    return total[0], total[1]
+
+
+@kernel
+def order_leaves(
+    units: FloatArray, exp_neg_z: FloatArray, required: float, blocked: float,
+    foreign: FloatArray, domestic: FloatArray, bounds: IntArray,
+) -> FloatArray:  # fmt: skip
+    """Do :func:`chip_orders` on the leaves ``bounds``; return each one's two sums."""
+    parts = np.empty((bounds.shape[0] - 1, 2))
     open_share = 1.0 - blocked
-    for i in range(n):
-        q = kernels.maximum(1.0 / (1.0 + exp_neg_z[i]), required)
-        want_foreign = units[i] * (1.0 - q)
-        foreign[i] = want_foreign * open_share
-        domestic[i] = units[i] * q + want_foreign * blocked
-    return sum_kernels.pairwise_sum(units), sum_kernels.pairwise_sum(domestic)
+    for k in range(parts.shape[0]):
+        lo, m = bounds[k], bounds[k + 1] - bounds[k]
+        # Views of the leaf, indexed from 0 (so that the loop vectorizes).
+        units_b, exp_b = units[lo : lo + m], exp_neg_z[lo : lo + m]
+        foreign_b, domestic_b = foreign[lo : lo + m], domestic[lo : lo + m]
+        for j in range(m):
+            q = kernels.maximum(1.0 / (1.0 + exp_b[j]), required)
+            want_foreign = units_b[j] * (1.0 - q)
+            foreign_b[j] = want_foreign * open_share
+            domestic_b[j] = units_b[j] * q + want_foreign * blocked
+        parts[k, 0] = sum_kernels.leaf_sum(units_b, 0, m)
+        parts[k, 1] = sum_kernels.leaf_sum(domestic_b, 0, m)
+    return parts
 
 
 @kernel

@@ -150,3 +150,41 @@ def test_spend_step_cash_change_is_the_change_of_numpy_sums(kind: str) -> None:
         same_bits(got, rd)
         same_bits(cash, after)
         same_bits(np.array(got_change), np.array(change))
+
+
+@pytest.mark.parametrize("kind", ["random", "signed", "huge_tiny"])
+def test_budget_split_is_the_numpy_expression(kind: str) -> None:
+    """budget_split gives allocate_budget's NumPy shares on every size, and on extreme values."""
+    rng = np.random.default_rng(hash((kind, "budget")) % 2**32)
+    month, b0, b1, b2, b3 = 5, 1.0, 1.5, 2.0, 0.5
+    response, own_cost, self_reliance, cash_constraint = 3.0, 0.02, 0.4, 0.3
+    expansion = b2 * (1.0 + 0.5 * 0.6)
+    for n in SIZES:
+        cost, strikes, alignment, pressure, cash = (rng.uniform(0.0, 1.0, n) for _ in range(5))
+        if kind == "signed":
+            pressure = rng.uniform(-3.0, 1.0, n)  # a negative total takes the 0.25 branch
+            cash = rng.uniform(-1.0, 1.0, n)
+            cash[:: max(n // 5, 1)] = -0.0
+        elif kind == "huge_tiny":
+            cost *= 10.0 ** rng.integers(-300, 300, n)
+            strikes *= 10.0 ** rng.integers(-300, 300, n)
+            pressure *= rng.choice([-1.0, 1.0], n) * 10.0 ** rng.integers(-300, 300, n)
+        freeze_until = rng.integers(month - 2, month + 3, (n, 3)).astype(np.int64)
+        with np.errstate(all="ignore"):
+            blocked = np.maximum(freeze_until[:, 1], freeze_until[:, 2]) > month
+            w = np.empty((4, n))
+            w[0] = b0 * (1.0 + response * cost / own_cost + strikes)
+            w[1] = b1 * (1.0 + self_reliance * alignment)
+            w[2] = expansion * np.where(blocked, 0.1, 1.0)
+            w[2] *= np.where(cash > 0.0, 1.0, cash_constraint)
+            w[3] = b3 * (1.0 + pressure)
+            total = w[0] + w[1] + w[2] + w[3]
+            positive = total > 0
+            np.divide(w, total, out=w, where=positive)
+            w[:, ~positive] = 0.25
+            got = np.full((4, n), np.nan)
+            firm_kernels.budget_split(
+                got, cost, strikes, alignment, pressure, cash, freeze_until, month, b0, b1, b3,
+                response, own_cost, self_reliance, expansion, cash_constraint,
+            )  # fmt: skip
+        same_bits(got, w)

@@ -69,9 +69,9 @@ def test_budget_split(n: int, base: tuple[float, float, float, float]) -> None:
 
     out = np.empty((4, n))
     firm_kernels.budget_split(
-        out, expected_cost, strikes, alignment, pressure, cash, freeze_until, month, base,
-        response, own_cost, self_reliance, base[2] * (1.0 + support_response * support),
-        cash_constraint,
+        out, expected_cost, strikes, alignment, pressure, cash, freeze_until, month, base[0],
+        base[1], base[3], response, own_cost, self_reliance,
+        base[2] * (1.0 + support_response * support), cash_constraint,
     )  # fmt: skip
     same_bits(out, w)
 

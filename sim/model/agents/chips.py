@@ -97,7 +97,7 @@ class ChipMarket:
         # z = choice_sensitivity * value_gap + self_reliance_pull * (self_reliance * alignment
         # - 0.25) + taste, returned as -z for NumPy's exp (kernels: not compiled), taken in place.
         n = intensity.shape[0]
-        units, exp_neg_z, foreign, domestic = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+        units, exp_neg_z, foreign, domestic = np.empty((4, n))  # rows: one allocation, not four
         firm_kernels.chip_logit(
             intensity, rd_spend, alignment, taste, float(params.choice_sensitivity * value_gap),
             float(params.self_reliance_pull), float(self.self_reliance), units, exp_neg_z,

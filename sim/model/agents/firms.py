@@ -206,9 +206,9 @@ class FirmPopulation:
         own_cost = max(params.budget_share * base[0] / max(sum(base), 1e-12), 1e-12)
         firm_kernels.budget_split(
             w, expected_cost, self.strikes, self.alignment, pressure, self.cash,
-            self.freeze_until, int(month), base, float(params.pressure_response), own_cost,
-            float(self_reliance), base[2] * (1.0 + params.support_response * support),
-            float(params.cash_constraint),
+            self.freeze_until, int(month), base[0], base[1], base[3],
+            float(params.pressure_response), own_cost, float(self_reliance),
+            base[2] * (1.0 + params.support_response * support), float(params.cash_constraint),
         )  # fmt: skip
         self.split = w.T
         return self.split

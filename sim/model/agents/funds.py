@@ -238,6 +238,8 @@ class Investors(Fund):
         self._opened = np.fromiter(map(_OPENED, model.regulators), float, len(model.regulators))
         self._annuity = np.zeros(model.firms.n)
         self._cost = np.zeros(model.firms.n)
+        #: A month's annuity exponents (read only within :meth:`step`).
+        self._exponent = np.zeros(model.firms.n)
         #: Firms investors value: those with a recorded value (Huawei, employee-owned, has none).
         self.valued = model.firms.market_value > 0.0
         # The valuation's numbers a month reads (the parameters never change in a run).
@@ -346,18 +348,19 @@ class Investors(Fund):
         )
         # discount_rate += adjust_speed * (target_discount_rate() - discount_rate), and the
         # annuity factor at spread = discount_rate - growth (annuity_factor): NumPy's expm1
-        # between two kernels (kernels: not compiled), each firm's annuity factor written over
-        # its exponent.
-        annuity = keep.empty("annuity", shape)
+        # between two kernels (kernels: not compiled). The annuity factors go into an array of
+        # their own, not over the exponents: a kernel whose output is one of its inputs does
+        # not vectorize.
+        expm1 = self._exponent
         value_kernels.move_rates(
-            f.discount_rate, adjust, growth, horizon, annuity, *self._target_args()
+            f.discount_rate, adjust, growth, horizon, expm1, *self._target_args()
         )
-        np.expm1(annuity, out=annuity)
+        np.expm1(expm1, out=expm1)
         # firm_value_usd, then limited liability: a shareholder's stake is worth no less than
         # nothing; firms without a recorded value are worth nothing to investors.
-        value = keep.empty("market value", shape)
+        annuity, value = keep.empty("annuity", shape), keep.empty("market value", shape)
         value_kernels.annuity_values(
-            annuity, f.discount_rate, growth, horizon, f.cash, f.revenue, f.value_margin,
+            expm1, f.discount_rate, growth, horizon, f.cash, f.revenue, f.value_margin,
             self._cost, self._usd_per_cny, self.valued, annuity, value,
         )  # fmt: skip
         self._annuity = annuity
