@@ -258,7 +258,7 @@ def _execute(
                    lambda c: _manifest(plan, ex_info, started, "running", c, prov, prior))
         counts = folder.consolidate(schema)
         if counts["done"] == total:
-            compact(path)
+            compact(path, folder.records)
         status = "complete" if counts["done"] == total and not counts["failed"] else "failed"
     finally:
         try:

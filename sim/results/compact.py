@@ -205,13 +205,14 @@ def _write_dataset(folder: Path, target: str, segments: list[tuple[int, str, int
         return file_digest(tmp)
 
 
-def compact(folder: Path) -> None:
+def compact(folder: Path, records: RecordLog | None = None) -> None:
     """Merge the folder's dataset files into one per dataset and its records into one.
 
     Args:
         folder: A batch folder whose runs have all landed.
+        records: Its records, when the caller keeps them (see :class:`RecordLog`).
     """
-    log_ = RecordLog(folder)
+    log_ = records or RecordLog(folder)
     header = log_.header()
     chunk_paths = record_files(folder)
     if header is not None and not chunk_paths:
