@@ -21,7 +21,7 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,6 +41,8 @@ WHOLE_FILE_ROWS = 65_536
 """Files of at most this many rows are read whole when compacting (see :class:`_Cursor`)."""
 READ_AHEAD = 4
 """Files read ahead of the one being merged."""
+READERS = 2
+"""Threads that read files ahead (the workers of a batch have stopped when it compacts)."""
 COPY_CHARS = 1 << 20
 
 
@@ -205,17 +207,35 @@ def _write_dataset(folder: Path, target: str, segments: list[tuple[int, str, int
         return file_digest(tmp)
 
 
-def compact(folder: Path, records: RecordLog | None = None) -> None:
+def _write_datasets(folder: Path, found: dict[str, list[tuple[int, str, int]]],
+                    generation: int) -> dict[str, str]:  # fmt: skip
+    """Write each dataset's compacted file; return their checksums by relative path."""
+    checksums: dict[str, str] = {}
+    with cf.ThreadPoolExecutor(READERS, "policysim-compact-read") as readers, \
+            cf.ThreadPoolExecutor(1, "policysim-compact-write") as writers:  # fmt: skip
+        for dataset, segments in found.items():
+            if segments:
+                target = f"{dataset}/{COMPACTED_STEM}{generation:03d}.parquet"
+                checksums[target] = _write_dataset(folder, target, segments, readers, writers)
+    return checksums
+
+
+def compact(folder: Path, records: RecordLog | None = None,
+            meanwhile: Callable[[], object] | None = None) -> None:  # fmt: skip
     """Merge the folder's dataset files into one per dataset and its records into one.
 
     Args:
         folder: A batch folder whose runs have all landed.
         records: Its records, when the caller keeps them (see :class:`RecordLog`).
+        meanwhile: Called while the datasets are written (on other threads): work of the
+            caller's that reads the records and writes no record (the folder's tables).
     """
     log_ = records or RecordLog(folder)
     header = log_.header()
     chunk_paths = record_files(folder)
     if header is not None and not chunk_paths:
+        if meanwhile is not None:
+            meanwhile()
         return  # already compacted, nothing landed since
     generation = int(header["generation"]) + 1 if header else 0
     # The entries go to an unnamed file until the compacted files' checksums (the first line of
@@ -223,14 +243,11 @@ def compact(folder: Path, records: RecordLog | None = None) -> None:
     with tempfile.TemporaryFile("w+", encoding="utf-8", dir=log_.compacted_path.parent) as body:
         sources, found, count = _segments(log_, body)
         old = {rel for s in sources for rel in s.checksums}
-        checksums: dict[str, str] = {}
-        with cf.ThreadPoolExecutor(1, "policysim-compact-read") as readers, \
-                cf.ThreadPoolExecutor(1, "policysim-compact-write") as writers:  # fmt: skip
-            for dataset, segments in found.items():
-                if segments:
-                    target = f"{dataset}/{COMPACTED_STEM}{generation:03d}.parquet"
-                    checksums[target] = _write_dataset(folder, target, segments, readers,
-                                                       writers)  # fmt: skip
+        with cf.ThreadPoolExecutor(1, "policysim-compact") as datasets:
+            written = datasets.submit(_write_datasets, folder, found, generation)
+            if meanwhile is not None:
+                meanwhile()
+            checksums = written.result()
         body.seek(0)
         with atomic_path(log_.compacted_path) as tmp, tmp.open("w", encoding="utf-8") as fh:
             fh.write(json.dumps({"generation": generation, "checksums": checksums}))

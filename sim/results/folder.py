@@ -181,6 +181,14 @@ class BatchFolder:
             if run_table.num_rows else 0
         return {"done": run_table.num_rows, "failed": int(failed)}
 
+    def counts(self) -> dict[str, int]:
+        """Return the counts :meth:`consolidate` returns, without rebuilding the tables."""
+        done = failed = 0
+        for _, entry in self.records.entries():
+            done += 1
+            failed += entry["run"]["status"] != "ok"
+        return {"done": done, "failed": failed}
+
     def _recorded(self, runs: pa.Schema) -> tuple[pa.Table, pa.Table]:
         """Return the runs and summary tables of the records, in canonical order.
 

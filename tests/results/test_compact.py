@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,9 +18,9 @@ from sim.results.records import RecordLog
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    """Every file of the folder but the manifest (it holds times), by relative path."""
+    """Every dataset file and record of the folder (what compacting writes), by relative path."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != "manifest.json"}  # fmt: skip
+            if p.is_file() and p.parent != folder}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +30,9 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     before = root / "before"
     compact_as_usual = execution.compact
 
-    def keep_a_copy(path: Path, records: RecordLog | None = None) -> None:
+    def keep_a_copy(path: Path, records: RecordLog | None = None, **kwargs: Any) -> None:
         shutil.copytree(path, before)
-        compact_as_usual(path, records)
+        compact_as_usual(path, records, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(execution, "compact", keep_a_copy)
@@ -97,5 +98,21 @@ def test_consolidating_leaves_kept_records_as_they_were_read(
     read = [json.dumps(e) for _, e in RecordLog(folder.path).entries()]
     schema = runs_schema({}, sweep=False)
     counts = folder.consolidate(schema)
-    assert counts == {"done": 6, "failed": 0} == folder.consolidate(schema)
+    assert counts == {"done": 6, "failed": 0} == folder.consolidate(schema) == folder.counts()
     assert [json.dumps(e) for _, e in folder.records.entries()] == read
+
+
+def test_compacting_calls_back_while_the_datasets_are_written(
+    landed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    before, done = landed
+    folder = Path(shutil.copytree(before, tmp_path / "f"))
+    seen: list[list[str]] = []
+
+    def meanwhile() -> None:
+        seen.append([p.name for p in (folder / "parts").iterdir()])
+
+    compact.compact(folder, meanwhile=meanwhile)
+    assert seen == [[p.name for p in (before / "parts").iterdir()]]  # no record written yet
+    compact.compact(folder, meanwhile=meanwhile)  # nothing to compact: called all the same
+    assert len(seen) == 2 and seen[1] == ["compacted.jsonl"]
