@@ -186,7 +186,7 @@ class BatchFolder:
         done = failed = 0
         for _, entry in self.records.entries():
             done += 1
-            failed += entry["run"]["status"] != "ok"
+            failed += (entry.get("run") or {}).get("status") != "ok"
         return {"done": done, "failed": failed}
 
     def _recorded(self, runs: pa.Schema) -> tuple[pa.Table, pa.Table]:
