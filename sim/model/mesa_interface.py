@@ -122,8 +122,19 @@ def _months_to(
     return months
 
 
+def month_starts(scenario: Scenario) -> tuple[pd.Timestamp, ...]:
+    """Return the first days of a scenario's months (at least ``months`` of them), memoized.
+
+    What :func:`month_start` gives for each month from the scenario's start, in one tuple (a
+    model reads its month's date from it without hashing its start period).
+    """
+    start = start_period(scenario)
+    month_start(start, max(scenario.months - 1, 0))
+    return _MONTHS[start]
+
+
 def _date(model: PolicyModel) -> pd.Timestamp:
-    return month_start(model.start, max(model.month, 0))
+    return model.date
 
 
 def _scenario_name(model: PolicyModel) -> str:

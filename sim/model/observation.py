@@ -8,7 +8,9 @@ tables that :func:`~sim.model.runner.run_scenario` returns.
 
 from __future__ import annotations
 
+import collections
 import functools
+import operator
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.mesa_interface import RUN_COLUMNS, month_start
-from sim.model.metrics import METRICS, METRICS_BY_NAME, month_values
+from sim.model.metrics import METRIC_NAMES, METRICS, METRICS_BY_NAME, month_values
 from sim.scenario.base import DIMENSIONS
 
 if TYPE_CHECKING:
@@ -55,11 +57,14 @@ def fines_frame(records: Sequence[FineRecord]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=list(FINE_COLUMNS))
 
 
-def _plan(collector: Any) -> tuple[list[tuple[Any, str]], list[tuple[Any, Any]]]:
+def _plan(collector: Any) -> tuple[list[Any] | None, list[tuple[Any, str]], list[tuple[Any, Any]]]:
     """Return a collector's columns to record: those of declared metrics, and the others.
 
     Each as its column's ``append`` and the metric's name (a reporter that is the declared
-    metric's own ``Metric.compute``) or the reporter to call.
+    metric's own ``Metric.compute``) or the reporter to call. When the metrics' columns are every
+    declared metric in the order of :data:`~sim.model.metrics.METRICS` (a model's own
+    collector), their appends come first, in that order (:func:`month_values`' order), and the
+    list of names is empty.
     """
     metrics: list[tuple[Any, str]] = []
     others: list[tuple[Any, Any]] = []
@@ -70,7 +75,13 @@ def _plan(collector: Any) -> tuple[list[tuple[Any, str]], list[tuple[Any, Any]]]
             metrics.append((append, name))
         else:
             others.append((append, reporter))
-    return metrics, others
+    if tuple(name for _, name in metrics) == METRIC_NAMES:
+        return [append for append, _ in metrics], [], others
+    return None, metrics, others
+
+
+#: Calls each append of a list with the value at its place in another, in C (no bytecode a value).
+_consume = collections.deque[None](maxlen=0).extend
 
 
 class RunRecords:
@@ -90,14 +101,26 @@ class RunRecords:
     _firm_rows: list[dict[str, Any]]
     _positions: list[np.ndarray]
     _networks: list[tuple[int, np.ndarray]]
-    #: The collector; per metric reporter, its column's ``append`` and the metric's name; per
-    #: other reporter, its column's ``append`` and the reporter (bound once per collector).
-    _collecting: tuple[Any, list[tuple[Any, str]], list[tuple[Any, Any]]] | None = None
+    #: The collector; the appends of every declared metric in order, or None; per other metric
+    #: reporter, its column's ``append`` and the metric's name; per other reporter, its column's
+    #: ``append`` and the reporter (bound once per collector).
+    _collecting: (
+        tuple[Any, list[Any] | None, list[tuple[Any, str]], list[tuple[Any, Any]]] | None
+    ) = None
+    #: The first days of the scenario's months (:func:`~sim.model.mesa_interface.month_starts`).
+    _dates: tuple[pd.Timestamp, ...] = ()
+    #: The scenario's last month (``months - 1``) and the calendar month of its first (1-12).
+    _last_month: int
+    _start_month: int
 
     @property
     def date(self) -> pd.Timestamp:
         """The first day of the month being (or last) simulated (memoized, as the metrics')."""
-        return month_start(self.start, max(self.month, 0))
+        month = self.month
+        dates = self._dates
+        if 0 <= month < len(dates):
+            return dates[month]
+        return month_start(self.start, max(month, 0))
 
     def _record_month(self) -> None:
         """Record the month: the metrics, the positions, and W each December and at the end.
@@ -112,19 +135,22 @@ class RunRecords:
         collector = self.datacollector
         if self._collecting is None or self._collecting[0] is not collector:
             self._collecting = (collector, *_plan(collector))
-        _, metrics, others = self._collecting
-        if metrics:
+        _, in_order, metrics, others = self._collecting
+        if in_order is not None:
+            values = month_values(self)  # type: ignore[arg-type]
+            _consume(map(operator.call, in_order, values.values()))
+        elif metrics:
             values = month_values(self)  # type: ignore[arg-type]
             for append, name in metrics:
                 append(values[name])
         for append, reporter in others:
             append(reporter(self))
-        last = self.scenario.months - 1
-        if self.month >= last:
+        month, last = self.month, self._last_month
+        if month >= last:
             self.running = False
         self._positions.append(self.influence.position.copy())
-        if self.month == last or (self.start.month + self.month) % 12 == 0:
-            self._networks.append((self.month, self.influence.weights()))
+        if month == last or (self._start_month + month) % 12 == 0:
+            self._networks.append((month, self.influence.weights()))
 
     def timeseries_columns(self) -> dict[str, Any]:
         """Return the collected metrics as arrays, ``date`` (a ``DatetimeIndex``) first.

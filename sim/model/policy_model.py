@@ -44,6 +44,7 @@ from sim.model.mesa_interface import (
     ScenarioSource,
     collector_reporters,
     model_inputs,
+    month_starts,
     shuffle_step,
     start_period,
 )
@@ -126,6 +127,8 @@ class PolicyModel(RunRecords, mesa.Model):
         self.collect_firms = collect_firms
         self.month = 0
         self.start = start_cache.per_scenario(scenario, start_period)
+        self._dates = start_cache.per_scenario(scenario, month_starts)
+        self._last_month, self._start_month = scenario.months - 1, self.start.month
         self.gdp_growth = 0.06
         self.risk_appetite = 0.0
         self._signals = Signals()

@@ -21,6 +21,7 @@ import struct
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -55,17 +56,14 @@ ARRAY, FLOAT, SCALAR = 0, 3, 4
 
 #: One holder's state: attribute name -> value (arrays copied), for numbers and arrays only.
 State = dict[str, Any]
-#: A model's states as values that compare equal exactly when they are the same bit for bit.
-Bits = list[tuple[tuple[str, Any, Any], ...]]
-_float_bits = struct.Struct("<d").pack
 
 
 @dataclass(frozen=True)
 class _Solved:
-    """A scenario's state before the solve (its :func:`_bits`) and what the solve changed."""
+    """A scenario's state before the solve (its :class:`Snapshot`) and what the solve changed."""
 
     scenario: Scenario
-    before: Bits
+    before: Snapshot
     #: Per holder: attribute -> (replaced, value); ``replaced`` when the solve bound a new array.
     changes: list[dict[str, tuple[bool, Any]]]
 
@@ -210,30 +208,97 @@ def _kind(cls: type) -> int:
     return kind
 
 
-def _bits(model: PolicyModel) -> Bits:
-    """Return the numbers and arrays of :func:`_states` as one value to compare in one go.
+def _dicts(model: PolicyModel) -> list[dict[str, Any]]:
+    """Return the model's own fields and each holder's attributes, as dictionaries, in order."""
+    own = {name: getattr(model, name) for name in MODEL_FIELDS}
+    return [own, *(vars(holder) for holder in _holders(model))]
 
-    Two models' values are equal when they hold the same names in the same order and every
-    number and array is the same bit for bit (as :func:`_same` tells).
+
+def _getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """Return what reads ``names`` of a dictionary as a tuple (for any count of names)."""
+    if len(names) > 1:
+        return itemgetter(*names)
+    if names:
+        one = itemgetter(names[0])
+        return lambda values: (one(values),)
+    return lambda values: ()
+
+
+_tobytes = np.ndarray.tobytes
+_shape = attrgetter("shape")
+_dtype = attrgetter("dtype")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """One holder's attributes: their names and types, and their numbers and arrays by kind."""
+
+    names: tuple[str, ...]
+    types: tuple[type, ...]
+    arrays: Callable[[dict[str, Any]], tuple[Any, ...]]
+    floats: Callable[[dict[str, Any]], tuple[Any, ...]]
+    pack: Callable[..., bytes]
+    scalars: Callable[[dict[str, Any]], tuple[Any, ...]]
+    ints: Callable[[dict[str, Any]], tuple[Any, ...]]
+
+    @classmethod
+    def of(cls, values: dict[str, Any]) -> _Layout:
+        """Return the layout of a holder's ``values``."""
+        by_kind: dict[int, list[str]] = {ARRAY: [], FLOAT: [], SCALAR: [], -2: []}
+        for name, value in values.items():
+            kind = _kind(type(value))
+            if kind >= 0:
+                by_kind[kind if kind in (ARRAY, FLOAT, SCALAR) else -2].append(name)
+        floats = tuple(by_kind[FLOAT])
+        return cls(
+            tuple(values), tuple(map(type, values.values())), _getter(tuple(by_kind[ARRAY])),
+            _getter(floats), struct.Struct(f"<{len(floats)}d").pack,
+            _getter(tuple(by_kind[SCALAR])), _getter(tuple(by_kind[-2])),
+        )  # fmt: skip
+
+    def read(self, values: dict[str, Any]) -> tuple[Any, ...] | None:
+        """Return the numbers and arrays of ``values`` as one value, None when laid out otherwise.
+
+        Two holders of this layout give equal values exactly when every number and array is the
+        same bit for bit (arrays: shape, dtype and bytes; floats: their 64 bits; other NumPy
+        scalars: their bytes; ints and bools: their value and type).
+        """
+        if tuple(values) != self.names or tuple(map(type, values.values())) != self.types:
+            return None
+        arrays = self.arrays(values)
+        return (
+            tuple(map(_shape, arrays)), tuple(map(_dtype, arrays)), tuple(map(_tobytes, arrays)),
+            self.pack(*self.floats(values)),
+            tuple(scalar.tobytes() for scalar in self.scalars(values)), self.ints(values),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The numbers and arrays of a model before the solve (:func:`_dicts`), to compare in one go.
+
+    A model matches a snapshot when the model's own fields and every holder have the same
+    attributes, of the same types, in the same order, and every number and array (those of
+    :data:`KINDS`) is the same bit for bit.
     """
-    bits = []
-    for items in _items(model):
-        held: list[tuple[str, Any, Any]] = []
-        for name, value in items:
-            cls = type(value)
-            kind = _kind_of.get(cls)
-            if kind is None:
-                kind = _kind(cls)
-            if kind == ARRAY:
-                held.append((name, (value.shape, value.dtype), value.tobytes()))
-            elif kind == FLOAT:  # Python's float or a NumPy float64
-                held.append((name, cls, _float_bits(value)))
-            elif kind == SCALAR:
-                held.append((name, cls, value.tobytes()))
-            elif kind >= 0:  # an int or a bool
-                held.append((name, cls, value))
-        bits.append(tuple(held))
-    return bits
+
+    layouts: tuple[_Layout, ...]
+    values: tuple[tuple[Any, ...] | None, ...]
+
+    @classmethod
+    def of(cls, dicts: list[dict[str, Any]]) -> Snapshot:
+        """Return the snapshot of :func:`_dicts` of a model."""
+        layouts = tuple(map(_Layout.of, dicts))
+        return cls(layouts, tuple(layout.read(d) for layout, d in zip(layouts, dicts, strict=True)))
+
+    def matches(self, dicts: list[dict[str, Any]]) -> bool:
+        """Tell whether :func:`_dicts` of a model is this snapshot, bit for bit."""
+        if len(dicts) != len(self.layouts):
+            return False
+        for layout, values, kept in zip(self.layouts, dicts, self.values, strict=True):
+            if layout.read(values) != kept:
+                return False
+        return True
 
 
 def _copy(state: State) -> State:
@@ -251,12 +316,12 @@ def solve_once(model: PolicyModel, solve: Callable[[PolicyModel], None]) -> None
     if scenario.n_synthetic_firms:  # synthetic firms are drawn from the seed
         solve(model)
         return
-    bits = _bits(model)
     with _lock:
         kept = _solved.get(id(scenario))
-    if kept is not None and kept.scenario is scenario and kept.before == bits:
+    if kept is not None and kept.scenario is scenario and kept.before.matches(_dicts(model)):
         _write(model, kept.changes)
         return
+    snapshot = Snapshot.of(_dicts(model))
     now = _states(model)
     before = [_copy(s) for s in now]
     solve(model)
@@ -265,7 +330,7 @@ def solve_once(model: PolicyModel, solve: Callable[[PolicyModel], None]) -> None
     with _lock:
         if len(_solved) >= MAX_SCENARIOS:
             del _solved[next(iter(_solved))]
-        _solved[id(scenario)] = _Solved(scenario, bits, changes)
+        _solved[id(scenario)] = _Solved(scenario, snapshot, changes)
 
 
 def _changes(was: State, old: State, new: State) -> dict[str, tuple[bool, Any]]:

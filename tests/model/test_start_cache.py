@@ -140,3 +140,27 @@ def test_synthetic_firms_are_drawn_for_each_model(history: Scenario) -> None:
     a = start_cache.firms(synthetic, np.random.default_rng(1))
     b = start_cache.firms(synthetic, np.random.default_rng(2))
     assert a.revenue.tobytes() != b.revenue.tobytes()
+
+
+def test_a_snapshot_tells_apart_every_bit_and_type(history: Scenario) -> None:
+    """A model matches the snapshot of its state before the solve only when nothing differs."""
+    model = PolicyModel(history, rng=0)
+    snapshot = start_cache.Snapshot.of(start_cache._dicts(model))
+    assert snapshot.matches(start_cache._dicts(model))
+    regulator = model.regulators[0]
+    changes: list[tuple[Any, str, Any]] = [
+        (regulator, "stringency", -0.0 if regulator.stringency == 0.0 else regulator.stringency
+         * (1.0 + 2.0**-52)),
+        (model.firms, "compliance", model.firms.compliance.astype(np.float32)),
+        (model.firms, "strikes", model.firms.strikes[:-1].copy()),
+        (regulator, "opened", True),  # a bool where an int was, equal to 1 or not
+        (model.cities[0], "deals", 1.0),
+    ]  # fmt: skip
+    for holder, name, value in changes:
+        was = getattr(holder, name)
+        setattr(holder, name, value)
+        assert not snapshot.matches(start_cache._dicts(model)), name
+        setattr(holder, name, was)
+        assert snapshot.matches(start_cache._dicts(model)), name
+    model.firms.revenue[3] = np.nextafter(model.firms.revenue[3], np.inf)
+    assert not snapshot.matches(start_cache._dicts(model))

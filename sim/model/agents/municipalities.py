@@ -111,8 +111,11 @@ class Municipality(mesa.Agent):
             rate = self._deal_rate * share * self.support()
             if rate > 0:
                 rng = m.rng
+                normal = rng.standard_normal
                 for _ in range(int(rng.poisson(rate))):
-                    amount = self._deal_size * float(np.exp(rng.normal(-0.125, 0.5)))
+                    # rng.normal(-0.125, 0.5) is -0.125 + 0.5 * a standard normal draw, the
+                    # same draw and operations (NumPy's random_normal), at less cost a call.
+                    amount = self._deal_size * float(np.exp(-0.125 + 0.5 * normal()))
                     subsidy = self._subsidy_share * amount
                     if subsidy > self.budget_cny_bn:
                         break

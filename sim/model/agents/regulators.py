@@ -198,15 +198,16 @@ class Regulator(mesa.Agent):
             return
         rng = m.rng
         lo, hi = self._months
+        open_investigation = self.open_investigation
         if n_new == 1:
-            rows = [draw_kernels.draw_one(weights, total, rng.random(), weights)]
-        else:
-            rows = draw_without_replacement(rng, weights, n_new, total).tolist()
+            row = draw_kernels.draw_one(weights, total, rng.random(), weights)
+            open_investigation(row, int(rng.integers(lo, hi)))
+            return
+        rows = draw_without_replacement(rng, weights, n_new, total).tolist()
         # An array of bounded integers draws one integer after another: the same values, and
-        # the generator left alike (tests/model/test_draw_kernels.py), at less cost a call.
-        integers = rng.integers
-        for row in rows:
-            self.open_investigation(row, int(integers(lo, hi)))
+        # the generator left alike (tests/model/test_draw_kernels.py), in one call.
+        for row, months in zip(rows, rng.integers(lo, hi, len(rows)).tolist(), strict=True):
+            open_investigation(row, months)
 
     def _revenue_power(self) -> np.ndarray:
         """Return every firm's revenue to the targeting power, computed once a month.
