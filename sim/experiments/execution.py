@@ -256,12 +256,9 @@ def _execute(
         if ex is not None:
             _drain(plan, folder, ex, todo, schema, done, fail_fast, progress,
                    lambda c: _manifest(plan, ex_info, started, "running", c, prov, prior))
-            ex.release()  # no more runs: the workers exit while the folder is finished
-        counts = folder.counts()
-        if counts["done"] == total:  # the tables are rebuilt while the datasets are compacted
-            compact(path, folder.records, meanwhile=functools.partial(folder.consolidate, schema))
-        else:
-            folder.consolidate(schema)
+        counts = folder.consolidate(schema)
+        if counts["done"] == total:
+            compact(path)
         status = "complete" if counts["done"] == total and not counts["failed"] else "failed"
     finally:
         try:

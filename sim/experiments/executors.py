@@ -71,13 +71,6 @@ class RunExecutor(abc.ABC):
         """Return what the manifest records about the executor."""
         return {"kind": self.kind, "workers": self.n_workers}
 
-    def release(self) -> None:
-        """Let the workers go once no more tasks will be submitted (shutdown still waits).
-
-        Executors whose workers cost nothing to keep until :meth:`shutdown` keep them.
-        """
-        return
-
     def window(self) -> int:
         """Return how many tasks to keep in flight: enough to keep every worker busy."""
         return max(2, 2 * self.n_workers)
@@ -256,7 +249,6 @@ class ProcessExecutor(RunExecutor):
         )
         self._ready: cf.Future[int] | None = None
         self._starter: threading.Thread | None = None
-        self._stopping: threading.Thread | None = None
         if self.start_method == "fork":
             # A forking pool starts all its workers at the first task, in this thread, before the
             # pool's own manager thread: started here, while this is still the only thread. They
@@ -295,22 +287,9 @@ class ProcessExecutor(RunExecutor):
         except cf.BrokenExecutor as exc:
             raise WorkersLostError(f"the process pool stopped working: {exc}") from None
 
-    def release(self) -> None:
-        """Start stopping the pool in the background: the workers exit while this process works.
-
-        :meth:`shutdown` then waits until they have.
-        """
-        if self._stopping is None:
-            self._stopping = threading.Thread(target=self._pool.shutdown,
-                                              name="policysim-pool-stop", daemon=True)  # fmt: skip
-            self._stopping.start()
-
     def shutdown(self, *, cancel: bool = False) -> None:
         """Stop the pool, waiting for running tasks."""
-        if self._stopping is not None:
-            self._stopping.join()
-        else:
-            self._pool.shutdown(wait=True, cancel_futures=cancel)
+        self._pool.shutdown(wait=True, cancel_futures=cancel)
 
 
 def executor_kind(

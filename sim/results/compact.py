@@ -13,17 +13,11 @@ records it supersedes are ignored), then the superseded files are removed.
 
 from __future__ import annotations
 
-import collections
-import concurrent.futures as cf
-import contextlib
-import itertools
 import json
 import logging
-import shutil
-import tempfile
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -37,31 +31,15 @@ log = logging.getLogger(__name__)
 
 ROW_GROUP = 8_192
 """Rows per row group of a compacted file."""
-WHOLE_FILE_ROWS = 65_536
-"""Files of at most this many rows are read whole when compacting (see :class:`_Cursor`)."""
-READ_AHEAD = 4
-"""Files read ahead of the one being merged."""
-READERS = 2
-"""Threads that read files ahead (the workers of a batch have stopped when it compacts)."""
-COPY_CHARS = 1 << 20
 
 
 class _Cursor:
-    """Reads a Parquet file's rows in order, a slice at a time.
-
-    A file of at most :data:`WHOLE_FILE_ROWS` rows (a chunk's) is read whole at once, which costs
-    a fraction of reading it a batch at a time; a larger one (a compacted file of an earlier
-    generation) a batch of rows at a time, so that memory stays flat.
-    """
+    """Reads a Parquet file's rows in order, a slice at a time."""
 
     def __init__(self, path: Path) -> None:
         self._file = pq.ParquetFile(path)
+        self._batches = self._file.iter_batches(batch_size=ROW_GROUP, use_threads=False)
         self._buffer: pa.Table | None = None
-        self._batches: Iterator[pa.RecordBatch] = iter(())
-        if self._file.metadata.num_rows <= WHOLE_FILE_ROWS:
-            self._buffer = self._file.read(use_threads=False)
-        else:
-            self._batches = self._file.iter_batches(batch_size=ROW_GROUP, use_threads=False)
 
     def take(self, n: int) -> pa.Table:
         """Return the next ``n`` rows."""
@@ -80,22 +58,16 @@ class _Cursor:
         self._file.close()
 
 
-def _segments(log_: RecordLog, body: IO[str]
-              ) -> tuple[list[Source], dict[str, list[tuple[int, str, int]]], int]:  # fmt: skip
+def _segments(log_: RecordLog) -> tuple[list[Source], dict[str, list[tuple[int, str, int]]]]:
     """Return the live record files and each dataset's (first run index, file, rows), in run order.
 
     Consecutive runs whose rows follow each other in one file make one segment, so that a chunk
-    is read in one piece, not a slice per run. The records are read once, for every dataset and
-    for the compacted record: each entry is written to ``body`` as its line of that record. The
-    record files are those of :meth:`RecordLog.sources`, found in the same reading.
-
-    Returns:
-        The record files, the segments of each dataset and the number of entries written.
+    is read in one piece, not a slice per run. The records are read once for every dataset (the
+    record files are those of :meth:`RecordLog.sources`, found in the same reading).
     """
     compacted = log_.compacted_source()
     sources = {} if compacted is None else {compacted.rel: compacted}
     runs: dict[str, list[tuple[int, str, int]]] = {dataset: [] for dataset in DATASETS}
-    count = 0
     for source, entry in log_.entries():
         sources.setdefault(source.rel, source)
         counts = entry.get("rows", {})
@@ -104,8 +76,6 @@ def _segments(log_: RecordLog, body: IO[str]
             file = source.file_of(dataset)
             if rows and file is not None:
                 found.append((int(entry["index"]), file, rows))
-        body.write(json.dumps(entry, default=str) + "\n")
-        count += 1
     out: dict[str, list[tuple[int, str, int]]] = {}
     for dataset, found in runs.items():
         merged: list[tuple[int, str, int]] = []
@@ -115,36 +85,10 @@ def _segments(log_: RecordLog, body: IO[str]
             else:
                 merged.append((index, file, rows))
         out[dataset] = merged
-    return list(sources.values()), out, count
+    return list(sources.values()), out
 
 
-def _opened(folder: Path, files: list[str], pool: cf.Executor
-            ) -> Generator[_Cursor, None, None]:  # fmt: skip
-    """Yield a cursor on each file in turn, the next :data:`READ_AHEAD` files read on ``pool``.
-
-    Reading a file releases the interpreter's lock, so the files ahead are read while the
-    rows of the current ones are merged and written.
-    """
-    ahead: collections.deque[cf.Future[_Cursor]] = collections.deque()
-    queue = iter(files)
-    try:
-        for file in itertools.islice(queue, READ_AHEAD):
-            ahead.append(pool.submit(_Cursor, folder / file))
-        while ahead:
-            cursor = ahead.popleft().result()
-            following = next(queue, None)
-            if following is not None:
-                ahead.append(pool.submit(_Cursor, folder / following))
-            yield cursor
-    finally:
-        for future in ahead:
-            if not future.cancel():
-                with contextlib.suppress(Exception):
-                    future.result().close()
-
-
-def _merged(folder: Path, segments: list[tuple[int, str, int]], pool: cf.Executor
-            ) -> Iterator[pa.Table]:  # fmt: skip
+def _merged(folder: Path, segments: list[tuple[int, str, int]]) -> Iterator[pa.Table]:
     """Yield the segments' rows in order, a row group at a time.
 
     Every row group but the last holds exactly :data:`ROW_GROUP` rows, wherever the chunks of
@@ -154,105 +98,67 @@ def _merged(folder: Path, segments: list[tuple[int, str, int]], pool: cf.Executo
     left: dict[str, int] = {}
     for _, file, _ in segments:
         left[file] = left.get(file, 0) + 1
-    opened = _opened(folder, list(left), pool)  # files in the order of their first segment
     cursors: dict[str, _Cursor] = {}
     buffer: list[pa.Table] = []
     size = 0
-    try:
-        for _, file, rows in segments:
-            cursor = cursors.get(file) or cursors.setdefault(file, next(opened))
-            buffer.append(cursor.take(rows))
-            size += rows
-            left[file] -= 1
-            if not left[file]:
-                cursors.pop(file).close()
-            if size >= ROW_GROUP:
-                table = pa.concat_tables(buffer, promote_options="default")
-                whole = size - size % ROW_GROUP
-                yield table.slice(0, whole).combine_chunks()
-                buffer, size = ([table.slice(whole)], size - whole) if size > whole else ([], 0)
-        if buffer:
-            yield pa.concat_tables(buffer, promote_options="default").combine_chunks()
-    finally:
-        opened.close()
-        for cursor in cursors.values():
-            cursor.close()
+    for _, file, rows in segments:
+        cursor = cursors.get(file) or cursors.setdefault(file, _Cursor(folder / file))
+        buffer.append(cursor.take(rows))
+        size += rows
+        left[file] -= 1
+        if not left[file]:
+            cursors.pop(file).close()
+        if size >= ROW_GROUP:
+            table = pa.concat_tables(buffer, promote_options="default")
+            whole = size - size % ROW_GROUP
+            yield table.slice(0, whole).combine_chunks()
+            buffer, size = ([table.slice(whole)], size - whole) if size > whole else ([], 0)
+    if buffer:
+        yield pa.concat_tables(buffer, promote_options="default").combine_chunks()
 
 
-def _write_dataset(folder: Path, target: str, segments: list[tuple[int, str, int]],
-                   readers: cf.Executor, writers: cf.Executor) -> str:  # fmt: skip
-    """Write the segments' rows to ``target`` atomically; return the file's SHA-256.
-
-    The files are read on ``readers`` and the row groups written on ``writers`` (one thread, so
-    that they are written in order), while this thread merges the rows: the three overlap.
-    """
+def _write_dataset(folder: Path, target: str, segments: list[tuple[int, str, int]]) -> None:
+    """Write the segments' rows to ``target`` atomically."""
     with atomic_path(folder / target) as tmp:
         writer = None
-        pending: cf.Future[None] | None = None
         try:
-            for table in _merged(folder, segments, readers):
+            for table in _merged(folder, segments):
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema)
-                if pending is not None:
-                    pending.result()
-                pending = writers.submit(writer.write_table, table.cast(writer.schema),
-                                         row_group_size=ROW_GROUP)  # fmt: skip
-            if pending is not None:
-                pending.result()
+                writer.write_table(table.cast(writer.schema), row_group_size=ROW_GROUP)
         finally:
-            if pending is not None:
-                cf.wait([pending])  # the writer is closed only once no row group is being written
             if writer is not None:
                 writer.close()
-        return file_digest(tmp)
 
 
-def _write_datasets(folder: Path, found: dict[str, list[tuple[int, str, int]]],
-                    generation: int) -> dict[str, str]:  # fmt: skip
-    """Write each dataset's compacted file; return their checksums by relative path."""
-    checksums: dict[str, str] = {}
-    with cf.ThreadPoolExecutor(READERS, "policysim-compact-read") as readers, \
-            cf.ThreadPoolExecutor(1, "policysim-compact-write") as writers:  # fmt: skip
-        for dataset, segments in found.items():
-            if segments:
-                target = f"{dataset}/{COMPACTED_STEM}{generation:03d}.parquet"
-                checksums[target] = _write_dataset(folder, target, segments, readers, writers)
-    return checksums
-
-
-def compact(folder: Path, records: RecordLog | None = None,
-            meanwhile: Callable[[], object] | None = None) -> None:  # fmt: skip
+def compact(folder: Path) -> None:
     """Merge the folder's dataset files into one per dataset and its records into one.
 
     Args:
         folder: A batch folder whose runs have all landed.
-        records: Its records, when the caller keeps them (see :class:`RecordLog`).
-        meanwhile: Called while the datasets are written (on other threads): work of the
-            caller's that reads the records and writes no record (the folder's tables).
     """
-    log_ = records or RecordLog(folder)
+    log_ = RecordLog(folder)
     header = log_.header()
     chunk_paths = record_files(folder)
     if header is not None and not chunk_paths:
-        if meanwhile is not None:
-            meanwhile()
         return  # already compacted, nothing landed since
     generation = int(header["generation"]) + 1 if header else 0
-    # The entries go to an unnamed file until the compacted files' checksums (the first line of
-    # the compacted record) are known; a process killed meanwhile leaves nothing behind.
-    with tempfile.TemporaryFile("w+", encoding="utf-8", dir=log_.compacted_path.parent) as body:
-        sources, found, count = _segments(log_, body)
-        old = {rel for s in sources for rel in s.checksums}
-        with cf.ThreadPoolExecutor(1, "policysim-compact") as datasets:
-            written = datasets.submit(_write_datasets, folder, found, generation)
-            if meanwhile is not None:
-                meanwhile()
-            checksums = written.result()
-        body.seek(0)
-        with atomic_path(log_.compacted_path) as tmp, tmp.open("w", encoding="utf-8") as fh:
-            fh.write(json.dumps({"generation": generation, "checksums": checksums}))
-            fh.write("\n")
-            shutil.copyfileobj(body, fh, COPY_CHARS)
+    sources, found = _segments(log_)
+    old = {rel for s in sources for rel in s.checksums}
+    checksums: dict[str, str] = {}
+    for dataset, segments in found.items():
+        if segments:
+            target = f"{dataset}/{COMPACTED_STEM}{generation:03d}.parquet"
+            _write_dataset(folder, target, segments)
+            checksums[target] = file_digest(folder / target)
+    entries = (entry for _, entry in log_.entries(sources))
+    count = 0
+    with atomic_path(log_.compacted_path) as tmp, tmp.open("w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"generation": generation, "checksums": checksums}))
+        fh.write("\n")
+        for entry in entries:
+            fh.write(json.dumps(entry, default=str) + "\n")
+            count += 1
     for path in chunk_paths:
         path.unlink(missing_ok=True)
     for rel in old - set(checksums):

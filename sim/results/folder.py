@@ -38,8 +38,6 @@ from sim.results.verify import manifest_checksums, part_checksums
 log = logging.getLogger(__name__)
 
 CHUNK = 1000
-KEEP_RUNS = 1000
-"""Runs whose chunk records a batch keeps in memory between its readings of them."""
 RUN_STATUS_COLUMNS = ("scenario_hash", "status", "error", "wall_s")
 DATE_TYPE = pa.timestamp("us")
 """The Arrow type of every date column (time series and summaries), whatever pandas' own unit."""
@@ -85,8 +83,6 @@ class BatchFolder:
         self.path = Path(path)
         self.width = width
         self._encoded: EncodedValues = {}
-        self.records = RecordLog(self.path, keep=KEEP_RUNS)
-        """The folder's records, read again only where they changed (see :class:`RecordLog`)."""
 
     @property
     def manifest_path(self) -> Path:
@@ -107,7 +103,7 @@ class BatchFolder:
         The text of a value given as the same object as in the previous write is reused (see
         :func:`~sim.results.store.indented_json`): such values must not change in between.
         """
-        data = {**manifest, "checksums": manifest_checksums(self.path, self.records)}
+        data = {**manifest, "checksums": manifest_checksums(self.path)}
         write_json(self.manifest_path, data, self._encoded)
 
     def has_batch_files(self) -> bool:
@@ -155,7 +151,7 @@ class BatchFolder:
     def finished(self) -> dict[tuple[int, str], str]:
         """Return each recorded run's (index, run_id) and status (``ok`` or ``failed``)."""
         out = {}
-        for source, entry in self.records.entries():
+        for source, entry in RecordLog(self.path).entries():
             try:
                 out[int(entry["index"]), str(entry["run"]["run_id"])] = entry["run"]["status"]
             except (KeyError, TypeError, ValueError) as exc:
@@ -181,14 +177,6 @@ class BatchFolder:
             if run_table.num_rows else 0
         return {"done": run_table.num_rows, "failed": int(failed)}
 
-    def counts(self) -> dict[str, int]:
-        """Return the counts :meth:`consolidate` returns, without rebuilding the tables."""
-        done = failed = 0
-        for _, entry in self.records.entries():
-            done += 1
-            failed += (entry.get("run") or {}).get("status") != "ok"
-        return {"done": done, "failed": failed}
-
     def _recorded(self, runs: pa.Schema) -> tuple[pa.Table, pa.Table]:
         """Return the runs and summary tables of the records, in canonical order.
 
@@ -210,17 +198,16 @@ class BatchFolder:
             run_rows.clear()
             summary_rows.clear()
 
-        for _, entry in self.records.entries():
+        for _, entry in RecordLog(self.path).entries():
             run_order.append(int(entry["index"]))
             run_rows.append(entry["run"])
             summary = entry.get("summary")
             if summary is not None:
-                row = {**entry["run"], **summary}  # the entry itself may be kept: left as it is
                 for key in dates:
-                    if isinstance(row.get(key), str):
-                        row[key] = datetime.fromisoformat(row[key])
+                    if isinstance(summary.get(key), str):
+                        summary[key] = datetime.fromisoformat(summary[key])
                 summary_order.append(int(entry["index"]))
-                summary_rows.append(row)
+                summary_rows.append({**entry["run"], **summary})
             if len(run_rows) >= CHUNK:
                 flush()
         flush()

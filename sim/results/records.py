@@ -80,45 +80,13 @@ def _chunk_source(path: Path, record: dict[str, Any]) -> Source:
 class RecordLog:
     """The record files of one batch folder, read lazily.
 
-    A batch rereads its records every few seconds while runs land (see
-    :meth:`sim.results.folder.BatchFolder.consolidate`); with ``keep``, the chunk records of up
-    to ``keep`` runs are kept once read, and read again only when their file has changed (a
-    record is replaced by renaming a new file over it, so its file's identity changes). Kept
-    records are shared: callers must not change them.
-
     Args:
         folder: The batch folder.
-        keep: How many runs' chunk records to keep between readings (0: none).
     """
 
-    def __init__(self, folder: Path, keep: int = 0) -> None:
+    def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.compacted_path = self.folder / PARTS / COMPACTED
-        self._keep = keep
-        self._kept: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
-        self._kept_runs = 0
-
-    def read_chunk(self, path: Path) -> dict[str, Any]:
-        """Return a chunk record (see :func:`read_chunk`), kept from an earlier reading if any.
-
-        Raises:
-            ResultsError: When it is unreadable or not a chunk record.
-        """
-        if not self._keep:
-            return read_chunk(path)
-        try:
-            stat = path.stat()
-        except OSError:
-            return read_chunk(path)  # raises the error of an unreadable record
-        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        kept = self._kept.pop(path.name, None)
-        if kept is not None:
-            self._kept_runs -= len(kept[1]["runs"])
-        record = kept[1] if kept is not None and kept[0] == key else read_chunk(path)
-        if self._kept_runs + len(record["runs"]) <= self._keep:
-            self._kept[path.name] = (key, record)
-            self._kept_runs += len(record["runs"])
-        return record
 
     def header(self) -> dict[str, Any] | None:
         """Return the compacted record's first line, or ``None`` when there is none."""
@@ -152,7 +120,7 @@ class RecordLog:
     def chunks(self) -> Iterator[tuple[Path, dict[str, Any]]]:
         """Yield every chunk record (live or superseded) with its path, in file-name order."""
         for path in record_files(self.folder):
-            yield path, self.read_chunk(path)
+            yield path, read_chunk(path)
 
     def live_chunks(self) -> Iterator[tuple[Path, dict[str, Any]]]:
         """Yield the chunk records that hold runs the compacted record does not.
@@ -206,7 +174,7 @@ class RecordLog:
                 for entry in self.compacted_entries():
                     yield source, entry
             else:
-                record = self.read_chunk(self.folder / source.rel)
+                record = read_chunk(self.folder / source.rel)
                 for entry in record["runs"]:
                     yield source, entry
 

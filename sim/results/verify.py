@@ -58,7 +58,7 @@ def part_checksums(stem: str, parts: dict[str, bytes]) -> dict[str, str]:
     return {f"{name}/{stem}.parquet": digest(data) for name, data in parts.items()}
 
 
-def manifest_checksums(folder: Path, records: RecordLog | None = None) -> dict[str, Any]:
+def manifest_checksums(folder: Path) -> dict[str, Any]:
     """Return the ``checksums`` entry of a batch's manifest.
 
     Dataset files' digests come from the records (computed before the files were written);
@@ -66,14 +66,13 @@ def manifest_checksums(folder: Path, records: RecordLog | None = None) -> dict[s
 
     Args:
         folder: The batch folder.
-        records: Its records, when the caller keeps them (see :class:`RecordLog`).
 
     Returns:
         ``{"algorithm": "sha256", "files": {relative path: digest}}``, sorted by path.
     """
     files: dict[str, str] = {}
     try:
-        sources = (records or RecordLog(folder)).sources()
+        sources = RecordLog(folder).sources()
     except ResultsError:
         sources = []  # verify_folder reports it
     for source in sources:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import re
 import subprocess
 import sys
@@ -124,17 +123,6 @@ def test_workers_fork_from_a_lone_thread_and_use_the_fork_server_beside_others(
         stop.set()
     for name, table in _tables(threaded.folder).items():
         pd.testing.assert_frame_equal(table, reference[name], check_exact=True, obj=name)
-
-
-def test_a_released_pool_finishes_its_tasks_and_its_workers_are_gone_at_shutdown() -> None:
-    with ProcessExecutor(2) as ex:
-        futures = [ex.submit(_square, i) for i in range(6)]
-        ex.release()
-        ex.release()
-        assert [f.result() for f in futures] == [0, 1, 4, 9, 16, 25]
-        workers = [p for p in multiprocessing.active_children() if p.name.startswith("Fork")]
-    assert not any(p.is_alive() for p in workers)
-    assert not any(t.name == "policysim-pool-stop" for t in threading.enumerate())
 
 
 def test_imap_unordered_keeps_a_window_and_returns_every_item() -> None:
