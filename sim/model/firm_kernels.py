@@ -132,9 +132,6 @@ def spend_step(
     """
     n = revenue.shape[0]
     args = (revenue, rd_intensity, rd_share, margin, cash, budget_share, rd_spend)
-    if n <= sum_kernels.LEAF:  # one leaf: each np.add.reduce is 0.0 + the leaf's sum
-        parts = spend_leaves(*args, np.array((0, n)))
-        return (0.0 + parts[0, 1]) - (0.0 + parts[0, 0])
     bounds, ops = sum_kernels.pairwise_leaves(n)
     before, after = sum_kernels.combine(ops, spend_leaves(*args, bounds))
     return after - before
@@ -198,9 +195,6 @@ def chip_orders(
     """
     n = units.shape[0]
     args = (units, exp_neg_z, required, blocked, foreign, domestic)
-    if n <= sum_kernels.LEAF:  # one leaf: each np.add.reduce is 0.0 + the leaf's sum
-        parts = order_leaves(*args, np.array((0, n)))
-        return 0.0 + parts[0, 0], 0.0 + parts[0, 1]
     bounds, ops = sum_kernels.pairwise_leaves(n)
     total = sum_kernels.combine(ops, order_leaves(*args, bounds))
     return total[0], total[1]
@@ -252,9 +246,6 @@ def chip_purchase(
     n = demand.shape[0]
     args = (demand, available, fill, required, compute_foreign, compute_domestic, cash, keep,
             price)  # fmt: skip
-    if n <= sum_kernels.LEAF:  # one leaf: each np.add.reduce is 0.0 + the leaf's sum
-        parts = purchase_leaves(*args, np.array((0, n)))
-        return 0.0 + parts[0, 0], 0.0 + parts[0, 1], 0.0 + parts[0, 2], 0.0 + parts[0, 3]
     bounds, ops = sum_kernels.pairwise_leaves(n)
     total = sum_kernels.combine(ops, purchase_leaves(*args, bounds))
     return total[0], total[1], total[2], total[3]

@@ -48,6 +48,10 @@ def pairwise_leaves(n: int) -> tuple[IntArray, NDArray[np.int8]]:
     """
     most = n // 64 + 1  # a leaf of a split range holds at least 64 elements
     starts = np.empty(most + 1, dtype=np.int64)
+    if n <= LEAF:  # one leaf, without walking the ranges
+        ops = np.ones(1, dtype=np.int8)
+        starts[0], starts[1] = 0, n
+        return starts[:2], ops[:1]
     ops = np.empty(2 * most, dtype=np.int8)
     # The ranges being split, outermost first: start, length, and halves already visited.
     lo_, n_, seen = np.empty(DEPTH, np.int64), np.empty(DEPTH, np.int64), np.empty(DEPTH, np.int64)
@@ -95,6 +99,11 @@ def combine(ops: NDArray[np.int8], parts: FloatArray) -> FloatArray:
     Each result is ``0.0 + `` the pairwise sum, as ``np.add.reduce`` starts from 0.0.
     """
     k = parts.shape[1]
+    if ops.shape[0] == 1:  # one leaf: its sums, each added to 0.0
+        out = np.empty(k)
+        for j in range(k):
+            out[j] = 0.0 + parts[0, j]
+        return out
     stack = np.empty((DEPTH, k))
     top, leaf = 0, 0
     for op in ops:
