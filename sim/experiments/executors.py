@@ -202,8 +202,9 @@ def process_context() -> multiprocessing.context.BaseContext:
     """Return the multiprocessing context for worker processes.
 
     * ``fork`` on Linux when this process runs no other thread: the workers start at once with
-      everything this process has imported (policysim, NumPy, the compiled kernels once loaded),
-      and a lock held by another thread cannot be inherited, since there is none.
+      everything this process has imported (policysim, NumPy, and the compiled kernels, which the
+      pool loads here first: :mod:`sim.experiments.warm_kernels`), and a lock held by another
+      thread cannot be inherited, since there is none.
     * Else ``forkserver`` with ``sim.model.runner`` preloaded and the compiled kernels loaded
       (:mod:`sim.experiments.warm_kernels`) where the platform has it: workers start fast and
       never inherit the parent's threads (a progress bar's, a dashboard's, a Dask client's).
@@ -250,6 +251,11 @@ class ProcessExecutor(RunExecutor):
         self._ready: cf.Future[int] | None = None
         self._starter: threading.Thread | None = None
         if self.start_method == "fork":
+            # The workers inherit the compiled kernels this process holds: loaded here once,
+            # not in every worker of every pool.
+            from sim.experiments.warm_kernels import warm
+
+            warm()
             # A forking pool starts all its workers at the first task, in this thread, before the
             # pool's own manager thread: started here, while this is still the only thread. They
             # are ready at once, so no run waits in this process for them (see _starting).

@@ -1,15 +1,32 @@
-"""Loads the compiled kernels in the worker server, before it forks any worker.
+"""Loading the compiled kernels into a process before it forks workers.
 
-The worker server (:func:`sim.experiments.executors.process_context`) imports the modules it
-preloads and then forks every worker from itself. Importing this module runs one month of the
-``baseline`` scenario, which loads Numba and the model's compiled kernels
-(:mod:`sim.model.kernels`, from the on-disk cache, or compiled once if there is none), so each
-worker starts with them instead of paying for them at its first run.
+A worker forked from a process that holds the model's compiled kernels (:mod:`sim.model.kernels`)
+starts with them; one forked from a process that does not loads them at its first run (Numba
+imported, each kernel read from the on-disk cache: about half a second of CPU), every worker
+of every pool again. :func:`warm` loads them once per process. A forking pool
+(:func:`sim.experiments.executors.process_context`) calls it before it forks its workers, so a
+script that runs many batches pays the load once, and the worker server imports this module,
+which calls it, before it forks any worker.
 """
 
 from __future__ import annotations
 
-from sim.model.runner import run_scenario
-from sim.scenario.loader import load_scenario
+import functools
 
-run_scenario(load_scenario("baseline", ["months=1"]), 0)
+
+@functools.cache
+def warm() -> None:
+    """Load the compiled kernels into this process (the first call; later calls do nothing).
+
+    One month of the ``baseline`` scenario calls every kernel a run calls in its first month,
+    and :func:`sim.model.draw_kernels.load` the draws of probes and deals, which come later.
+    """
+    from sim.model import draw_kernels
+    from sim.model.runner import run_scenario
+    from sim.scenario.loader import load_scenario
+
+    run_scenario(load_scenario("baseline", ["months=1"]), 0)
+    draw_kernels.load()
+
+
+warm()

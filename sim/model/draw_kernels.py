@@ -167,3 +167,16 @@ def draw_rows(
     last = running_shares(weights, total, running)
     for j in range(u.shape[0]):
         out[j] = search(running, last, u[j])
+
+
+def load() -> None:
+    """Call each draw once on one firm, so that this process holds them compiled.
+
+    A run makes these draws only when a regulator opens a probe or a city signs a deal, which a
+    short run may not do; a process that forks workers calls this first, so that every worker
+    starts with them (:func:`sim.experiments.warm_kernels.warm`).
+    """
+    one, rows = np.ones(1), np.zeros(1, dtype=np.int64)
+    target_weights(one, one, np.zeros(1), rows[:0], np.empty(1))
+    draw_one(np.ones(1), 1.0, 0.5, np.empty(1))
+    draw_rows(np.ones(1), 1.0, rows[:0], np.full(1, 0.5), np.empty(1), np.empty(1, dtype=np.int64))

@@ -125,6 +125,27 @@ def test_workers_fork_from_a_lone_thread_and_use_the_fork_server_beside_others(
         pd.testing.assert_frame_equal(table, reference[name], check_exact=True, obj=name)
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="workers fork only on Linux")
+def test_forked_workers_start_with_the_kernels_loaded() -> None:
+    # In a fresh process that has run no model, a forking pool loads the compiled kernels before
+    # it forks: its workers hold them, the draws of probes and deals included, before any run.
+    script = (
+        "import sys\n"
+        "from sim.experiments.executors import ProcessExecutor\n"
+        "def loaded():\n"
+        "    from sim.model import draw_kernels, sum_kernels\n"
+        "    kernels = (draw_kernels.draw_one, draw_kernels.draw_rows, sum_kernels.metric_sums)\n"
+        "    return [len(getattr(k, 'overloads', ())) for k in kernels]\n"
+        "with ProcessExecutor(2) as ex:\n"
+        "    print(ex.start_method, *ex.submit(loaded).result())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300, check=True)  # fmt: skip
+    method, *counts = out.stdout.split()
+    assert method == "fork"
+    assert all(int(c) >= 1 for c in counts), out.stdout
+
+
 def test_imap_unordered_keeps_a_window_and_returns_every_item() -> None:
     with make_executor("processes", workers=2) as ex:
         got = {item: fut.result() for item, fut in ex.imap_unordered(_square, range(20), 3)}
