@@ -10,6 +10,7 @@ the stored rows.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from sim.scenario.loader import with_overrides
 
 if TYPE_CHECKING:
     from sim.experiments.plan import RunSpec
+    from sim.scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +125,34 @@ def run_tables(spec: RunSpec, result: RunResult) -> dict[str, pa.Table]:
     return tables
 
 
+#: The scenarios with overrides built last: (base's id, overrides) -> (base, scenario).
+_with: dict[tuple[int, tuple[str, ...]], tuple[Scenario, Scenario]] = {}
+#: The most kept (the oldest is dropped first); a chunk's runs come a design point at a time.
+MAX_KEPT = 8
+_lock = threading.Lock()
+
+
+def scenario_of(spec: RunSpec) -> Scenario:
+    """Return the scenario a run runs: its base with its overrides, one object per process.
+
+    The replicates of a sweep's design point or of a lever's variant share one overridden
+    scenario: validated once, not once a run, and the same object, so that its later runs take
+    the start the first one solved (:mod:`sim.model.start_cache` keeps it per scenario object).
+    The scenario is a pure function of the base and the overrides, so the runs are the same.
+    """
+    if not spec.overrides:
+        return spec.base
+    key = (id(spec.base), spec.overrides)
+    kept = _with.get(key)
+    if kept is None or kept[0] is not spec.base:
+        kept = (spec.base, with_overrides(spec.base, spec.overrides))
+        with _lock:
+            if len(_with) >= MAX_KEPT:
+                _with.pop(next(iter(_with)), None)
+            _with[key] = kept
+    return kept[1]
+
+
 def execute_run(spec: RunSpec) -> RunOutcome:
     """Run one planned run and build its tables; an exception becomes a failed outcome.
 
@@ -134,8 +164,7 @@ def execute_run(spec: RunSpec) -> RunOutcome:
     """
     started = time.perf_counter()
     try:
-        scenario = with_overrides(spec.base, spec.overrides) if spec.overrides else spec.base
-        result = run_scenario(scenario, spec.seed, detail=spec.detail)
+        result = run_scenario(scenario_of(spec), spec.seed, detail=spec.detail)
     except Exception as exc:  # a failing run is recorded and the batch goes on
         log.debug("run %s failed", spec.run_id, exc_info=True)
         error = f"{type(exc).__name__}: {exc}"
