@@ -12,21 +12,32 @@ which calls it, before it forks any worker.
 from __future__ import annotations
 
 import functools
+import logging
+
+log = logging.getLogger(__name__)
 
 
 @functools.cache
 def warm() -> None:
     """Load the compiled kernels into this process (the first call; later calls do nothing).
 
-    One month of the ``baseline`` scenario calls every kernel a run calls in its first month,
-    and :func:`sim.model.draw_kernels.load` the draws of probes and deals, which come later.
+    One month of the shipped ``baseline`` scenario (the file itself, not a scenario of that name
+    earlier on the search path) calls every kernel a run calls in its first month, and
+    :func:`sim.model.draw_kernels.load` the draws of probes and deals, which come later. It only
+    saves time: if it fails, the workers load the kernels at their first run, as they would
+    without it.
     """
     from sim.model import draw_kernels
     from sim.model.runner import run_scenario
     from sim.scenario.loader import load_scenario
+    from sim.scenario.search import PACKAGE_SCENARIOS
 
-    run_scenario(load_scenario("baseline", ["months=1"]), 0)
-    draw_kernels.load()
+    shipped = PACKAGE_SCENARIOS / "baseline.yaml"
+    try:
+        run_scenario(load_scenario(shipped if shipped.is_file() else "baseline", ["months=1"]), 0)
+        draw_kernels.load()
+    except Exception:  # noqa: BLE001 (a warm-up only: the runs load what they need themselves)
+        log.debug("loading the compiled kernels before forking workers failed", exc_info=True)
 
 
 warm()

@@ -126,9 +126,12 @@ def test_workers_fork_from_a_lone_thread_and_use_the_fork_server_beside_others(
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="workers fork only on Linux")
-def test_forked_workers_start_with_the_kernels_loaded() -> None:
+def test_forked_workers_start_with_the_kernels_loaded(tmp_path: Path) -> None:
     # In a fresh process that has run no model, a forking pool loads the compiled kernels before
     # it forks: its workers hold them, the draws of probes and deals included, before any run.
+    # The warm-up runs the shipped baseline, not a broken one of that name in ./scenarios.
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "baseline.yaml").write_text("name: [not a scenario\n")
     script = (
         "import sys\n"
         "from sim.experiments.executors import ProcessExecutor\n"
@@ -140,7 +143,7 @@ def test_forked_workers_start_with_the_kernels_loaded() -> None:
         "    print(ex.start_method, *ex.submit(loaded).result())\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=300, check=True)  # fmt: skip
+                         timeout=300, check=True, cwd=tmp_path)  # fmt: skip
     method, *counts = out.stdout.split()
     assert method == "fork"
     assert all(int(c) >= 1 for c in counts), out.stdout
