@@ -41,8 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.model import start_cache
-from sim.model.agents.regulators import ORDER_PRESSURE, SIGNAL, STRIKES
+from sim.model import rest_kernels, start_cache
 from sim.model.enforcement_risk import (
     EnforcementExposure,
     enforcement_exposure,
@@ -63,8 +62,6 @@ FIXED_POINT_ROUNDS = 24
 DIRECT_ROUNDS = 8
 TOLERANCE = 1e-12
 SHARE_BOUND = 1e-6
-#: Firms per block of :func:`sanction_rates` (bounds its temporaries at large populations).
-BLOCK = 32_768
 
 
 @dataclass(frozen=True)
@@ -99,24 +96,13 @@ def sanction_rates(
         params: Behavioural parameters.
     """
     rules = exposure.rules
-    ep = params.enforcement
-    s = rules.stringency[:, None]
-    out = np.zeros((3, firms.n))
-    for lo in range(0, firms.n, BLOCK):
-        block = slice(lo, min(lo + BLOCK, firms.n))
-        hazard = np.minimum(exposure.share[:, block] * rules.rate[:, None], 1.0)
-        z = (s + ep.strike_weight * firms.strikes[block]) * (1.0 - firms.compliance[block])
-        zc = np.minimum(z / ep.full_pressure, 1.0)
-        freeze = np.minimum(rules.p_freeze[:, None] * zc * s, 1.0)
-        fine = np.minimum(rules.p_fine[:, None] * zc, 1.0 - freeze)
-        fine *= np.multiply.outer(rules.fine_share > 0.0, firms.domestic_share[block] > 0.0)
-        order = np.where(z > ORDER_PRESSURE, 1.0 - freeze - fine, 0.0)
-        strikes = STRIKES["freeze"] * freeze + STRIKES["fine"] * fine + STRIKES["order"] * order
-        jump = ep.freeze_compliance_jump * freeze + ep.fine_compliance_jump * fine
-        jump += ep.order_compliance_jump * order
-        signal = s * (SIGNAL["freeze"] * freeze + SIGNAL["fine"] * fine + SIGNAL["order"] * order)
-        out[:, block] = [(hazard * x).sum(axis=0) for x in (strikes, jump, signal)]
-    return SanctionRates(out[0], np.minimum(out[1], 1.0), out[2])
+    out = np.empty((3, firms.n))
+    rest_kernels.sanction_sums(
+        exposure.weights, exposure.divisor, rules.rate, rules.stringency, firms.strikes,
+        firms.compliance, firms.domestic_share, rules.p_freeze, rules.p_fine, rules.fine_share,
+        rest_kernels.sanction_constants(params.enforcement), out,
+    )  # fmt: skip
+    return SanctionRates(out[0], out[1], out[2])
 
 
 def rest_positions(net: InfluenceNetwork) -> FloatArray:
@@ -203,12 +189,12 @@ def _rest_compliance(effort: FloatArray, jump: FloatArray, params: Params) -> Fl
     erosion, ``c2 = c1 + g (1 - c1) - δ c1`` with ``g = compliance_efficiency * effort``. The rest
     level solves ``c2 = c``: ``c = (g + k a) / (1 - k (1 - a))``, ``k = 1 - g - δ``.
     """
-    gain = params.firms.compliance_efficiency * effort
-    k = 1.0 - gain - params.firms.compliance_decay
-    numerator = gain + k * jump
-    denominator = 1.0 - k * (1.0 - jump)
-    rest = np.divide(numerator, denominator, out=np.zeros_like(gain), where=denominator > 0.0)
-    return np.asarray(np.clip(rest, 0.0, 1.0), dtype=float)
+    fp = params.firms
+    rest = np.empty(effort.shape[0])
+    rest_kernels.rest_compliance(
+        effort, jump, float(fp.compliance_efficiency), float(fp.compliance_decay), rest
+    )
+    return rest
 
 
 def _solve_influence(model: PolicyModel) -> None:
