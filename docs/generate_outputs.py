@@ -139,8 +139,10 @@ atomically (a temporary file renamed into place).
 | `{DESIGN}` | Sweeps: the design matrix, one row per `point_id`. |
 | `timeseries/` | The monthly metrics of every successful run with the run's ids (and, in \
 a sweep, its parameter values, so no join is needed). |
-| `stakeholders/` | Positions, for replicate 0 of each scenario or point. |
-| `network/` | Influence weights, for replicate 0 of each scenario or point. |
+| `stakeholders/` | Positions, for replicate 0 of each scenario or point (none after \
+`sim sweep --no-detail`). |
+| `network/` | Influence weights, for replicate 0 of each scenario or point (none after \
+`sim sweep --no-detail`). |
 | `{PARTS}/` | The run records: each run's row, outcomes and rows per dataset, and the \
 checksums of the files that hold them. |
 | `figures/` | Figures (`sim plot`, `sim discover`). |

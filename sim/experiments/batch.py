@@ -61,6 +61,7 @@ def run_sweep(
     seed: int = 0,
     overrides: Sequence[str] = (),
     months: int | None = None,
+    detail: bool = True,
     **execution: Any,
 ) -> Results:
     """Run a sweep file's design points x replicates into a sweep folder.
@@ -71,10 +72,14 @@ def run_sweep(
         seed: The master seed.
         overrides: ``path=value`` overrides applied to the base scenario.
         months: Months to simulate (overrides the base scenario).
+        detail: Keep stakeholder positions and the influence network for replicate 0 of each
+            point (``False``: time series and summaries only, for large designs).
         **execution: As for :func:`run_batch`.
 
     Returns:
         The results, with ``.design`` holding the design matrix.
     """
-    plan = plan_sweep(sweep, replicates=replicates, seed=seed, overrides=overrides, months=months)
+    plan = plan_sweep(
+        sweep, replicates=replicates, seed=seed, overrides=overrides, months=months, detail=detail
+    )
     return run_plan(plan, **execution)

@@ -6,13 +6,16 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
-from sim import run_sweep
-from sim.errors import ScenarioError
+from sim import load_results, run_sweep
+from sim.cli import app
+from sim.errors import ResultsError, ScenarioError
 from sim.experiments.plan import plan_sweep
 from sim.experiments.sweep import load_sweep
 from sim.scenario.loader import parse_override
@@ -246,3 +249,40 @@ def test_sweep_end_to_end(tmp_path: Path) -> None:
     assert design["parameters"]["freeze"] == {"path": INT_P["path"], "type": "int"}
     assert design["outcomes"] == ["final_market_value_usd"]
     assert res.manifest["resolved_scenarios"]["export_controls"]["months"] == 4
+
+
+def test_a_sweep_without_detail_keeps_series_and_summaries_only(tmp_path: Path) -> None:
+    (tmp_path / "pts.csv").write_text("fine\n0.02\n0.05\n")
+    path = write(tmp_path, parameters={"fine": {"path": FLOAT_P["path"]}},
+                 design={"kind": "csv", "file": "pts.csv"}, replicates=2)  # fmt: skip
+    kept = run_sweep(path, months=4, seed=2, executor="serial", out=tmp_path / "kept")
+    bare = run_sweep(path, months=4, seed=2, executor="serial", out=tmp_path / "bare",
+                     detail=False)  # fmt: skip
+    assert bare.complete and bare.manifest["design"]["detail"] is False
+    assert kept.manifest["design"]["detail"] is True
+    assert bare.stakeholders.empty and bare.network.empty
+    assert not (tmp_path / "bare" / "stakeholders").exists()
+    assert kept.stakeholders["point_id"].unique().tolist() == [0, 1]
+    # The runs themselves are the same: the same time series and summaries, bit for bit.
+    pd.testing.assert_frame_equal(bare.timeseries, kept.timeseries, check_exact=True)
+    pd.testing.assert_frame_equal(bare.summary, kept.summary, check_exact=True)
+    # A folder never mixes runs kept with and without the tables: the two plans differ.
+    plans = [plan_sweep(path, months=4, seed=2, detail=d) for d in (True, False)]
+    assert plans[0].spec_hash != plans[1].spec_hash
+    assert [s.run_id for s in plans[0].specs] == [s.run_id for s in plans[1].specs]
+    with pytest.raises(ResultsError, match="force"):
+        run_sweep(path, months=4, seed=2, executor="serial", out=tmp_path / "kept", detail=False)
+
+
+def test_sim_sweep_no_detail_from_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "pts.csv").write_text("fine\n0.03\n")
+    path = write(tmp_path, parameters={"fine": {"path": FLOAT_P["path"]}},
+                 design={"kind": "csv", "file": "pts.csv"})  # fmt: skip
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["sweep", str(path), "--months", "3", "--no-detail", "--workers", "1", "--quiet",
+              "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    res = load_results(out)
+    assert res.complete and len(res.timeseries) == 3 and res.stakeholders.empty
