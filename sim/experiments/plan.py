@@ -241,7 +241,11 @@ def plan_batch(
         resolved[sc.name] = sc
     check_counts(replicates, seed, len(resolved))
     seeds = spawn_seeds(seed, replicates)
-    draws = _posterior_draws(posterior, replicates, seed)
+    draws = []
+    if posterior is not None:
+        from sim.experiments.posterior_draws import replicate_draws
+
+        draws = replicate_draws(posterior, replicates, seed)
     rows = []
     for sc in resolved.values():
         base_hash = scenario_hash(sc)  # the hash of every replicate without overrides
@@ -272,24 +276,6 @@ def plan_batch(
         design["posterior_seed"] = derived_seed(seed, POSTERIOR_STREAM)
         types = {name: "int" if name == "particle" else "float" for name, _ in draws[0][1]}
     return Plan("batch", name, key_runs(rows), resolved, seed, seeds, design, types)
-
-
-def _posterior_draws(posterior: str | Path | None, replicates: int, seed: int
-                     ) -> list[tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]]:  # fmt: skip
-    """Return each replicate's posterior overrides and recorded values (empty without one)."""
-    if posterior is None:
-        return []
-    from sim.experiments.posterior_draws import draw_particles, load_posterior
-
-    post = load_posterior(posterior)
-    picks = draw_particles(post.particles["weight"], replicates, seed, POSTERIOR_STREAM)
-    out = []
-    for row in picks:
-        values = post.particles.iloc[int(row)]
-        particle = int(values["particle"]) if "particle" in values else int(row)
-        params = (("particle", particle), *((n, float(values[n])) for n in post.paths))
-        out.append((tuple(post.overrides(int(row))), params))
-    return out
 
 
 def plan_sweep(

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.errors import ScenarioError
-from sim.experiments.plan import derived_seed
+from sim.experiments.plan import POSTERIOR_STREAM, derived_seed
 
 POSTERIOR_FILE = "posterior.parquet"
 MANIFEST_FILE = "manifest.json"
@@ -88,3 +89,28 @@ def draw_particles(weights: np.ndarray | pd.Series, n: int, master: int, stream:
     w = np.asarray(weights, dtype=float)
     rng = np.random.default_rng(derived_seed(master, stream))
     return rng.choice(len(w), size=n, p=w / w.sum())
+
+
+def replicate_draws(
+    posterior: str | Path, replicates: int, seed: int
+) -> list[tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]]:
+    """Return each replicate's overrides and recorded values, drawn from a posterior.
+
+    Args:
+        posterior: A ``sim calibrate`` folder.
+        replicates: Draws, one per replicate.
+        seed: The master seed (the draws use its posterior stream).
+
+    Returns:
+        Per replicate: the ``params.GROUP.NAME=value`` overrides, and the values recorded with
+        the run (``particle`` first).
+    """
+    post = load_posterior(posterior)
+    picks = draw_particles(post.particles["weight"], replicates, seed, POSTERIOR_STREAM)
+    out = []
+    for row in picks:
+        values = post.particles.iloc[int(row)]
+        particle = int(values["particle"]) if "particle" in values else int(row)
+        params = (("particle", particle), *((n, float(values[n])) for n in post.paths))
+        out.append((tuple(post.overrides(int(row))), params))
+    return out
