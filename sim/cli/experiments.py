@@ -350,7 +350,7 @@ def sweep_cmd(
             "--detail/--no-detail",
             help="Keep stakeholder positions and the influence network for replicate 0 of every "
             "design point; --no-detail keeps the time series and summaries only (for large "
-            "designs: about a quarter less time a run and a fifth of the disk).",
+            "designs: about a quarter less time a run, a folder about a fifth the size).",
         ),
     ] = True,
 ) -> None:
