@@ -152,17 +152,16 @@ class Plan:
     design: dict[str, Any]
     param_types: dict[str, str] = field(default_factory=dict)
     points: list[dict[str, Any]] | None = None
-    detail: bool = True
 
     @property
     def spec_hash(self) -> str:
         """Fingerprint of the runs (their keys, in order): equal plans resume each other.
 
-        A plan that keeps no stakeholder or network tables (``detail`` false) has a fingerprint
-        of its own, so that a folder never mixes runs kept with and without them.
+        A sweep that keeps no stakeholder or network tables (its design's ``detail`` false) has a
+        fingerprint of its own, so that a folder never mixes runs kept with and without them.
         """
         parts: list[Any] = [self.kind, list(self.param_types), [s.run_id for s in self.specs]]
-        if not self.detail:
+        if self.design.get("detail") is False:
             parts.append({"detail": False})
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
@@ -365,7 +364,6 @@ def plan_sweep(
         design,
         types,
         points,
-        detail,
     )
 
 
