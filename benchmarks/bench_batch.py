@@ -198,7 +198,7 @@ def speedup(replicates: int, months: int = 72, rounds: int = 1) -> dict[str, Any
 def _mesa(replicates: int, months: int, processes: int) -> float:
     from mesa.batchrunner import batch_run
 
-    from sim.experiments.plan import spawn_seeds
+    from sim.experiments.seeds import spawn_seeds
 
     t0 = time.perf_counter()
     rows = batch_run(

@@ -36,7 +36,7 @@ from generate_tables import table
 from matplotlib.figure import Figure
 
 from sim.analysis.stats import mean_ci
-from sim.experiments.plan import spawn_seeds
+from sim.experiments.seeds import spawn_seeds
 from sim.experiments.sweep import find_sweep, load_sweep
 from sim.model.runner import run_scenario
 from sim.plots.style import PAPER_WIDTH_IN, figure_style

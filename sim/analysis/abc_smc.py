@@ -12,7 +12,7 @@ in ``abc_state.json``), then weighted by its target's weight and the loss's term
 statistic the prior predictive always puts on the record carries no information and gets weight 0.
 
 Seeds: one master seed. ``SeedSequence(master).spawn`` gives the fit seeds and then the held-out
-seeds (the validation convention, :func:`sim.experiments.plan.spawn_seeds`); every particle runs
+seeds (the validation convention, :func:`sim.experiments.seeds.spawn_seeds`); every particle runs
 the same fit seeds (common random numbers). The sampler's seed of generation ``t`` is
 ``derived_seed(master, SAMPLER_STREAM, t)``.
 
@@ -41,7 +41,7 @@ from sim.analysis.targets import TargetSet
 from sim.analysis.validation import CHECK_COLUMNS, SeedTask, evaluate_seed, with_params
 from sim.errors import PolicysimError, ScenarioError
 from sim.experiments.executors import RunExecutor
-from sim.experiments.plan import SAMPLER_STREAM, derived_seed
+from sim.experiments.seeds import SAMPLER_STREAM, derived_seed
 from sim.scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
@@ -288,7 +288,7 @@ def run_abc(
     Raises:
         ScenarioError: When ``folder`` holds another calibration.
     """
-    from sim.experiments.plan import spawn_seeds
+    from sim.experiments.seeds import spawn_seeds
     from sim.results.store import write_json
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -215,7 +215,7 @@ def calibrate(
     """
     from scipy.optimize import differential_evolution
 
-    from sim.experiments.plan import spawn_seeds
+    from sim.experiments.seeds import spawn_seeds
 
     started = time.perf_counter()
     n_fit, n_hold = spec.seeds.fit, spec.seeds.holdout

@@ -31,8 +31,8 @@ from sim.analysis.holdout_comparison import (
 from sim.analysis.targets import TargetSet
 from sim.analysis.validation import SeedTask, run_checks, with_params
 from sim.experiments.executors import RunExecutor
-from sim.experiments.plan import PREDICTIVE_STREAM, SAMPLER_STREAM, derived_seed
 from sim.experiments.posterior_draws import MANIFEST_FILE, POSTERIOR_FILE, draw_particles
+from sim.experiments.seeds import PREDICTIVE_STREAM, SAMPLER_STREAM, derived_seed
 from sim.scenario.schema import Scenario
 
 FOLDER_FILES = (MANIFEST_FILE, DB_FILE, STATE_FILE, POSTERIOR_FILE, "populations.parquet",

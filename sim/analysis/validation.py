@@ -9,7 +9,7 @@ against the pass threshold (90% by default). :func:`write_validation` writes ``v
 the pass rates.
 
 Seeds follow the batch convention: ``SeedSequence(master).spawn(n)`` (see
-:func:`sim.experiments.plan.spawn_seeds`): ``--seeds 100`` starts with the 20 seeds of
+:func:`sim.experiments.seeds.spawn_seeds`): ``--seeds 100`` starts with the 20 seeds of
 ``--seeds 20``.
 """
 

@@ -7,17 +7,14 @@ bad input; 130 when interrupted.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.cli.common import console, err_console, handle_errors
+from sim.cli.common import console, err_console, handle_errors, progress_bar
 from sim.model.units import format_usd
 
 if TYPE_CHECKING:
@@ -32,19 +29,6 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar; tab
 TargetsFile = Annotated[
     Path | None, typer.Option("--targets", help="Targets file [default: sim/data/targets.yaml].")
 ]
-
-
-@contextmanager
-def progress_bar(total: int, label: str, quiet: bool) -> Iterator[Callable[[int], None] | None]:
-    """Yield a callback that advances a progress bar on stderr (None when quiet)."""
-    if quiet:
-        yield None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 def _fmt(value: float) -> str:
@@ -155,7 +139,7 @@ def validate_cmd(
     from sim.analysis.targets import load_targets
     from sim.analysis.validation import resolve_scenarios, run_validation, write_validation
     from sim.experiments.executors import make_executor
-    from sim.experiments.plan import spawn_seeds
+    from sim.experiments.seeds import spawn_seeds
     from sim.plots.validation import plot_validation
     from sim.results.store import ensure_writable_dir
 

@@ -13,8 +13,8 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.cli.analysis import Quiet, TargetsFile, Workers, progress_bar
-from sim.cli.common import console, err_console, fail, handle_errors
+from sim.cli.analysis import Quiet, TargetsFile, Workers
+from sim.cli.common import console, err_console, fail, handle_errors, progress_bar
 
 if TYPE_CHECKING:
     from sim.analysis.abc_smc import AbcSettings
@@ -169,7 +169,7 @@ def _run_de(spec: Any, tg: Any, budget: int, population: int | None, seeds: int 
     from sim.analysis.calibration import calibrate, check_budget
     from sim.analysis.calibration_files import write_calibration_file, write_calibration_report
     from sim.experiments.executors import make_executor
-    from sim.experiments.plan import spawn_seeds
+    from sim.experiments.seeds import spawn_seeds
 
     n_fit = seeds or spec.seeds.fit
     n_hold = holdout or spec.seeds.holdout

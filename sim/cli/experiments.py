@@ -25,7 +25,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from sim.cli.common import console, err_console, fail, handle_errors
+from sim.cli.common import console, err_console, fail, handle_errors, progress_bar
 from sim.model.units import format_usd, format_value
 
 if TYPE_CHECKING:
@@ -357,10 +357,11 @@ def sweep_cmd(
     """Run a sweep file's design points x replicates into one results folder."""
     from sim.experiments.plan import plan_sweep
 
-    plan = plan_sweep(
-        sweep, replicates=replicates, seed=seed, overrides=set_ or [], months=months,
-        detail=detail,
-    )  # fmt: skip
+    with progress_bar(None, "checking design points", quiet) as checked:
+        plan = plan_sweep(
+            sweep, replicates=replicates, seed=seed, overrides=set_ or [], months=months,
+            detail=detail, progress=checked,
+        )  # fmt: skip
     execute(
         plan,
         out=out,

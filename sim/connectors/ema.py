@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from sim.errors import ScenarioError
-from sim.experiments.plan import spawn_seeds
+from sim.experiments.seeds import spawn_seeds
 from sim.model import numeric_outcomes, run_scenario
 from sim.scenario import Scenario, load_scenario, with_overrides
 from sim.scenario.limits import field_range, field_type

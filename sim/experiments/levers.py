@@ -28,7 +28,8 @@ from sim.experiments.lever_table import (
     Direction,
     Lever,
 )
-from sim.experiments.plan import Plan, check_counts, key_runs, spawn_seeds
+from sim.experiments.plan import Plan, check_counts, key_runs
+from sim.experiments.seeds import spawn_seeds
 from sim.results.load import Results
 from sim.scenario.fields import suggest_path
 from sim.scenario.limits import data_range, field_type

@@ -6,10 +6,10 @@ order), skip the runs a previous, interrupted attempt already finished, execute 
 executor (:mod:`sim.experiments.executors`) and write each run as it lands
 (:mod:`sim.results.folder`).
 
-Seeds: one master seed; ``SeedSequence(master).spawn(replicates)`` gives one seed per replicate,
-and replicate ``k`` of every scenario (or design point) uses the same seed (common random
-numbers), so differences between scenarios are not noise. A run is keyed by the content hash of
-(scenario hash, seed, policysim version): that key drives resume.
+Seeds (:mod:`sim.experiments.seeds`): one master seed; ``SeedSequence(master).spawn(replicates)``
+gives one seed per replicate, and replicate ``k`` of every scenario (or design point) uses the
+same seed (common random numbers), so differences between scenarios are not noise. A run is keyed
+by the content hash of (scenario hash, seed, policysim version): that key drives resume.
 """
 
 from __future__ import annotations
@@ -17,16 +17,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sim import __version__
 from sim.errors import ScenarioError
 from sim.experiments import shipped
+from sim.experiments.seeds import POSTERIOR_STREAM, derived_seed, spawn_seeds
 from sim.experiments.sweep_schema import MAX_RUNS
 from sim.scenario.loader import (
     list_scenarios,
@@ -37,53 +36,8 @@ from sim.scenario.loader import (
 )
 from sim.scenario.schema import Scenario
 
-
-def spawn_seeds(master: int, n: int) -> list[int]:
-    """Return ``n`` per-replicate seeds spawned from one master seed.
-
-    Args:
-        master: The master seed (non-negative integer).
-        n: Number of replicates.
-
-    Returns:
-        Seeds in ``[0, 2**63 - 1]``, the same for the same ``master`` whatever ``n`` is extended to.
-
-    Example:
-        >>> spawn_seeds(1, 3)[:2] == spawn_seeds(1, 2)
-        True
-    """
-    children = np.random.SeedSequence(master).spawn(n)
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> 1) for c in children]
-
-
-def derived_seed(master: int, stream: int, index: int = 0) -> int:
-    """Return a 32-bit seed for one purpose, derived from the master seed by SeedSequence.
-
-    The spawn key ``(stream, index)`` has two entries, so these seeds never coincide with the
-    per-replicate seeds of :func:`spawn_seeds` (spawn keys of one entry).
-
-    Args:
-        master: The master seed.
-        stream: What the seed is for (e.g. :data:`POSTERIOR_STREAM`).
-        index: Which one of that purpose (e.g. a generation).
-
-    Returns:
-        A seed in ``[0, 2**32)`` (what ``numpy.random.seed`` accepts).
-
-    Example:
-        >>> derived_seed(0, 1, 2) == derived_seed(0, 1, 2) != derived_seed(0, 1, 3)
-        True
-    """
-    seq = np.random.SeedSequence(master, spawn_key=(stream, index))
-    return int(seq.generate_state(1, dtype=np.uint32)[0])
-
-
-SAMPLER_STREAM = 1
-"""Stream of the seeds of the ABC sampler, one per generation (``sim calibrate``)."""
-PREDICTIVE_STREAM = 2
-"""Stream of the posterior draws of the predictive check (``sim calibrate``)."""
-POSTERIOR_STREAM = 3
-"""Stream of the posterior draws of a batch (``sim batch --posterior``)."""
+PROGRESS_EVERY = 64
+"""Design points a sweep's plan checks between two calls of its progress callback."""
 
 
 def run_key(scenario_hash: str, seed: int, version: str = __version__) -> str:
@@ -285,6 +239,7 @@ def plan_sweep(
     overrides: Sequence[str] = (),
     months: int | None = None,
     detail: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Plan:
     """Plan a sweep's design points x replicates.
 
@@ -298,6 +253,7 @@ def plan_sweep(
         detail: Keep the stakeholder positions and the influence network of replicate 0 of
             every design point; without, the sweep keeps its time series and summaries only
             (building and storing those tables costs about a quarter of a run's time).
+        progress: Called with (points checked, points) as the points are validated and hashed.
 
     Returns:
         The plan.
@@ -315,6 +271,8 @@ def plan_sweep(
     seeds = spawn_seeds(seed, n_rep)
     rows = []
     for pid, point in enumerate(points):
+        if progress and pid % PROGRESS_EVERY == 0:
+            progress(pid, len(points))
         ov = sw.overrides(point)
         try:
             h = scenario_hash(with_overrides(sw.base, ov))
@@ -338,6 +296,8 @@ def plan_sweep(
                     detail=detail and k == 0,
                 )
             )
+    if progress:
+        progress(len(points), len(points))
     d = sw.spec.design
     design = {
         "sweep_file": str(sw.file),

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ScenarioError
-from sim.experiments.plan import POSTERIOR_STREAM, derived_seed
+from sim.experiments.seeds import POSTERIOR_STREAM, derived_seed
 
 POSTERIOR_FILE = "posterior.parquet"
 MANIFEST_FILE = "manifest.json"

@@ -66,12 +66,24 @@ def parse_month(value: object) -> str:
     Raises:
         ValueError: When the value is not a month between 1900-01 and 2200-12.
     """
+    if type(value) is str and (known := _MONTHS.get(value)) is not None:
+        return known
+    text = value
     if hasattr(value, "year") and hasattr(value, "month"):
         value = f"{value.year}-{value.month:02d}"
     match = _MONTH.match(str(value).strip()) if isinstance(value, str) else None
     if not match or not (1 <= int(match.group(2)) <= 12) or not 1900 <= int(match.group(1)) <= 2200:
         raise ValueError(f"expected a month as YYYY-MM (e.g. 2021-04), got {value!r}")
-    return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
+    month = f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
+    if type(text) is str and len(_MONTHS) < MAX_MONTHS:
+        _MONTHS[text] = month
+    return month
+
+
+#: Months read from text, by the text: a scenario's events are validated again with each
+#: variant of it (a sweep's design points), their dates among the rest.
+_MONTHS: dict[str, str] = {}
+MAX_MONTHS = 4096
 
 
 def month_index(month: str, start: str) -> int:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.scenario.base import LimitError
+from sim.scenario.dumps import content, forked, scenario_dict, scenario_hash, shared_dump
 from sim.scenario.layers import (
     ACTOR_TABLES,
     ACTORS_FILE,
@@ -264,8 +263,13 @@ def apply_overrides(data: dict[str, Any], overrides: Overrides) -> list[Layer]:
     Returns:
         One layer per override, naming its source and path (for error locations).
     """
+    return _apply_items(data, override_items(overrides))
+
+
+def _apply_items(data: dict[str, Any], items: list[tuple[str, list[str], Any]]) -> list[Layer]:
+    """Apply parsed overrides (:func:`~sim.scenario.overrides.override_items`) to ``data``."""
     layers = []
-    for source, parts, value in override_items(overrides):
+    for source, parts, value in items:
         apply_override(data, parts, value, source)
         layers.append(Layer(source, {}, {".".join(parts): 0}))
     return layers
@@ -335,6 +339,9 @@ def load_scenario(name_or_path: str | Path, overrides: Overrides = ()) -> Scenar
 def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:
     """Return a copy of a validated scenario with overrides applied and re-validated.
 
+    The scenario's data are its dump kept for the next call (:func:`~sim.scenario.dumps.
+    shared_dump`), with new mappings only along the overrides' paths.
+
     Args:
         scenario: A validated scenario.
         overrides: ``path=value`` texts or a mapping of field path to value.
@@ -342,33 +349,11 @@ def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:
     Returns:
         The new scenario.
     """
-    data = scenario.model_dump(mode="json")
+    items = override_items(overrides)
+    data = forked(shared_dump(scenario), [parts for _, parts, _ in items])
     layers = [Layer(f"scenario {scenario.name}", data, {})]
-    layers += apply_overrides(data, overrides)
+    layers += _apply_items(data, items)
     return validate(data, layers)
-
-
-def scenario_dict(scenario: Scenario) -> dict[str, Any]:
-    """Return the scenario as plain JSON-compatible data."""
-    return scenario.model_dump(mode="json")
-
-
-def scenario_hash(scenario: Scenario) -> str:
-    """Return the SHA-256 of the scenario's canonical JSON form.
-
-    Args:
-        scenario: A validated scenario.
-
-    Returns:
-        64 hex digits; equal scenarios have equal hashes (``extends``, the ancestry, is left out).
-    """
-    text = json.dumps(_content(scenario), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _content(scenario: Scenario) -> dict[str, Any]:
-    """Return the scenario's data without ``extends``: its ancestry, not its content."""
-    return {k: v for k, v in scenario_dict(scenario).items() if k != "extends"}
 
 
 def scenario_yaml(scenario: Scenario) -> str:
@@ -380,4 +365,4 @@ def scenario_yaml(scenario: Scenario) -> str:
     parents = scenario.extends
     note = "" if not parents else "# resolved from: " + (
         parents if isinstance(parents, str) else ", ".join(parents)) + "\n"  # fmt: skip
-    return note + yaml.safe_dump(_content(scenario), sort_keys=False, allow_unicode=True, width=100)
+    return note + yaml.safe_dump(content(scenario), sort_keys=False, allow_unicode=True, width=100)

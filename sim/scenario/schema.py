@@ -219,14 +219,19 @@ class Scenario(Frozen):
             _check_ref(firm.hq, self.cities, f"firms.{name}.hq", "city")
         if not self.firms:
             raise ValueError("firms: at least one firm is needed")
+        tables = (
+            ("firm", self.firms, "firm"),
+            ("regulator", self.regulators, "regulator"),
+            ("fund", self.funds, "fund"),
+            ("city", self.cities, "city"),
+        )
         for key, event in self.timeline.items():
-            for attr, table, what in (
-                ("firm", self.firms, "firm"),
-                ("regulator", self.regulators, "regulator"),
-                ("fund", self.funds, "fund"),
-                ("city", self.cities, "city"),
-            ):
-                ref = getattr(event, attr, None)
+            # An event's fields are in its __dict__; getattr on a kind without the field would
+            # go through pydantic's __getattr__ and an AttributeError, the dearest part of a
+            # validation (a sweep validates each design point's scenario).
+            fields = vars(event)
+            for attr, table, what in tables:
+                ref = fields.get(attr)
                 if ref is not None:
                     _check_ref(ref, table, f"timeline.{key}.{attr}", what)
         return self

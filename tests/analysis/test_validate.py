@@ -19,7 +19,7 @@ from sim.analysis.validation import (
 )
 from sim.cli import app
 from sim.experiments.executors import ProcessExecutor
-from sim.experiments.plan import spawn_seeds
+from sim.experiments.seeds import spawn_seeds
 from sim.plots.validation import plot_validation
 
 N_SEEDS = 20

@@ -142,7 +142,7 @@ def test_the_validation_table_fits_80_columns() -> None:
     from sim.analysis.validation import resolve_scenarios, run_validation
     from sim.cli.analysis import validation_table
     from sim.experiments.executors import make_executor
-    from sim.experiments.plan import spawn_seeds
+    from sim.experiments.seeds import spawn_seeds
 
     targets = load_targets(None)
     with make_executor("serial") as ex:

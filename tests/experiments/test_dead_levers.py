@@ -24,7 +24,7 @@ from sim.experiments.lever_table import (
     Lever,
 )
 from sim.experiments.levers import lever_overrides
-from sim.experiments.plan import spawn_seeds
+from sim.experiments.seeds import spawn_seeds
 from sim.model.runner import run_scenario
 from sim.scenario.loader import load_scenario, with_overrides
 

@@ -16,7 +16,8 @@ import sim.experiments.chunks
 from sim import load_results, run_batch
 from sim.cli import app
 from sim.errors import ScenarioError
-from sim.experiments.plan import plan_batch, run_key, spawn_seeds
+from sim.experiments.plan import plan_batch, run_key
+from sim.experiments.seeds import spawn_seeds
 from sim.model.metrics import METRIC_NAMES
 from sim.model.runner import MAX_SEED
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.experiments.batch import run_batch
-from sim.experiments.plan import spawn_seeds
+from sim.experiments.seeds import spawn_seeds
 from sim.model.metrics import METRICS
 from sim.model.policy_model import PolicyModel
 from tests.helpers import scenario

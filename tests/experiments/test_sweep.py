@@ -210,6 +210,14 @@ def test_point_the_schema_refuses_is_reported_before_running(tmp_path: Path) -> 
         plan_sweep(path)
 
 
+def test_planning_reports_the_design_points_it_has_checked() -> None:
+    calls: list[tuple[int, int]] = []
+    plan = plan_sweep("behaviour_sobol", replicates=1, progress=lambda *c: calls.append(c))
+    assert calls[0] == (0, 512) and calls[-1] == (512, 512)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert len(calls) == 512 // 64 + 1 and len(plan.specs) == 512
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.floats(allow_nan=False, allow_infinity=False)

@@ -1,0 +1,132 @@
+"""A validated scenario as JSON data: its dump, its hash, and variants that copy what they change.
+
+A sweep or a lever study derives many scenarios from one base, each differing in a few fields,
+and hashes each (``scenario_hash``, the run's identity in a results folder). Three things keep
+that cost to what changes:
+
+* :func:`shared_dump` keeps the base's JSON dump per scenario object (a scenario is frozen), and
+  :func:`forked` copies only the mappings on an override's path, so a variant's data share the
+  rest with the base's;
+* :func:`scenario_hash` encodes the canonical JSON one top-level section at a time, and reuses the
+  text of a section it encoded recently when the section's ``marshal`` form is the same (which
+  tells ``1``, ``1.0`` and ``true`` apart, as JSON does; ``==`` does not);
+* the text is the one ``json.dumps(content, sort_keys=True, separators=(",", ":"))`` gives:
+  with sorted keys, a mapping's JSON is its keys' and values' JSON, in key order, joined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from sim.scenario.schema import Scenario
+
+#: Scenarios whose dump is kept (by identity, each entry keeping its scenario alive).
+MAX_DUMPS = 16
+#: Encoded texts kept per top-level section (its name) of :func:`scenario_hash`.
+MAX_SECTIONS = 8
+#: ``marshal`` format version: 2 writes no back-references, so the bytes do not depend on which
+#: objects happen to be shared.
+_MARSHAL_VERSION = 2
+
+_lock = threading.Lock()
+_dumps: dict[int, tuple[Scenario, dict[str, Any]]] = {}
+_sections: dict[str, dict[bytes, str]] = {}
+
+
+def scenario_dict(scenario: Scenario) -> dict[str, Any]:
+    """Return the scenario as plain JSON-compatible data (a new dict, the caller's to change)."""
+    return scenario.model_dump(mode="json")
+
+
+def content(scenario: Scenario) -> dict[str, Any]:
+    """Return the scenario's data without ``extends``: its ancestry, not its content."""
+    return {k: v for k, v in scenario_dict(scenario).items() if k != "extends"}
+
+
+def shared_dump(scenario: Scenario) -> dict[str, Any]:
+    """Return :func:`scenario_dict` of ``scenario``, kept for the next call with the same object.
+
+    The dict is shared: it must not be changed (:func:`forked` copies what an override changes).
+    """
+    key = id(scenario)
+    with _lock:
+        kept = _dumps.get(key)
+    if kept is not None and kept[0] is scenario:
+        return kept[1]
+    data = scenario_dict(scenario)
+    with _lock:
+        if len(_dumps) >= MAX_DUMPS:
+            _dumps.pop(next(iter(_dumps)))
+        _dumps[key] = (scenario, data)
+    return data
+
+
+def forked(data: dict[str, Any], paths: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """Return a copy of ``data`` in which the mappings along ``paths`` are new, the rest shared.
+
+    Setting a value at any of ``paths`` (creating the mappings it lacks) then leaves ``data``
+    as it was.
+
+    Args:
+        data: Nested JSON data (not changed).
+        paths: Field paths, as lists of keys.
+    """
+    out = dict(data)
+    own = {id(out)}
+    for parts in paths:
+        node = out
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                break  # the mappings from here on are made new where the value is set
+            if id(child) not in own:
+                child = node[part] = dict(child)
+                own.add(id(child))
+            node = child
+    return out
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """Return the SHA-256 of the scenario's canonical JSON form.
+
+    The form is ``json.dumps(data, sort_keys=True, separators=(",", ":"))`` of the scenario's
+    data without ``extends``; a section (``firms``, ``params``, ...) met recently is not encoded
+    again.
+
+    Args:
+        scenario: A validated scenario.
+
+    Returns:
+        64 hex digits; equal scenarios have equal hashes (``extends``, the ancestry, is left out).
+    """
+    data = content(scenario)
+    parts = [f"{json.dumps(key)}:{_section_text(key, data[key])}" for key in sorted(data)]
+    return hashlib.sha256(("{" + ",".join(parts) + "}").encode()).hexdigest()
+
+
+def _section_text(key: str, value: Any) -> str:
+    """Return the canonical JSON of one top-level section, reusing a recent encoding of it."""
+    try:
+        form = marshal.dumps(value, _MARSHAL_VERSION)
+    except ValueError:  # not marshal's types (never in a JSON-mode dump): encoded each time
+        return _encode(value)
+    with _lock:
+        kept = _sections.setdefault(key, {})
+        text = kept.get(form)
+    if text is None:
+        text = _encode(value)
+        with _lock:
+            if len(kept) >= MAX_SECTIONS:
+                kept.pop(next(iter(kept)))
+            kept[form] = text
+    return text
+
+
+def _encode(value: Any) -> str:
+    """Return the canonical JSON text of ``value``."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
