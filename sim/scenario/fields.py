@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import types
 import typing
 from collections.abc import Sequence
@@ -29,7 +30,16 @@ def suggest_path(name: str, allowed: Sequence[str]) -> str:
 
 
 def _unwrap(annotation: Any) -> Any:
-    """Strip ``Annotated`` and ``Optional`` wrappers from an annotation."""
+    """Strip ``Annotated`` and ``Optional`` wrappers from an annotation (found once for each)."""
+    try:
+        return _unwrapped(annotation)
+    except TypeError:  # an annotation that cannot be hashed
+        return _unwrapped.__wrapped__(annotation)
+
+
+@functools.lru_cache(maxsize=1024)
+def _unwrapped(annotation: Any) -> Any:
+    """:func:`_unwrap`, kept: a sweep walks the same few paths at every design point."""
     while True:
         origin = get_origin(annotation)
         if origin is typing.Annotated:
@@ -44,13 +54,13 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _union_models(annotation: Any) -> list[type[BaseModel]]:
+def _union_models(annotation: Any) -> tuple[type[BaseModel], ...]:
     """Return the model classes of a (discriminated) union annotation."""
     target = _unwrap(annotation)
     if get_origin(target) not in (typing.Union, types.UnionType):
-        return []
+        return ()
     args = get_args(target)
-    return [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+    return tuple(a for a in args if isinstance(a, type) and issubclass(a, BaseModel))
 
 
 def _event_model(annotation: Any, raw: Any) -> type[BaseModel] | None:
@@ -129,6 +139,12 @@ def walk(
     return info, allowed
 
 
+@functools.cache
+def _fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    """Return ``model.model_fields`` (read once: pydantic gives it through a slow descriptor)."""
+    return model.model_fields
+
+
 def schema_field_exists(parts: Sequence[str], data: dict[str, Any]) -> tuple[bool, list[str], str]:
     """Tell whether ``parts`` names a settable field of the scenario schema.
 
@@ -145,7 +161,7 @@ def schema_field_exists(parts: Sequence[str], data: dict[str, Any]) -> tuple[boo
     """
     annotation: Any = Scenario
     raw: Any = data
-    allowed: list[str] = list(Scenario.model_fields)
+    allowed: list[str] = list(_fields(Scenario))
     for depth, part in enumerate(parts):
         target = _unwrap(annotation)
         if _union_models(target):
@@ -154,10 +170,11 @@ def schema_field_exists(parts: Sequence[str], data: dict[str, Any]) -> tuple[boo
                 return False, [], part
             target = model
         if isinstance(target, type) and issubclass(target, BaseModel):
-            allowed = list(target.model_fields)
-            if part not in target.model_fields:
+            fields = _fields(target)
+            allowed = list(fields)
+            if part not in fields:
                 return False, allowed, part
-            annotation = target.model_fields[part].annotation
+            annotation = fields[part].annotation
         elif get_origin(target) is dict:
             allowed = list(raw) if isinstance(raw, dict) else []
             is_new_event = parts[0] == "timeline" and depth == 1 and len(parts) == 2
