@@ -339,8 +339,8 @@ def load_scenario(name_or_path: str | Path, overrides: Overrides = ()) -> Scenar
 def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:
     """Return a copy of a validated scenario with overrides applied and re-validated.
 
-    The scenario's data are its dump kept for the next call (:func:`~sim.scenario.dumps.
-    shared_dump`), with new mappings only along the overrides' paths.
+    The data validated are the scenario's dump, kept for the next call
+    (:func:`~sim.scenario.dumps.shared_dump`), with new mappings only along the overrides' paths.
 
     Args:
         scenario: A validated scenario.

@@ -68,6 +68,8 @@ NOT_PLAIN: Any = object()
 #: :func:`format_override_value` writes), which YAML reads as ``int`` and ``float`` do.
 _PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+(?:e[-+][0-9]+)?)?")
 _PLAIN_WORDS = {"true": True, "false": False}
+#: The longest text read as a plain number (a float's ``repr`` has at most 24 characters).
+MAX_PLAIN = 40
 
 
 def plain_scalar(text: str) -> Any:
@@ -85,7 +87,8 @@ def plain_scalar(text: str) -> Any:
     word = _PLAIN_WORDS.get(text)
     if word is not None:
         return word
-    match = _PLAIN_NUMBER.fullmatch(text)
+    # A long text is the parser's, which refuses integers too long to read with a clear error.
+    match = _PLAIN_NUMBER.fullmatch(text) if len(text) <= MAX_PLAIN else None
     if match is None:
         return NOT_PLAIN
     return float(text) if match.group(1) else int(text)

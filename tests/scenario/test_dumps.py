@@ -108,6 +108,13 @@ def test_every_value_a_sweep_writes_is_read_without_the_parser() -> None:
         assert plain_scalar(format_override_value(value)) is not NOT_PLAIN
 
 
+def test_a_number_too_long_to_read_gets_the_parsers_error() -> None:
+    text = "1" * 5000
+    assert plain_scalar(text) is NOT_PLAIN
+    with pytest.raises(ScenarioError, match="cannot be read as its type"):
+        with_overrides(scenario("crackdown"), [f"months={text}"])
+
+
 def test_a_month_read_again_is_the_same_and_a_bad_one_is_refused_again() -> None:
     assert parse_month("2021-4") == parse_month("2021-4") == "2021-04"
     for _ in range(2):
