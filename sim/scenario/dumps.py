@@ -5,8 +5,8 @@ and hashes each (``scenario_hash``, the run's identity in a results folder). Thr
 that cost to what changes:
 
 * :func:`shared_dump` keeps the base's JSON dump per scenario object (a scenario is frozen), and
-  :func:`forked` copies only the mappings on an override's path, so a variant's data share the
-  rest with the base's;
+  a variant copies only the mappings on its overrides' paths
+  (:func:`~sim.scenario.layers.copied_along`), sharing the rest with the base's;
 * :func:`scenario_hash` encodes the canonical JSON one top-level section at a time, and reuses the
   text of a section it encoded recently when the section's ``marshal`` form is the same (which
   tells ``1``, ``1.0`` and ``true`` apart, as JSON does; ``==`` does not);
@@ -20,7 +20,6 @@ import hashlib
 import json
 import marshal
 import threading
-from collections.abc import Sequence
 from typing import Any
 
 from sim.scenario.schema import Scenario
@@ -51,7 +50,8 @@ def content(scenario: Scenario) -> dict[str, Any]:
 def shared_dump(scenario: Scenario) -> dict[str, Any]:
     """Return :func:`scenario_dict` of ``scenario``, kept for the next call with the same object.
 
-    The dict is shared: it must not be changed (:func:`forked` copies what an override changes).
+    The dict is shared: it must not be changed (:func:`~sim.scenario.layers.copied_along` copies
+    what an override changes).
     """
     key = id(scenario)
     with _lock:
@@ -64,31 +64,6 @@ def shared_dump(scenario: Scenario) -> dict[str, Any]:
             _dumps.pop(next(iter(_dumps)))
         _dumps[key] = (scenario, data)
     return data
-
-
-def forked(data: dict[str, Any], paths: Sequence[Sequence[str]]) -> dict[str, Any]:
-    """Return a copy of ``data`` in which the mappings along ``paths`` are new, the rest shared.
-
-    Setting a value at any of ``paths`` (creating the mappings it lacks) then leaves ``data``
-    as it was.
-
-    Args:
-        data: Nested JSON data (not changed).
-        paths: Field paths, as lists of keys.
-    """
-    out = dict(data)
-    own = {id(out)}
-    for parts in paths:
-        node = out
-        for part in parts[:-1]:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                break  # the mappings from here on are made new where the value is set
-            if id(child) not in own:
-                child = node[part] = dict(child)
-                own.add(id(child))
-            node = child
-    return out
 
 
 def scenario_hash(scenario: Scenario) -> str:

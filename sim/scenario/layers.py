@@ -116,6 +116,28 @@ def _snapshot(data: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def copied_along(data: dict[str, Any], paths: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """Return ``data`` with the mappings along ``paths`` copied and everything else shared.
+
+    Setting a value at any of ``paths`` in the result, as an override does, leaves ``data`` as it
+    was: the result is :func:`_snapshot` of an update with a key at each path.
+
+    Args:
+        data: Nested mappings (not changed).
+        paths: Field paths, as lists of keys.
+    """
+    update: dict[str, Any] = {}
+    for parts in paths:
+        node = update
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node.setdefault(parts[-1], None)
+    return _snapshot(data, update)
+
+
 def _null_paths(data: dict[Any, Any], prefix: tuple[str, ...] = ()) -> Iterator[list[str]]:
     """Yield the path of every ``null`` (a removal) in a layer."""
     for key, value in data.items():

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.scenario.base import LimitError
-from sim.scenario.dumps import content, forked, scenario_dict, scenario_hash, shared_dump
+from sim.scenario.dumps import content, scenario_dict, scenario_hash, shared_dump
 from sim.scenario.layers import (
     ACTOR_TABLES,
     ACTORS_FILE,
@@ -35,6 +35,7 @@ from sim.scenario.layers import (
     Layer,
     base_files,
     base_layers,
+    copied_along,
     deep_merge,
     first_breaking_layer,
     locate,
@@ -350,7 +351,7 @@ def with_overrides(scenario: Scenario, overrides: Overrides) -> Scenario:
         The new scenario.
     """
     items = override_items(overrides)
-    data = forked(shared_dump(scenario), [parts for _, parts, _ in items])
+    data = copied_along(shared_dump(scenario), [parts for _, parts, _ in items])
     layers = [Layer(f"scenario {scenario.name}", data, {})]
     layers += _apply_items(data, items)
     return validate(data, layers)

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from sim.errors import ScenarioError
 from sim.scenario import dumps
 from sim.scenario.base import parse_month
+from sim.scenario.layers import copied_along
 from sim.scenario.loader import Layer, apply_overrides, scenario_hash, validate, with_overrides
 from sim.scenario.overrides import NOT_PLAIN, format_override_value, plain_scalar
 from sim.scenario.yamlio import parse_yaml
@@ -63,6 +64,18 @@ def test_a_variant_and_its_hash_equal_the_full_computation(name: str) -> None:
     assert json.dumps(base.model_dump(mode="json"), sort_keys=True) == before
     assert variant.timeline["zz_extra"].platform_stringency == 0.6
     assert "zz_extra" not in base.timeline
+
+
+@pytest.mark.parametrize("paths", [[["a", "b"], ["a", "b", "c"]], [["a", "b", "c"], ["a", "b"]]])
+def test_copies_are_made_along_the_paths_only(paths: list[list[str]]) -> None:
+    data = {"a": {"b": {"c": 1, "d": 2}, "e": {"f": 3}}, "g": {"h": 4}}
+    copy = copied_along(data, paths)
+    assert copy == data
+    assert copy is not data and copy["a"] is not data["a"] and copy["a"]["b"] is not data["a"]["b"]
+    assert copy["a"]["e"] is data["a"]["e"] and copy["g"] is data["g"]
+    copy["a"]["b"]["c"] = 9
+    copy["a"]["x"] = 0
+    assert data == {"a": {"b": {"c": 1, "d": 2}, "e": {"f": 3}}, "g": {"h": 4}}
 
 
 def test_a_section_met_before_is_told_apart_by_type_as_json_does() -> None:
