@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, ClassVar, Literal, Self
 
@@ -66,24 +67,24 @@ def parse_month(value: object) -> str:
     Raises:
         ValueError: When the value is not a month between 1900-01 and 2200-12.
     """
-    if type(value) is str and (known := _MONTHS.get(value)) is not None:
-        return known
-    text = value
     if hasattr(value, "year") and hasattr(value, "month"):
         value = f"{value.year}-{value.month:02d}"
-    match = _MONTH.match(str(value).strip()) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        raise ValueError(f"expected a month as YYYY-MM (e.g. 2021-04), got {value!r}")
+    return _month_of_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _month_of_text(value: str) -> str:
+    """Return :func:`parse_month` of text (remembered).
+
+    A scenario's events are validated again with each variant of it (a sweep's design points),
+    their dates among the rest.
+    """
+    match = _MONTH.match(value.strip())
     if not match or not (1 <= int(match.group(2)) <= 12) or not 1900 <= int(match.group(1)) <= 2200:
         raise ValueError(f"expected a month as YYYY-MM (e.g. 2021-04), got {value!r}")
-    month = f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
-    if type(text) is str and len(_MONTHS) < MAX_MONTHS:
-        _MONTHS[text] = month
-    return month
-
-
-#: Months read from text, by the text: a scenario's events are validated again with each
-#: variant of it (a sweep's design points), their dates among the rest.
-_MONTHS: dict[str, str] = {}
-MAX_MONTHS = 4096
+    return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
 
 
 def month_index(month: str, start: str) -> int:

@@ -16,6 +16,7 @@ that cost to what changes:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import marshal
@@ -26,15 +27,14 @@ from sim.scenario.schema import Scenario
 
 #: Scenarios whose dump is kept (by identity, each entry keeping its scenario alive).
 MAX_DUMPS = 16
-#: Encoded texts kept per top-level section (its name) of :func:`scenario_hash`.
-MAX_SECTIONS = 8
+#: Encoded section texts kept for :func:`scenario_hash` (each scenario has a dozen sections).
+MAX_SECTIONS = 64
 #: ``marshal`` format version: 2 writes no back-references, so the bytes do not depend on which
 #: objects happen to be shared.
 _MARSHAL_VERSION = 2
 
 _lock = threading.Lock()
 _dumps: dict[int, tuple[Scenario, dict[str, Any]]] = {}
-_sections: dict[str, dict[bytes, str]] = {}
 
 
 def scenario_dict(scenario: Scenario) -> dict[str, Any]:
@@ -80,26 +80,27 @@ def scenario_hash(scenario: Scenario) -> str:
         64 hex digits; equal scenarios have equal hashes (``extends``, the ancestry, is left out).
     """
     data = content(scenario)
-    parts = [f"{json.dumps(key)}:{_section_text(key, data[key])}" for key in sorted(data)]
+    parts = [f"{json.dumps(key)}:{_section_text(data[key])}" for key in sorted(data)]
     return hashlib.sha256(("{" + ",".join(parts) + "}").encode()).hexdigest()
 
 
-def _section_text(key: str, value: Any) -> str:
+def _section_text(value: Any) -> str:
     """Return the canonical JSON of one top-level section, reusing a recent encoding of it."""
     try:
         form = marshal.dumps(value, _MARSHAL_VERSION)
     except ValueError:  # not marshal's types (never in a JSON-mode dump): encoded each time
         return _encode(value)
-    with _lock:
-        kept = _sections.setdefault(key, {})
-        text = kept.get(form)
-    if text is None:
-        text = _encode(value)
-        with _lock:
-            if len(kept) >= MAX_SECTIONS:
-                kept.pop(next(iter(kept)))
-            kept[form] = text
-    return text
+    return _encoded(form)
+
+
+@functools.lru_cache(maxsize=MAX_SECTIONS)
+def _encoded(form: bytes) -> str:
+    """Return the canonical JSON of the value whose ``marshal`` form is ``form``.
+
+    ``marshal`` gives back the very value it wrote (types, float bits and key order), so its
+    text is the one the value has.
+    """
+    return _encode(marshal.loads(form))
 
 
 def _encode(value: Any) -> str:
