@@ -39,7 +39,7 @@ def population_table(pop: dict[str, Any]) -> Table:
     """Return the population throughput table."""
     table = Table(title="1. Firm-population month: agent-steps per second (one core)")
     columns = ("firms", "vectorized", "reference", "Boltzmann", "model", "vec/ref", "vec/Boltz",
-               "model/ref")  # fmt: skip
+               "model/ref", "model/Boltz")  # fmt: skip
     for col in columns:
         table.add_column(col, justify="right")
     for row in pop["rows"]:
@@ -53,6 +53,7 @@ def population_table(pop: dict[str, Any]) -> Table:
             ratio(row.get("ratio_vs_reference"), approx),
             ratio(row.get("ratio_vs_boltzmann"), approx),
             ratio(row.get("model_ratio_vs_reference"), approx),
+            ratio(row.get("model_ratio_vs_boltzmann"), approx),
         )
     table.caption = (
         "vectorized: the model's firm rules on arrays; reference: one Mesa agent per firm, same "

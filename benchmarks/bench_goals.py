@@ -175,7 +175,7 @@ def memory(sizes: tuple[int, int]) -> dict[str, Any]:
 def run(quick: bool = False) -> dict[str, Any]:
     """Measure the four goals (counts scaled down with ``quick``, see the module docs)."""
     t0 = time.perf_counter()
-    out = {
+    out: dict[str, Any] = {
         "batch_vs_boltzmann": versus_boltzmann(20 if quick else 40, rounds=2 if quick else 4),
         "million_firms": million_firms(steps=2 if quick else 4),
         "parallel": parallel(80 if quick else 400),

@@ -10,6 +10,7 @@ implementations measured in the same run are the result.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import statistics
@@ -22,6 +23,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+CALIBRATION_STEPS = 5
+"""Most timed steps after the warm-up step that size a block in :func:`compare_steps`."""
+CALIBRATION_SECONDS = 0.5
+"""CPU seconds after which :func:`compare_steps` stops timing steps to size a block."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +63,14 @@ def compare_steps(
 ) -> dict[str, Throughput]:
     """Time several step functions in interleaved rounds; return each one's best rate.
 
-    Each function first runs one warm-up step, which also sets how many steps make a block of
-    about ``block_seconds`` (at least one). Then, ``rounds`` times, each function runs one block
-    in turn, so that whatever else the machine does falls on all of them alike; the block with
-    the least CPU time per step counts.
+    Each function first runs one warm-up step, then up to :data:`CALIBRATION_STEPS` timed steps
+    (fewer once they have taken :data:`CALIBRATION_SECONDS`); the fastest of these sets how many
+    steps make a block of about ``block_seconds`` (at least one). A model pays one-time costs in
+    its first steps, not only its first (compiled code loaded when a rule first runs, caches
+    filled): sized on one early step, a block would be one step long, and each timed step would
+    follow another function's block with cold caches. Then, ``rounds`` times, each function runs
+    one block in turn, so that whatever else the machine does falls on all of them alike; the
+    block with the least CPU time per step counts.
 
     Args:
         steps: Name -> a function advancing that implementation by one step.
@@ -75,10 +84,16 @@ def compare_steps(
     clock = time.process_time
     per_block: dict[str, int] = {}
     for name, step in steps.items():
-        t0 = clock()
         step()
-        first = clock() - t0
-        per_block[name] = max(int(block_seconds / max(first, 1e-9)), 1)
+        fastest, spent = math.inf, 0.0
+        for _ in range(CALIBRATION_STEPS):
+            t0 = clock()
+            step()
+            took = clock() - t0
+            fastest, spent = min(fastest, took), spent + took
+            if spent >= CALIBRATION_SECONDS:
+                break
+        per_block[name] = max(int(block_seconds / max(fastest, 1e-9)), 1)
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(rounds):
         for name, step in steps.items():

@@ -55,9 +55,10 @@ def population(pop: dict[str, Any]) -> str:
             ratio(r.get("ratio_vs_reference"), approx),
             ratio(r.get("ratio_vs_boltzmann"), approx),
             ratio(r.get("model_ratio_vs_reference"), approx),
+            ratio(r.get("model_ratio_vs_boltzmann"), approx),
         ])  # fmt: skip
     header = ["firms", "vectorized", "reference", "Boltzmann", "model", "vectorized / reference",
-              "vectorized / Boltzmann", "model / reference"]  # fmt: skip
+              "vectorized / Boltzmann", "model / reference", "model / Boltzmann"]  # fmt: skip
     target, mem = pop["target"], pop["memory"]
     targets = _table(
         ["target", "measured", "met"],

@@ -1,11 +1,15 @@
-"""The benchmarks' instruments still fit the model (nothing here is timed).
+"""The benchmarks' instruments still fit the model and time what they say (nothing here is timed).
 
 The phase profile of ``benchmarks/bench_run.py`` wraps model methods by name; when a method is
-renamed, its phase would silently go missing from the profile.
+renamed, its phase would silently go missing from the profile. The step comparison of
+``benchmarks/common.py`` is checked on a clock the test moves itself.
 """
 
 from __future__ import annotations
 
+import pytest
+
+from benchmarks import common
 from benchmarks.bench_run import MONTH_PHASES, PHASES, PhaseProfiler
 from sim.model.observation import RunRecords
 from sim.model.policy_model import PolicyModel
@@ -25,3 +29,30 @@ def test_phase_profiler_wraps_every_phase_and_restores_the_model() -> None:
     assert set(profiler.seconds) >= MONTH_PHASES
     assert sum(profiler.seconds.values()) > 0.0
     assert {(w, a): vars(classes[w])[a] for w, a in before} == before
+
+
+def test_compare_steps_sizes_blocks_on_warm_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A step whose first steps pay one-time costs (as loading compiled code does) still gets
+    # blocks of many steps, so that its timed steps do not each follow another's block cold; a
+    # slow step is not timed for long before the rounds.
+    now = [0.0]
+    calls = dict.fromkeys(("slow_start", "even", "slow"), 0)
+
+    def advance(name: str, *times: float) -> None:
+        now[0] += times[min(calls[name], len(times) - 1)]
+        calls[name] += 1
+
+    monkeypatch.setattr(common.time, "process_time", lambda: now[0])
+    # Times in powers of two (and 3/8), so that the clock's sums and differences are exact.
+    steps = {"slow_start": lambda: advance("slow_start", 1.0, 2.0**-2, 2.0**-9),
+             "even": lambda: advance("even", 2.0**-7),
+             "slow": lambda: advance("slow", 0.375)}  # fmt: skip
+    rounds, calibration = 3, common.CALIBRATION_STEPS
+    out = common.compare_steps(steps, 10, rounds=rounds, block_seconds=2.0**-4)
+    assert {name: r.steps_per_block for name, r in out.items()} == {
+        "slow_start": 32, "even": 8, "slow": 1}  # fmt: skip
+    assert out["slow_start"].seconds_per_step == 2.0**-9
+    assert out["slow_start"].agent_steps_per_s == 10 * 2.0**9
+    # The warm-up step, the timed steps that size a block (two for "slow": 0.75 s >= 0.5 s).
+    assert calls == {"slow_start": 1 + calibration + rounds * 32,
+                     "even": 1 + calibration + rounds * 8, "slow": 1 + 2 + rounds}  # fmt: skip
