@@ -67,9 +67,10 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("results assembly", "sim.model.runner", "summarize"),
     ("results assembly", "sim.model.runner", "scenario_hash"),
     ("run (rest)", "sim.model.runner", "run_scenario"),
-    ("output: Parquet", "sim.results.store", "write_parquet"),
-    ("output: JSON", "sim.results.store", "write_json"),
-    ("output: provenance", "sim.results.store", "provenance"),
+    # Wrapped where write_run looks them up (it imports them by name from sim.results.store).
+    ("output: Parquet", "sim.results.run_files", "write_parquet"),
+    ("output: JSON", "sim.results.run_files", "write_json"),
+    ("output: provenance", "sim.results.run_files", "provenance"),
     ("output (rest)", "sim.results.run_files", "write_run"),
 )
 #: Phases inside a month: timed only while ``PolicyModel.step`` runs.

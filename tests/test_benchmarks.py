@@ -7,28 +7,39 @@ renamed, its phase would silently go missing from the profile. The step comparis
 
 from __future__ import annotations
 
+import io
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
+from rich.console import Console
 
 from benchmarks import common
-from benchmarks.bench_run import MONTH_PHASES, PHASES, PhaseProfiler
+from benchmarks.__main__ import measure_parts
+from benchmarks.bench_run import MONTH_PHASES, PHASES, PhaseProfiler, _one_run
 from sim.model.observation import RunRecords
 from sim.model.policy_model import PolicyModel
-from sim.model.runner import run_scenario
+from sim.results import run_files
 from tests.helpers import short
 
 
-def test_phase_profiler_wraps_every_phase_and_restores_the_model() -> None:
+def test_phase_profiler_wraps_every_phase_and_restores_the_model(tmp_path: Path) -> None:
     classes = {"sim.model.policy_model:PolicyModel": PolicyModel,
                "sim.model.observation:RunRecords": RunRecords}
     before = {(where, attr): vars(classes[where])[attr] for _, where, attr in PHASES
               if where in classes}  # fmt: skip
+    writer = {name: vars(run_files)[name] for name in ("write_parquet", "write_json", "provenance")}
     profiler = PhaseProfiler()
     with profiler.installed():
-        run_scenario(short("history_2020_2025", months=3), seed=0)
+        _one_run(short("history_2020_2025", months=3), 0, tmp_path / "run")
     assert profiler.missing == []
     assert set(profiler.seconds) >= MONTH_PHASES
+    # Every phase books time, the output's parts included (wrapped where write_run calls them).
+    assert set(profiler.seconds) == {phase for phase, _, _ in PHASES}
     assert sum(profiler.seconds.values()) > 0.0
     assert {(w, a): vars(classes[w])[a] for w, a in before} == before
+    assert {name: vars(run_files)[name] for name in writer} == writer
 
 
 def test_compare_steps_sizes_blocks_on_warm_steps(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,3 +67,23 @@ def test_compare_steps_sizes_blocks_on_warm_steps(monkeypatch: pytest.MonkeyPatc
     # The warm-up step, the timed steps that size a block (two for "slow": 0.75 s >= 0.5 s).
     assert calls == {"slow_start": 1 + calibration + rounds * 32,
                      "even": 1 + calibration + rounds * 8, "slow": 1 + 2 + rounds}  # fmt: skip
+
+
+def test_benchmark_parts_run_with_no_other_thread() -> None:
+    # A thread (a spinner's) would count in the CPU time measured and make the batches start
+    # their workers from a server instead of forking them.
+    seen: dict[str, int] = {}
+
+    def part(name: str) -> Callable[[], str]:
+        def measure() -> str:
+            seen[name] = threading.active_count()
+            return name
+        return measure
+
+    console = Console(file=io.StringIO())
+    parts = [("batch", part("batch")), ("goals", part("goals")), ("run", part("run"))]
+    before = threading.active_count()  # other tests in this process may have left threads
+    out = measure_parts(parts, ["goals"], console)
+    assert out == {"batch": "batch", "run": "run"}
+    assert seen == {"batch": before, "run": before}
+    assert "measuring batch ..." in console.file.getvalue()
