@@ -321,8 +321,9 @@ def metric_sums(
     out[n_rows + 1] = pairwise_sum(gathered[n : n + at_out])
     # The counts, each in a loop of its own (a loop of comparisons and additions vectorizes).
     freezes, golden = 0, 0
-    for until in freeze_until.reshape(-1):
-        freezes += 1 if until > month else 0
+    for k in range(freeze_until.shape[1]):
+        for i in range(n):
+            freezes += 1 if freeze_until[i, k] > month else 0
     for i in range(n):
         golden += golden_share[i]
     out[n_rows + 2], out[n_rows + 3] = freezes, golden

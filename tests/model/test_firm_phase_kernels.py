@@ -169,7 +169,7 @@ def test_budget_split_is_the_numpy_expression(kind: str) -> None:
             cost *= 10.0 ** rng.integers(-300, 300, n)
             strikes *= 10.0 ** rng.integers(-300, 300, n)
             pressure *= rng.choice([-1.0, 1.0], n) * 10.0 ** rng.integers(-300, 300, n)
-        freeze_until = rng.integers(month - 2, month + 3, (n, 3)).astype(np.int64)
+        freeze_until = np.asfortranarray(rng.integers(month - 2, month + 3, (n, 3)), np.int64)
         with np.errstate(all="ignore"):
             blocked = np.maximum(freeze_until[:, 1], freeze_until[:, 2]) > month
             w = np.empty((4, n))

@@ -37,8 +37,11 @@ def values(rng: np.random.Generator, n: int, lo: float, hi: float, *edges: float
 
 
 def freezes(rng: np.random.Generator, n: int, month: int) -> np.ndarray:
-    """Return freeze ends around ``month``: lapsed, ending this month, in force."""
-    return rng.integers(month - 2, month + 3, (n, 3)).astype(np.int64)
+    """Return freeze ends around ``month``: lapsed, ending this month, in force.
+
+    Column-major, as ``FirmPopulation.freeze_until`` is (the kernels are compiled for its layout).
+    """
+    return np.asfortranarray(rng.integers(month - 2, month + 3, (n, 3)).astype(np.int64))
 
 
 @pytest.mark.parametrize("n", SIZES)
