@@ -126,10 +126,8 @@ class FirmPopulation:
         )
         self.strikes: FloatArray = np.zeros(self.n)
         self.sanction_memory: FloatArray = np.zeros(self.n)
-        # Column-major too: the month's rules read a freeze kind's column, firm after firm.
-        self.freeze_until: IntArray = np.zeros(
-            (self.n, len(FREEZE_KINDS)), dtype=np.int64, order="F"
-        )
+        # Column-major too: the month's loops read a freeze kind's column, firm after firm.
+        self.freeze_until: IntArray = np.zeros((self.n, len(FREEZE_KINDS)), np.int64, order="F")
         self.deal_boost: FloatArray = np.zeros(self.n)
         self.split: FloatArray = np.zeros((self.n, len(USES)))
         self.rd_spend: FloatArray = np.zeros(self.n)
