@@ -88,7 +88,8 @@ def outcome_columns(summary: pd.DataFrame) -> list[str]:
 def summary_table(data: BatchData) -> str:
     """Return the HTML table of each outcome's mean and 95% CI per scenario."""
     names = data.scenarios
-    head = "".join(f"<th>{_e(n)}</th>" for n in names)
+    # Scenario names wrap after their underscores: six of them fit a 1280-pixel window.
+    head = "".join(f"<th>{_breakable(n)}</th>" for n in names)
     rows = []
     for col in outcome_columns(data.summary):
         unit = outcome_unit(col, data.metrics)
@@ -140,7 +141,7 @@ def difference_table(data: BatchData) -> str:
     names = [n for n in data.scenarios if n != BASELINE and n in set(diffs["scenario"])]
     if not names:
         return ""
-    head = "".join(f"<th>{_e(n)} minus {_e(BASELINE)}</th>" for n in names)
+    head = "".join(f"<th>{_breakable(n)} minus {_e(BASELINE)}</th>" for n in names)
     rows = []
     for col in outcomes:
         unit = outcome_unit(col, data.metrics)
