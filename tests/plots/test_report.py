@@ -58,8 +58,8 @@ def test_report_is_self_contained_with_every_figure_and_the_summary(
         assert manifest["scenario_descriptions"][name].split(" (")[0][:40] in text
     table = re.search(r'<table class="summary">.*?</table>', text, re.S)
     assert table is not None
-    for name in BATCH_SCENARIOS:
-        assert f"<th>{name}</th>" in table.group(0)
+    for name in BATCH_SCENARIOS:  # a name may wrap after its underscores (<wbr>)
+        assert f"<th>{name}</th>" in table.group(0).replace("<wbr>", "")
     data = load_batch(folder)
     for col in outcome_columns(data.summary):
         assert f"<code>{col.replace('_', '_<wbr>')}</code>" in table.group(0)
