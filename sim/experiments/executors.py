@@ -25,6 +25,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, Literal, TypeVar
 
 from sim.errors import PolicysimError
+from sim.experiments import heap
 from sim.experiments.lifetime import watch_parent
 from sim.experiments.worker_start import without_main
 
@@ -58,6 +59,8 @@ class RunExecutor(abc.ABC):
 
     kind: str = ""
     n_workers: int = 1
+    #: Whether entering froze this process's heap (:mod:`sim.experiments.heap`): leaving thaws it.
+    _froze: bool = False
 
     @abc.abstractmethod
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Any:
@@ -138,10 +141,17 @@ class RunExecutor(abc.ABC):
             future.cancel()
 
     def __enter__(self) -> RunExecutor:
+        """Freeze this process's heap while the executor is in use (:mod:`sim.experiments.heap`)."""
+        self._froze = heap.freeze()
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.shutdown(cancel=exc_type is not None)
+        try:
+            self.shutdown(cancel=exc_type is not None)
+        finally:
+            if self._froze:
+                self._froze = False
+                heap.thaw()
 
 
 class SerialExecutor(RunExecutor):
@@ -158,6 +168,17 @@ class SerialExecutor(RunExecutor):
         except Exception as exc:  # the caller reads it from the future, as with a pool
             future.set_exception(exc)
         return future
+
+    def __enter__(self) -> RunExecutor:
+        """Load the compiled kernels, then freeze the heap with them in it.
+
+        The first run would load them anyway (:mod:`sim.experiments.warm_kernels`); loaded first,
+        Numba's objects are frozen with the rest.
+        """
+        from sim.experiments.warm_kernels import warm
+
+        warm()
+        return super().__enter__()
 
     def window(self) -> int:
         """Return 1: tasks run as they are submitted."""
@@ -256,10 +277,16 @@ class ProcessExecutor(RunExecutor):
             from sim.experiments.warm_kernels import warm
 
             warm()
+
+    def __enter__(self) -> RunExecutor:
+        """Freeze the heap, then start forked workers: they inherit it frozen."""
+        super().__enter__()
+        if self.start_method == "fork":
             # A forking pool starts all its workers at the first task, in this thread, before the
             # pool's own manager thread: started here, while this is still the only thread. They
             # are ready at once, so no run waits in this process for them (see _starting).
             self.submit(os.getpid)
+        return self
 
     def describe(self) -> dict[str, Any]:
         """Return what the manifest records: the kind, the workers and how they started."""

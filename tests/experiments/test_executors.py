@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
@@ -147,6 +148,36 @@ def test_forked_workers_start_with_the_kernels_loaded(tmp_path: Path) -> None:
     method, *counts = out.stdout.split()
     assert method == "fork"
     assert all(int(c) >= 1 for c in counts), out.stdout
+
+
+def _frozen_objects() -> int:
+    return gc.get_freeze_count()
+
+
+@pytest.mark.parametrize("kind", ["serial", "processes"])
+def test_an_executor_in_use_keeps_the_heap_frozen_and_thaws_it_after(kind: str) -> None:
+    assert gc.get_freeze_count() == 0
+    with make_executor(kind, workers=2) as ex:
+        # Frozen here, with the compiled kernels in it (loaded before the freeze).
+        assert gc.get_freeze_count() > 0
+        from sim.model import sum_kernels
+
+        assert getattr(sum_kernels.metric_sums, "overloads", None)
+        got = ex.submit(_frozen_objects).result()
+        if getattr(ex, "start_method", None) == "fork":
+            assert got > 0  # workers forked with the heap frozen
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_heap_frozen_by_the_caller_stays_frozen() -> None:
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with SerialExecutor() as ex:
+            ex.submit(int, "3").result()
+        assert gc.get_freeze_count() >= before > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_imap_unordered_keeps_a_window_and_returns_every_item() -> None:
