@@ -158,13 +158,16 @@ def _frozen_objects() -> int:
 def test_an_executor_in_use_keeps_the_heap_frozen_and_thaws_it_after(kind: str) -> None:
     assert gc.get_freeze_count() == 0
     with make_executor(kind, workers=2) as ex:
-        # Frozen here, with the compiled kernels in it (loaded before the freeze).
         assert gc.get_freeze_count() > 0
-        from sim.model import sum_kernels
+        forked = getattr(ex, "start_method", None) == "fork"
+        if kind == "serial" or forked:
+            # This process loaded the compiled kernels before it froze (a pool whose workers
+            # come from a worker server leaves them to the server).
+            from sim.model import sum_kernels
 
-        assert getattr(sum_kernels.metric_sums, "overloads", None)
+            assert getattr(sum_kernels.metric_sums, "overloads", None)
         got = ex.submit(_frozen_objects).result()
-        if getattr(ex, "start_method", None) == "fork":
+        if forked:
             assert got > 0  # workers forked with the heap frozen
     assert gc.get_freeze_count() == 0
 
