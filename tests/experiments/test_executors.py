@@ -172,6 +172,28 @@ def test_an_executor_in_use_keeps_the_heap_frozen_and_thaws_it_after(kind: str) 
     assert gc.get_freeze_count() == 0
 
 
+def _blas_threads() -> int:
+    from threadpoolctl import threadpool_info
+
+    return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+
+@pytest.mark.parametrize("kind", ["serial", "processes"])
+def test_an_executor_in_use_holds_blas_to_one_thread_and_gives_it_back(kind: str) -> None:
+    # Held for the whole batch: a forked worker starts with one BLAS thread instead of starting
+    # (and spinning) a second one when its first run gives the parent's two back.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        if before < 2:
+            pytest.skip("BLAS has one thread on this machine")
+        with make_executor(kind, workers=2) as ex:
+            assert _blas_threads() == 1
+            assert ex.submit(_blas_threads).result() == 1
+        assert _blas_threads() == before
+
+
 def test_a_heap_frozen_by_the_caller_stays_frozen() -> None:
     gc.freeze()
     try:
