@@ -67,17 +67,20 @@ def compile_kernels() -> None:
     """Replace every kernel by its Numba dispatcher (each compiles at its first call).
 
     ``error_model="numpy"``: a division by zero gives inf or NaN as in NumPy, without a check.
+    Each loads from the on-disk cache through :class:`sim.model.kernel_cache.LoadingCache`.
     """
     from numba import njit
 
     from sim.model import lanes
+    from sim.model.kernel_cache import give_loading_cache
 
     lanes.define()  # the vector sums the kernels call
     jit = njit(cache=True, error_model="numpy")
     for (module, name), fn in _PYTHON.items():
         namespace = vars(sys.modules[module])
         if not hasattr(namespace[name], "py_func"):  # not yet a dispatcher
-            namespace[name] = jit(fn)
+            namespace[name] = dispatcher = jit(fn)
+            give_loading_cache(dispatcher)  # loads without preparing to compile
 
 
 def contiguous(values: FloatArray) -> FloatArray:
