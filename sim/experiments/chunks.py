@@ -202,7 +202,8 @@ def encode(tables: list[pa.Table]) -> bytes:
     """Return tables of the same columns, one after the other, as the bytes of one Parquet file.
 
     The file holds a chunk's rows until the batch ends and compacts them into one file per
-    dataset (written with pyarrow's defaults): it is always read whole, so it has no column
+    dataset (with statistics, its columns but the floats dictionary-encoded:
+    :func:`sim.results.store.dictionary_columns`): it is always read whole, so it has no column
     statistics and no dictionary encoding, which cost about a third of writing a chunk's small
     tables. Read back, its rows and schema are the same.
     """

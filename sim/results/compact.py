@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from sim.results.layout import COMPACTED_STEM, DATASETS, PARTS, record_files
 from sim.results.records import RecordLog, Source
-from sim.results.store import atomic_path
+from sim.results.store import atomic_path, dictionary_columns
 from sim.results.verify import file_digest
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,8 @@ def _write_dataset(folder: Path, target: str, segments: list[tuple[int, str, int
         try:
             for table in _merged(folder, segments):
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
+                    writer = pq.ParquetWriter(tmp, table.schema,
+                                              use_dictionary=dictionary_columns(table.schema))
                 writer.write_table(table.cast(writer.schema), row_group_size=ROW_GROUP)
         finally:
             if writer is not None:

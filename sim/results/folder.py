@@ -32,7 +32,13 @@ from sim.results.layout import (
     manifest_or_none,
 )
 from sim.results.records import RecordLog
-from sim.results.store import EncodedValues, atomic_path, ensure_writable_dir, write_json
+from sim.results.store import (
+    EncodedValues,
+    atomic_path,
+    dictionary_columns,
+    ensure_writable_dir,
+    write_json,
+)
 from sim.results.verify import manifest_checksums, part_checksums
 
 log = logging.getLogger(__name__)
@@ -169,10 +175,9 @@ class BatchFolder:
             Counts of recorded runs: ``done`` (ok or failed) and ``failed``.
         """
         run_table, summary_table = self._recorded(runs)
-        with atomic_path(self.path / RUNS) as tmp:
-            pq.write_table(run_table, tmp)
-        with atomic_path(self.path / SUMMARY) as tmp:
-            pq.write_table(summary_table, tmp)
+        for target, table in ((RUNS, run_table), (SUMMARY, summary_table)):
+            with atomic_path(self.path / target) as tmp:
+                pq.write_table(table, tmp, use_dictionary=dictionary_columns(table.schema))
         failed = run_table.num_rows - pc.sum(pc.equal(run_table["status"], "ok")).as_py() \
             if run_table.num_rows else 0
         return {"done": run_table.num_rows, "failed": int(failed)}

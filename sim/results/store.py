@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
+import pyarrow as pa
 
 from sim.errors import ResultsError
 
@@ -110,6 +111,24 @@ def indented_json(data: Any, encoded: EncodedValues | None = None) -> str:
             kept = encoded[key] = (value, text)
         items.append(f"  {json.dumps(key)}: {kept[1]}")
     return "{\n" + ",\n".join(items) + "\n}"
+
+
+def dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Return the columns to dictionary-encode in a results file: all but the floating-point ones.
+
+    A run's floats are nearly all distinct. By default pyarrow starts a dictionary for every
+    column and gives it up for a float column once it grows too large, which took three quarters
+    of the time of writing the compacted time series of 400 history runs (29.5 ms, 7.5 without)
+    and left that file larger (7.0 MB, 6.0 without). Identifiers, dates and counts repeat, and
+    stay dictionary-encoded.
+
+    Args:
+        schema: The file's schema.
+
+    Returns:
+        The names to pass as ``use_dictionary`` to :func:`pyarrow.parquet.write_table`.
+    """
+    return [f.name for f in schema if not pa.types.is_floating(f.type)]
 
 
 def write_parquet(target: Path, frame: pd.DataFrame) -> None:
