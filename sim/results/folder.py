@@ -37,6 +37,7 @@ from sim.results.store import (
     atomic_path,
     dictionary_columns,
     ensure_writable_dir,
+    write_bytes_atomic,
     write_json,
 )
 from sim.results.verify import manifest_checksums, part_checksums
@@ -148,11 +149,9 @@ class BatchFolder:
         """
         checksums = part_checksums(stem, parts)
         for name, data in parts.items():
-            with atomic_path(self.path / name / f"{stem}.parquet") as tmp:
-                tmp.write_bytes(data)
+            write_bytes_atomic(self.path / name / f"{stem}.parquet", data)
         text = json.dumps({"runs": records, "checksums": checksums}, default=str)
-        with atomic_path(self.path / PARTS / f"{stem}.json") as tmp:
-            tmp.write_text(text)
+        write_bytes_atomic(self.path / PARTS / f"{stem}.json", text.encode())
 
     def finished(self) -> dict[tuple[int, str], str]:
         """Return each recorded run's (index, run_id) and status (``ok`` or ``failed``)."""

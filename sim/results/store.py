@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import os
 import platform
@@ -56,6 +57,39 @@ def atomic_path(target: Path) -> Iterator[Path]:
         os.replace(tmp_path, target)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
+        raise
+
+
+_temporary_names = itertools.count()
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically, without flushing it to the device.
+
+    For a file whose bytes are in hand (a landed chunk's files): the temporary file beside
+    ``target`` is created with the permissions the umask gives, as ``open`` would, written, and
+    renamed over ``target``; the folder is made only when it is missing. About 0.1 ms a file here,
+    half the cost of :func:`atomic_path` and a write.
+
+    Args:
+        target: The final file.
+        data: Its bytes.
+    """
+    while True:
+        tmp = target.with_name(f".{target.name}.{os.getpid()}-{next(_temporary_names)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:  # left by a killed process of the same id: take the next name
+            continue
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
 
 

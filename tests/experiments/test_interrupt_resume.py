@@ -142,9 +142,16 @@ def disk_full_after(monkeypatch: pytest.MonkeyPatch, n_files: int) -> Iterator[l
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
             written.append(target)
 
+    def full_bytes(target: Path, data: bytes) -> None:  # a landed chunk's files
+        with full(target) as tmp:
+            tmp.write_bytes(data)
+
+    real_bytes = sim.results.folder.write_bytes_atomic
     monkeypatch.setattr(sim.results.folder, "atomic_path", full)
+    monkeypatch.setattr(sim.results.folder, "write_bytes_atomic", full_bytes)
     yield written
     monkeypatch.setattr(sim.results.folder, "atomic_path", real)
+    monkeypatch.setattr(sim.results.folder, "write_bytes_atomic", real_bytes)
 
 
 def test_a_full_disk_stops_the_batch_and_a_rerun_completes_it(
@@ -179,7 +186,12 @@ def test_the_cli_reports_a_write_error_on_one_line(
         with real(target) as tmp:
             yield tmp
 
+    def failing_bytes(target: Path, data: bytes) -> None:  # a landed chunk's files
+        with failing(target) as tmp:
+            tmp.write_bytes(data)
+
     monkeypatch.setattr(sim.results.folder, "atomic_path", failing)
+    monkeypatch.setattr(sim.results.folder, "write_bytes_atomic", failing_bytes)
     result = CliRunner().invoke(app, ["batch", "crackdown", "--replicates", "4", "--months", "6",
                                       "--workers", "1", "--out", str(out), "-q"])  # fmt: skip
     assert result.exit_code == 2, result.output
