@@ -256,6 +256,7 @@ def _execute(
         if ex is not None:
             _drain(plan, folder, ex, todo, schema, done, fail_fast, progress,
                    lambda c: _manifest(plan, ex_info, started, "running", c, prov, prior))
+            ex.release()  # the workers stop while the results are written
         counts = folder.consolidate(schema)
         if counts["done"] == total:
             compact(path)

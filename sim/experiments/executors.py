@@ -77,6 +77,14 @@ class RunExecutor(abc.ABC):
         """Return what the manifest records about the executor."""
         return {"kind": self.kind, "workers": self.n_workers}
 
+    def release(self) -> None:
+        """Let the workers go: no task will be submitted after this call.
+
+        A batch calls it once its last run has landed, so that the workers stop while it writes
+        its results; leaving the executor still waits for them. By default it does nothing.
+        """
+        return None
+
     def window(self) -> int:
         """Return how many tasks to keep in flight: enough to keep every worker busy."""
         return max(2, 2 * self.n_workers)
@@ -335,6 +343,10 @@ class ProcessExecutor(RunExecutor):
             return self._pool.submit(fn, *args)
         except cf.BrokenExecutor as exc:
             raise WorkersLostError(f"the process pool stopped working: {exc}") from None
+
+    def release(self) -> None:
+        """Tell the workers to stop once idle, without waiting (leaving the executor waits)."""
+        self._pool.shutdown(wait=False)
 
     def shutdown(self, *, cancel: bool = False) -> None:
         """Stop the pool, waiting for running tasks."""

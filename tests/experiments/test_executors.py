@@ -205,6 +205,33 @@ def test_a_heap_frozen_by_the_caller_stays_frozen() -> None:
         gc.unfreeze()
 
 
+def _pid_after(seconds: float) -> int:
+    import os
+    import time
+
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_released_workers_stop_before_the_executor_is_left() -> None:
+    import os
+    import time
+
+    with make_executor("processes", workers=2) as ex:
+        pids = {f.result() for f in [ex.submit(_pid_after, 0.2) for _ in range(4)]}
+        ex.release()  # a batch's last run has landed: the workers go while it writes
+        deadline = time.monotonic() + 30
+        alive = set(pids)
+        while alive and time.monotonic() < deadline:
+            for pid in list(alive):
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    alive.discard(pid)
+            time.sleep(0.02)
+        assert pids and not alive
+
+
 def test_imap_unordered_keeps_a_window_and_returns_every_item() -> None:
     with make_executor("processes", workers=2) as ex:
         got = {item: fut.result() for item, fut in ex.imap_unordered(_square, range(20), 3)}
