@@ -167,7 +167,7 @@ def measure_parts(
     A printed line, not a spinner: a spinner refreshes from a thread of its own, whose CPU time
     would count in what is measured, and a process running another thread starts a pool's
     workers from a worker server instead of forking them
-    (:func:`sim.experiments.executors.process_context`), so the batches would measure a start
+    (:func:`sim.experiments.pool_start.process_context`), so the batches would measure a start
     that a script or ``sim batch`` does not use.
     """
     out: dict[str, Any] = {}

@@ -156,7 +156,7 @@ def speedup(replicates: int, months: int = 72, rounds: int = 1) -> dict[str, Any
     The machine's own ceiling (:func:`parallel_ceiling`) is measured in the same run, so the
     speed-up can be read as a share of what the hardware allows (``efficiency``).
 
-    Starting a pool (:func:`sim.experiments.executors.process_context`: workers forked from this
+    Starting a pool (:func:`sim.experiments.pool_start.process_context`: workers forked from this
     process, or from a worker server that imports policysim once per Python session when this
     process runs other threads) is timed apart and reported both ways.
     """

@@ -16,18 +16,14 @@ import collections
 import concurrent.futures as cf
 import contextlib
 import logging
-import multiprocessing
 import os
-import signal
-import sys
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from typing import Any, Literal, TypeVar
 
 from sim.errors import PolicysimError
 from sim.experiments import heap
-from sim.experiments.lifetime import watch_parent
-from sim.experiments.worker_start import without_main
+from sim.experiments.pool_start import init_worker, process_context
 from sim.model.blas import one_blas_thread
 
 log = logging.getLogger(__name__)
@@ -212,70 +208,6 @@ class SerialExecutor(RunExecutor):
         """Nothing to stop."""
 
 
-BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def _init_worker(parent: int) -> None:
-    """Prepare a worker process: one BLAS thread, Ctrl-C left to the parent, no life after it.
-
-    The parent cancels the queued runs and shuts the pool down; workers finish the run in hand.
-    When the parent is killed outright, workers end at once (see
-    :mod:`sim.experiments.lifetime`), and the ``forkserver`` with them.
-
-    Args:
-        parent: Process id of the process that owns the pool.
-    """
-    for name in BLAS_VARIABLES:
-        os.environ.setdefault(name, "1")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    watch_parent(parent)
-
-
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """Set the BLAS thread variables (unless set) while a worker-starting process starts."""
-    added = [name for name in BLAS_VARIABLES if name not in os.environ]
-    os.environ.update(dict.fromkeys(added, "1"))
-    try:
-        yield
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
-
-
-def process_context() -> multiprocessing.context.BaseContext:
-    """Return the multiprocessing context for worker processes.
-
-    * ``fork`` on Linux when this process runs no other thread: the workers start at once with
-      everything this process has imported (policysim, NumPy, and the compiled kernels, which the
-      pool loads here first: :mod:`sim.experiments.warm_kernels`), and a lock held by another
-      thread cannot be inherited, since there is none.
-    * Else ``forkserver`` with ``sim.model.runner`` preloaded and the compiled kernels loaded
-      (:mod:`sim.experiments.warm_kernels`) where the platform has it: workers start fast and
-      never inherit the parent's threads (a progress bar's, a dashboard's, a Dask client's).
-    * Else ``spawn``.
-
-    Mesa sets the global start method to ``spawn`` on import, so the context is always chosen
-    explicitly. Worker processes use one BLAS thread each (as Dask's workers do), so that two
-    workers on two cores do not oversubscribe them. They never run the user's main script again
-    (:mod:`sim.experiments.worker_start`), so a script without an ``if __name__ == "__main__":``
-    guard can run a parallel batch.
-    """
-    if sys.platform == "linux" and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():
-        from multiprocessing import forkserver
-
-        ctx = without_main(multiprocessing.get_context("forkserver"))
-        ctx.set_forkserver_preload(
-            ["sim.model.runner", "sim.experiments.execution", "sim.experiments.warm_kernels"]
-        )
-        with _one_blas_thread():
-            forkserver.ensure_running()  # the server imports NumPy now, with these variables
-        return ctx
-    return without_main(multiprocessing.get_context("spawn"))
-
-
 class ProcessExecutor(RunExecutor):
     """Runs tasks on a local pool of worker processes.
 
@@ -290,7 +222,7 @@ class ProcessExecutor(RunExecutor):
         ctx = process_context()
         self.start_method = ctx.get_start_method()
         self._pool = cf.ProcessPoolExecutor(
-            max_workers=self.n_workers, mp_context=ctx, initializer=_init_worker,
+            max_workers=self.n_workers, mp_context=ctx, initializer=init_worker,
             initargs=(os.getpid(),),
         )
         self._ready: cf.Future[int] | None = None

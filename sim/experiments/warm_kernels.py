@@ -4,7 +4,7 @@ A worker forked from a process that holds the model's compiled kernels (:mod:`si
 starts with them; one forked from a process that does not loads them at its first run (Numba
 imported, each kernel read from the on-disk cache: about half a second of CPU), every worker
 of every pool again. :func:`warm` loads them once per process. A forking pool
-(:func:`sim.experiments.executors.process_context`) calls it before it forks its workers, so a
+(:func:`sim.experiments.pool_start.process_context`) calls it before it forks its workers, so a
 script that runs many batches pays the load once, and the worker server imports this module,
 which calls it, before it forks any worker.
 """
