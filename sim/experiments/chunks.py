@@ -202,10 +202,10 @@ def encode(tables: list[pa.Table]) -> bytes:
     """Return tables of the same columns, one after the other, as the bytes of one Parquet file.
 
     The file holds a chunk's rows until the batch ends and compacts them into one file per
-    dataset (with statistics, its columns but the floats dictionary-encoded:
-    :func:`sim.results.store.dictionary_columns`): it is always read whole, so it has no column
-    statistics and no dictionary encoding, which cost about a third of writing a chunk's small
-    tables. Read back, its rows and schema are the same.
+    dataset (written with statistics, and every column but the floats dictionary-encoded:
+    :func:`sim.results.store.dictionary_columns`). A chunk's file is always read whole, so it
+    has no column statistics and no dictionary encoding, which cost about a third of writing a
+    chunk's small tables. Read back, its rows and schema are the same.
     """
     table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
     sink = pa.BufferOutputStream()

@@ -38,7 +38,7 @@ def init_worker(parent: int) -> None:
 
 
 @contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
+def _blas_variables() -> Iterator[None]:
     """Set the BLAS thread variables (unless set) while a worker-starting process starts."""
     added = [name for name in BLAS_VARIABLES if name not in os.environ]
     os.environ.update(dict.fromkeys(added, "1"))
@@ -76,7 +76,7 @@ def process_context() -> multiprocessing.context.BaseContext:
         ctx.set_forkserver_preload(
             ["sim.model.runner", "sim.experiments.execution", "sim.experiments.warm_kernels"]
         )
-        with _one_blas_thread():
+        with _blas_variables():
             forkserver.ensure_running()  # the server imports NumPy now, with these variables
         return ctx
     return without_main(multiprocessing.get_context("spawn"))
