@@ -28,10 +28,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.common import ROOT
+from benchmarks.common import ADDED_BLAS, BLAS_VARIABLES, ROOT
 from benchmarks.markdown import rate, ratio, si
-
-BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 log = logging.getLogger("benchmarks")
 
@@ -200,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                         choices=["population", "run", "batch", "goals"],
                         help="parts to leave out")  # fmt: skip
     args = parser.parse_args(argv)
+    ADDED_BLAS.update(var for var in BLAS_VARIABLES if var not in os.environ)
     for var in BLAS_VARIABLES:
         os.environ.setdefault(var, "1")
     logging.basicConfig(level=logging.WARNING)

@@ -23,6 +23,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+#: The BLAS variables ``python -m benchmarks`` set (to one thread) because the user had not: a
+#: child started with ``as_user`` runs without them, as the user's own commands do.
+ADDED_BLAS: set[str] = set()
 CALIBRATION_STEPS = 5
 """Most timed steps after the warm-up step that size a block in :func:`compare_steps`."""
 CALIBRATION_SECONDS = 0.5
@@ -173,7 +177,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit / 2**20
 
 
-def run_child(code: str, *args: str, timeout: float = 1800.0) -> dict[str, Any]:
+def run_child(
+    code: str, *args: str, timeout: float = 1800.0, as_user: bool = False
+) -> dict[str, Any]:
     """Run ``code`` in a fresh Python process (repository on the path); return its JSON output.
 
     The child must print one JSON object as its last line of standard output.
@@ -182,6 +188,8 @@ def run_child(code: str, *args: str, timeout: float = 1800.0) -> dict[str, Any]:
         code: Python source to run with ``-c``.
         *args: Its ``sys.argv[1:]``.
         timeout: Seconds before giving up.
+        as_user: Without the BLAS variables the benchmarks set (:data:`ADDED_BLAS`), as a user's
+            batch runs.
 
     Returns:
         The decoded JSON object.
@@ -189,7 +197,7 @@ def run_child(code: str, *args: str, timeout: float = 1800.0) -> dict[str, Any]:
     Raises:
         RuntimeError: When the child fails.
     """
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if not (as_user and k in ADDED_BLAS)}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     proc = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout,

@@ -87,3 +87,14 @@ def test_benchmark_parts_run_with_no_other_thread() -> None:
     assert out == {"batch": "batch", "run": "run"}
     assert seen == {"batch": before, "run": before}
     assert "measuring batch ..." in console.file.getvalue()
+
+
+def test_a_child_as_user_runs_without_the_blas_variables_the_benchmarks_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Goal 3's batches run as a user's do: a fault of forked workers' BLAS threads shows there.
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    monkeypatch.setattr(common, "ADDED_BLAS", {"OPENBLAS_NUM_THREADS"})
+    code = "import json, os; print(json.dumps({'v': os.environ.get('OPENBLAS_NUM_THREADS')}))"
+    assert common.run_child(code)["v"] == "1"
+    assert common.run_child(code, as_user=True)["v"] is None
