@@ -31,14 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sim.analysis.stats import mean_ci
 from sim.errors import ResultsError
 from sim.experiments.lever_table import DIRECTIONS
 from sim.experiments.levers import BASE, run_levers
 from sim.results.load import Results
-from sim.results.store import atomic_path
+from sim.results.store import write_table
 
 EFFECTS_FILE = "levers.parquet"
 VERDICTS = ("agrees", "opposite", "moves", "not significant", "dead", "n/a")
@@ -153,8 +152,7 @@ def write_effects(effects: pd.DataFrame, folder: str | Path) -> Path:
     """
     target = Path(folder) / EFFECTS_FILE
     table = pa.Table.from_pandas(effects, schema=EFFECTS_SCHEMA, preserve_index=False)
-    with atomic_path(target) as tmp:
-        pq.write_table(table, tmp)
+    write_table(target, table)
     return target
 
 

@@ -18,7 +18,6 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from sim.errors import ResultsError
 from sim.model.metrics import summary_types
@@ -34,11 +33,10 @@ from sim.results.layout import (
 from sim.results.records import RecordLog
 from sim.results.store import (
     EncodedValues,
-    atomic_path,
-    dictionary_columns,
     ensure_writable_dir,
     write_bytes_atomic,
     write_json,
+    write_table,
 )
 from sim.results.verify import manifest_checksums, part_checksums
 
@@ -174,9 +172,8 @@ class BatchFolder:
             Counts of recorded runs: ``done`` (ok or failed) and ``failed``.
         """
         run_table, summary_table = self._recorded(runs)
-        for target, table in ((RUNS, run_table), (SUMMARY, summary_table)):
-            with atomic_path(self.path / target) as tmp:
-                pq.write_table(table, tmp, use_dictionary=dictionary_columns(table.schema))
+        write_table(self.path / RUNS, run_table)
+        write_table(self.path / SUMMARY, summary_table)
         failed = run_table.num_rows - pc.sum(pc.equal(run_table["status"], "ok")).as_py() \
             if run_table.num_rows else 0
         return {"done": run_table.num_rows, "failed": int(failed)}

@@ -164,10 +164,20 @@ def dictionary_columns(schema: pa.Schema) -> list[str]:
     return [f.name for f in schema if not pa.types.is_floating(f.type)]
 
 
-def write_parquet(target: Path, frame: pd.DataFrame) -> None:
-    """Write a DataFrame as Parquet, atomically."""
+def write_table(target: Path, table: pa.Table) -> None:
+    """Write an Arrow table as Parquet, atomically, all but its floats dictionary-encoded.
+
+    See :func:`dictionary_columns`.
+    """
+    import pyarrow.parquet as pq  # not at import: commands that write no Parquet skip it
+
     with atomic_path(target) as tmp:
-        frame.to_parquet(tmp, index=False)
+        pq.write_table(table, tmp, use_dictionary=dictionary_columns(table.schema))
+
+
+def write_parquet(target: Path, frame: pd.DataFrame) -> None:
+    """Write a DataFrame as Parquet, atomically (its index left out), as :func:`write_table`."""
+    write_table(target, pa.Table.from_pandas(frame, preserve_index=False))
 
 
 @functools.cache

@@ -25,6 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 import sim.results.folder
+import sim.results.store
 from sim import load_results, run_batch
 from sim.cli import app
 from sim.errors import ResultsError
@@ -129,7 +130,7 @@ def disk_full_after(monkeypatch: pytest.MonkeyPatch, n_files: int) -> Iterator[l
 
     The failing write has put some bytes into its temporary file, as a real full disk would.
     """
-    real = sim.results.folder.atomic_path
+    real = sim.results.store.atomic_path
     written: list[Path] = []
 
     @contextlib.contextmanager
@@ -146,11 +147,18 @@ def disk_full_after(monkeypatch: pytest.MonkeyPatch, n_files: int) -> Iterator[l
         with full(target) as tmp:
             tmp.write_bytes(data)
 
+    real_table = sim.results.folder.write_table
+
+    def full_table(target: Path, table: object) -> None:  # runs.parquet and summary.parquet
+        with monkeypatch.context() as patch:
+            patch.setattr(sim.results.store, "atomic_path", full)
+            real_table(target, table)
+
     real_bytes = sim.results.folder.write_bytes_atomic
-    monkeypatch.setattr(sim.results.folder, "atomic_path", full)
+    monkeypatch.setattr(sim.results.folder, "write_table", full_table)
     monkeypatch.setattr(sim.results.folder, "write_bytes_atomic", full_bytes)
     yield written
-    monkeypatch.setattr(sim.results.folder, "atomic_path", real)
+    monkeypatch.setattr(sim.results.folder, "write_table", real_table)
     monkeypatch.setattr(sim.results.folder, "write_bytes_atomic", real_bytes)
 
 
@@ -177,7 +185,7 @@ def test_the_cli_reports_a_write_error_on_one_line(
     code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "batch"
-    real = sim.results.folder.atomic_path
+    real = sim.results.store.atomic_path
 
     @contextlib.contextmanager
     def failing(target: Path) -> Iterator[Path]:
@@ -190,7 +198,6 @@ def test_the_cli_reports_a_write_error_on_one_line(
         with failing(target) as tmp:
             tmp.write_bytes(data)
 
-    monkeypatch.setattr(sim.results.folder, "atomic_path", failing)
     monkeypatch.setattr(sim.results.folder, "write_bytes_atomic", failing_bytes)
     result = CliRunner().invoke(app, ["batch", "crackdown", "--replicates", "4", "--months", "6",
                                       "--workers", "1", "--out", str(out), "-q"])  # fmt: skip
