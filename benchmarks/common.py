@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+#: :data:`sim.experiments.pool_start.BLAS_VARIABLES`, written out: importing policysim here would
+#: import NumPy before ``python -m benchmarks`` sets them.
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 #: The BLAS variables ``python -m benchmarks`` set (to one thread) because the user had not: a
 #: child started with ``as_user`` runs without them, as the user's own commands do.

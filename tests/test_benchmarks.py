@@ -98,3 +98,9 @@ def test_a_child_as_user_runs_without_the_blas_variables_the_benchmarks_set(
     code = "import json, os; print(json.dumps({'v': os.environ.get('OPENBLAS_NUM_THREADS')}))"
     assert common.run_child(code)["v"] == "1"
     assert common.run_child(code, as_user=True)["v"] is None
+
+
+def test_the_benchmarks_set_the_blas_variables_workers_set() -> None:
+    from sim.experiments.pool_start import BLAS_VARIABLES
+
+    assert common.BLAS_VARIABLES == BLAS_VARIABLES
