@@ -36,10 +36,14 @@ import toy_kernels
 kernel = njit(cache=True)(toy_kernels.running_total)
 given = give_loading_cache(kernel)
 values = kernel(np.arange(5.0)).tolist()
+hits, misses = sum(kernel.stats.cache_hits.values()), sum(kernel.stats.cache_misses.values())
+arrayobj = "numba.np.arrayobj" in sys.modules
+# A new argument type compiles in the same process (importing what the compiler needs).
+other = kernel(np.arange(5, dtype=np.int64)).tolist()
 print(json.dumps({
-    "given": given, "values": values, "loading": type(kernel._cache) is LoadingCache,
-    "hits": sum(kernel.stats.cache_hits.values()),
-    "misses": sum(kernel.stats.cache_misses.values()),
+    "given": given, "values": values, "other": other,
+    "loading": type(kernel._cache) is LoadingCache, "hits": hits, "misses": misses,
+    "arrayobj": arrayobj,
 }))
 '''
 
@@ -60,6 +64,7 @@ print(json.dumps({
     "digest": digest.hexdigest(), "loading": type(kernel._cache) is LoadingCache,
     "hits": sum(kernel.stats.cache_hits.values()),
     "refreshed": "numba.np.random.generator_core" in sys.modules,
+    "arrayobj": "numba.np.arrayobj" in sys.modules,
 }))
 '''
 
@@ -84,6 +89,9 @@ def test_a_function_compiles_when_not_cached_and_loads_the_same_when_cached(
     assert (first["misses"], first["hits"]) == (1, 0)  # compiled, then saved
     assert (second["misses"], second["hits"]) == (0, 1)  # loaded, runtime started first
     assert first["values"] == second["values"] == [0.0, 1.0, 3.0, 6.0, 10.0]
+    assert first["other"] == second["other"] == [0.0, 1.0, 3.0, 6.0, 10.0]
+    # Loaded, the allocation's helper did not need Numba's array implementation imported.
+    assert first["arrayobj"] and second["arrayobj"] != kernel_cache.SUPPORTED
 
 
 def test_model_kernels_load_from_the_cache_without_preparing_to_compile(tmp_path: Path) -> None:
@@ -98,4 +106,21 @@ def test_model_kernels_load_from_the_cache_without_preparing_to_compile(tmp_path
     fresh = _run(MODEL_SCRIPT, tmp_path)
     assert fresh["digest"] == digest.hexdigest()
     assert fresh["loading"] and fresh["hits"] == 1
-    assert not fresh["refreshed"]
+    assert not fresh["refreshed"] and not fresh["arrayobj"]
+
+
+def test_an_environment_imports_its_module_unless_it_is_numbas_own_and_not_imported() -> None:
+    import json as json_module
+
+    from numba.core import environment
+
+    consts = [1.5, "x"]
+    env = kernel_cache.rebuild_environment("json", consts, "policysim_test_env_json")
+    assert env.globals is vars(json_module)
+    missing = "numba.policysim_test_never_imported"
+    stub = kernel_cache.rebuild_environment(missing, consts, "policysim_test_env_stub")
+    assert stub.globals == {"__name__": missing} and list(stub.consts) == consts
+    assert missing not in sys.modules
+    assert environment.lookup_environment("policysim_test_env_stub") is stub
+    assert kernel_cache.rebuild_environment(missing, [], "policysim_test_env_stub") is stub
+    assert stub.__reduce__()[1][0] == missing  # saved again, it names the same module
