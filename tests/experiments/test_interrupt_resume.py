@@ -79,14 +79,14 @@ def records(folder: Path) -> int:
 def run_and_kill(out: Path, after: int) -> None:
     """Start ``sim batch`` into ``out`` and SIGKILL it once ``after`` runs are recorded."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "sim", "batch", *CLI, "--out", str(out)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    deadline = time.monotonic() + 300
-    while records(out) < after and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
+    with subprocess.Popen([sys.executable, "-m", "sim", "batch", *CLI, "--out", str(out)],
+                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:
+        deadline = time.monotonic() + 300
+        while records(out) < after and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
 
 
 def test_a_batch_killed_twice_resumes_to_the_uninterrupted_result(

@@ -100,7 +100,7 @@ def test_killed_batch_resumes_with_the_same_command(tmp_path: Path) -> None:
         "-q",
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     parts: list[Path] = []
     while proc.poll() is None and time.monotonic() < deadline and len(parts) < 2:
