@@ -30,7 +30,7 @@ from sim.experiments.executors import (
     executor_kind,
     make_executor,
 )
-from sim.results.compact import compact, forget, remove_unrecorded
+from sim.results.compact import CompactionStream, compact, forget, remove_unrecorded
 from sim.results.folder import (
     BatchFolder,
     default_folder,
@@ -252,16 +252,21 @@ def _execute(
     folder.write_manifest(_manifest(plan, ex_info, started, "running", counts, prov, prior))
     if progress:
         progress(done, failed, total)
+    stream = None
     try:
         if ex is not None:
+            if not resumed:  # compacted as the chunks land (a resumed batch, from its files)
+                stream = CompactionStream(path, todo[0].index)
             _drain(plan, folder, ex, todo, schema, done, fail_fast, progress,
-                   lambda c: _manifest(plan, ex_info, started, "running", c, prov, prior))
+                   lambda c: _manifest(plan, ex_info, started, "running", c, prov, prior), stream)
             ex.release()  # the workers stop while the results are written
         counts = folder.consolidate(schema)
         if counts["done"] == total:
-            compact(path)
+            compact(path, stream)
         status = "complete" if counts["done"] == total and not counts["failed"] else "failed"
     finally:
+        if stream is not None:
+            stream.discard()  # unless compact used its files
         try:
             if status == "interrupted":
                 counts = folder.consolidate(schema)
@@ -284,8 +289,9 @@ def _drain(
     fail_fast: bool,
     progress: Progress | None,
     manifest: Callable[[dict[str, int]], dict[str, Any]],
+    stream: CompactionStream | None = None,
 ) -> None:
-    """Execute the runs still to do, writing each as it lands.
+    """Execute the runs still to do, writing each as it lands (and to ``stream``, if given).
 
     The manifest is rewritten every few seconds while runs land, and while none lands (a long
     run, a cluster without workers) once the runs that landed since the last write are recorded.
@@ -334,8 +340,10 @@ def _drain(
         except Exception as exc:  # the worker itself was lost (e.g. a killed Dask worker)
             error = f"{type(exc).__name__}: {exc}"
             outcome = ChunkOutcome([run_record(spec, error, 0.0) for spec in chunk], {})
-        folder.write_chunk(folder.stem(chunk[0].index, chunk[0].run_id), outcome.records,
-                           outcome.parts)  # fmt: skip
+        stem = folder.stem(chunk[0].index, chunk[0].run_id)
+        folder.write_chunk(stem, outcome.records, outcome.parts)
+        if stream is not None:
+            stream.add(stem, chunk[0].index, chunk[-1].index + 1, outcome.records, outcome.parts)
         done += len(outcome.records)
         failed += outcome.failed
         unflushed += 1

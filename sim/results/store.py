@@ -62,14 +62,25 @@ def atomic_path(target: Path) -> Iterator[Path]:
     Yields:
         A temporary file path to write to. It is removed if the block raises.
     """
-    fd, tmp = _temporary(target)
-    os.close(fd)
+    tmp = new_temporary(target)
     try:
         yield tmp
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def new_temporary(target: Path) -> Path:
+    """Create an empty temporary file beside ``target`` and return its path.
+
+    For a file written over a longer time than one ``with`` block (see :func:`atomic_path`): the
+    caller renames it over ``target`` (``os.replace``) when it is complete, or removes it. A
+    batch removes the temporary files a killed process left (``BatchFolder.clean_temporary``).
+    """
+    fd, tmp = _temporary(target)
+    os.close(fd)
+    return tmp
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:
