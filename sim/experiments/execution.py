@@ -341,9 +341,9 @@ def _drain(
             error = f"{type(exc).__name__}: {exc}"
             outcome = ChunkOutcome([run_record(spec, error, 0.0) for spec in chunk], {})
         stem = folder.stem(chunk[0].index, chunk[0].run_id)
-        folder.write_chunk(stem, outcome.records, outcome.parts)
+        entries = folder.write_chunk(stem, outcome.records, outcome.parts)
         if stream is not None:
-            stream.add(stem, chunk[0].index, chunk[-1].index + 1, outcome.records, outcome.parts)
+            stream.add(stem, chunk[0].index, chunk[-1].index + 1, entries, outcome.parts)
         done += len(outcome.records)
         failed += outcome.failed
         unflushed += 1

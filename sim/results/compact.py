@@ -189,7 +189,8 @@ class CompactionStream:
     The chunks are taken in canonical run order; one that lands early waits (with its Parquet
     bytes) until the chunks before it have landed. Each dataset's rows go through the same
     :class:`RowGroups` and :class:`DatasetWriter` as :func:`compact`'s, and each record entry
-    to a temporary body of the compacted record, encoded as :func:`compact` encodes it.
+    to a temporary body of the compacted record, encoded as :func:`compact` encodes it (JSON
+    that decodes and encodes again to the same text).
 
     Args:
         folder: The batch folder, holding no record yet.
@@ -199,7 +200,7 @@ class CompactionStream:
     def __init__(self, folder: Path, first: int = 0) -> None:
         self.folder = folder
         self._next = first
-        self._pending: dict[int, tuple[int, str, list[dict[str, Any]], dict[str, bytes]]] = {}
+        self._pending: dict[int, tuple[int, str, list[str], dict[str, bytes]]] = {}
         self._groups = {dataset: RowGroups() for dataset in DATASETS}
         self._writers: dict[str, DatasetWriter] = {}
         self._body_path = new_temporary(folder / PARTS / COMPACTED)
@@ -207,23 +208,23 @@ class CompactionStream:
         self._stems: list[str] = []
         self._open = True
 
-    def add(self, stem: str, first: int, end: int, records: list[dict[str, Any]],
-            parts: dict[str, bytes]) -> None:  # fmt: skip
+    def add(self, stem: str, first: int, end: int, entries: list[str], parts: dict[str, bytes]
+            ) -> None:  # fmt: skip
         """Take a landed chunk (after the folder has recorded it).
 
         Args:
             stem: Its file stem (its record is ``parts/<stem>.json``).
             first: The canonical place of its first run.
             end: The place after its last run.
-            records: Its entries, in run order.
+            entries: Its entries as JSON, in run order (from ``BatchFolder.write_chunk``).
             parts: Dataset name to the Parquet bytes of its rows.
         """
         if not self._open or first < self._next or first in self._pending:
             self.discard()  # not a chunk of this batch's order: compact from the files
             return
-        self._pending[first] = (end, stem, records, parts)
+        self._pending[first] = (end, stem, entries, parts)
         while self._next in self._pending:
-            end, stem, records, parts = self._pending.pop(self._next)
+            end, stem, entries, parts = self._pending.pop(self._next)
             for dataset, data in parts.items():
                 cursor = _Cursor(pa.BufferReader(data))
                 writer = self._writers.get(dataset)
@@ -232,8 +233,8 @@ class CompactionStream:
                     writer = self._writers[dataset] = DatasetWriter(new_temporary(target))
                 writer.write(self._groups[dataset].push(cursor.take(cursor.rows)))
                 cursor.close()
-            for entry in records:
-                self._body.write(json.dumps(entry, default=str) + "\n")
+            for entry in entries:
+                self._body.write(entry + "\n")
             self._stems.append(stem)
             self._next = end
 

@@ -133,7 +133,7 @@ class BatchFolder:
         return count
 
     def write_chunk(self, stem: str, records: list[dict[str, Any]], parts: dict[str, bytes]
-                    ) -> None:  # fmt: skip
+                    ) -> list[str]:  # fmt: skip
         """Write one landed chunk: its dataset files, then its record (the commit marker).
 
         Files are renamed into place but not flushed to the device: a killed process loses
@@ -144,12 +144,18 @@ class BatchFolder:
             stem: The chunk's file stem (see :meth:`stem`, for its first run).
             records: One entry per run (see :mod:`sim.results.records`).
             parts: Dataset name (``timeseries``, ``stakeholders``, ``network``) to Parquet bytes.
+
+        Returns:
+            Each entry as JSON, as the record holds it (``json.dumps(entry, default=str)``).
         """
         checksums = part_checksums(stem, parts)
         for name, data in parts.items():
             write_bytes_atomic(self.path / name / f"{stem}.parquet", data)
-        text = json.dumps({"runs": records, "checksums": checksums}, default=str)
+        entries = [json.dumps(entry, default=str) for entry in records]
+        # The text of json.dumps({"runs": records, "checksums": checksums}, default=str).
+        text = f'{{"runs": [{", ".join(entries)}], "checksums": {json.dumps(checksums)}}}'
         write_bytes_atomic(self.path / PARTS / f"{stem}.json", text.encode())
+        return entries
 
     def finished(self) -> dict[tuple[int, str], str]:
         """Return each recorded run's (index, run_id) and status (``ok`` or ``failed``)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import shutil
 from pathlib import Path
@@ -52,7 +53,10 @@ def test_a_batch_compacted_as_it_lands_has_the_bytes_of_one_compacted_from_its_f
 
 
 def _landed_chunks(folder: Path, size: int) -> list[tuple[str, int, int, list, dict]]:
-    """Run a small batch's chunks and record them in ``folder``, as a batch does."""
+    """Run a small batch's chunks and record them in ``folder``, as a batch does.
+
+    A chunk's record has the text ``json.dumps`` gives its runs and checksums.
+    """
     plan = plan_batch(SCENARIOS, replicates=2, seed=4, months=6)
     batch = BatchFolder(folder, plan.width)
     landed = []
@@ -60,9 +64,11 @@ def _landed_chunks(folder: Path, size: int) -> list[tuple[str, int, int, list, d
         chunk = plan.specs[i:i + size]
         outcome = execute_chunk(chunk)
         stem = batch.stem(chunk[0].index, chunk[0].run_id)
-        batch.write_chunk(stem, outcome.records, outcome.parts)
-        landed.append((stem, chunk[0].index, chunk[-1].index + 1, outcome.records,
-                       outcome.parts))  # fmt: skip
+        entries = batch.write_chunk(stem, outcome.records, outcome.parts)
+        text = (folder / "parts" / f"{stem}.json").read_text()
+        assert text == json.dumps({"runs": outcome.records, "checksums": json.loads(text)[
+            "checksums"]}, default=str)  # fmt: skip
+        landed.append((stem, chunk[0].index, chunk[-1].index + 1, entries, outcome.parts))
     return landed
 
 
