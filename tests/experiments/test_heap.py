@@ -1,0 +1,73 @@
+"""The collector's passes during runs: sim.experiments.heap.fewer_collections."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+import sim.experiments.chunks as chunks
+from sim.experiments import heap
+from sim.experiments.plan import plan_batch
+
+
+@pytest.fixture(autouse=True)
+def _default_threshold() -> Iterator[None]:
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    yield
+    gc.set_threshold(*before)
+
+
+def test_the_threshold_is_raised_inside_and_restored_after_nested_blocks() -> None:
+    with heap.fewer_collections():
+        assert gc.get_threshold() == (heap.RUN_THRESHOLD, 10, 10)
+        with heap.fewer_collections():
+            assert gc.get_threshold()[0] == heap.RUN_THRESHOLD
+        assert gc.get_threshold()[0] == heap.RUN_THRESHOLD  # the outer block still runs
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_blocks_overlapping_in_threads_restore_the_threshold_once_the_last_leaves() -> None:
+    entered, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with heap.fewer_collections():
+            entered.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=other)
+    with heap.fewer_collections():
+        thread.start()
+        entered.wait(10)
+    assert gc.get_threshold()[0] == heap.RUN_THRESHOLD  # the thread's block is still open
+    leave.set()
+    thread.join(10)
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+@pytest.mark.parametrize("threshold", [(0, 10, 10), (50_000, 5, 5)])
+def test_a_threshold_set_off_or_higher_is_left_as_it_is(threshold: tuple[int, int, int]) -> None:
+    gc.set_threshold(*threshold)
+    with heap.fewer_collections():
+        assert gc.get_threshold() == threshold
+    assert gc.get_threshold() == threshold
+
+
+def test_a_chunk_runs_with_fewer_collections_and_gives_the_threshold_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen = []
+    run = chunks.execute_run
+
+    def spy(spec: object) -> chunks.RunOutcome:
+        seen.append(gc.get_threshold()[0])
+        return run(spec)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chunks, "execute_run", spy)
+    plan = plan_batch(["baseline"], replicates=2, months=3)
+    outcome = chunks.execute_chunk(plan.specs)
+    assert seen == [heap.RUN_THRESHOLD] * 2 and outcome.failed == 0
+    assert gc.get_threshold() == (700, 10, 10)
