@@ -159,8 +159,10 @@ the chunk's first run: a chunk counts as done once its record is written. When t
 (every run done, some possibly failed) each dataset is compacted into one file, \
 `<dataset>/{COMPACTED_STEM}000.parquet` (row groups of {ROW_GROUP:,} rows), with the rows in \
 canonical run order whatever order the chunks landed in, and the records into \
-`{PARTS}/{COMPACTED}`. A finished folder therefore holds a fixed number of files however many \
-runs it has:
+`{PARTS}/{COMPACTED}`. (A batch run in one go writes these files while its chunks land, to \
+temporary files renamed into place at the end; a resumed batch compacts from the chunk files. \
+The bytes are the same either way.) A finished folder therefore holds a fixed number of files \
+however many runs it has:
 
 ```
 manifest.json  runs.parquet  summary.parquet  [design.parquet]
