@@ -21,7 +21,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.experiments.heap import fewer_collections
 from sim.model.runner import RunResult, run_scenario
 from sim.results.folder import DATE_TYPE
 from sim.scenario.loader import with_overrides
@@ -188,15 +187,14 @@ def execute_chunk(specs: Sequence[RunSpec], fail_fast: bool = False) -> ChunkOut
     """
     records: list[dict[str, Any]] = []
     tables: dict[str, list[pa.Table]] = {}
-    with fewer_collections():
-        for spec in specs:
-            outcome = execute_run(spec)
-            records.append(outcome.record)
-            for name, table in outcome.tables.items():
-                if table.num_rows:
-                    tables.setdefault(name, []).append(table)
-            if fail_fast and not outcome.ok:
-                break
+    for spec in specs:
+        outcome = execute_run(spec)
+        records.append(outcome.record)
+        for name, table in outcome.tables.items():
+            if table.num_rows:
+                tables.setdefault(name, []).append(table)
+        if fail_fast and not outcome.ok:
+            break
     return ChunkOutcome(records, {name: encode(parts) for name, parts in tables.items()})
 
 

@@ -7,7 +7,8 @@ them is garbage; walking them costs about 0.5 ms of each 12 ms history run, on a
 more in the runs that happen to trigger a full collection. :func:`freeze` moves them to the
 collector's permanent generation (:func:`gc.freeze`), and :func:`thaw` moves them back when the
 batch ends (:func:`gc.unfreeze`). Objects made while the batch runs are collected as before; a
-cycle of garbage that exists when it starts is collected after it ends.
+cycle of garbage that exists when it starts is collected after it ends. :func:`fewer_collections`
+keeps the collector's passes rare while the compiled kernels load, before the heap is frozen.
 
 Workers forked while the heap is frozen start with it frozen: their collector never writes to
 the objects they share with the parent, so the shared memory pages stay shared instead of being
@@ -39,9 +40,9 @@ def thaw() -> None:
     gc.unfreeze()
 
 
-#: Net allocations of tracked objects after which the youngest generation is collected while runs
-#: run (CPython's default is 700). See :func:`fewer_collections`.
-RUN_THRESHOLD = 20_000
+#: The youngest generation's threshold while :func:`fewer_collections` holds (CPython's default
+#: is 700).
+RARE_THRESHOLD = 20_000
 
 _lock = threading.Lock()
 _depth = 0
@@ -50,23 +51,27 @@ _saved: tuple[int, int, int] | None = None
 
 @contextlib.contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Collect the youngest generation less often while the block runs (runs of a chunk).
+    """Collect the youngest generation less often while the block runs.
 
-    A history run builds a few thousand objects that live until it ends and are then freed by
-    their reference counts. With CPython's default threshold, the collector walks them about
-    every second run and finds nothing to free: 0.15 ms of a 10.5 ms run. At
-    :data:`RUN_THRESHOLD` it rarely runs during a run; garbage in cycles is still collected
-    when the allocations pass the threshold. Blocks may nest and overlap in threads: the first
-    to enter raises the threshold and the last to leave restores it. A process whose first
-    threshold is 0 (automatic collection off) or above :data:`RUN_THRESHOLD` is left as it is.
+    For a block that builds many objects that live as long as the process: loading the compiled
+    kernels (:mod:`sim.experiments.warm_kernels`), before the batch freezes the heap. At CPython's
+    default threshold, the passes that so many new objects set off now and then include a full
+    collection, a walk of every object the process holds (about 55 ms in a process that has
+    planned a 400-run batch), and free nothing. At :data:`RARE_THRESHOLD` the load sets off a few
+    passes of the youngest generation only. Blocks may nest and overlap in threads: the first to
+    enter raises the threshold and the last to leave restores it. A process whose first threshold
+    is 0 (automatic collection off) or above :data:`RARE_THRESHOLD` is left as it is.
+
+    (Runs gain nothing measurable from it: the passes it saves during a run come back, larger,
+    after it.)
     """
     global _depth, _saved
     with _lock:
         if _depth == 0:
             first = gc.get_threshold()
-            _saved = first if 0 < first[0] < RUN_THRESHOLD else None
+            _saved = first if 0 < first[0] < RARE_THRESHOLD else None
             if _saved is not None:
-                gc.set_threshold(RUN_THRESHOLD, *first[1:])
+                gc.set_threshold(RARE_THRESHOLD, *first[1:])
         _depth += 1
     try:
         yield

@@ -26,7 +26,13 @@ def warm() -> None:
     :func:`sim.model.draw_kernels.load` the draws of probes and deals, which come later. It only
     saves time: if it fails, the workers load the kernels at their first run, as they would
     without it.
+
+    Loading builds tens of thousands of objects (Numba's) that live as long as the process; it
+    runs with the collector's passes made rare (:func:`sim.experiments.heap.fewer_collections`).
+    At the default threshold, a load sometimes set off a full collection, a walk of every object
+    the process holds (about 55 ms in a process that has planned a 400-run batch).
     """
+    from sim.experiments.heap import fewer_collections
     from sim.model import draw_kernels
     from sim.model.runner import run_scenario
     from sim.scenario.loader import load_scenario
@@ -34,8 +40,10 @@ def warm() -> None:
 
     shipped = PACKAGE_SCENARIOS / "baseline.yaml"
     try:
-        run_scenario(load_scenario(shipped if shipped.is_file() else "baseline", ["months=1"]), 0)
-        draw_kernels.load()
+        with fewer_collections():
+            run_scenario(load_scenario(shipped if shipped.is_file() else "baseline",
+                                       ["months=1"]), 0)  # fmt: skip
+            draw_kernels.load()
     except Exception:  # noqa: BLE001 (a warm-up only: the runs load what they need themselves)
         log.debug("loading the compiled kernels before forking workers failed", exc_info=True)
 

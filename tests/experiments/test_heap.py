@@ -1,4 +1,4 @@
-"""The collector's passes during runs: sim.experiments.heap.fewer_collections."""
+"""Rare collector passes while the kernels load: sim.experiments.heap.fewer_collections."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-import sim.experiments.chunks as chunks
 from sim.experiments import heap
-from sim.experiments.plan import plan_batch
 
 
 @pytest.fixture(autouse=True)
@@ -23,10 +21,10 @@ def _default_threshold() -> Iterator[None]:
 
 def test_the_threshold_is_raised_inside_and_restored_after_nested_blocks() -> None:
     with heap.fewer_collections():
-        assert gc.get_threshold() == (heap.RUN_THRESHOLD, 10, 10)
+        assert gc.get_threshold() == (heap.RARE_THRESHOLD, 10, 10)
         with heap.fewer_collections():
-            assert gc.get_threshold()[0] == heap.RUN_THRESHOLD
-        assert gc.get_threshold()[0] == heap.RUN_THRESHOLD  # the outer block still runs
+            assert gc.get_threshold()[0] == heap.RARE_THRESHOLD
+        assert gc.get_threshold()[0] == heap.RARE_THRESHOLD  # the outer block still runs
     assert gc.get_threshold() == (700, 10, 10)
 
 
@@ -42,7 +40,7 @@ def test_blocks_overlapping_in_threads_restore_the_threshold_once_the_last_leave
     with heap.fewer_collections():
         thread.start()
         entered.wait(10)
-    assert gc.get_threshold()[0] == heap.RUN_THRESHOLD  # the thread's block is still open
+    assert gc.get_threshold()[0] == heap.RARE_THRESHOLD  # the thread's block is still open
     leave.set()
     thread.join(10)
     assert gc.get_threshold() == (700, 10, 10)
@@ -56,18 +54,20 @@ def test_a_threshold_set_off_or_higher_is_left_as_it_is(threshold: tuple[int, in
     assert gc.get_threshold() == threshold
 
 
-def test_a_chunk_runs_with_fewer_collections_and_gives_the_threshold_back(
+def test_loading_the_kernels_runs_with_fewer_collections_and_gives_the_threshold_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import sim.model.runner as runner
+    from sim.experiments.warm_kernels import warm
+
     seen = []
-    run = chunks.execute_run
+    run = runner.run_scenario
 
-    def spy(spec: object) -> chunks.RunOutcome:
+    def spy(*args: object, **kwargs: object) -> object:
         seen.append(gc.get_threshold()[0])
-        return run(spec)  # type: ignore[arg-type]
+        return run(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(chunks, "execute_run", spy)
-    plan = plan_batch(["baseline"], replicates=2, months=3)
-    outcome = chunks.execute_chunk(plan.specs)
-    assert seen == [heap.RUN_THRESHOLD] * 2 and outcome.failed == 0
+    monkeypatch.setattr(runner, "run_scenario", spy)
+    warm.__wrapped__()  # the load itself, past the cache of the first call
+    assert seen == [heap.RARE_THRESHOLD]
     assert gc.get_threshold() == (700, 10, 10)
