@@ -44,7 +44,7 @@ from sim.scenario.layers import (
 from sim.scenario.limits import describe_limit
 from sim.scenario.overrides import Overrides, apply_override, override_items, parse_override
 from sim.scenario.schema import Scenario
-from sim.scenario.schema_errors import describe_validation_error
+from sim.scenario.schema_errors import describe_validation_error, reported_error
 from sim.scenario.search import ENV_PATH, PACKAGE_SCENARIOS, find_scenario, scenario_dirs
 from sim.scenario.yamlio import LineMap, parse_yaml, read_text
 
@@ -295,7 +295,7 @@ def validate(data: dict[str, Any], layers: Sequence[Layer]) -> Scenario:
         return Scenario.model_validate(data, strict=True)
     except ValidationError as exc:
         field, message = describe_validation_error(exc, data)
-        cause = exc.errors(include_url=False)[0].get("ctx", {}).get("error")
+        cause = reported_error(exc).get("ctx", {}).get("error")  # the error described
         if isinstance(cause, LimitError):
             field, message = describe_limit(cause, field, data, layers)
         file, line = locate(field, layers)

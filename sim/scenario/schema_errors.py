@@ -86,8 +86,21 @@ def value_error_message(err: Mapping[str, Any], field: str) -> tuple[str, str]:
     return field, message
 
 
+def reported_error(exc: ValidationError) -> Any:
+    """Return the one error of a pydantic validation failure that its description reports.
+
+    An unknown field if there is one (a misspelt key gives both "missing" and "unknown field":
+    the unknown field's message can suggest the right name), else the first error.
+
+    Args:
+        exc: The pydantic error.
+    """
+    errors = exc.errors(include_url=False)
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
 def describe_validation_error(exc: ValidationError, data: dict[str, Any]) -> tuple[str, str]:
-    """Describe the first error of a pydantic validation failure in one line.
+    """Describe the error of a pydantic validation failure that :func:`reported_error` picks.
 
     Args:
         exc: The pydantic error.
@@ -96,10 +109,7 @@ def describe_validation_error(exc: ValidationError, data: dict[str, Any]) -> tup
     Returns:
         The dotted field path and the message (what is wrong, allowed values, given value).
     """
-    errors = exc.errors(include_url=False)
-    # A misspelt key gives both "missing" and "unknown field": report the unknown field, whose
-    # message can suggest the right name.
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    err = reported_error(exc)
     loc = list(err["loc"])
     if len(loc) > 2 and loc[0] == "timeline" and loc[2] in EVENT_TYPES:
         del loc[2]  # the union's tag, not a field

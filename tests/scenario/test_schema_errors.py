@@ -85,6 +85,9 @@ FILE_CASES: list[tuple[str, str, str, list[str]]] = [
      "amount_cny_bn: 1}}\n", "timeline.x.city", ["unknown city 'Wuhan'", "allowed: Beijing"]),
     ("unknown_hq", "firms: {Alibaba: {hq: Wuhan}}\n", "firms.Alibaba.hq",
      ["unknown city 'Wuhan'", "allowed: Beijing"]),
+    # Two errors, the broken cap first: the unknown field is the one reported, with its file.
+    ("unknown_key_and_broken_cap", "month: 12\nregulators: {SAMR: {legal_cap: 0}}\n", "month",
+     ["did you mean 'months'?", "allowed: name"]),
     ("fine_above_cap", "regulators: {SAMR: {fine_rate: 0.2}}\n", "regulators.SAMR.fine_rate",
      ["fine_rate 0.2 is above legal_cap 0.1 (regulators.SAMR.legal_cap, set in", "actors.yaml:",
       "allowed: fine_rate in [0.0, 0.1] while legal_cap is 0.1"]),
