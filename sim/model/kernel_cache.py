@@ -40,6 +40,8 @@ from numba.core import environment
 from numba.core.caching import FunctionCache, IndexDataCacheFile
 from numba.core.runtime import rtsys
 
+from sim.model.cached_library import use_lazy_linking, with_symbols
+
 #: Whether this Numba has what :class:`LoadingCache` and :class:`LoadingCacheFile` call.
 SUPPORTED = (
     all(callable(getattr(FunctionCache, name, None))
@@ -92,8 +94,9 @@ class LoadingCacheFile(IndexDataCacheFile):
     """Numba's cache file, reading a function's environments with :func:`rebuild_environment`."""
 
     def _load_data(self, name: str) -> Any:
-        with open(self._data_path(name), "rb") as f:
-            return _Unpickler(io.BytesIO(f.read())).load()
+        path = self._data_path(name)
+        with open(path, "rb") as f:
+            return with_symbols(_Unpickler(io.BytesIO(f.read())).load(), path)
 
 
 class LoadingCache(FunctionCache):
@@ -107,6 +110,7 @@ class LoadingCache(FunctionCache):
             target_context: Numba's CPU target.
         """
         rtsys.initialize(target_context)  # the runtime the loaded code calls (started once)
+        use_lazy_linking(target_context.codegen())  # bitcode parsed only when linked
         with self._guard_against_spurious_io_errors():
             return self._load_overload(sig, target_context)
 
