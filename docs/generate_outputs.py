@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from sim import run_batch, run_sweep
-from sim.experiments.execution import MAX_CHUNK
+from sim.experiments.chunking import MAX_CHUNK, TARGET_S
 from sim.model.metrics import METRICS_BY_NAME
 from sim.model.runner import run_scenario
 from sim.results.compact import ROW_GROUP
@@ -151,8 +151,10 @@ checksums of the files that hold them. |
 
 ### How the files are laid out
 
-A batch hands its runs to the workers in chunks of consecutive runs (about eight chunks per \
-worker, at most {MAX_CHUNK} runs each). While it runs, each chunk that lands adds one file per \
+A batch hands its runs to the workers in chunks of consecutive runs, each cut when it is handed \
+out to hold about {TARGET_S} s of runs at the runs' measured pace (one run while no run has \
+landed yet; at most {MAX_CHUNK} runs; with several workers, shorter as the batch nears its end). \
+While it runs, each chunk that lands adds one file per \
 dataset, `timeseries/<stem>.parquet` (and `stakeholders/`, `network/` when the chunk holds a \
 replicate 0), then its record `{PARTS}/<stem>.json`, where `<stem>` is the index and `run_id` of \
 the chunk's first run: a chunk counts as done once its record is written. When the batch ends \

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -18,6 +19,12 @@ from sim.model.runner import RunResult, run_scenario
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 from sim.scenario.search import PACKAGE_SCENARIOS
+
+SIM_A_RUN_A_CHUNK: list[str] = [
+    sys.executable, "-c",
+    "import sim.experiments.chunking as c; c.TARGET_S = 0.0; from sim.cli import main; main()",
+]  # fmt: skip
+"""``python -m sim`` with every chunk of a batch one run, so that a test can stop it mid-way."""
 
 SHIPPED: tuple[str, ...] = tuple(sorted(p.stem for p in PACKAGE_SCENARIOS.glob("*.yaml")))
 """The scenarios shipped in the project's ``scenarios/`` folder."""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 import pandas as pd
 
 from sim.errors import ResultsError
+from sim.experiments.chunking import Chunks
 from sim.experiments.chunks import ChunkOutcome, execute_chunk, run_record
 from sim.experiments.executors import (
     ExecutorError,
@@ -48,35 +49,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, int], None]
-"""Called with (runs done, runs failed, total runs) at the start and after every run."""
+"""Called with (runs done, runs failed, total runs) at the start and as each chunk of runs lands."""
 
 RESULTS_ROOT = Path("results")
-MAX_CHUNK = 10
-"""The most runs a worker is handed at a time."""
 _P = ParamSpec("_P")
-
-
-def chunk_size(runs: int, workers: int) -> int:
-    """Return how many runs to hand a worker at a time.
-
-    About eight chunks per worker, so that the workers finish close together, and at most
-    :data:`MAX_CHUNK` runs, so that a chunk's tables stay small and progress is reported often.
-    """
-    return max(1, min(MAX_CHUNK, -(-runs // (8 * max(workers, 1)))))
-
-
-def chunked(todo: list[RunSpec], size: int, workers: int = 1) -> list[tuple[RunSpec, ...]]:
-    """Split the runs to do into chunks of consecutive runs.
-
-    With several workers, the last ``workers * size`` runs go in chunks a quarter as big, so that
-    the workers run out of work close together at the end of the batch. Chunking never changes
-    the results: the compacted files are the same however the runs were chunked.
-    """
-    tail = len(todo) - workers * size if workers > 1 else len(todo)
-    tail = max(0, tail)
-    small = max(1, size // 4)
-    return [tuple(todo[i:min(i + size, tail)]) for i in range(0, tail, size)] + [
-        tuple(todo[i:i + small]) for i in range(tail, len(todo), small)]  # fmt: skip
 
 
 def _manifest(
@@ -175,7 +151,8 @@ def run_plan(
         resume: Finish the same plan when the folder holds it.
         force: Replace a different batch in ``out``.
         fail_fast: Stop at the first failed run.
-        progress: Called with (done, failed, total) at the start and after each run.
+        progress: Called with (done, failed, total) at the start and as each chunk of runs lands
+            (:mod:`sim.experiments.chunking`: about half a second of runs a chunk).
 
     Returns:
         The folder's results. Check ``results.manifest["counts"]["failed"]``.
@@ -323,9 +300,9 @@ def _drain(
                                         else "")
         )  # fmt: skip
 
-    size = chunk_size(len(todo), ex.n_workers)
+    source = Chunks(todo, ex.n_workers)  # each chunk cut when handed out, to the runs' time
     task = functools.partial(execute_chunk, fail_fast=fail_fast)
-    chunks = ex.imap_unordered(task, chunked(todo, size, ex.n_workers), on_idle=flush_if_behind)
+    chunks = ex.imap_unordered(task, source, on_idle=flush_if_behind)
     while True:
         try:
             chunk, future = next(chunks)
@@ -340,6 +317,7 @@ def _drain(
         except Exception as exc:  # the worker itself was lost (e.g. a killed Dask worker)
             error = f"{type(exc).__name__}: {exc}"
             outcome = ChunkOutcome([run_record(spec, error, 0.0) for spec in chunk], {})
+        source.landed(outcome.records)
         stem = folder.stem(chunk[0].index, chunk[0].run_id)
         entries = folder.write_chunk(stem, outcome.records, outcome.parts)
         if stream is not None:

@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Generator, Iterable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from sim.errors import PolicysimError
 from sim.experiments import heap
@@ -29,11 +29,32 @@ from sim.model.blas import one_blas_thread
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 ExecutorKind = Literal["serial", "processes", "dask"]
 EXECUTOR_KINDS: tuple[str, ...] = ("serial", "processes", "dask")
 MAX_WORKERS_PER_CORE = 4
 POLL_S = 2.0
 """How long to wait for a task before calling ``on_idle`` (and checking a Dask cluster), seconds."""
+
+
+@runtime_checkable
+class ItemSource(Protocol[T_co]):
+    """Items handed out as they are taken, from the front or the back (a deque is one).
+
+    :class:`sim.experiments.chunking.Chunks` is another: it cuts each chunk as it is taken.
+    """
+
+    def __len__(self) -> int:
+        """How many items are left."""
+        ...
+
+    def popleft(self) -> T_co:
+        """Take the next item."""
+        ...
+
+    def pop(self) -> T_co:
+        """Take the last item."""
+        ...
 
 
 class ExecutorError(PolicysimError):
@@ -88,7 +109,7 @@ class RunExecutor(abc.ABC):
     def imap_unordered(
         self,
         fn: Callable[[T], Any],
-        items: Iterable[T],
+        items: Iterable[T] | ItemSource[T],
         window: int | None = None,
         on_idle: Callable[[], None] | None = None,
     ) -> Generator[tuple[T, Any], None, None]:
@@ -96,7 +117,8 @@ class RunExecutor(abc.ABC):
 
         Args:
             fn: A picklable module-level function of one argument.
-            items: The arguments, submitted in order.
+            items: The arguments, submitted in order: an iterable, or an :class:`ItemSource`,
+                taken from as tasks are submitted (so it may decide each item then).
             window: Tasks in flight at once (default :meth:`window`).
             on_idle: Called when no task has finished for :data:`POLL_S` seconds.
 
@@ -108,7 +130,9 @@ class RunExecutor(abc.ABC):
             wherever an item runs).
         """
         size = window or self.window()
-        source = collections.deque(items)
+        source: ItemSource[T] = (
+            items if isinstance(items, ItemSource) else collections.deque(items)
+        )
         pending: dict[Any, T] = {}
         try:
             while source or pending:

@@ -82,21 +82,20 @@ def test_serial_processes_and_dask_are_bitwise_identical(tmp_path: Path) -> None
 def test_compacted_files_do_not_depend_on_chunking(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sim.experiments.execution as execution
+    import sim.experiments.chunking as chunking
     import sim.results.compact as compact
 
     monkeypatch.setattr(compact, "ROW_GROUP", 10)  # many row groups from a few 6-month runs
     common = {"replicates": 3, "seed": 5, "months": 6, "executor": "serial"}
-    chunked, digests = execution.chunked, []
-    for size, workers in ((1, 1), (4, 1), (2, 3)):
-        monkeypatch.setattr(execution, "chunk_size", lambda runs, n, size=size: size)
-        monkeypatch.setattr(execution, "chunked", lambda todo, size, n, w=workers: chunked(
-            todo, size, w))
-        out = tmp_path / f"c{size}-{workers}"
+    timed, digests = chunking.Chunks.size, []
+    for size in (None, 1, 4, 2):  # None: chunks cut to the runs' time
+        monkeypatch.setattr(chunking.Chunks, "size",
+                            timed if size is None else lambda self, size=size: size)  # fmt: skip
+        out = tmp_path / f"c{size}"
         res = run_batch(SCENARIOS, out=out, **common)
         assert res.manifest["counts"]["done"] == 6
         digests.append(_digests(out))
-    assert digests[0] == digests[1] == digests[2]
+    assert all(d == digests[0] for d in digests)
     assert any(name.startswith("timeseries/") for name in digests[0])
 
 

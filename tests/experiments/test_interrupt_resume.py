@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import sim.experiments.chunking
 import sim.results.folder
 import sim.results.store
 from sim import load_results, run_batch
@@ -31,6 +32,7 @@ from sim.cli import app
 from sim.errors import ResultsError
 from sim.experiments.plan import plan_batch
 from sim.results.verify import verify_folder
+from tests.helpers import SIM_A_RUN_A_CHUNK
 
 SCENARIOS = ["baseline", "crackdown", "thaw"]
 COMMON = {"replicates": 4, "seed": 7, "months": 24}
@@ -79,7 +81,7 @@ def records(folder: Path) -> int:
 def run_and_kill(out: Path, after: int) -> None:
     """Start ``sim batch`` into ``out`` and SIGKILL it once ``after`` runs are recorded."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with subprocess.Popen([sys.executable, "-m", "sim", "batch", *CLI, "--out", str(out)],
+    with subprocess.Popen([*SIM_A_RUN_A_CHUNK, "batch", *CLI, "--out", str(out)],
                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:
         deadline = time.monotonic() + 300
         while records(out) < after and proc.poll() is None and time.monotonic() < deadline:
@@ -165,6 +167,7 @@ def disk_full_after(monkeypatch: pytest.MonkeyPatch, n_files: int) -> Iterator[l
 def test_a_full_disk_stops_the_batch_and_a_rerun_completes_it(
     tmp_path: Path, reference: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(sim.experiments.chunking, "TARGET_S", 0.0)  # a run a chunk
     out = tmp_path / "batch"
     with disk_full_after(monkeypatch, n_files=9), pytest.raises(ResultsError) as info:
         run_batch(SCENARIOS, executor="serial", out=out, **COMMON)
@@ -184,6 +187,7 @@ def test_a_full_disk_stops_the_batch_and_a_rerun_completes_it(
 def test_the_cli_reports_a_write_error_on_one_line(
     code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(sim.experiments.chunking, "TARGET_S", 0.0)  # a run a chunk
     out = tmp_path / "batch"
     real = sim.results.store.atomic_path
 

@@ -19,6 +19,7 @@ from sim.errors import ResultsError
 from sim.experiments.execution import find_resumable
 from sim.experiments.plan import plan_batch
 from sim.results.folder import BatchFolder, open_folder
+from tests.helpers import SIM_A_RUN_A_CHUNK
 
 SCENARIOS = ["baseline", "crackdown", "thaw"]
 COMMON = {"replicates": 3, "seed": 11, "months": 6}
@@ -48,7 +49,12 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_batch(SCENARIOS, executor="serial", out=out, **COMMON).folder
 
 
-def test_resume_after_ctrl_c_equals_an_uninterrupted_batch(tmp_path: Path, reference: Path) -> None:
+def test_resume_after_ctrl_c_equals_an_uninterrupted_batch(
+    tmp_path: Path, reference: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.experiments.chunking as chunking
+
+    monkeypatch.setattr(chunking, "TARGET_S", 0.0)  # a run a chunk: Ctrl-C lands mid-batch
     out = tmp_path / "batch"
     seen: list[int] = []
 
@@ -83,10 +89,7 @@ def test_resume_after_ctrl_c_equals_an_uninterrupted_batch(tmp_path: Path, refer
 
 def test_killed_batch_resumes_with_the_same_command(tmp_path: Path) -> None:
     """Kill ``sim batch`` (SIGKILL) mid-way, run the same command again in the same place."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "sim",
+    args = [
         "batch",
         *SCENARIOS,
         "--replicates",
@@ -100,7 +103,8 @@ def test_killed_batch_resumes_with_the_same_command(tmp_path: Path) -> None:
         "-q",
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([*SIM_A_RUN_A_CHUNK, *args], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL)  # fmt: skip
     deadline = time.monotonic() + 120
     parts: list[Path] = []
     while proc.poll() is None and time.monotonic() < deadline and len(parts) < 2:
@@ -116,7 +120,9 @@ def test_killed_batch_resumes_with_the_same_command(tmp_path: Path) -> None:
     assert json.loads((killed / "manifest.json").read_text())["status"] == "running"
     (killed / "timeseries" / ".000099-half.parquet.tmp").write_bytes(b"half a file")
 
-    again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    # Resumed with chunks cut to the runs' time: the chunking never changes the results.
+    again = subprocess.run([sys.executable, "-m", "sim", *args], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert str(killed.name) in again.stdout  # resumed the same folder
     assert list((tmp_path / "results").iterdir()) == [killed]
