@@ -2,9 +2,9 @@
 
 A batch hands its runs to the workers in chunks (consecutive runs of the canonical order), so that
 a worker returns once per chunk, not once per run, and the folder gets one Parquet file per chunk
-and dataset instead of one per run. :func:`execute_chunk` runs every run of a chunk through
-:func:`execute_run` and joins their tables; :func:`run_tables` is what ``sim rerun`` compares with
-the stored rows.
+and dataset instead of one per run. :func:`execute_chunk` runs every run of a chunk and joins their
+rows (:func:`joined_table`); :func:`execute_run` runs one and builds its tables
+(:func:`run_tables`), which is what ``sim rerun`` compares with the stored rows.
 """
 
 from __future__ import annotations
@@ -153,6 +153,22 @@ def scenario_of(spec: RunSpec) -> Scenario:
     return kept[1]
 
 
+def _attempt(spec: RunSpec) -> tuple[RunResult | None, dict[str, Any]]:
+    """Run one planned run; return its result (None when it raised) and its record.
+
+    The record's ``rows`` are left empty, for the caller to fill in, and its ``wall_s`` is the
+    run's own time.
+    """
+    started = time.perf_counter()
+    try:
+        result = run_scenario(scenario_of(spec), spec.seed, detail=spec.detail)
+    except Exception as exc:  # a failing run is recorded and the batch goes on
+        log.debug("run %s failed", spec.run_id, exc_info=True)
+        error = f"{type(exc).__name__}: {exc}"
+        return None, run_record(spec, error, time.perf_counter() - started)
+    return result, run_record(spec, None, time.perf_counter() - started, result.summary)
+
+
 def execute_run(spec: RunSpec) -> RunOutcome:
     """Run one planned run and build its tables; an exception becomes a failed outcome.
 
@@ -162,21 +178,19 @@ def execute_run(spec: RunSpec) -> RunOutcome:
     Returns:
         The outcome.
     """
-    started = time.perf_counter()
-    try:
-        result = run_scenario(scenario_of(spec), spec.seed, detail=spec.detail)
-    except Exception as exc:  # a failing run is recorded and the batch goes on
-        log.debug("run %s failed", spec.run_id, exc_info=True)
-        error = f"{type(exc).__name__}: {exc}"
-        return RunOutcome(False, run_record(spec, error, time.perf_counter() - started))
+    result, record = _attempt(spec)
+    if result is None:
+        return RunOutcome(False, record)
     tables = run_tables(spec, result)
-    record = run_record(spec, None, time.perf_counter() - started, result.summary)
     record["rows"] = {name: t.num_rows for name, t in tables.items()}
     return RunOutcome(True, record, tables)
 
 
 def execute_chunk(specs: Sequence[RunSpec], fail_fast: bool = False) -> ChunkOutcome:
     """Run a chunk of planned runs and encode each dataset of the chunk as one Parquet file.
+
+    The chunk's ``timeseries`` rows are joined a column at a time (:func:`joined_table`), the
+    same table as the runs' own tables (:func:`run_tables`) one after the other.
 
     Args:
         specs: The runs, in canonical order.
@@ -187,15 +201,75 @@ def execute_chunk(specs: Sequence[RunSpec], fail_fast: bool = False) -> ChunkOut
     """
     records: list[dict[str, Any]] = []
     tables: dict[str, list[pa.Table]] = {}
+    frames: list[Mapping[str, Any]] = []
+    ids: list[dict[str, Any]] = []
     for spec in specs:
-        outcome = execute_run(spec)
-        records.append(outcome.record)
-        for name, table in outcome.tables.items():
-            if table.num_rows:
-                tables.setdefault(name, []).append(table)
-        if fail_fast and not outcome.ok:
-            break
-    return ChunkOutcome(records, {name: encode(parts) for name, parts in tables.items()})
+        result, record = _attempt(spec)
+        records.append(record)
+        if result is None:
+            if fail_fast:
+                break
+            continue
+        rows = record["rows"]
+        frame = result.columns
+        if (n := _length(frame)) > 0:
+            frames.append(frame)
+            ids.append({**spec.ids(), **dict(spec.params)})
+        rows["timeseries"] = n
+        if spec.detail:
+            for name in DETAIL:
+                table = arrow_table(getattr(result, name), spec.ids())
+                rows[name] = table.num_rows
+                if table.num_rows:
+                    tables.setdefault(name, []).append(table)
+    parts = {name: encode(parts) for name, parts in tables.items()}
+    if frames:
+        parts = {"timeseries": encode([joined_table(frames, ids)]), **parts}
+    return ChunkOutcome(records, parts)
+
+
+def _length(frame: pd.DataFrame | Mapping[str, Any]) -> int:
+    """Return the rows of a run's table given as a frame or as its columns."""
+    names = list(frame.keys())
+    if isinstance(frame, pd.DataFrame) or not names:
+        return len(frame)
+    return len(frame[names[0]])
+
+
+def joined_table(frames: Sequence[pd.DataFrame | Mapping[str, Any]],
+                 ids: Sequence[dict[str, Any]]) -> pa.Table:  # fmt: skip
+    """Return several runs' rows as one table, built a column at a time.
+
+    The same table (its schema and every value) as the runs' :func:`arrow_table` one after the
+    other, which costs tens of conversions a run (about 0.35 ms of a 10 ms run). Runs whose
+    columns differ in names or types, or hold other than numbers, booleans and dates, are
+    joined through :func:`arrow_table` run by run.
+
+    Args:
+        frames: Each run's table (a DataFrame, or its columns by name), in order.
+        ids: Each run's identifying columns (the same names for every run).
+    """
+    names = list(frames[0].keys())
+    columns = [[np.asarray(frame[name]) for frame in frames] for name in names]
+    keys = list(ids[0])
+    uniform = (
+        all(list(frame.keys()) == names for frame in frames)
+        and all(list(i) == keys for i in ids)
+        and all(len({a.dtype for a in arrays}) == 1 and arrays[0].dtype.kind in "biufM"
+                for arrays in columns)
+    )  # fmt: skip
+    id_types = [{_id_type(i[key]) for i in ids} for key in keys]
+    if not uniform or any(len(types) > 1 for types in id_types):
+        return pa.concat_tables([arrow_table(f, i) for f, i in zip(frames, ids, strict=True)],
+                                promote_options="default")  # fmt: skip
+    runs = pa.array(np.repeat(np.arange(len(frames)), [_length(frame) for frame in frames]))
+    out = [pa.array([i[key] for i in ids], type=types.pop()).take(runs)
+           for key, types in zip(keys, id_types, strict=True)]  # fmt: skip
+    for arrays in columns:
+        joined = np.concatenate(arrays)
+        array = pa.array(joined)
+        out.append(array.cast(DATE_TYPE) if joined.dtype.kind == "M" else array)
+    return pa.Table.from_arrays(out, names=[*keys, *map(str, names)])
 
 
 def encode(tables: list[pa.Table]) -> bytes:
