@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.errors import ResultsError
+from sim.results.git_head import read_head
 
 PACKAGES = ("policysim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
 
@@ -217,8 +218,15 @@ def _read_versions() -> dict[str, str]:
 
 @functools.cache
 def git_commit() -> str | None:
-    """Return the git commit of the source tree, when it is a git checkout (once per process)."""
+    """Return the git commit of the source tree, when it is a git checkout (once per process).
+
+    Read from the repository's files where they tell it (:func:`sim.results.git_head.read_head`),
+    else from ``git rev-parse HEAD``.
+    """
     root = Path(__file__).resolve().parents[2]
+    read = read_head(root)
+    if read is not None:
+        return read
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5,
