@@ -26,7 +26,7 @@
 ``--quick`` measures goals 1 and 3 on the batches the full run times (40 runs each for goal 1,
 400 runs for goal 3), goal 1 in 2 rounds instead of 4, and scales goal 4 down to 50 and 1,000 runs
 (100 and 10,000 in the full run). Goal 3 is defined on 400 runs: on fewer, the fixed start of a
-batch (loading the kernels, about 0.2 s in each process) bounds the ratio below the target (80
+batch (importing Numba and loading the kernels, about 0.15 s) bounds the ratio below the target (80
 runs: about 1.5x at most).
 """
 
