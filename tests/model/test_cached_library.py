@@ -15,20 +15,9 @@ from numba.core.codegen import JitEngine
 
 from sim.model import cached_library
 from sim.model.kernel_cache import _Unpickler
+from tests.model.test_kernel_cache import TOY  # the same toy function
 
 pytestmark = pytest.mark.skipif(not cached_library.SUPPORTED, reason="another Numba's internals")
-
-TOY = '''
-import numpy as np
-
-def running_total(a):
-    out = np.empty(a.shape[0])
-    s = 0.0
-    for i in range(a.shape[0]):
-        s += a[i]
-        out[i] = s
-    return out
-'''
 
 # Loads (or compiles) `running_total`, then compiles a new function that calls it: Numba links
 # the cached function's library into the new one.
