@@ -51,12 +51,8 @@ class Chunks:
         self._seconds = 0.0
 
     def __len__(self) -> int:
-        """The number of runs not yet handed out."""
+        """The number of runs not yet handed out (a source with none left is false)."""
         return len(self._todo)
-
-    def __bool__(self) -> bool:
-        """Whether runs are left to hand out."""
-        return bool(self._todo)
 
     def size(self) -> int:
         """Return the length of the next chunk (at least 1, even with no runs left)."""

@@ -92,8 +92,7 @@ def arrow_table(frame: pd.DataFrame | Mapping[str, Any], ids: dict[str, Any]) ->
     reading each column of a DataFrame.
     """
     names = list(frame.keys())
-    first = frame if isinstance(frame, pd.DataFrame) or not names else frame[names[0]]
-    n = len(first)
+    n = _length(frame)
     columns = [pa.repeat(pa.scalar(v, type=_id_type(v)), n) for v in ids.values()]
     for name in names:
         col = frame[name]
@@ -102,6 +101,14 @@ def arrow_table(frame: pd.DataFrame | Mapping[str, Any], ids: dict[str, Any]) ->
         else:
             columns.append(pa.array(np.asarray(col) if col.dtype.kind in "biuf" else col))
     return pa.Table.from_arrays(columns, names=[*ids, *map(str, names)])
+
+
+def _length(frame: pd.DataFrame | Mapping[str, Any]) -> int:
+    """Return the rows of a run's table given as a frame or as its columns."""
+    names = list(frame.keys())
+    if isinstance(frame, pd.DataFrame) or not names:
+        return len(frame)
+    return len(frame[names[0]])
 
 
 def _id_type(value: Any) -> pa.DataType:
@@ -117,12 +124,20 @@ def _id_type(value: Any) -> pa.DataType:
 
 def run_tables(spec: RunSpec, result: RunResult) -> dict[str, pa.Table]:
     """Return the dataset tables one run contributes (the detail tables only for ``detail``)."""
-    ids = spec.ids()
-    tables = {"timeseries": arrow_table(result.columns, {**ids, **dict(spec.params)})}
-    if spec.detail:
-        tables["stakeholders"] = arrow_table(result.stakeholders, ids)
-        tables["network"] = arrow_table(result.network, ids)
-    return tables
+    return {"timeseries": arrow_table(result.columns, _timeseries_ids(spec)),
+            **_detail_tables(spec, result)}  # fmt: skip
+
+
+def _timeseries_ids(spec: RunSpec) -> dict[str, Any]:
+    """Return the identifying columns of a run's ``timeseries`` rows (with swept parameters)."""
+    return {**spec.ids(), **dict(spec.params)}
+
+
+def _detail_tables(spec: RunSpec, result: RunResult) -> dict[str, pa.Table]:
+    """Return a run's :data:`DETAIL` tables (none unless the run keeps them)."""
+    if not spec.detail:
+        return {}
+    return {name: arrow_table(getattr(result, name), spec.ids()) for name in DETAIL}
 
 
 #: The scenarios with overrides built last: (base's id, overrides) -> (base, scenario).
@@ -211,29 +226,18 @@ def execute_chunk(specs: Sequence[RunSpec], fail_fast: bool = False) -> ChunkOut
                 break
             continue
         rows = record["rows"]
-        frame = result.columns
-        if (n := _length(frame)) > 0:
-            frames.append(frame)
-            ids.append({**spec.ids(), **dict(spec.params)})
+        if (n := _length(result.columns)) > 0:
+            frames.append(result.columns)
+            ids.append(_timeseries_ids(spec))
         rows["timeseries"] = n
-        if spec.detail:
-            for name in DETAIL:
-                table = arrow_table(getattr(result, name), spec.ids())
-                rows[name] = table.num_rows
-                if table.num_rows:
-                    tables.setdefault(name, []).append(table)
+        for name, table in _detail_tables(spec, result).items():
+            rows[name] = table.num_rows
+            if table.num_rows:
+                tables.setdefault(name, []).append(table)
     parts = {name: encode(parts) for name, parts in tables.items()}
     if frames:
         parts = {"timeseries": encode([joined_table(frames, ids)]), **parts}
     return ChunkOutcome(records, parts)
-
-
-def _length(frame: pd.DataFrame | Mapping[str, Any]) -> int:
-    """Return the rows of a run's table given as a frame or as its columns."""
-    names = list(frame.keys())
-    if isinstance(frame, pd.DataFrame) or not names:
-        return len(frame)
-    return len(frame[names[0]])
 
 
 def joined_table(frames: Sequence[pd.DataFrame | Mapping[str, Any]],
