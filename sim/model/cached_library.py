@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,10 @@ class CachedObject:
     bitcode: bytes
     names: frozenset[str]
     module: Any = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        """Unpack as Numba's own data, ``(object_code, bitcode)``, for any other library class."""
+        return iter((self.object_code, self.bitcode))
 
 
 def defined_names(module: Any) -> frozenset[str]:

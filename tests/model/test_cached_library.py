@@ -107,6 +107,8 @@ def test_the_names_are_those_numba_adds_for_the_same_bitcode(
     engine._defined_symbols = set()
     engine._load_defined_symbols(module)
     assert cached.names == engine._defined_symbols == cached_library.defined_names(module)
+    # Any library class other than the lazy one unpacks it as Numba's own data.
+    assert tuple(cached) == (cached.object_code, cached.bitcode)
 
 
 def _payload(data: Path) -> object:
