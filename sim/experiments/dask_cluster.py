@@ -146,9 +146,19 @@ class DaskExecutor(RunExecutor):
         return idle_since
 
     def shutdown(self, *, cancel: bool = False) -> None:
-        """Close the client, and the local cluster if this executor started it."""
+        """Close the client, and the local cluster if this executor started it.
+
+        Closing a local cluster races its workers' heartbeats: a heartbeat sent as the scheduler
+        closes fails, and the worker logs the failure at ERROR with a traceback (a known race
+        of ``distributed``'s shutdown). Unless ``sim -v``, the workers of a local cluster are
+        first told to log only CRITICAL messages, so that a batch ends without that noise. A
+        remote cluster's workers are left as they are.
+        """
         client = getattr(self, "_client", None)
         if client is not None:
+            if self._cluster is not None and self._quiet.active:
+                with contextlib.suppress(Exception):  # a cluster already gone has no one to tell
+                    client.run(_log_only_critical)
             client.close()
         if self._cluster is not None:
             self._cluster.close()
@@ -169,11 +179,21 @@ class _QuietDistributed:
             self._level = self._logger.level
             self._logger.setLevel(logging.WARNING)
 
+    @property
+    def active(self) -> bool:
+        """Whether ``distributed``'s logging is quieted (``sim`` runs without ``-v``)."""
+        return self._level is not None
+
     def restore(self) -> None:
         """Give the ``distributed`` logger back the level it had."""
         if self._level is not None:
             self._logger.setLevel(self._level)
             self._level = None
+
+
+def _log_only_critical() -> None:
+    """In a worker of the local cluster about to close: log only ``distributed``'s CRITICAL."""
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
 
 
 def _worker_version() -> str:

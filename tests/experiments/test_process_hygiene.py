@@ -32,6 +32,47 @@ def test_the_local_dask_cluster_logs_nothing_unless_verbose(tmp_path: Path) -> N
     assert "INFO distributed.scheduler" in verbose.stderr
 
 
+# A worker's heartbeat can race the scheduler's close; the worker then logs the failure at ERROR.
+# Here a worker logs an ERROR of its own as the executor shuts the local cluster down.
+TEARDOWN = """
+import logging
+from sim.experiments import dask_cluster
+from sim.experiments.dask_cluster import DaskExecutor
+
+def late_error():
+    print("in a worker at teardown", flush=True)
+    logging.getLogger("distributed.worker").error("heartbeat failed (teardown)")
+
+if "verbose" in __import__("sys").argv:
+    logging.getLogger("sim").setLevel(logging.INFO)  # what `sim -v` sets
+ex = DaskExecutor(1)
+assert ex.submit(abs, -3).result() == 3
+told = dask_cluster._log_only_critical
+dask_cluster._log_only_critical = lambda: (told(), late_error())
+ex.shutdown()
+"""
+
+
+def test_a_local_clusters_teardown_errors_are_quiet_unless_verbose() -> None:
+    pytest.importorskip("distributed")
+    quiet = subprocess.run([sys.executable, "-c", TEARDOWN], capture_output=True, text=True,
+                           timeout=240, env=ENV)  # fmt: skip
+    assert quiet.returncode == 0, quiet.stderr
+    assert "in a worker at teardown" in quiet.stdout  # the shutdown told the worker
+    assert "heartbeat failed" not in quiet.stderr, quiet.stderr
+    # Without the quieting, the same error reaches the terminal.
+    loud = subprocess.run([sys.executable, "-c", TEARDOWN.replace(
+        "told(), late_error()", "late_error()"), ], capture_output=True, text=True, timeout=240,
+        env=ENV)  # fmt: skip
+    assert loud.returncode == 0, loud.stderr
+    assert "heartbeat failed (teardown)" in loud.stderr
+    # With `sim -v` the workers are left to log as they do.
+    verbose = subprocess.run([sys.executable, "-c", TEARDOWN, "verbose"], capture_output=True,
+                             text=True, timeout=240, env=ENV)  # fmt: skip
+    assert verbose.returncode == 0, verbose.stderr
+    assert "in a worker at teardown" not in verbose.stdout
+
+
 def wait_until(condition, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout_s
     while not condition():
