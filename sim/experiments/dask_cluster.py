@@ -150,13 +150,14 @@ class DaskExecutor(RunExecutor):
 
         Closing a local cluster races its workers' heartbeats: a heartbeat sent as the scheduler
         closes fails, and the worker logs the failure at ERROR with a traceback (a known race
-        of ``distributed``'s shutdown). Unless ``sim -v``, the workers of a local cluster are
-        first told to log only CRITICAL messages, so that a batch ends without that noise. A
-        remote cluster's workers are left as they are.
+        of ``distributed``'s shutdown). Unless ``sim -v``, the workers of a local cluster that
+        finished its batch are first told to log only CRITICAL messages, so that the batch ends
+        without that noise. A batch stopped early (``cancel``: Ctrl-C, lost workers) does not
+        wait on its workers for that, and a remote cluster's workers are left as they are.
         """
         client = getattr(self, "_client", None)
         if client is not None:
-            if self._cluster is not None and self._quiet.active:
+            if self._cluster is not None and self._quiet.active and not cancel:
                 with contextlib.suppress(Exception):  # a cluster already gone has no one to tell
                     client.run(_log_only_critical)
             client.close()
