@@ -11,11 +11,21 @@ products are a few rows by the number of firms, and an idle second BLAS thread o
 :func:`one_blas_thread` holds BLAS to one thread (threadpoolctl) while any run of the process is
 inside it, and gives back the previous limit when the last one leaves (runs on several threads of
 one process share the limit).
+
+Giving the limit back does not start threads that OpenBLAS had stopped. OpenBLAS (built with its
+own threads) stops its threads before every ``fork`` and starts them again on the next call that
+needs them; setting the thread count starts them at once, and a new OpenBLAS thread spins for about
+0.1 s of a core before it sleeps. A process that forked its workers while the limit was held (a
+local process pool) would so spend 0.1 s of a core per library on threads it may never use, while
+it writes the batch's results. When no other Python thread runs, :func:`one_blas_thread` stops
+again, after giving the limit back, the pools it found stopped, so that they start when needed as
+after any fork (:func:`_stopped_pools`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import threading
 from collections.abc import Iterator
@@ -49,5 +59,36 @@ def one_blas_thread() -> Iterator[None]:
         with _lock:
             _inside -= 1
             if _inside == 0:
+                stopped = _stopped_pools() if threading.active_count() == 1 else []
                 _limiter.restore_original_limits()
                 _limiter = None
+                for stop in stopped:
+                    stop()
+
+
+@functools.cache
+def _openblas_pools() -> tuple[tuple[ctypes.c_int, Any], ...]:
+    """Each loaded OpenBLAS with its own threads: its ``blas_server_avail`` flag and its stop.
+
+    ``blas_server_avail`` is 1 while the library's threads run and 0 once they are stopped (by
+    ``blas_thread_shutdown_``, which OpenBLAS calls before a fork). Libraries built with OpenMP,
+    or that do not export both symbols, are left out.
+    """
+    pools = []
+    for lib in _controller().lib_controllers:
+        if lib.internal_api != "openblas" or lib.threading_layer != "pthreads":
+            continue
+        dynlib = lib.dynlib
+        try:
+            avail = ctypes.c_int.in_dll(dynlib, "blas_server_avail")
+            stop = dynlib.blas_thread_shutdown_
+        except (AttributeError, ValueError):
+            continue
+        stop.restype = ctypes.c_int
+        pools.append((avail, stop))
+    return tuple(pools)
+
+
+def _stopped_pools() -> list[Any]:
+    """Return the stop functions of the OpenBLAS pools whose threads are stopped now."""
+    return [stop for avail, stop in _openblas_pools() if avail.value == 0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,6 +26,31 @@ from sim.model.runner import run_scenario
 from tests.helpers import short
 result = run_scenario(short("crackdown", "n_synthetic_firms=100003", months=3), seed=4)
 print(hashlib.sha256(result.timeseries.to_csv().encode()).hexdigest())
+"""
+
+
+#: Runs a batch on 2 forked workers with two BLAS threads allowed, then prints whether each
+#: OpenBLAS pool runs, its thread count, and whether a product on two threads is right.
+AFTER_FORK = """
+import json, tempfile
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+from sim import run_batch
+from sim.model import blas
+with threadpool_limits(limits=2, user_api="blas"):
+    before = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    with tempfile.TemporaryDirectory() as tmp:
+        run_batch(["baseline"], replicates=2, months=2, executor="processes", workers=2,
+                  out=tmp + "/b")
+    after = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    running = [avail.value for avail, _ in blas._openblas_pools()]
+    a = np.random.default_rng(0).random((400, 400))
+    product = a @ a
+    with threadpool_limits(limits=1, user_api="blas"):
+        alone = a @ a
+    again = [avail.value for avail, _ in blas._openblas_pools()]
+print(json.dumps({"before": before, "after": after, "running": running, "again": again,
+                  "close": bool(np.allclose(product, alone))}))
 """
 
 
@@ -68,3 +94,24 @@ def test_a_large_run_is_the_same_with_one_or_two_blas_threads() -> None:
                              capture_output=True, text=True, timeout=600)  # fmt: skip
         digests.append(out.stdout.strip())
     assert digests[0] == digests[1]
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or (os.cpu_count() or 1) < 2,
+    reason="forked workers and two BLAS threads: Linux with 2 cores or more",
+)
+def test_giving_the_limit_back_after_a_fork_does_not_start_blas_threads() -> None:
+    # The pool forks its workers while the limit is held; OpenBLAS stops its threads before the
+    # fork. Giving the limit back leaves them stopped (they would spin for 0.1 s each as they
+    # start), and the next product that needs them starts them and is right.
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    env["PYTHONPATH"] = str(ROOT)
+    out = subprocess.run([sys.executable, "-c", AFTER_FORK], env=env, cwd=ROOT, check=True,
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    seen = json.loads(out.stdout)
+    if not seen["running"]:
+        pytest.skip("no OpenBLAS with its own threads is loaded")
+    assert seen["after"] == seen["before"]
+    assert seen["running"] == [0] * len(seen["running"])
+    assert seen["close"]
+    assert 1 in seen["again"]  # the product started its library's threads again
