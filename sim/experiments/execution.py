@@ -184,7 +184,7 @@ def run_plan(
         ex = None
         if todo:
             try:
-                ex = stack.enter_context(make_executor(kind, workers, scheduler))
+                ex = stack.enter_context(_EnteredLater(make_executor(kind, workers, scheduler)))
             except ExecutorError:
                 if not resumed:  # nothing ran: leave nothing behind
                     folder.clear()
@@ -195,10 +195,40 @@ def run_plan(
     return load_results(path)
 
 
+class _EnteredLater:
+    """An executor that :func:`_execute` enters once the batch's manifest is written.
+
+    Entering a local pool forks its workers (:class:`sim.experiments.executors.ProcessExecutor`):
+    entered after the manifest, they start on their first runs at once, instead of waiting while
+    this process writes it (and this process writes it before its memory is shared with them).
+    Leaving gives the executor back as leaving it would; one never entered is shut down.
+    """
+
+    def __init__(self, ex: RunExecutor) -> None:
+        self.ex = ex
+        self.entered = False
+
+    def __enter__(self) -> _EnteredLater:
+        return self
+
+    def enter(self) -> RunExecutor:
+        """Enter the executor (once) and return it."""
+        if not self.entered:
+            self.ex.__enter__()
+            self.entered = True
+        return self.ex
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self.entered:
+            self.ex.__exit__(exc_type, exc, tb)
+        else:
+            self.ex.shutdown(cancel=True)
+
+
 def _execute(
     plan: Plan,
     folder: BatchFolder,
-    ex: RunExecutor | None,
+    later: _EnteredLater | None,
     todo: list[RunSpec],
     kind: str,
     workers: int | None,
@@ -207,8 +237,14 @@ def _execute(
     fail_fast: bool,
     progress: Progress | None,
 ) -> None:
-    """Run ``todo`` on ``ex`` into the folder, recording the manifest before, during and after."""
+    """Run ``todo`` into the folder, recording the manifest before, during and after.
+
+    The executor is entered once the manifest is written, before the first progress call (a
+    progress bar's thread starts then, and a local pool forks its workers where no other thread
+    runs).
+    """
     path = folder.path
+    ex = later.ex if later is not None else None
     prior = folder.read_manifest() if resumed else None
     prov = provenance()
     if prior and prior.get("git_commit") != prov["git_commit"]:
@@ -227,10 +263,12 @@ def _execute(
     ex_info: dict[str, Any] = ex.describe() if ex is not None else {
         "kind": kind, "workers": workers, "scheduler": scheduler}
     folder.write_manifest(_manifest(plan, ex_info, started, "running", counts, prov, prior))
-    if progress:
-        progress(done, failed, total)
     stream = None
     try:
+        if later is not None:
+            later.enter()
+        if progress:
+            progress(done, failed, total)
         if ex is not None:
             if not resumed:  # compacted as the chunks land (a resumed batch, from its files)
                 stream = CompactionStream(path, todo[0].index)

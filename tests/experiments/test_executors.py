@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from sim import run_batch
+from sim.errors import ResultsError
 from sim.experiments.executors import (
     ExecutorError,
     ProcessExecutor,
@@ -273,3 +274,50 @@ def test_executor_kind_defaults(args: tuple, expected: str) -> None:
 def test_bad_executor_options(args: tuple, needle: str) -> None:
     with pytest.raises(ExecutorError, match=needle):
         executor_kind(*args)
+
+
+@pytest.mark.parametrize("kind", ["serial", "processes"])
+def test_a_batch_enters_its_executor_once_the_manifest_is_written(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A local pool forks its workers when entered: after the manifest, they start on their first
+    # runs at once. The first progress count comes after (a progress bar's thread starts then).
+    from sim.experiments.executors import RunExecutor
+
+    events: list[str] = []
+    enter = RunExecutor.__enter__
+
+    def watched(self: RunExecutor) -> RunExecutor:
+        manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+        events.append(f"enter {manifest['status']}")
+        return enter(self)
+
+    monkeypatch.setattr(RunExecutor, "__enter__", watched)
+    res = run_batch(["baseline"], replicates=2, months=2, executor=kind, workers=2,
+                    out=tmp_path / "b", progress=lambda *c: events.append("progress"))  # fmt: skip
+    assert events[:2] == ["enter running", "progress"]
+    assert res.manifest["status"] == "complete"
+
+
+def test_an_executor_never_entered_is_shut_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The manifest cannot be written: the batch stops before entering its executor, which is
+    # shut down all the same (a Dask cluster would otherwise be left running).
+    from sim.results.folder import BatchFolder
+
+    stopped: list[bool] = []
+    monkeypatch.setattr(ProcessExecutor, "shutdown",
+                        lambda self, cancel=False: stopped.append(cancel))  # fmt: skip
+    entered = []
+    monkeypatch.setattr(ProcessExecutor, "__enter__", lambda self: entered.append(self))
+
+    def full_disk(self: BatchFolder, manifest: dict) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(BatchFolder, "write_manifest", full_disk)
+    with pytest.raises(ResultsError, match="No space left"):
+        run_batch(["baseline"], replicates=2, months=2, executor="processes", workers=2,
+                  out=tmp_path / "b")  # fmt: skip
+    assert not entered
+    assert stopped == [True]
