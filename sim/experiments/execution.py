@@ -211,12 +211,11 @@ class _EnteredLater:
     def __enter__(self) -> _EnteredLater:
         return self
 
-    def enter(self) -> RunExecutor:
-        """Enter the executor (once) and return it."""
+    def enter(self) -> None:
+        """Enter the executor (once)."""
         if not self.entered:
             self.ex.__enter__()
             self.entered = True
-        return self.ex
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if self.entered:
