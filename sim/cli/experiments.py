@@ -115,6 +115,11 @@ class _Bar:
             self.progress.reset(self.task, total=total, completed=done, failed=failed)
         else:
             self.progress.update(self.task, completed=done, failed=failed)
+        if done >= total:
+            # The last count: the bar is complete, and its refresh thread ends here, before the
+            # batch leaves its executor (a process without other threads then leaves BLAS's
+            # threads stopped after a fork: sim.model.blas).
+            self.progress.stop()
 
     def __enter__(self) -> _Bar:
         return self

@@ -223,3 +223,18 @@ def test_sim_without_arguments_shows_help() -> None:
     result = runner.invoke(app, [])
     assert "list" in result.stdout + result.stderr
     assert "run" in result.stdout + result.stderr
+
+
+def test_the_batch_bar_stops_at_the_last_count() -> None:
+    # Its refresh thread ends before the batch leaves its executor: a process with no other
+    # thread then leaves BLAS's threads stopped after forking workers (sim.model.blas).
+    from sim.cli.experiments import _Bar
+
+    with _Bar("b", enabled=True) as bar:
+        bar(0, 0, 3)
+        assert bar.progress.live.is_started
+        bar(2, 0, 3)
+        assert bar.progress.live.is_started
+        bar(3, 1, 3)
+        assert not bar.progress.live.is_started
+        assert bar.progress.tasks[0].completed == 3
