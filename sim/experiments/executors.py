@@ -251,6 +251,8 @@ class ProcessExecutor(RunExecutor):
         )
         self._ready: cf.Future[int] | None = None
         self._starter: threading.Thread | None = None
+        #: The pool's manager thread (it joins the workers), kept by :meth:`release`.
+        self._manager: threading.Thread | None = None
         if self.start_method == "fork":
             # The workers inherit the compiled kernels this process holds: loaded here once,
             # not in every worker of every pool.
@@ -302,11 +304,17 @@ class ProcessExecutor(RunExecutor):
 
     def release(self) -> None:
         """Tell the workers to stop once idle, without waiting (leaving the executor waits)."""
+        # A pool told not to wait forgets its manager thread, which joins the workers: kept here,
+        # so that shutdown still waits for them.
+        self._manager = getattr(self._pool, "_executor_manager_thread", None)
         self._pool.shutdown(wait=False)
 
     def shutdown(self, *, cancel: bool = False) -> None:
-        """Stop the pool, waiting for running tasks."""
+        """Stop the pool, waiting for running tasks and for the workers to end."""
         self._pool.shutdown(wait=True, cancel_futures=cancel)
+        if self._manager is not None:
+            self._manager.join()
+            self._manager = None
 
 
 def executor_kind(

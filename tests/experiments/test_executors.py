@@ -237,6 +237,22 @@ def test_released_workers_stop_before_the_executor_is_left() -> None:
         assert pids and not alive
 
 
+def test_leaving_a_released_executor_waits_for_its_workers() -> None:
+    # Told not to wait, the pool forgets the thread that joins its workers: leaving the
+    # executor still waits for it, so the workers are gone and the pool's threads ended.
+    import os
+
+    before = threading.active_count()
+    with make_executor("processes", workers=2) as ex:
+        pids = {f.result() for f in [ex.submit(_pid_after, 0.2) for _ in range(4)]}
+        ex.release()
+    assert pids
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert threading.active_count() == before
+
+
 def test_imap_unordered_keeps_a_window_and_returns_every_item() -> None:
     with make_executor("processes", workers=2) as ex:
         got = {item: fut.result() for item, fut in ex.imap_unordered(_square, range(20), 3)}
