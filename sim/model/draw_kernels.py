@@ -43,21 +43,18 @@ def target_weights(
     at, positive = 0, 0
     for k in range(parts.shape[0]):
         lo, m = bounds[k], bounds[k + 1] - bounds[k]
-        # Views of the leaf, indexed from 0 (so that the loops vectorize).
-        power, exp_, comp, w = (
-            revenue_power[lo : lo + m], exposure[lo : lo + m], compliance[lo : lo + m],
-            out[lo : lo + m],
-        )  # fmt: skip
-        for j in range(m):
-            w[j] = power[j] * exp_[j] * (1.0 - comp[j])
+        first = np.uint64(lo)  # the leaf's firms, by unsigned index (sim.model.kernels)
+        for j in range(np.uint64(m)):
+            i = first + j
+            out[i] = revenue_power[i] * exposure[i] * (1.0 - compliance[i])
         while at < rows.shape[0] and rows[at] < lo + m:
-            w[rows[at] - lo] = 0.0
+            out[rows[at]] = 0.0
             at += 1
         count = 0
-        for j in range(m):
-            count += w[j] > 0
+        for j in range(np.uint64(m)):
+            count += out[first + j] > 0
         positive += count
-        parts[k, 0] = sum_kernels.leaf_sum(w, 0, m)
+        parts[k, 0] = sum_kernels.leaf_sum(out, lo, m)
     return sum_kernels.combine(ops, parts)[0], positive
 
 
@@ -78,10 +75,11 @@ def court_weights(
     parts = np.empty((bounds.shape[0] - 1, 1))
     for k in range(parts.shape[0]):
         lo, m = bounds[k], bounds[k + 1] - bounds[k]
-        r, a, h, w = revenue[lo : lo + m], alignment[lo : lo + m], home[lo : lo + m], out[lo:]
-        for j in range(m):
-            w[j] = math.sqrt(r[j]) * (1.0 + a[j]) * (home_pull if h[j] else 1.0)
-        parts[k, 0] = sum_kernels.leaf_sum(w, 0, m)
+        first = np.uint64(lo)  # the leaf's firms, by unsigned index (sim.model.kernels)
+        for j in range(np.uint64(m)):
+            i = first + j
+            out[i] = math.sqrt(revenue[i]) * (1.0 + alignment[i]) * (home_pull if home[i] else 1.0)
+        parts[k, 0] = sum_kernels.leaf_sum(out, lo, m)
     if n == 0:
         return 1.0
     return running_shares(out, sum_kernels.combine(ops, parts)[0], out)
@@ -108,17 +106,16 @@ def running_shares(weights: FloatArray, total: float, out: FloatArray) -> float:
     shares = np.empty(min(n, SHARES_BLOCK))
     for lo in range(0, n, SHARES_BLOCK):
         m = min(SHARES_BLOCK, n - lo)
-        # Views of the block, indexed from 0 (so that the loops vectorize).
-        w, running = weights[lo : lo + m], out[lo : lo + m]
-        for j in range(m):
-            shares[j] = w[j] / total
+        first = np.uint64(lo)  # the block's elements, by unsigned index (sim.model.kernels)
+        for j in range(np.uint64(m)):
+            shares[j] = weights[first + j] / total
         start = 0
         if lo == 0:
             acc, start = shares[0], 1
-            running[0] = acc
-        for j in range(start, m):
+            out[0] = acc
+        for j in range(np.uint64(start), np.uint64(m)):
             acc = acc + shares[j]
-            running[j] = acc
+            out[first + j] = acc
     return acc
 
 

@@ -146,15 +146,14 @@ def spend_leaves(
     parts = np.empty((bounds.shape[0] - 1, 2))
     for k in range(parts.shape[0]):
         lo, m = bounds[k], bounds[k + 1] - bounds[k]
-        # Views of the leaf, indexed from 0 (so that the loop vectorizes).
-        revenue_b, intensity_b, share_b = revenue[lo:], rd_intensity[lo:], rd_share[lo:]
-        margin_b, cash_b, rd_b = margin[lo:], cash[lo : lo + m], rd_spend[lo:]
-        parts[k, 0] = sum_kernels.leaf_sum(cash_b, 0, m)
-        for j in range(m):
-            monthly = revenue_b[j] / 12.0
-            rd_b[j] = monthly * (intensity_b[j] + budget_share * share_b[j])
-            cash_b[j] += monthly * margin_b[j]
-        parts[k, 1] = sum_kernels.leaf_sum(cash_b, 0, m)
+        parts[k, 0] = sum_kernels.leaf_sum(cash, lo, m)
+        first = np.uint64(lo)  # the leaf's firms, by unsigned index (sim.model.kernels)
+        for j in range(np.uint64(m)):
+            i = first + j
+            monthly = revenue[i] / 12.0
+            rd_spend[i] = monthly * (rd_intensity[i] + budget_share * rd_share[i])
+            cash[i] += monthly * margin[i]
+        parts[k, 1] = sum_kernels.leaf_sum(cash, lo, m)
     return parts
 
 
@@ -210,16 +209,15 @@ def order_leaves(
     open_share = 1.0 - blocked
     for k in range(parts.shape[0]):
         lo, m = bounds[k], bounds[k + 1] - bounds[k]
-        # Views of the leaf, indexed from 0 (so that the loop vectorizes).
-        units_b, exp_b = units[lo : lo + m], exp_neg_z[lo : lo + m]
-        foreign_b, domestic_b = foreign[lo : lo + m], domestic[lo : lo + m]
-        for j in range(m):
-            q = kernels.maximum(1.0 / (1.0 + exp_b[j]), required)
-            want_foreign = units_b[j] * (1.0 - q)
-            foreign_b[j] = want_foreign * open_share
-            domestic_b[j] = units_b[j] * q + want_foreign * blocked
-        parts[k, 0] = sum_kernels.leaf_sum(units_b, 0, m)
-        parts[k, 1] = sum_kernels.leaf_sum(domestic_b, 0, m)
+        first = np.uint64(lo)  # the leaf's firms, by unsigned index (sim.model.kernels)
+        for j in range(np.uint64(m)):
+            i = first + j
+            q = kernels.maximum(1.0 / (1.0 + exp_neg_z[i]), required)
+            want_foreign = units[i] * (1.0 - q)
+            foreign[i] = want_foreign * open_share
+            domestic[i] = units[i] * q + want_foreign * blocked
+        parts[k, 0] = sum_kernels.leaf_sum(units, lo, m)
+        parts[k, 1] = sum_kernels.leaf_sum(domestic, lo, m)
     return parts
 
 
@@ -265,24 +263,22 @@ def purchase_leaves(
     limited = required > 0.0
     for k in range(parts.shape[0]):
         lo, m = bounds[k], bounds[k + 1] - bounds[k]
-        # Views of the leaf, indexed from 0 (so that the loop vectorizes).
-        demand_b, available_b = demand[lo : lo + m], available[lo : lo + m]
-        stock_f, stock_d = compute_foreign[lo : lo + m], compute_domestic[lo : lo + m]
-        cash_b = cash[lo : lo + m]
+        first = np.uint64(lo)  # the leaf's firms, by unsigned index (sim.model.kernels)
         short_d, short_f = 0, 0  # elements not zero
-        for j in range(m):
-            d = demand_b[j] * fill
-            a = available_b[j]
+        for j in range(np.uint64(m)):
+            i = first + j
+            d = demand[i] * fill
+            a = available[i]
             f = kernels.minimum(a, d * ratio / required) if limited else a
             foreign[j] = f
             domestic[j] = d
-            short_domestic[j] = sd = demand_b[j] - d
+            short_domestic[j] = sd = demand[i] - d
             short_foreign[j] = sf = a - f
             short_d += sd != 0.0
             short_f += sf != 0.0
-            stock_f[j] = stock_f[j] * keep + f
-            stock_d[j] = stock_d[j] * keep + d
-            cash_b[j] -= (f + d) * price
+            compute_foreign[i] = compute_foreign[i] * keep + f
+            compute_domestic[i] = compute_domestic[i] * keep + d
+            cash[i] -= (f + d) * price
         parts[k, 0] = sum_kernels.leaf_sum(foreign, 0, m)
         parts[k, 1] = sum_kernels.leaf_sum(domestic, 0, m)
         parts[k, 2] = sum_kernels.leaf_sum(short_domestic, 0, m) if short_d else 0.0

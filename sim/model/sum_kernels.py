@@ -258,42 +258,41 @@ def metric_sums(
                     pending[n_pending - 1, j] = pending[n_pending - 1, j] + pending[n_pending, j]
                 top -= 1
             continue
-        # A leaf: its derived values (views indexed from 0: the loops vectorize), then its sums.
-        e, r, f, d = expansion[lo : lo + m], revenue[lo : lo + m], foreign[lo:], domestic[lo:]
-        v, rate, listed_ = market_value[lo : lo + m], discount_rate[lo:], listed[lo:]
-        # With each sector's revenue, added in order (np.bincount), its running sum kept while
-        # the sector repeats.
-        s_ = sector[lo:]
-        for j in range(m):
-            b0[j] = e[j] * r[j]
-            if s_[j] != current:
-                rev[current], current = acc, s_[j]
+        # A leaf: its derived values (the firms by unsigned index: sim.model.kernels), then its
+        # sums. With each sector's revenue, added in order (np.bincount), its running sum kept
+        # while the sector repeats.
+        first, size = np.uint64(lo), np.uint64(m)
+        for j in range(size):
+            at = first + j
+            b0[j] = expansion[at] * revenue[at]
+            if sector[at] != current:
+                rev[current], current = acc, sector[at]
                 acc = rev[current]
-            acc += r[j]
-        for j in range(m):
-            b1[j] = f[j] + d[j]
-        for j in range(m):
-            b2[j] = d[j] * domestic_weight
-        for j in range(m):
-            b3[j] = f[j] + b2[j]
-        for j in range(m):
-            b5[j] = v[j] * (1.0 if listed_[j] else 0.0)
-        for j in range(m):
-            b4[j] = rate[j] * b5[j]
-        row = pending[n_pending]
-        row[0] = leaf_sum(compliance, lo, m)
-        row[1] = leaf_sum(alignment, lo, m)
-        row[3] = leaf_sum(revenue, lo, m)
-        row[4] = leaf_sum(rd_spend, lo, m)
-        row[5] = leaf_sum(ai_capability, lo, m)
-        row[6] = leaf_sum(foreign, lo, m)
-        row[7] = leaf_sum(domestic, lo, m)
-        row[2] = leaf_sum(b0, 0, m)
-        row[8] = leaf_sum(b1, 0, m)
-        row[9] = leaf_sum(b2, 0, m)
-        row[10] = leaf_sum(b3, 0, m)
-        row[11] = leaf_sum(b4, 0, m)
-        row[12] = leaf_sum(b5, 0, m)
+            acc += revenue[at]
+        for j in range(size):
+            b1[j] = foreign[first + j] + domestic[first + j]
+        for j in range(size):
+            b2[j] = domestic[first + j] * domestic_weight
+        for j in range(size):
+            b3[j] = foreign[first + j] + b2[j]
+        for j in range(size):
+            b5[j] = market_value[first + j] * (1.0 if listed[first + j] else 0.0)
+        for j in range(size):
+            b4[j] = discount_rate[first + j] * b5[j]
+        row = n_pending
+        pending[row, 0] = leaf_sum(compliance, lo, m)
+        pending[row, 1] = leaf_sum(alignment, lo, m)
+        pending[row, 3] = leaf_sum(revenue, lo, m)
+        pending[row, 4] = leaf_sum(rd_spend, lo, m)
+        pending[row, 5] = leaf_sum(ai_capability, lo, m)
+        pending[row, 6] = leaf_sum(foreign, lo, m)
+        pending[row, 7] = leaf_sum(domestic, lo, m)
+        pending[row, 2] = leaf_sum(b0, 0, m)
+        pending[row, 8] = leaf_sum(b1, 0, m)
+        pending[row, 9] = leaf_sum(b2, 0, m)
+        pending[row, 10] = leaf_sum(b3, 0, m)
+        pending[row, 11] = leaf_sum(b4, 0, m)
+        pending[row, 12] = leaf_sum(b5, 0, m)
         n_pending += 1
         top -= 1
     if n:

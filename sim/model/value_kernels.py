@@ -27,25 +27,24 @@ def targeting_weights(
     """Write each regulator's targeting weight on each firm into ``out``; return their sums.
 
     Reproduces ``out[...] = columns * (weight * (1.0 - compliance))`` (``columns`` and ``out`` of
-    shape (R, n)) and ``out.sum(axis=1)``, a leaf of the pairwise sums at a time
-    (:mod:`sim.model.sum_kernels`: the leaf's weights are still in the CPU's first cache when they
-    are added); ``bounds`` and ``ops`` are ``sum_kernels.pairwise_leaves(n)``, found once per
+    shape (R, n), ``out`` C-contiguous) and ``out.sum(axis=1)``, a leaf of the pairwise sums at a
+    time (:mod:`sim.model.sum_kernels`: the leaf's weights are still in the CPU's first cache when
+    they are added); ``bounds`` and ``ops`` are ``sum_kernels.pairwise_leaves(n)``, found once per
     number of firms by the caller.
     """
-    n_reg = columns.shape[0]
+    n_reg, n = out.shape
     parts = np.empty((bounds.shape[0] - 1, n_reg))
     w = np.empty(sum_kernels.LEAF)
+    flat = out.reshape(out.size)  # the rows one after the other (out is C-contiguous)
     for k in range(parts.shape[0]):
         lo, m = bounds[k], bounds[k + 1] - bounds[k]
-        # Views of the leaf, indexed from 0 (so that the loops vectorize).
-        weight_b, compliance_b = weight[lo : lo + m], compliance[lo : lo + m]
-        for j in range(m):
-            w[j] = weight_b[j] * (1.0 - compliance_b[j])
+        first, size = np.uint64(lo), np.uint64(m)  # by unsigned index (sim.model.kernels)
+        for j in range(size):
+            w[j] = weight[first + j] * (1.0 - compliance[first + j])
         for r in range(n_reg):
-            column, row = columns[r, lo : lo + m], out[r, lo : lo + m]
-            for j in range(m):
-                row[j] = column[j] * w[j]
-            parts[k, r] = sum_kernels.leaf_sum(row, 0, m)
+            for j in range(size):
+                out[r, first + j] = columns[r, first + j] * w[j]
+            parts[k, r] = sum_kernels.leaf_sum(flat, r * n + lo, m)
     return sum_kernels.combine(ops, parts)
 
 
