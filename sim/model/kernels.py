@@ -18,9 +18,9 @@ A loop over a few firms at a time (a leaf of a pairwise sum, 128 firms at most) 
 the whole arrays at an unsigned index, ``first + j`` with ``first = np.uint64(lo)`` and ``j`` in
 ``range(np.uint64(m))``. A view of the leaf (``a[lo : lo + m]``) would cost Numba's runtime a
 reference count taken and given back, two atomic operations, for every view of every leaf (at
-10,000 firms, about 5,000 a month: 7% of its time); a signed index, ``a[lo + j]``, makes Numba
-check it for a negative value, and the loop no longer vectorizes. Blocks of thousands of firms
-(:data:`BLOCK`) keep their views: a few a month.
+10,000 firms, about 5,900 calls a month: 7% of its time); a signed index, ``a[lo + j]``, makes
+Numba check it for a negative value, and the loop no longer vectorizes. Blocks of thousands of
+firms (:data:`BLOCK`) keep their views: a few a month.
 
 The kernels are grouped by what they compute: the firm rules (:mod:`sim.model.firm_kernels`), the
 sums and the metrics' reductions (:mod:`sim.model.sum_kernels`), the expected-cost pass and the
