@@ -94,10 +94,19 @@ def month_start(start: pd.Period, month: int) -> pd.Timestamp:
     next :data:`_MONTHS_AT_ONCE` (a timestamp costs tens of microseconds when pandas' code is not
     in cache, as between two model months).
     """
+    return months_through(start, month)[month]
+
+
+def months_through(start: pd.Period, month: int) -> tuple[pd.Timestamp, ...]:
+    """Return the first days of ``start``'s months known so far, through month ``month`` at least.
+
+    What :func:`month_start` indexes: a model stepped past its scenario's last month keeps the
+    longer tuple, so that its later months' dates are read from it as its first months' are.
+    """
     months = _MONTHS.get(start, ())
     if month >= len(months):
         months = _months_to(start, month, months)
-    return months[month]
+    return months
 
 
 def _months_to(
@@ -128,9 +137,7 @@ def month_starts(scenario: Scenario) -> tuple[pd.Timestamp, ...]:
     What :func:`month_start` gives for each month from the scenario's start, in one tuple (a
     model reads its month's date from it without hashing its start period).
     """
-    start = start_period(scenario)
-    month_start(start, max(scenario.months - 1, 0))
-    return _MONTHS[start]
+    return months_through(start_period(scenario), max(scenario.months - 1, 0))
 
 
 def _date(model: PolicyModel) -> pd.Timestamp:

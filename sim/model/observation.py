@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.model.mesa_interface import RUN_COLUMNS, month_start
+from sim.model.mesa_interface import RUN_COLUMNS, month_start, months_through
 from sim.model.metrics import METRIC_NAMES, METRICS, METRICS_BY_NAME, month_values
 from sim.scenario.base import DIMENSIONS
 
@@ -120,7 +120,11 @@ class RunRecords:
         dates = self._dates
         if 0 <= month < len(dates):
             return dates[month]
-        return month_start(self.start, max(month, 0))
+        if month < 0:
+            return month_start(self.start, 0)
+        # Stepped past the scenario's last month: the longer tuple is kept for the next months.
+        self._dates = dates = months_through(self.start, month)
+        return dates[month]
 
     def _record_month(self) -> None:
         """Record the month: the metrics, the positions, and W each December and at the end.

@@ -37,6 +37,17 @@ def test_the_model_steps_month_by_month_from_the_start() -> None:
     assert list(ts["date"]) == list(pd.date_range("2021-03-01", periods=4, freq="MS"))
 
 
+def test_a_model_stepped_past_its_last_month_dates_each_month() -> None:
+    m = model("baseline", "start=2021-03", months=2)
+    dates = []
+    for _ in range(150):  # past the months built with the scenario's, and past the next block
+        m.step()
+        dates.append(m.date)
+    assert dates == list(pd.date_range("2021-03-01", periods=150, freq="MS"))
+    assert all(d.unit == dates[0].unit for d in dates)
+    assert not m.running
+
+
 def test_building_a_model_uses_only_its_own_rng() -> None:
     a, b = model(seed=11), model(seed=11)
     np.testing.assert_array_equal(a.rng.random(5), b.rng.random(5))
