@@ -9,8 +9,9 @@ kernels takes, and every batch, serial or on a pool, waits for it before its fir
 
 :class:`LoadingCache` is Numba's own :class:`numba.core.caching.FunctionCache` with that one step
 changed: before loading, it starts Numba's runtime, which the loaded code calls, and nothing
-else. A function that is not in the cache (a first run, edited source, a new argument type) is
-compiled exactly as before: Numba's compiler refreshes the target itself before it compiles
+else (the runtime's own machine code kept beside the kernels': :mod:`sim.model.runtime_cache`).
+A function that is not in the cache (a first run, edited source, a new argument type) is compiled
+exactly as before: Numba's compiler refreshes the target itself before it compiles
 (``numba.core.compiler.CompilerBase``), and loaded and compiled code are the same machine code.
 
 Each cached function also carries an environment for every function linked into it, and Numba
@@ -40,6 +41,7 @@ from numba.core import environment
 from numba.core.caching import FunctionCache, IndexDataCacheFile
 from numba.core.runtime import rtsys
 
+from sim.model import runtime_cache
 from sim.model.cached_library import use_lazy_linking, with_symbols
 
 #: Whether this Numba has what :class:`LoadingCache` and :class:`LoadingCacheFile` call.
@@ -109,7 +111,8 @@ class LoadingCache(FunctionCache):
             sig: The argument types.
             target_context: Numba's CPU target.
         """
-        rtsys.initialize(target_context)  # the runtime the loaded code calls (started once)
+        # The runtime the loaded code calls, started once (its machine code kept beside ours).
+        runtime_cache.initialize(target_context, self._cache_path)
         use_lazy_linking(target_context.codegen())  # bitcode parsed only when linked
         with self._guard_against_spurious_io_errors():
             return self._load_overload(sig, target_context)
