@@ -38,7 +38,10 @@ from numba.core.codegen import CPUCodeLibrary, JITCodeLibrary, JitEngine
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SUPPORTED", "CachedObject", "LazyLinkingLibrary", "use_lazy_linking", "with_symbols"]
+__all__ = [
+    "SUPPORTED", "CachedObject", "LazyLinkingLibrary", "use_lazy_linking", "with_symbols",
+    "write_cache_file",
+]  # fmt: skip
 
 #: Whether this Numba has the internals :class:`LazyLinkingLibrary` relies on.
 SUPPORTED = (
@@ -93,22 +96,32 @@ def _read_names(path: Path, digest: str) -> frozenset[str] | None:
     return frozenset(names)
 
 
-def _write_names(path: Path, digest: str, names: frozenset[str]) -> None:
-    """Keep ``names`` in ``path`` (atomically); a cache folder that cannot be written is left."""
-    text = json.dumps({"bitcode_sha256": digest, "names": sorted(names)})
+def write_cache_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, making its folder; a folder not writable is left.
+
+    For the files kept beside the kernels' cache: a process that cannot write one finds what it
+    holds again the next time (and logs why at debug level).
+    """
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError:
         log.debug("cannot write %s", path, exc_info=True)
         return
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except OSError:
         log.debug("cannot write %s", path, exc_info=True)
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def _write_names(path: Path, digest: str, names: frozenset[str]) -> None:
+    """Keep ``names`` in ``path`` (atomically); a cache folder that cannot be written is left."""
+    text = json.dumps({"bitcode_sha256": digest, "names": sorted(names)})
+    write_cache_file(path, text.encode("utf-8"))
 
 
 def with_symbols(payload: Any, data_path: str | os.PathLike[str]) -> Any:

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 import os
 import pickle
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +33,7 @@ from numba.core import config
 from numba.core.compiler_lock import global_compiler_lock
 from numba.core.runtime import nrtdynmod, rtsys
 
-log = logging.getLogger(__name__)
+from sim.model.cached_library import write_cache_file
 
 __all__ = ["SUPPORTED", "initialize", "runtime_file"]
 
@@ -87,21 +85,7 @@ def _read(path: Path) -> Any:
 def _write(path: Path, state: Any) -> None:
     """Keep a serialized library in ``path`` (atomically); a folder not writable is left."""
     data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-    payload = pickle.dumps((hashlib.sha256(data).hexdigest(), data))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError:
-        log.debug("cannot write %s", path, exc_info=True)
-        return
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.replace(tmp, path)
-    except OSError:
-        log.debug("cannot write %s", path, exc_info=True)
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    write_cache_file(path, pickle.dumps((hashlib.sha256(data).hexdigest(), data)))
 
 
 def _library(ctx: Any, folder: Path) -> Any:
