@@ -33,6 +33,7 @@ module imports Numba: :func:`sim.model.kernels.compile_kernels` imports it when 
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import sys
 from typing import Any
@@ -112,7 +113,11 @@ class LoadingCache(FunctionCache):
             target_context: Numba's CPU target.
         """
         # The runtime the loaded code calls, started once (its machine code kept beside ours).
-        runtime_cache.initialize(target_context, self._cache_path)
+        folder = getattr(self, "_cache_path", None)
+        if isinstance(folder, str | os.PathLike):
+            runtime_cache.initialize(target_context, folder)
+        else:  # a Numba whose cache keeps its folder elsewhere: its own start
+            rtsys.initialize(target_context)
         use_lazy_linking(target_context.codegen())  # bitcode parsed only when linked
         with self._guard_against_spurious_io_errors():
             return self._load_overload(sig, target_context)
