@@ -26,6 +26,7 @@ import gc
 import logging
 import math
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -140,6 +141,52 @@ def _ratios(rows: list[dict[str, Any]]) -> None:
         )
 
 
+def transcendentals(
+    n: int = TARGET_RATIO_AT, *, rounds: int = 7, block_seconds: float = 0.02
+) -> dict[str, Any]:
+    """Time NumPy's float64 ``power``, ``exp`` and ``expm1`` over ``n`` elements, as in a month.
+
+    A month takes each of them once over every firm (revenue growth's ``np.power(factor, 1/12)``,
+    chip demand's ``np.exp``, the investors' ``np.expm1``); they stay NumPy's calls, since a
+    compiled version may differ in the last bit (goal 5). With AVX-512, NumPy computes them a
+    vector at a time; without it, one element at a time with the C library, several times as
+    slowly. Inputs are in the ranges the month gives them; each call writes into a kept array.
+
+    Args:
+        n: Elements.
+        rounds: Timed blocks per function (the best counts).
+        block_seconds: Target duration of a block.
+
+    Returns:
+        Microseconds per call of each, and their total.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    out = np.empty(n)
+    calls: dict[str, Callable[[], object]] = {}
+    # The ranges a history month at 10,000 firms gives them.
+    factor = rng.uniform(1.01, 1.08, n)  # max(1 + annual growth, 0.05)
+    logit = rng.uniform(-3.0, 2.6, n)  # -z of the chip choice
+    exponent = rng.uniform(-4.9, -4.0, n)  # -spread * horizon of the annuity factor
+    calls["power_us"] = lambda: np.power(factor, 1.0 / 12.0, out=out)
+    calls["exp_us"] = lambda: np.exp(logit, out=out)
+    calls["expm1_us"] = lambda: np.expm1(exponent, out=out)
+    clock = time.process_time
+    best = dict.fromkeys(calls, math.inf)
+    for _ in range(rounds):
+        for name, call in calls.items():
+            done, t0 = 0, clock()
+            while True:
+                call()
+                done += 1
+                elapsed = clock() - t0
+                if elapsed >= block_seconds:
+                    break
+            best[name] = min(best[name], 1e6 * elapsed / done)
+    return {"elements": n, **best, "total_us": sum(best.values())}
+
+
 def memory(n_firms: int = MEMORY_FIRMS, months: int = 12) -> dict[str, Any]:
     """Return peak RSS of a whole ``baseline`` run with ``n_firms`` firms, in a fresh process."""
     from sim.scenario.loader import load_scenario
@@ -168,6 +215,11 @@ def run(quick: bool = False) -> dict[str, Any]:
     _ratios(rows)
     at = next((r for r in rows if r["firms"] == TARGET_RATIO_AT), None)
     ratio = at.get("ratio_vs_reference") if at else None
+    numpy_calls = transcendentals(rounds=rounds)
+    if at is not None:
+        month_us = 1e6 * at["firms"] / at["model"]["agent_steps_per_s"]
+        numpy_calls["model_month_us"] = month_us
+        numpy_calls["share_of_model_month"] = numpy_calls["total_us"] / month_us
     return {
         "scenario": SCENARIO,
         "reference_cap": cap,
@@ -179,4 +231,5 @@ def run(quick: bool = False) -> dict[str, Any]:
             "met": ratio is not None and ratio >= TARGET_RATIO,
         },
         "memory": mem,
+        "transcendentals": numpy_calls,
     }

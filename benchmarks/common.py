@@ -9,6 +9,7 @@ implementations measured in the same run are the result.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
@@ -133,6 +134,48 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _cpu_id() -> str | None:
+    """Return the CPU's family and model numbers (``family 25 model 1``), where Linux gives them."""
+    fields: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key in ("cpu family", "model") and key not in fields:
+                fields[key] = value.strip()
+            if not line.strip() and fields:  # the first processor's block is enough
+                break
+    except OSError:
+        return None
+    if "cpu family" not in fields or "model" not in fields:
+        return None
+    return f"family {fields['cpu family']} model {fields['model']}"
+
+
+def numpy_simd() -> str | None:
+    """Return the SIMD targets NumPy dispatches to on this CPU, and those it lacks.
+
+    ``"X86_V3; not X86_V4, AVX512_ICL, AVX512_SPR"``: what ``numpy.show_runtime()`` lists as found
+    and not found. Without AVX-512, NumPy computes float64 ``power``, ``exp`` and ``expm1`` one
+    element at a time with the C library, which moves goal 2a's ratio (docs/performance.md).
+    """
+    umath = None
+    for name in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):  # NumPy 2, 1
+        try:
+            umath = importlib.import_module(name)
+            break
+        except ImportError:
+            continue
+    dispatch = getattr(umath, "__cpu_dispatch__", None)
+    features = getattr(umath, "__cpu_features__", None)
+    if dispatch is None or features is None:
+        return None
+    found = [f for f in dispatch if features.get(f)]
+    lacking = [f for f in dispatch if not features.get(f)]
+    text = ", ".join(found) if found else "baseline only"
+    return f"{text}; not {', '.join(lacking)}" if lacking else text
+
+
 def _memory_gb() -> float | None:
     try:
         return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
@@ -150,6 +193,8 @@ def machine() -> dict[str, Any]:
         load = None
     return {
         "cpu": _cpu_model(),
+        "cpu_id": _cpu_id(),
+        "numpy_simd": numpy_simd(),
         "cores": os.cpu_count(),
         "memory_gb": _memory_gb(),
         "platform": platform.platform(),

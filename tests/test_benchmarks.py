@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from benchmarks import common
+from benchmarks import bench_population, common, markdown
 from benchmarks.__main__ import measure_parts
 from benchmarks.bench_run import MONTH_PHASES, PHASES, PhaseProfiler, _one_run
 from sim.model.observation import RunRecords
@@ -104,3 +104,28 @@ def test_the_benchmarks_set_the_blas_variables_workers_set() -> None:
     from sim.experiments.pool_start import BLAS_VARIABLES
 
     assert common.BLAS_VARIABLES == BLAS_VARIABLES
+
+
+def test_the_machine_description_names_numpys_simd_targets() -> None:
+    # Goal 2a's ratio moves with the CPU's vector extensions: the report says which NumPy uses.
+    import numpy as np
+
+    described = common.machine()
+    simd = described["numpy_simd"]
+    assert isinstance(simd, str) and simd
+    found = simd.split("; not ")[0].split(", ")
+    dispatch = np._core._multiarray_umath.__cpu_dispatch__
+    assert all(target in dispatch for target in found) or found == ["baseline only"]
+    line = markdown.machine(described)
+    assert line.startswith(f"Machine: {described['cpu']}") and simd in line
+
+
+def test_the_transcendentals_are_timed_and_shown_beside_goal_2a() -> None:
+    out = bench_population.transcendentals(64, rounds=1, block_seconds=0.0)
+    assert out["elements"] == 64
+    assert all(out[k] > 0.0 for k in ("power_us", "exp_us", "expm1_us"))
+    assert out["total_us"] == out["power_us"] + out["exp_us"] + out["expm1_us"]
+    row = {"firms": 10_000, "model_ratio_vs_boltzmann": 62.0}
+    data = {"population": {"rows": [row], "transcendentals": {"share_of_model_month": 0.4}}}
+    (goal,) = markdown.goal_rows(data)
+    assert goal[1] == "62x (NumPy's power, exp, expm1: 40% of the month)" and goal[3] == "no"
