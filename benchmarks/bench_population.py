@@ -26,7 +26,6 @@ import gc
 import logging
 import math
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -151,6 +150,7 @@ def transcendentals(
     compiled version may differ in the last bit (goal 5). With AVX-512, NumPy computes them a
     vector at a time; without it, one element at a time with the C library, several times as
     slowly. Inputs are in the ranges the month gives them; each call writes into a kept array.
+    The calls are timed as the population's steps are (:func:`benchmarks.common.compare_steps`).
 
     Args:
         n: Elements.
@@ -172,18 +172,8 @@ def transcendentals(
     calls["power_us"] = lambda: np.power(factor, 1.0 / 12.0, out=out)
     calls["exp_us"] = lambda: np.exp(logit, out=out)
     calls["expm1_us"] = lambda: np.expm1(exponent, out=out)
-    clock = time.process_time
-    best = dict.fromkeys(calls, math.inf)
-    for _ in range(rounds):
-        for name, call in calls.items():
-            done, t0 = 0, clock()
-            while True:
-                call()
-                done += 1
-                elapsed = clock() - t0
-                if elapsed >= block_seconds:
-                    break
-            best[name] = min(best[name], 1e6 * elapsed / done)
+    timed_calls = compare_steps(calls, n, rounds=rounds, block_seconds=block_seconds)
+    best = {name: 1e6 * t.seconds_per_step for name, t in timed_calls.items()}
     return {"elements": n, **best, "total_us": sum(best.values())}
 
 
