@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
 
         console.print(markdown.report(report), markup=False, highlight=False, soft_wrap=True)
     report["wall_s"] = time.perf_counter() - started
-    report["machine"]["load_average_after"] = common.machine()["load_average"]
+    report["machine"]["load_average_after"] = common.load_average()
     write_json(out, report)
     console.print(f"wrote {out} ({report['wall_s']:.0f} s)")
     return 0

@@ -140,14 +140,13 @@ def _cpuinfo() -> dict[str, str]:
     return fields
 
 
-def _cpu_model() -> str:
-    name = _cpuinfo().get("model name")
-    return name or platform.processor() or platform.machine()
+def _cpu_model(fields: dict[str, str]) -> str:
+    """Return the CPU's name from its :func:`_cpuinfo` ``fields``, else what Python knows."""
+    return fields.get("model name") or platform.processor() or platform.machine()
 
 
-def _cpu_id() -> str | None:
-    """Return the CPU's family and model numbers (``family 25 model 1``), where Linux gives them."""
-    fields = _cpuinfo()
+def _cpu_id(fields: dict[str, str]) -> str | None:
+    """Return the family and model (``family 25 model 1``) in :func:`_cpuinfo` ``fields``."""
     if "cpu family" not in fields or "model" not in fields:
         return None
     return f"family {fields['cpu family']} model {fields['model']}"
@@ -184,22 +183,27 @@ def _memory_gb() -> float | None:
         return None
 
 
+def load_average() -> list[float] | None:
+    """Return the 1, 5 and 15-minute load averages, rounded (``None`` where there are none)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
 def machine() -> dict[str, Any]:
     """Return a description of the machine and software the benchmark ran on."""
     from sim.results.store import git_commit, versions
 
-    try:
-        load = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        load = None
+    cpuinfo = _cpuinfo()
     return {
-        "cpu": _cpu_model(),
-        "cpu_id": _cpu_id(),
+        "cpu": _cpu_model(cpuinfo),
+        "cpu_id": _cpu_id(cpuinfo),
         "numpy_simd": numpy_simd(),
         "cores": os.cpu_count(),
         "memory_gb": _memory_gb(),
         "platform": platform.platform(),
-        "load_average": load,
+        "load_average": load_average(),
         "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
         "versions": versions(),
         "git_commit": git_commit(),
