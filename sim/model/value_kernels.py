@@ -78,12 +78,18 @@ def enforcement_cost(
     number keeps the order). A row with no share above 0, or whose ``total`` is not finite (it
     may hold NaN, and NumPy's maximum then decides which NaN, or which zero), has NaN instead:
     the caller takes NumPy's there.
+
+    The largest weight is found by its bits, as an integer maximum: a float64 at or above +0.0
+    orders as its bits do as an int64, and every value with the sign bit set (below 0, -0.0, a
+    NaN so signed) has negative bits; so the largest bits (from -1, standing for none) are those
+    of the largest value with the sign bit clear, a NaN so signed being above +inf.
     """
     n_reg, n = weights.shape
     for r in range(n_reg):
         divisor[r] = total[r] if total[r] > 0.0 else 1.0
     top = largest.view(np.int64)
     top[:] = -1
+    bits = weights.view(np.int64)
     a, b = np.empty(min(n, BLOCK)), np.empty(min(n, BLOCK))
     for lo in range(0, n, BLOCK):
         m = min(BLOCK, n - lo)
@@ -97,11 +103,15 @@ def enforcement_cost(
             d, s_r, fine_r = divisor[r], stringency[r], p_fine[r] * fine_share[r]
             freeze_r = p_freeze[r] * stringency[r] * freeze_years[r] * penalty
             weights_r, cost_r = weights[r, lo : lo + m], cost[r, lo : lo + m]
+            # The row's largest bits in the same loop: it waits on its divisions, and the
+            # comparisons fill that wait (a loop of their own cost a tenth of the pass).
+            bits_r, top_r = bits[r, lo : lo + m], top[r]
             for j in range(m):
                 s = weights_r[j] / d
                 zc = kernels.minimum(s_r * a[j] + b[j], 1.0)
                 cost_r[j] = zc * (fine_r * domestic_b[j] + freeze_r) * s
-            top[r] = largest_bits(weights_r, top[r])
+                top_r = max(top_r, bits_r[j])
+            top[r] = top_r
     exact = True
     for r in range(n_reg):
         largest[r] = largest[r] / divisor[r]
@@ -130,22 +140,6 @@ def enforcement_pass(
         weights, total, compliance, strikes, domestic_share, stringency, p_fine, fine_share,
         p_freeze, freeze_years, penalty, full_pressure, strike_weight, cost, largest, divisor,
     )  # fmt: skip
-
-
-@kernel
-def largest_bits(values: FloatArray, start: int) -> int:
-    """Return the largest of ``start`` and the bits (as int64) of ``values``.
-
-    A float64 at or above +0.0 orders as its bits do as an int64, and every value with the sign
-    bit set (below 0, -0.0, a NaN so signed) has negative bits: so the result, unless ``start``,
-    is the bits of the largest value with the sign bit clear, a NaN so signed being above +inf.
-    An integer maximum, which the loop vectorizes; ``start = -1`` stands for none.
-    """
-    bits = values.view(np.int64)
-    top = start
-    for j in range(bits.shape[0]):
-        top = max(top, bits[j])
-    return top
 
 
 @kernel

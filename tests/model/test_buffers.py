@@ -79,17 +79,29 @@ def test_copies_and_pickles_of_a_keeper_start_empty() -> None:
 
 
 @pytest.mark.parametrize("n", [*range(0, 40), 127, 128, 129, 4099, 100_003])
-def test_largest_bits_are_those_of_the_largest_value_with_the_sign_bit_clear(n: int) -> None:
+def test_the_largest_weight_is_the_largest_value_with_the_sign_bit_clear(n: int) -> None:
+    """enforcement_cost finds each row's largest weight by its bits, as an integer maximum."""
     rng = np.random.default_rng(n)
     x = rng.standard_normal(n) * np.exp(rng.uniform(-300, 300, n))
     edges = [0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 5e-324, -5e-324]
+    ones, halves = np.ones(2), np.full(2, 0.5)
+    firm = np.full(n, 0.5)
     for k in range(len(edges) + 1):
         y = x.copy()
         y[rng.permutation(n)[: min(k, n)]] = edges[: min(k, n)]
-        kept = y[~np.signbit(y)].view(np.int64)  # NaN so signed above +inf
-        expected = kept.max() if kept.size else -1
-        assert value_kernels.largest_bits(y, -1) == expected
-        assert value_kernels.largest_bits(y, 2**62) == max(expected, 2**62)
+        weights = np.ascontiguousarray(np.stack([y, y[::-1] * -1.0]))
+        largest, divisor, cost = np.empty(2), np.empty(2), np.empty_like(weights)
+        value_kernels.enforcement_cost(
+            weights, ones, firm, firm, firm, halves, halves, halves, halves, halves, 1.0, 1.0,
+            0.5, cost, largest, divisor,
+        )  # fmt: skip
+        for r in range(2):
+            kept = weights[r][~np.signbit(weights[r])].view(np.int64)  # NaN so signed above +inf
+            top = np.int64(kept.max() if kept.size else -1).view(np.float64)
+            if top > 0.0:  # the largest share (divisor 1.0); NaN where there is none above 0
+                assert largest[r] == top
+            else:
+                assert np.isnan(largest[r])
 
 
 def test_the_largest_share_is_numpys_on_rows_of_zeros_and_nan() -> None:
