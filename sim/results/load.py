@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 class Results:
     """A batch or sweep folder, loaded.
 
-    The small tables (``manifest``, ``runs``, ``summary``) are read at once; the datasets
-    (``timeseries``, ``stakeholders``, ``network``) and ``design`` are read on first access.
+    The manifest is read at once; the tables (``runs``, ``summary``, the datasets
+    ``timeseries``, ``stakeholders``, ``network``, and ``design``) on first access, so that a
+    batch that returns its results does not read back what it has just written unless asked.
 
     An unfinished batch (interrupted, stopped by a full disk or lost workers, killed, or still
     running) is read from its run records, which are always current: ``partial`` is true,
@@ -31,8 +32,6 @@ class Results:
     Attributes:
         folder: The folder.
         manifest: The manifest.
-        runs: One row per finished run (see the module docs).
-        summary: Run-level outcomes of every successful run.
         partial: The batch has not finished: only the runs finished so far are read.
     """
 
@@ -42,9 +41,16 @@ class Results:
         self.partial = self.manifest.get("status") not in FINISHED
         if self.partial:
             self._read_records()
-        else:
-            self.runs = self._table(RUNS)
-            self.summary = self._table(SUMMARY)
+
+    @functools.cached_property
+    def runs(self) -> pd.DataFrame:
+        """One row per finished run (for an unfinished batch, read from its run records)."""
+        return self._table(RUNS)
+
+    @functools.cached_property
+    def summary(self) -> pd.DataFrame:
+        """Run-level outcomes of every successful run."""
+        return self._table(SUMMARY)
 
     def _read_records(self) -> None:
         """Read an unfinished batch from its run records; its counts follow them."""
@@ -54,6 +60,7 @@ class Results:
         params = manifest.get("design", {}).get("parameters", {}) if self.kind == "sweep" else {}
         types = {name: str(spec.get("type", "float")) for name, spec in params.items()}
         schema = runs_schema(types, sweep=self.kind == "sweep")
+        # Set here, these take the place of the tables' reads (cached properties).
         self.runs, self.summary = BatchFolder(self.folder).read_recorded(schema)
         total = manifest.get("counts", {}).get("total")
         failed = int((self.runs["status"] != "ok").sum())
