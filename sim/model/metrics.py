@@ -2,9 +2,10 @@
 
 Each :class:`Metric` has a name, a unit, a description, whether it is a monthly flow or a stock, and
 the function that computes it from a model (its DataCollector reporter). :func:`month_values` gives
-every metric's value of the month in one pass, from the firm sums computed once; a metric's
-function returns its value there. The DataCollector, the stored tables, the summaries, the plots
-and the docs all read :data:`METRICS`.
+every metric's value of the month from the row of numbers the metrics read
+(:mod:`sim.model.metric_rows`, where the formulas are; a run's own collector keeps that row a month
+and computes its months at once); a metric's function returns its value there. The DataCollector,
+the stored tables, the summaries, the plots and the docs all read :data:`METRICS`.
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.model import sum_kernels
+from sim.model import metric_rows
 from sim.model.centre import PULLS
-from sim.model.kernels import contiguous
 
 if TYPE_CHECKING:
     from sim.model.policy_model import PolicyModel
 
-BN = 1e9
 TURN_DROP = 0.05
 """Fall of the centre's platform stringency below its peak that dates its turn (position units)."""
 
@@ -49,94 +48,16 @@ class Metric:
     compute: Callable[[PolicyModel], float | int]
 
 
-def metric_sums(m: PolicyModel) -> np.ndarray:
-    """Return the firm sums the metrics read, in one pass over the firms.
-
-    In the order of :data:`sim.model.sum_kernels.METRIC_SUMS`; each has the bits of the NumPy
-    reduction it stands for (:func:`sim.model.sum_kernels.metric_sums`).
-    """
-    f = m.firms
-    sums = np.empty(sum_kernels.N_SUMS)
-    sum_kernels.metric_sums(
-        f.compliance, f.alignment, contiguous(f.split[:, 2]), f.revenue, contiguous(f.rd_spend),
-        f.ai_capability, f.compute_foreign, f.compute_domestic, 1.0 - m.chips.performance_gap,
-        contiguous(f.market_value), f.discount_rate, f.listed, f.golden_share, f.freeze_until,
-        int(m.month), f.sector, len(f.sector_names), f.buffers.empty("gathered value", (2 * f.n,)),
-        sums,
-    )  # fmt: skip
-    return sums
-
-
-def _ratio(num: float, den: float) -> float:
-    """Return ``num / den``, or 0.0 when ``den`` is not positive."""
-    return num / den if den > 0 else 0.0
-
-
-def _usd(cny_bn: float, usd_per_cny: float) -> float:
-    """Return an amount in CNY bn in USD."""
-    return float(cny_bn * BN * usd_per_cny)
-
-
 def month_values(m: PolicyModel) -> dict[str, float | int]:
     """Return every declared metric's value this month, by name, in the order of :data:`METRICS`.
 
-    One pass: the firm sums are computed once (:func:`metric_sums`), and each metric is read from
-    them and the model. Counts are ``int``, other values ``float``.
+    The month's row of numbers (:func:`sim.model.metric_rows.capture`) and the metrics computed
+    from it (:func:`sim.model.metric_rows.row_values`: the formulas a run's records apply to all
+    its months at once). Counts are ``int``, other values ``float``.
     """
-    # The firm sums, named as in sim.model.sum_kernels.METRIC_SUMS.
-    (compliance, alignment, expansion_revenue, revenue, rd_spend, ai_capability, compute_foreign,
-     compute_domestic, compute_total, effective_domestic, effective_total, rate_listed_value,
-     listed_weight, listed_value, unlisted_value, freezes, golden_shares,
-     hhi) = metric_sums(m).tolist()  # fmt: skip
-    flows, n, usd_per_cny = m.flows, m.firms.n, m.params.valuation.usd_per_cny
-    regulators, chips, policy = m.regulators, m.chips, m.policy
-    position, pulls = m.influence.position, m.centre.pulls
-    # ndarray.mean divides the sum by the count: the same float division.
-    mean_compliance = compliance / n if n else float(np.mean(m.firms.compliance))
-    mean_alignment = alignment / n if n else float(np.mean(m.firms.alignment))
-    # np.mean of a handful of floats adds them in order, as sum() does, without building an array.
-    mean_stringency = (
-        float(sum([r.stringency for r in regulators])) / len(regulators)
-        if regulators else float(np.mean([]))
-    )  # fmt: skip
-    return {
-        "market_value_usd": listed_value * BN,
-        "unlisted_value_usd": unlisted_value * BN,
-        "fines_count": int(flows["fines_count"]),
-        "fines_value_usd": _usd(flows["fines_value_cny_bn"], usd_per_cny),
-        "mean_compliance": mean_compliance,
-        "mean_alignment": mean_alignment,
-        "expansion_share": _ratio(expansion_revenue, revenue),
-        "open_investigations": sum([len(r.investigations) for r in regulators]),
-        "freezes_active": int(freezes),
-        "deals_signed": int(flows["deals_signed"]),
-        "subsidies_usd": _usd(flows["subsidies_cny_bn"], usd_per_cny),
-        "fund_capital_deployed_usd": _usd(flows["fund_capital_deployed_cny_bn"], usd_per_cny),
-        "golden_shares": int(golden_shares),
-        "rd_spend_usd": _usd(rd_spend, usd_per_cny),
-        "ai_capability": ai_capability / max(m.firms.ai_capability0, 1e-12),
-        "foreign_compute_share": _ratio(compute_foreign, compute_total),
-        "domestic_compute_share": _ratio(compute_domestic, compute_total),
-        "chip_self_reliance": _ratio(effective_domestic, effective_total),
-        "domestic_performance_gap": float(chips.performance_gap),
-        "compute_shortfall_share": float(chips.shortfall_share),
-        "effective_stringency": policy.item(0),
-        "effective_self_reliance": policy.item(1),
-        "central_stance": position.item(0, 0),
-        "mean_regulator_stringency": mean_stringency,
-        "regulatory_uncertainty": float(m.uncertainty),
-        "mean_discount_rate": _ratio(rate_listed_value, listed_weight),
-        "hhi": hhi,
-        "jobs_index": m.jobs_index(revenue),
-        "central_self_reliance": position.item(0, 1),
-        # The pulls, in the order of PULLS (constant keys: the dictionary is built at once).
-        "centre_pull_priorities": pulls.item(0, 0),
-        "centre_pull_growth": pulls.item(1, 0),
-        "centre_pull_jobs": pulls.item(2, 0),
-        "centre_pull_value": pulls.item(3, 0),
-        "centre_pull_ai": pulls.item(4, 0),
-        "centre_pull_stakeholders": pulls.item(5, 0),
-    }
+    row = np.empty(metric_rows.N_ROW)
+    metric_rows.capture(m, row)
+    return metric_rows.row_values(m, row)
 
 
 def _reporter(name: str) -> Callable[[PolicyModel], float | int]:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.mesa_interface import RUN_COLUMNS, month_start, months_through
+from sim.model.metric_rows import RunCollector
 from sim.model.metrics import METRIC_NAMES, METRICS, METRICS_BY_NAME, month_values
 from sim.scenario.base import DIMENSIONS
 
@@ -107,6 +108,9 @@ class RunRecords:
     _collecting: (
         tuple[Any, list[Any] | None, list[tuple[Any, str]], list[tuple[Any, Any]]] | None
     ) = None
+    #: Whether the collector keeps the metrics as rows (:class:`RunCollector`) rather than having
+    #: them appended each month.
+    _as_rows: bool = False
     #: The first days of the scenario's months (:func:`~sim.model.mesa_interface.month_starts`).
     _dates: tuple[pd.Timestamp, ...] = ()
     #: The scenario's last month (``months - 1``) and the calendar month of its first (1-12).
@@ -132,15 +136,23 @@ class RunRecords:
         After the scenario's last month ``running`` turns false (Mesa's ``batch_run`` stops).
         The metrics go into the DataCollector's ``model_vars`` as ``DataCollector.collect`` puts
         them, without its deep copy of each value: every reporter returns a scalar, a new object
-        each month. The declared metrics' reporters are not called one by one: their values are
-        computed in one pass (:func:`~sim.model.metrics.month_values`), each the value its
-        reporter returns; any other reporter is called.
+        each month. The declared metrics' reporters are not called one by one: with the model's
+        own collector (:class:`RunCollector`, every metric in order) the month's numbers are
+        kept as a row and the metrics computed when read; with another collector their values
+        are computed in one pass a month (:func:`~sim.model.metrics.month_values`), each the
+        value its reporter returns. Any other reporter is called.
         """
         collector = self.datacollector
         if self._collecting is None or self._collecting[0] is not collector:
             self._collecting = (collector, *_plan(collector))
+            self._as_rows = (
+                type(collector) is RunCollector and collector.source is self
+                and self._collecting[1] is not None
+            )  # fmt: skip
         _, in_order, metrics, others = self._collecting
-        if in_order is not None:
+        if self._as_rows:
+            collector.keep_month()
+        elif in_order is not None:
             values = month_values(self)  # type: ignore[arg-type]
             _consume(map(operator.call, in_order, values.values()))
         elif metrics:
@@ -161,11 +173,16 @@ class RunRecords:
 
         A metric's values are ints for a count and floats otherwise (see
         :class:`~sim.model.metrics.Metric`): each column is read into the dtype that
-        ``np.asarray`` would infer for them, without inferring it (half the cost).
+        ``np.asarray`` would infer for them, without inferring it (half the cost). Metrics kept
+        as rows are computed from the rows, not read back from the collector's lists.
         """
-        values = self.datacollector.model_vars
-        columns = {name: _column(v, _DTYPES.get(name)) for name, v in values.items()
-                   if name not in RUN_COLUMNS}  # fmt: skip
+        collector = self.datacollector
+        kept = self._as_rows and self._collecting is not None \
+            and self._collecting[0] is collector and collector.months_kept > 0  # fmt: skip
+        values = collector.reported if kept else collector.model_vars
+        from_rows = collector.metric_arrays() if kept else {}
+        columns = {name: from_rows[name] if name in from_rows else _column(v, _DTYPES.get(name))
+                   for name, v in values.items() if name not in RUN_COLUMNS}  # fmt: skip
         n = len(next(iter(columns.values()))) if columns else 0
         return {"date": month_dates(self.start, n), **columns}
 

@@ -48,6 +48,7 @@ from sim.model.mesa_interface import (
     shuffle_step,
     start_period,
 )
+from sim.model.metric_rows import RunCollector, jobs_index
 from sim.model.observation import FINE_COLUMNS, RunRecords
 from sim.model.signals import Signals
 from sim.model.timeline import apply_event, compiled_timeline
@@ -187,7 +188,7 @@ class PolicyModel(RunRecords, mesa.Model):
         self.expected_cost = self.enforcement.expected_cost()
         if (investors := self.investors) is not None:
             investors.calibrate()
-        self.datacollector = mesa.DataCollector(model_reporters=collector_reporters())
+        self.datacollector = RunCollector(self, model_reporters=collector_reporters())
         self._firm_rows = []
         self._positions = []
         self._networks = []
@@ -317,17 +318,20 @@ class PolicyModel(RunRecords, mesa.Model):
         # ties[block] += engagement_tie * split[:n_named, 3], in one compiled call.
         self.influence.engage(self._engaged, self.firms.split[:, 3], self._month_params[3])
 
+    def start_revenue(self) -> np.float64:
+        """Return the firms' total revenue at the start (it never changes: summed once)."""
+        if self._revenue0_total is None:
+            self._revenue0_total = self.firms.revenue0.sum()
+        return self._revenue0_total
+
     def jobs_index(self, revenue_total: float | None = None) -> float:
         """Return the jobs proxy (100 at the start).
 
         Args:
             revenue_total: The firms' total revenue (``firms.revenue.sum()``), when known.
         """
-        if self._revenue0_total is None:  # starting revenue never changes: summed once
-            self._revenue0_total = self.firms.revenue0.sum()
         total = self.firms.revenue.sum() if revenue_total is None else revenue_total
-        ratio = float(total / self._revenue0_total)
-        return 100.0 * ratio**0.6 + self.deal_jobs
+        return jobs_index(float(total / self.start_revenue()), self.deal_jobs)
 
     def step(self) -> None:
         """Advance the model by one month."""
