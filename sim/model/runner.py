@@ -151,11 +151,18 @@ def run_scenario(
 
 
 def release_model(model: mesa.Model) -> None:
-    """Let a finished model be garbage-collected.
+    """Let a finished model be freed at once, by reference counting.
 
     Mesa 3.3 keeps every model ever built as a key of the class attribute ``mesa.Agent._ids``
     (mesa/mesa#3179, fixed upstream by #3180), so a process running thousands of runs would grow
     without bound; the model's key is dropped here.
+
+    A model is also a web of reference cycles: each agent and the model's collector refer to the
+    model, and Mesa's model keeps its own bound ``step``. Left as it is, a finished model waits for
+    Python's cyclic garbage collector, and having lived through the collections of its run it waits
+    in the older generations, whose passes cost more (about 1% of a history run in all). Emptying
+    the agents' and the model's attributes breaks every cycle, so the model and everything it
+    held are freed when this returns. The model is unusable afterwards.
 
     Args:
         model: A model no longer needed.
@@ -163,3 +170,6 @@ def release_model(model: mesa.Model) -> None:
     ids = getattr(mesa.Agent, "_ids", None)
     if isinstance(ids, dict):
         ids.pop(model, None)
+    for agent in list(model.agents):
+        vars(agent).clear()
+    vars(model).clear()
