@@ -16,7 +16,7 @@ import os
 import random
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -153,6 +153,9 @@ def collector_reporters() -> dict[str, Callable[[PolicyModel], Any]]:
     return {"date": _date, "scenario": _scenario_name, **reporters()}
 
 
+_Agent = TypeVar("_Agent")
+
+
 class Stepper(Protocol):
     """An agent with a ``step`` method."""
 
@@ -162,6 +165,19 @@ class Stepper(Protocol):
 
 def shuffle_step(rng: random.Random, agents: Sequence[Stepper]) -> None:
     """Call ``step`` on each agent in a random order: ``AgentSet.shuffle_do("step")`` made plain.
+
+    The order is :func:`shuffled`'s.
+
+    Args:
+        rng: The model's ``random`` (Mesa's ``AgentSet.random``).
+        agents: The agents, in the order they were added to the model.
+    """
+    for agent in shuffled(rng, agents):
+        agent.step()
+
+
+def shuffled(rng: random.Random, agents: Sequence[_Agent]) -> list[_Agent]:
+    """Return the agents in the order ``AgentSet.shuffle_do`` would step them.
 
     The order is the one ``model.agents_by_type[kind].shuffle_do("step")`` gives, from the same
     draws of the model's ``random``: Mesa shuffles a list of the set's members in the order they
@@ -187,5 +203,4 @@ def shuffle_step(rng: random.Random, agents: Sequence[Stepper]) -> None:
             order[i], order[j] = order[j], order[i]
     else:
         rng.shuffle(order)
-    for agent in order:
-        agent.step()
+    return order

@@ -27,7 +27,7 @@ from sim.model import start_cache, value_kernels
 from sim.model.agents.chips import ChipMarket
 from sim.model.agents.firms import FirmPopulation, PlatformFirm
 from sim.model.agents.funds import ChipFund, Fund, GoldenShareFund, GuidanceFund, Investors
-from sim.model.agents.municipalities import Municipality
+from sim.model.agents.municipalities import CityTable, Municipality, cities_month
 from sim.model.agents.regulators import Regulator
 from sim.model.centre import Centre
 from sim.model.enforcement_risk import (
@@ -46,6 +46,7 @@ from sim.model.mesa_interface import (
     model_inputs,
     month_starts,
     shuffle_step,
+    shuffled,
     start_period,
 )
 from sim.model.metric_rows import RunCollector, jobs_index
@@ -101,6 +102,8 @@ class PolicyModel(RunRecords, mesa.Model):
     firms: FirmPopulation
     regulators: list[Regulator]
     cities: list[Municipality]
+    #: The cities' numbers, a column a city.
+    city_table: CityTable
     funds: list[Fund]
     #: The guidance funds, which co-invest in the cities' deals.
     guidance_funds: list[GuidanceFund]
@@ -144,6 +147,7 @@ class PolicyModel(RunRecords, mesa.Model):
 
         self.firms = start_cache.firms(scenario, self.rng)
         self.regulators = [Regulator(self, name=n, spec=s) for n, s in scenario.regulators.items()]
+        self.city_table = CityTable(len(scenario.cities))
         self.cities = [
             Municipality(self, name=n, spec=s, index=i)
             for i, (n, s) in enumerate(scenario.cities.items())
@@ -356,7 +360,7 @@ class PolicyModel(RunRecords, mesa.Model):
         shuffle_step(self.random, self.regulators)
         for fund in self._acting:
             fund.step()
-        shuffle_step(self.random, self.cities)
+        cities_month(self, shuffled(self.random, self.cities))
 
         fp, cp = self._month_params[:2]
         self.chips.update_capacity(cp)

@@ -9,10 +9,10 @@ solve wrote, after checking that the state it starts from is the one the first r
 bit for bit. Nothing mutable is shared between runs: every array is copied in.
 
 What the solve may read or write is every number and array held by the firms, the influence
-network, the chip market, the uncertainty state, the regulators and the cities, and the model's
-own policy, pressure and uncertainty (:func:`_holders`). An array the solve changes in place is
-written back in place (so arrays that share memory go on sharing it); an array it replaces is
-replaced by a copy of the solved one.
+network, the chip market, the uncertainty state, the cities' table, the regulators and the cities,
+and the model's own policy, pressure and uncertainty (:func:`_holders`). An array the solve
+changes in place is written back in place (so arrays that share memory go on sharing it); an
+array it replaces is replaced by a copy of the solved one.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def _fresh_copy(original: FirmPopulation) -> FirmPopulation | None:
 
 def _holders(model: PolicyModel) -> list[Any]:
     """Return the objects whose numbers and arrays the solve may read or write."""
-    return [model.firms, model.influence, model.chips, model._uncertainty,
+    return [model.firms, model.influence, model.chips, model._uncertainty, model.city_table,
             *model.regulators, *model.cities]  # fmt: skip
 
 

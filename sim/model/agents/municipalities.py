@@ -12,26 +12,75 @@ a softer line: their anchor on platform stringency falls in proportion to the gr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import mesa
 import numpy as np
 
-from sim.model import draw_kernels
+from sim.model import city_kernels, draw_kernels
 from sim.scenario.schema import CitySpec
 
 if TYPE_CHECKING:
     from sim.model.policy_model import PolicyModel
 
 
+class CityTable:
+    """The cities' numbers, a column a city, which :func:`cities_month` advances all at once.
+
+    Args:
+        n: The number of cities.
+    """
+
+    def __init__(self, n: int) -> None:
+        #: Perceived growth, deal budget and budget refilled since the start
+        #: (rows :data:`~sim.model.city_kernels.SEEN`, ``BUDGET``, ``REFILLED``).
+        self.state = np.zeros((city_kernels.N_STATE, n))
+        #: What a city's month reads and never changes (rows ``MEMORY`` ... ``LOBBY_STRENGTH``).
+        self.constants = np.zeros((city_kernels.N_CONSTANTS, n))
+        #: This month's deal rate of each city.
+        self.rate = np.zeros(n)
+        #: Each city's row in the influence network (found at the first month).
+        self.rows: np.ndarray | None = None
+
+
+class _StateRow:
+    """A city's number kept in a row of its table's state, read as a Python float.
+
+    Args:
+        row: The row of :attr:`CityTable.state`.
+        doc: What the number is.
+    """
+
+    def __init__(self, row: int, doc: str) -> None:
+        self.row = row
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, city: None, owner: type) -> _StateRow: ...
+
+    @overload
+    def __get__(self, city: Municipality, owner: type) -> float: ...
+
+    def __get__(self, city: Municipality | None, owner: type) -> _StateRow | float:
+        if city is None:
+            return self
+        return float(city._table.state.item(self.row, city.index))
+
+    def __set__(self, city: Municipality, value: float) -> None:
+        city._table.state[self.row, city.index] = value
+
+
 class Municipality(mesa.Agent):
     """A city government (Beijing, Hangzhou, Shenzhen, ...).
+
+    Its perceived growth and budget are kept in the model's :class:`CityTable`, in its column
+    ``index``.
 
     Args:
         model: The model.
         name: City name.
         spec: Its scenario specification.
-        index: Its index among cities (firms' ``hq`` refers to it).
+        index: Its index among cities (firms' ``hq`` refers to it, and its table's column).
     """
 
     model: PolicyModel
@@ -41,31 +90,38 @@ class Municipality(mesa.Agent):
         self.name = name
         self.spec = spec
         self.index = index
-        self.growth_seen = model.gdp_growth
-        self.budget_cny_bn = spec.budget_cny_bn
+        self._table = table = model.city_table
         self.deals = 0
-        #: Budget refilled and subsidies paid since the start (for the money-conservation check).
-        self.refilled_cny_bn = 0.0
+        #: Subsidies paid since the start (for the money-conservation check).
         self.subsidies_cny_bn = 0.0
         self._cdf: np.ndarray = np.zeros(0)
         self._cdf_month = -1
         self._cdf_last = 1.0
         self._row: int | None = None
         self._home: np.ndarray = np.zeros(0, dtype=bool)
-        # A run's parameters and the (frozen) specification never change: their numbers are read
-        # once into plain attributes (a field of a schema model is a slower read than these).
+        # A run's parameters and the (frozen) specification never change: the numbers a month
+        # reads are put in the table once, those of a deal in plain attributes (a field of a
+        # schema model is a slower read than these).
         p = model.params.cities
-        self._refill = spec.budget_cny_bn / 12.0
-        self._cap, self._target, self._home_pull = (
-            spec.budget_cny_bn, spec.growth_target, spec.home_pull,
-        )  # fmt: skip
-        self._memory, self._gap_scale = p.growth_memory_months, p.gap_scale
-        self._caution_threshold = (spec.caution, p.support_threshold)
-        self._ideal, self._lobby_strength = spec.position.platform_stringency, p.lobby_strength
-        self._deal_rate, self._deal_size, self._subsidy_share = (
-            p.deal_rate, p.deal_size_cny_bn, p.subsidy_share,
-        )  # fmt: skip
+        k, column = city_kernels, table.constants[:, index]
+        column[k.MEMORY], column[k.GAP_SCALE] = p.growth_memory_months, p.gap_scale
+        column[k.REFILL], column[k.CAP] = spec.budget_cny_bn / 12.0, spec.budget_cny_bn
+        column[k.TARGET], column[k.DEAL_RATE] = spec.growth_target, p.deal_rate
+        column[k.CAUTION], column[k.THRESHOLD] = spec.caution, p.support_threshold
+        column[k.IDEAL] = spec.position.platform_stringency
+        column[k.LOBBY_STRENGTH] = p.lobby_strength
+        self.growth_seen = model.gdp_growth
+        self.budget_cny_bn = spec.budget_cny_bn
+        self.refilled_cny_bn = 0.0
+        self._home_pull = spec.home_pull
+        self._deal_size, self._subsidy_share = p.deal_size_cny_bn, p.subsidy_share
         self._deal_growth, self._jobs_per_bn = p.deal_growth, p.jobs_per_bn
+
+    growth_seen = _StateRow(city_kernels.SEEN, "Perceived annual growth: a moving average of GDP.")
+    budget_cny_bn = _StateRow(city_kernels.BUDGET, "What is left of the deal budget, billion CNY.")
+    refilled_cny_bn = _StateRow(
+        city_kernels.REFILLED, "Budget refilled since the start (for the money-conservation check)."
+    )
 
     @property
     def growth_gap(self) -> float:
@@ -75,54 +131,47 @@ class Municipality(mesa.Agent):
     def support(self) -> float:
         """How supportive the centre looks to this city, in [0, 1]."""
         m = self.model
-        caution, threshold = self._caution_threshold
-        raw = 1.0 - caution * m.influence.position.item(0, 0) / threshold
-        # min(max(raw + 0.5 * max(signal, 0.0), 0.0), 1.0), as comparisons (the same result,
-        # NaN and -0.0 included: max keeps its first argument unless the second is greater).
-        signal = m.signal
-        if signal < 0.0:
-            signal = 0.0
-        support = raw + 0.5 * signal
-        if support < 0.0:
-            support = 0.0
-        if support > 1.0:
-            support = 1.0
-        return support
+        constants, i = self._table.constants, self.index
+        return city_kernels.support(
+            constants.item(city_kernels.CAUTION, i), constants.item(city_kernels.THRESHOLD, i),
+            m.influence.position.item(0, 0), m.signal,
+        )  # fmt: skip
 
     def step(self) -> None:
-        """Update perceived growth and budget, offer deals, and lobby."""
+        """Update perceived growth and budget, offer deals, and lobby.
+
+        The arithmetic is :func:`~sim.model.city_kernels.city_month` for this city alone; a
+        model's month does every city's at once (:func:`cities_month`).
+        """
         m = self.model
-        seen = self.growth_seen
-        self.growth_seen = seen = seen + (m.gdp_growth - seen) / self._memory
-        budget = self.budget_cny_bn
-        cap = self._cap
-        refilled = budget + self._refill
-        if cap < refilled:  # min(budget + refill, cap)
-            refilled = cap
-        self.refilled_cny_bn += refilled - budget
-        self.budget_cny_bn = refilled
-        gap = self._target - seen
-        share = gap / self._gap_scale
-        # min(max(share, 0.0), 1.0). A share that is not positive makes the rate 0.0 (or NaN)
-        # whatever the support, and no deal: support is not read then.
-        if share > 0.0:
-            if share > 1.0:
-                share = 1.0
-            rate = self._deal_rate * share * self.support()
-            if rate > 0:
-                rng = m.rng
-                normal = rng.standard_normal
-                for _ in range(int(rng.poisson(rate))):
-                    # rng.normal(-0.125, 0.5) is -0.125 + 0.5 * a standard normal draw, the
-                    # same draw and operations (NumPy's random_normal), at less cost a call.
-                    amount = self._deal_size * float(np.exp(-0.125 + 0.5 * normal()))
-                    subsidy = self._subsidy_share * amount
-                    if subsidy > self.budget_cny_bn:
-                        break
-                    row = self.choose_firm()
-                    self.budget_cny_bn -= subsidy
-                    m.sign_deal(self, row, amount, subsidy)
-        self.lobby(gap)
+        table, i = self._table, self.index
+        city_kernels.city_month(
+            m.gdp_growth, m.influence.position.item(0, 0), m.signal, table.constants, table.state,
+            m.influence.anchor, influence_rows(m), i, i + 1, table.rate,
+        )  # fmt: skip
+        self.offer_deals(table.rate.item(i))
+
+    def offer_deals(self, rate: float) -> None:
+        """Offer a Poisson number of deals of mean ``rate`` (none unless it is above 0).
+
+        Each deal's size is log-normal; it is signed unless its subsidy exceeds what is left of
+        the budget (the month's offers stop there).
+        """
+        if not rate > 0:
+            return
+        m = self.model
+        rng = m.rng
+        normal = rng.standard_normal
+        for _ in range(int(rng.poisson(rate))):
+            # rng.normal(-0.125, 0.5) is -0.125 + 0.5 * a standard normal draw, the same draw
+            # and operations (NumPy's random_normal), at less cost a call.
+            amount = self._deal_size * float(np.exp(-0.125 + 0.5 * normal()))
+            subsidy = self._subsidy_share * amount
+            if subsidy > self.budget_cny_bn:
+                break
+            row = self.choose_firm()
+            self.budget_cny_bn -= subsidy
+            m.sign_deal(self, row, amount, subsidy)
 
     def lobby(self, gap: float | None = None) -> None:
         """Lobby for a softer line: the city's anchor on stringency falls with its growth gap.
@@ -132,17 +181,11 @@ class Municipality(mesa.Agent):
         """
         if gap is None:
             gap = self.growth_gap
-        if gap < 0.0:  # max(gap, 0.0)
-            gap = 0.0
-        anchor = self._ideal - self._lobby_strength * gap
-        if anchor < 0.0:  # min(max(anchor, 0.0), 1.0)
-            anchor = 0.0
-        if anchor > 1.0:
-            anchor = 1.0
-        row = self._row
-        if row is None:
-            row = self.influence_row()
-        self.model.influence.anchor[row, 0] = anchor
+        constants, i = self._table.constants, self.index
+        self.model.influence.anchor[self.influence_row(), 0] = city_kernels.lobby_anchor(
+            constants.item(city_kernels.IDEAL, i), constants.item(city_kernels.LOBBY_STRENGTH, i),
+            gap,
+        )  # fmt: skip
 
     def influence_row(self) -> int:
         """Return the city's row in the influence network (found once: it never changes)."""
@@ -202,3 +245,35 @@ class Municipality(mesa.Agent):
             )
             self._cdf_month = m.month
         return draw_kernels.search(self._cdf, self._cdf_last, m.rng.random())
+
+
+def influence_rows(model: PolicyModel) -> np.ndarray:
+    """Return each city's row in the influence network (found at the first call: fixed)."""
+    table = model.city_table
+    if table.rows is None:
+        table.rows = np.array([city.influence_row() for city in model.cities], dtype=np.int64)
+    return table.rows
+
+
+def cities_month(model: PolicyModel, order: list[Municipality]) -> None:
+    """Step every city, as stepping each in ``order`` does (:meth:`Municipality.step`).
+
+    The arithmetic of every city is one call (:func:`~sim.model.city_kernels.city_month`); then
+    each city offers its deals, in ``order``. A deal changes a firm's cash and growth, ties, the
+    guidance funds' stakes and the city's own budget, none of which another city's arithmetic
+    reads, and nothing the arithmetic writes is read by a deal but the city's own budget.
+
+    Args:
+        model: The model.
+        order: The model's cities, in the order they offer their deals.
+    """
+    table = model.city_table
+    rate = table.rate
+    city_kernels.city_month(
+        model.gdp_growth, model.influence.position.item(0, 0), model.signal, table.constants,
+        table.state, model.influence.anchor, influence_rows(model), 0, rate.shape[0], rate,
+    )  # fmt: skip
+    for city in order:
+        value = rate.item(city.index)
+        if value > 0:
+            city.offer_deals(value)
