@@ -46,7 +46,7 @@ PHASES: tuple[tuple[str, str, str], ...] = (
     ("funds", "sim.model.agents.funds:Fund", "step"),
     ("funds", "sim.model.agents.funds:GoldenShareFund", "step"),
     ("funds", "sim.model.agents.funds:ChipFund", "step"),
-    ("cities", "sim.model.agents.municipalities:Municipality", "step"),
+    ("cities", "sim.model.policy_model", "cities_month"),
     ("firms", "sim.model.policy_model", "month_exposure"),
     ("firms", "sim.model.agents.firms:FirmPopulation", "allocate_budget"),
     ("firms", "sim.model.agents.firms:FirmPopulation", "update_compliance"),
