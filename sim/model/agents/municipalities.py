@@ -143,13 +143,8 @@ class Municipality(mesa.Agent):
         The arithmetic is :func:`~sim.model.city_kernels.city_month` for this city alone; a
         model's month does every city's at once (:func:`cities_month`).
         """
-        m = self.model
-        table, i = self._table, self.index
-        city_kernels.city_month(
-            m.gdp_growth, m.influence.position.item(0, 0), m.signal, table.constants, table.state,
-            m.influence.anchor, influence_rows(m), i, i + 1, table.rate,
-        )  # fmt: skip
-        self.offer_deals(table.rate.item(i))
+        i = self.index
+        self.offer_deals(_arithmetic(self.model, i, i + 1).item(i))
 
     def offer_deals(self, rate: float) -> None:
         """Offer a Poisson number of deals of mean ``rate`` (none unless it is above 0).
@@ -267,13 +262,18 @@ def cities_month(model: PolicyModel, order: list[Municipality]) -> None:
         model: The model.
         order: The model's cities, in the order they offer their deals.
     """
-    table = model.city_table
-    rate = table.rate
-    city_kernels.city_month(
-        model.gdp_growth, model.influence.position.item(0, 0), model.signal, table.constants,
-        table.state, model.influence.anchor, influence_rows(model), 0, rate.shape[0], rate,
-    )  # fmt: skip
+    rate = _arithmetic(model, 0, len(model.cities))
     for city in order:
         value = rate.item(city.index)
         if value > 0:
             city.offer_deals(value)
+
+
+def _arithmetic(model: PolicyModel, first: int, stop: int) -> np.ndarray:
+    """Do the month's arithmetic of cities ``first`` to ``stop - 1``; return every deal rate."""
+    table = model.city_table
+    city_kernels.city_month(
+        model.gdp_growth, model.influence.position.item(0, 0), model.signal, table.constants,
+        table.state, model.influence.anchor, influence_rows(model), first, stop, table.rate,
+    )  # fmt: skip
+    return table.rate
