@@ -19,8 +19,9 @@ import math
 
 import numpy as np
 
-from sim.model import sum_kernels
+from sim.model import pcg64, sum_kernels
 from sim.model.kernels import kernel
+from sim.model.pcg64 import BufferView, StateView
 from sim.model.sum_kernels import BoolArray, FloatArray, IntArray
 
 
@@ -166,6 +167,59 @@ def draw_rows(
         out[j] = search(running, last, u[j])
 
 
+@kernel
+def open_targets(
+    state: StateView, buffer: BufferView, count: int, revenue_power: FloatArray,
+    exposure: FloatArray, compliance: FloatArray, skip: IntArray, low: int, high: int,
+    weights: FloatArray, running: FloatArray, rows: IntArray, months: IntArray,
+) -> int:  # fmt: skip
+    """Draw a regulator's ``count`` new targets and their lengths from the model's generator.
+
+    Reproduces :meth:`sim.model.agents.regulators.Regulator._open`'s draws through NumPy:
+    :func:`target_weights` (``weights``); ``count`` falls to the number of positive weights
+    (one draw when their total is not above 0 draws nothing); one target is :func:`draw_one` of
+    one uniform; more are drawn as ``rng.choice(..., replace=False)`` draws them (rounds of one
+    uniform per row still to find, the rows found set to zero, a round's first occurrences kept
+    in the order drawn); then each target's length, ``Generator.integers(low, high)`` one after
+    the other. Draws come from the views of :func:`sim.model.pcg64.stream`. The targets go to
+    ``rows`` and their lengths to ``months`` (``count`` entries each, at least).
+
+    Returns:
+        The number of targets, or -1, drawing nothing, when the weights' total is not finite.
+    """
+    total, positive = target_weights(revenue_power, exposure, compliance, skip, weights)
+    if not math.isfinite(total):
+        return -1
+    if count > 1:
+        count = min(count, positive)
+    elif not total > 0:
+        return 0
+    if count == 0:
+        return 0
+    if count == 1:
+        rows[0] = draw_one(weights, total, pcg64.next_double(state), weights)
+    else:
+        found = 0
+        while found < count:
+            start, draws = found, count - found
+            for i in range(found):
+                weights[rows[i]] = 0.0
+            last = running_shares(weights, total, running)
+            for _ in range(draws):
+                row = search(running, last, pcg64.next_double(state))
+                new = True
+                for i in range(start, found):
+                    if rows[i] == row:
+                        new = False
+                        break
+                if new:
+                    rows[found] = row
+                    found += 1
+    for i in range(count):
+        months[i] = pcg64.bounded(state, buffer, low, high)
+    return count
+
+
 def load() -> None:
     """Call each draw once on one firm, so that this process holds them compiled.
 
@@ -177,3 +231,9 @@ def load() -> None:
     target_weights(one, one, np.zeros(1), rows[:0], np.empty(1))
     draw_one(np.ones(1), 1.0, 0.5, np.empty(1))
     draw_rows(np.ones(1), 1.0, rows[:0], np.full(1, 0.5), np.empty(1), np.empty(1, dtype=np.int64))
+    views = pcg64.stream(np.random.default_rng(0))
+    if views is not None:
+        column = np.ones((1, 2))[:, 0]  # an exposure column, strided as the firms' are
+        ints = np.empty(1, dtype=np.int64)
+        open_targets(*views, 1, one, column, np.zeros(1), rows[:0], 1, 2, np.empty(1),
+                     np.empty(1), ints, ints.copy())  # fmt: skip

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model import draw_kernels
+from sim.model import draw_kernels, pcg64
 from sim.scenario.base import DIMENSIONS, DOMAINS, FREEZE_KINDS
 from sim.scenario.schema import RegulatorSpec
 
@@ -137,6 +137,7 @@ class Regulator(mesa.Agent):
         # The (frozen) specification's numbers a month reads.
         self._mandate, self._capacity = spec.mandate, spec.capacity
         lo, hi = spec.investigation_months
+        self._low, self._high = lo, hi + 1  # an investigation's length: integers(lo, hi + 1)
         # 0-d arrays: ``rng.integers`` converts its bounds to arrays and takes these as they are.
         self._months = (np.array(lo, dtype=np.int64), np.array(hi + 1, dtype=np.int64))
         self._p_freeze, self._p_fine = spec.p_freeze, spec.p_fine
@@ -171,25 +172,60 @@ class Regulator(mesa.Agent):
             self._next_due = end
 
     def open_new(self) -> None:
-        """Open this month's investigations on targets drawn by size, exposure and compliance."""
+        """Open this month's investigations on targets drawn by size, exposure and compliance.
+
+        The draws are made in compiled code on the model's generator when it can be handed over
+        (:func:`sim.model.pcg64.stream`), else through NumPy: the same draws either way.
+        """
         rate = self._capacity * self.stringency**self._stringency_power
-        if rate > 0 and (n_new := self.model.rng.poisson(rate)):
-            self._open(n_new)
+        if not rate > 0:
+            return
+        rng = self.model.rng
+        views = pcg64.stream(rng)
+        if views is None:
+            if n_new := rng.poisson(rate):
+                self._open(n_new)
+        elif n_new := pcg64.poisson(views[0], rate):
+            self._open_compiled(n_new, views)
+
+    def _weights_input(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Return what the targeting weights are made of.
+
+        Revenue to the targeting power, the exposure column of this regulator's domain,
+        compliance, and the firms under investigation (their weight is zero).
+        """
+        firms = self.model.firms
+        # revenue ** 1.0 is revenue, bit for bit (the expected-cost pass reads it so too).
+        revenue = firms.revenue if self._targeting_power == 1.0 else self._revenue_power()
+        skip = np.array([*self.investigations], dtype=np.int64)
+        return revenue, firms.exposure[:, self.domain], firms.compliance, skip
+
+    def _open_compiled(self, n_new: int, views: tuple[np.ndarray, np.ndarray]) -> None:
+        """Open up to ``n_new`` investigations, every draw in one compiled call.
+
+        :func:`sim.model.draw_kernels.open_targets` draws what :meth:`_open` draws through NumPy.
+        """
+        revenue, exposure, compliance, skip = self._weights_input()
+        n = compliance.shape[0]
+        rows, months = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        count = draw_kernels.open_targets(
+            views[0], views[1], n_new, revenue, exposure, compliance, skip, self._low,
+            self._high, np.empty(n), np.empty(n), rows, months,
+        )  # fmt: skip
+        if count < 0:
+            raise ValueError(f"{self.name}: targeting weights are not finite")
+        open_investigation = self.open_investigation
+        for row, length in zip(rows[:count].tolist(), months[:count].tolist(), strict=True):
+            open_investigation(row, length)
 
     def _open(self, n_new: int) -> None:
         """Open up to ``n_new`` investigations (a positive count drawn by :meth:`open_new`)."""
-        m = self.model
-        firms = m.firms
+        rng = self.model.rng
         # revenue ** power * exposure * (1 - compliance), zero on the firms under investigation,
         # its sum and its count of positive weights: one compiled pass.
-        compliance = firms.compliance
+        revenue, exposure, compliance, skip = self._weights_input()
         weights = np.empty(compliance.shape[0])
-        # revenue ** 1.0 is revenue, bit for bit (the expected-cost pass reads it so too).
-        revenue = firms.revenue if self._targeting_power == 1.0 else self._revenue_power()
-        total, positive = draw_kernels.target_weights(
-            revenue, firms.exposure[:, self.domain], compliance,
-            np.array([*self.investigations], dtype=np.int64), weights,
-        )  # fmt: skip
+        total, positive = draw_kernels.target_weights(revenue, exposure, compliance, skip, weights)
         if not math.isfinite(total):
             raise ValueError(f"{self.name}: targeting weights are not finite")
         # Weights are non-negative: one positive weight is a positive total.
@@ -199,7 +235,6 @@ class Regulator(mesa.Agent):
             return
         if n_new == 0:
             return
-        rng = m.rng
         lo, hi = self._months
         open_investigation = self.open_investigation
         if n_new == 1:
