@@ -201,12 +201,12 @@ def open_targets(
     else:
         found = 0
         while found < count:
-            start, draws = found, count - found
-            for i in range(found):
-                weights[rows[i]] = 0.0
-            last = running_shares(weights, total, running)
-            for _ in range(draws):
-                row = search(running, last, pcg64.next_double(state))
+            start = found
+            u = np.empty(count - found)
+            pcg64.doubles(state, u)  # rng.random(count - found)
+            drawn = np.empty(u.shape[0], dtype=np.int64)
+            draw_rows(weights, total, rows[:found], u, running, drawn)
+            for row in drawn:
                 new = True
                 for i in range(start, found):
                     if rows[i] == row:

@@ -287,8 +287,3 @@ def _check() -> bool:
         for _ in range(8):
             same &= bounded(state, buffer, low, high) == theirs.integers(low, high)
     return bool(same) and ours.bit_generator.state == theirs.bit_generator.state
-
-
-def load() -> None:
-    """Check the kernels against NumPy (:func:`agrees`), which loads them compiled."""
-    agrees()
