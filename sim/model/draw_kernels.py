@@ -182,7 +182,7 @@ def open_targets(
     uniform per row still to find, the rows found set to zero, a round's first occurrences kept
     in the order drawn); then each target's length, ``Generator.integers(low, high)`` one after
     the other. Draws come from the views of :func:`sim.model.pcg64.stream`. The targets go to
-    ``rows`` and their lengths to ``months`` (``count`` entries each, at least).
+    ``rows`` and their lengths to ``months`` (``min(count, firms)`` entries each, at least).
 
     Returns:
         The number of targets, or -1, drawing nothing, when the weights' total is not finite.

@@ -139,7 +139,7 @@ class Regulator(mesa.Agent):
         lo, hi = spec.investigation_months
         self._low, self._high = lo, hi + 1  # an investigation's length: integers(lo, hi + 1)
         # 0-d arrays: ``rng.integers`` converts its bounds to arrays and takes these as they are.
-        self._months = (np.array(lo, dtype=np.int64), np.array(hi + 1, dtype=np.int64))
+        self._months = (np.array(self._low, dtype=np.int64), np.array(self._high, dtype=np.int64))
         self._p_freeze, self._p_fine = spec.p_freeze, spec.p_fine
         self._fine_rate, self._legal_cap = spec.fine_rate, spec.legal_cap
         self._jumps = {
@@ -207,7 +207,8 @@ class Regulator(mesa.Agent):
         """
         revenue, exposure, compliance, skip = self._weights_input()
         n = compliance.shape[0]
-        rows, months = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        drawn = min(n_new, n)  # no more targets than asked for, nor than firms
+        rows, months = np.empty(drawn, dtype=np.int64), np.empty(drawn, dtype=np.int64)
         count = draw_kernels.open_targets(
             views[0], views[1], n_new, revenue, exposure, compliance, skip, self._low,
             self._high, np.empty(n), np.empty(n), rows, months,
