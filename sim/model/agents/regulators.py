@@ -206,8 +206,7 @@ class Regulator(mesa.Agent):
         :func:`sim.model.draw_kernels.open_targets` draws what :meth:`_open` draws through NumPy.
         """
         revenue, exposure, compliance, skip = self._weights_input()
-        n = compliance.shape[0]
-        drawn = min(n_new, n)  # no more targets than asked for, nor than firms
+        n, drawn = compliance.shape[0], min(n_new, compliance.shape[0])  # targets: <= asked, firms
         rows, months = np.empty(drawn, dtype=np.int64), np.empty(drawn, dtype=np.int64)
         count = draw_kernels.open_targets(
             views[0], views[1], n_new, revenue, exposure, compliance, skip, self._low,
